@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+import datetime as dt
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -31,13 +32,17 @@ __all__ = [
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
+def _no_extra() -> Mapping[str, Any]:
+    return _EMPTY
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Shift:
     """Working days and hours, in the agent's own timezone."""
 
     days: tuple[str, ...]
-    start: time
-    end: time
+    start: dt.time
+    end: dt.time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,7 +58,7 @@ class Agent:
     shift: Shift | None = None
     tier: int | None = None
     time: datetime | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,7 +70,7 @@ class Customer:
     tier: str | None = None
     country: str | None = None
     time: datetime | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,7 +84,7 @@ class Contact:
     email: str | None = None
     phone: str | None = None
     time: datetime | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,7 +97,7 @@ class Account:
     email: str | None = None
     status: str | None = None
     time: datetime | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -107,7 +112,7 @@ class Subscription:
     monthly_amount: float | None = None
     currency: str | None = None
     time: datetime | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -125,7 +130,7 @@ class TicketEvent:
     customer: str | None = None
     agent: str | None = None
     category: str | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -168,7 +173,7 @@ class SignIn:
     device: str | None = None
     user_agent: str | None = None
     mfa: str | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -191,7 +196,7 @@ class Access:
     query: str | None = None
     results: tuple[str, ...] = ()
     deny_reason: str | None = None
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
 Record = Agent | Customer | Contact | Account | Subscription | TicketEvent | SignIn | Access

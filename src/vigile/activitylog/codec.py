@@ -1,0 +1,404 @@
+"""Decode spec records (JSON objects) into model records, and encode them back.
+
+Decoding validates each field against the activity-log spec, version 1. A problem raises
+:class:`InvalidField` naming the field; the reader adds the file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vigile.model import (
+    ACTIONS,
+    DATA_FIELDS,
+    MFA_METHODS,
+    REASONS,
+    WEEKDAYS,
+    Access,
+    Account,
+    Action,
+    Agent,
+    Contact,
+    Customer,
+    Reason,
+    Record,
+    Shift,
+    SignIn,
+    Subscription,
+    TicketEvent,
+    TicketStep,
+)
+from vigile.model.times import format_rfc3339, parse_rfc3339
+
+__all__ = ["DECODERS", "InvalidField", "decode", "encode", "ticket_event_id"]
+
+JSON = dict[str, Any]
+
+
+class InvalidField(ValueError):
+    """A field of one record is missing or wrong; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+# -- field readers -------------------------------------------------------------------
+
+
+def _str(obj: JSON, key: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        raise InvalidField(key, "required field is missing")
+    if type(value) is not str:
+        raise InvalidField(key, f"expected a string, got {_kind(value)}")
+    if not value:
+        raise InvalidField(key, "must not be empty")
+    return value
+
+
+def _opt_str(obj: JSON, key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise InvalidField(key, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _one_of(obj: JSON, key: str, allowed: frozenset[str], *, required: bool) -> str | None:
+    value = _str(obj, key) if required else _opt_str(obj, key)
+    if value is not None and value not in allowed:
+        raise InvalidField(key, f"{value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _time(obj: JSON, key: str, *, required: bool = True) -> dt.datetime | None:
+    value = _str(obj, key) if required else _opt_str(obj, key)
+    if value is None:
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise InvalidField(key, str(exc)) from None
+
+
+def _number(obj: JSON, key: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float):
+        raise InvalidField(key, f"expected a number, got {_kind(value)}")
+    return float(value)
+
+
+def _int(obj: JSON, key: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise InvalidField(key, f"expected an integer, got {_kind(value)}")
+    return int(value)
+
+
+def _str_list(obj: JSON, key: str, vocabulary: frozenset[str] | None = None) -> tuple[str, ...]:
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise InvalidField(key, f"expected a list, got {_kind(value)}")
+    for index, item in enumerate(value):
+        if type(item) is not str:
+            raise InvalidField(f"{key}[{index}]", f"expected a string, got {_kind(item)}")
+        if vocabulary is not None and item not in vocabulary:
+            raise InvalidField(f"{key}[{index}]", f"unknown data field {item!r}")
+    return tuple(value)
+
+
+def _kind(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names |= {list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _extra(obj: JSON, known: frozenset[str]) -> Mapping[str, Any]:
+    if len(obj.keys() - known) == 0:
+        return {}
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+# -- directory records ---------------------------------------------------------------
+
+_AGENT_KEYS = frozenset(
+    {"kind", "id", "name", "team", "employer", "country", "timezone", "shift", "tier", "time"}
+)
+
+
+def _shift(obj: JSON) -> Shift | None:
+    value = obj.get("shift")
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise InvalidField("shift", f"expected an object, got {_kind(value)}")
+    days = _str_list(value, "days", frozenset(WEEKDAYS)) if "days" in value else ()
+    try:
+        start = dt.time.fromisoformat(_str(value, "start"))
+        end = dt.time.fromisoformat(_str(value, "end"))
+    except InvalidField as exc:
+        raise InvalidField(f"shift.{exc.field}", exc.message) from None
+    except ValueError:
+        raise InvalidField("shift", "start and end must be HH:MM") from None
+    return Shift(days=days, start=start, end=end)
+
+
+def _agent(obj: JSON) -> Agent:
+    tier = _int(obj, "tier")
+    if tier is not None and tier not in (1, 2, 3):
+        raise InvalidField("tier", f"must be 1, 2 or 3, got {tier}")
+    return Agent(
+        id=_str(obj, "id"),
+        name=_opt_str(obj, "name"),
+        team=_opt_str(obj, "team"),
+        employer=_opt_str(obj, "employer"),
+        country=_opt_str(obj, "country"),
+        timezone=_opt_str(obj, "timezone"),
+        shift=_shift(obj),
+        tier=tier,
+        time=_time(obj, "time", required=False),
+        extra=_extra(obj, _AGENT_KEYS),
+    )
+
+
+_CUSTOMER_KEYS = frozenset({"kind", "id", "name", "tier", "country", "time"})
+
+
+def _customer(obj: JSON) -> Customer:
+    return Customer(
+        id=_str(obj, "id"),
+        name=_opt_str(obj, "name"),
+        tier=_opt_str(obj, "tier"),
+        country=_opt_str(obj, "country"),
+        time=_time(obj, "time", required=False),
+        extra=_extra(obj, _CUSTOMER_KEYS),
+    )
+
+
+_CONTACT_KEYS = frozenset({"kind", "id", "customer", "role", "name", "email", "phone", "time"})
+
+
+def _contact(obj: JSON) -> Contact:
+    return Contact(
+        id=_str(obj, "id"),
+        customer=_str(obj, "customer"),
+        role=_opt_str(obj, "role"),
+        name=_opt_str(obj, "name"),
+        email=_opt_str(obj, "email"),
+        phone=_opt_str(obj, "phone"),
+        time=_time(obj, "time", required=False),
+        extra=_extra(obj, _CONTACT_KEYS),
+    )
+
+
+_ACCOUNT_KEYS = frozenset({"kind", "id", "customer", "username", "email", "status", "time"})
+
+
+def _account(obj: JSON) -> Account:
+    return Account(
+        id=_str(obj, "id"),
+        customer=_str(obj, "customer"),
+        username=_str(obj, "username"),
+        email=_opt_str(obj, "email"),
+        status=_opt_str(obj, "status"),
+        time=_time(obj, "time", required=False),
+        extra=_extra(obj, _ACCOUNT_KEYS),
+    )
+
+
+_SUBSCRIPTION_KEYS = frozenset(
+    {"kind", "id", "customer", "service", "plan", "seats", "monthly_amount", "currency", "time"}
+)
+
+
+def _subscription(obj: JSON) -> Subscription:
+    return Subscription(
+        id=_str(obj, "id"),
+        customer=_str(obj, "customer"),
+        service=_str(obj, "service"),
+        plan=_opt_str(obj, "plan"),
+        seats=_int(obj, "seats"),
+        monthly_amount=_number(obj, "monthly_amount"),
+        currency=_opt_str(obj, "currency"),
+        time=_time(obj, "time", required=False),
+        extra=_extra(obj, _SUBSCRIPTION_KEYS),
+    )
+
+
+# -- event records -------------------------------------------------------------------
+
+_TICKET_KEYS = frozenset({"kind", "id", "time", "ticket", "customer", "event", "agent", "category"})
+_TICKET_STEPS = frozenset(s.value for s in TicketStep)
+
+
+def ticket_event_id(ticket: str, step: str, time: dt.datetime, agent: str | None) -> str:
+    """The identity of a ticket step that came without an ``id``."""
+    return f"{ticket}/{step}/{format_rfc3339(time)}/{agent or ''}"
+
+
+def _ticket(obj: JSON) -> TicketEvent:
+    time = _time(obj, "time")
+    assert time is not None  # required above
+    ticket = _str(obj, "ticket")
+    step = TicketStep(_one_of(obj, "event", _TICKET_STEPS, required=True))
+    customer = _str(obj, "customer") if step is TicketStep.OPENED else _opt_str(obj, "customer")
+    agent = _str(obj, "agent") if step is TicketStep.ASSIGNED else _opt_str(obj, "agent")
+    given = _opt_str(obj, "id")
+    return TicketEvent(
+        id=given or ticket_event_id(ticket, step.value, time, agent),
+        time=time,
+        ticket=ticket,
+        event=step,
+        customer=customer,
+        agent=agent,
+        category=_opt_str(obj, "category"),
+        extra=_extra(obj, _TICKET_KEYS),
+    )
+
+
+_SIGNIN_KEYS = frozenset(
+    {"kind", "id", "time", "agent", "session", "outcome", "ip", "country", "lat", "lon"}
+    | {"device", "user_agent", "mfa"}
+)
+_SIGNIN_OUTCOMES = frozenset({"success", "failure"})
+
+
+def _signin(obj: JSON) -> SignIn:
+    time = _time(obj, "time")
+    assert time is not None
+    return SignIn(
+        id=_str(obj, "id"),
+        time=time,
+        agent=_str(obj, "agent"),
+        session=_str(obj, "session"),
+        outcome=_one_of(obj, "outcome", _SIGNIN_OUTCOMES, required=True) or "",
+        ip=_str(obj, "ip"),
+        country=_opt_str(obj, "country"),
+        lat=_number(obj, "lat"),
+        lon=_number(obj, "lon"),
+        device=_opt_str(obj, "device"),
+        user_agent=_opt_str(obj, "user_agent"),
+        mfa=_one_of(obj, "mfa", MFA_METHODS, required=False),
+        extra=_extra(obj, _SIGNIN_KEYS),
+    )
+
+
+_ACCESS_KEYS = frozenset(
+    {"kind", "id", "time", "agent", "session", "ip", "action", "customer", "fields"}
+    | {"masked_fields", "object", "ticket", "reason", "query", "results", "outcome"}
+    | {"deny_reason"}
+)
+_ACCESS_OUTCOMES = frozenset({"allowed", "denied"})
+
+
+def _access(obj: JSON) -> Access:
+    time = _time(obj, "time")
+    assert time is not None
+    action = Action(_one_of(obj, "action", ACTIONS, required=True))
+    if action is Action.CUSTOMER_SEARCH:
+        customer = _opt_str(obj, "customer")
+    else:
+        customer = _str(obj, "customer")
+    reason = _one_of(obj, "reason", REASONS, required=False)
+    return Access(
+        id=_str(obj, "id"),
+        time=time,
+        agent=_str(obj, "agent"),
+        session=_str(obj, "session"),
+        action=action,
+        outcome=_one_of(obj, "outcome", _ACCESS_OUTCOMES, required=True) or "",
+        customer=customer,
+        ip=_opt_str(obj, "ip"),
+        fields=_str_list(obj, "fields", DATA_FIELDS),
+        masked_fields=_str_list(obj, "masked_fields", DATA_FIELDS),
+        object=_opt_str(obj, "object"),
+        ticket=_opt_str(obj, "ticket"),
+        reason=None if reason is None else Reason(reason),
+        query=_opt_str(obj, "query"),
+        results=_str_list(obj, "results"),
+        deny_reason=_opt_str(obj, "deny_reason"),
+        extra=_extra(obj, _ACCESS_KEYS),
+    )
+
+
+DECODERS: Mapping[str, Callable[[JSON], Record]] = {
+    "agent": _agent,
+    "customer": _customer,
+    "contact": _contact,
+    "account": _account,
+    "subscription": _subscription,
+    "ticket": _ticket,
+    "signin": _signin,
+    "access": _access,
+}
+
+
+def decode(obj: object) -> Record:
+    """The model record of one spec object; :class:`InvalidField` when it is not valid."""
+    if type(obj) is not dict:
+        raise InvalidField("kind", f"expected a JSON object, got {_kind(obj)}")
+    kind = obj.get("kind")
+    decoder = DECODERS.get(kind) if type(kind) is str else None
+    if decoder is None:
+        if kind is None:
+            raise InvalidField("kind", "required field is missing")
+        raise InvalidField("kind", f"unknown record kind {kind!r}")
+    return decoder(obj)
+
+
+# -- encoding ------------------------------------------------------------------------
+
+_KINDS: Mapping[type, str] = {
+    Agent: "agent",
+    Customer: "customer",
+    Contact: "contact",
+    Account: "account",
+    Subscription: "subscription",
+    TicketEvent: "ticket",
+    SignIn: "signin",
+    Access: "access",
+}
+
+
+def encode(record: Record) -> JSON:
+    """The spec object of a model record; ``None`` and empty optional fields are left out."""
+    out: JSON = {"kind": _KINDS[type(record)]}
+    for name in record.__slots__:  # type: ignore[union-attr]
+        if name == "extra":
+            continue
+        value = getattr(record, name)
+        if isinstance(record, TicketEvent) and name == "id":
+            if value == ticket_event_id(record.ticket, record.event, record.time, record.agent):
+                continue
+        encoded = _encode_value(value)
+        if encoded is not None and encoded != ():
+            out[name] = encoded
+    if isinstance(record, Access) and "fields" not in out:
+        out["fields"] = []
+    out.update(record.extra)
+    return out
+
+
+def _encode_value(value: object) -> Any:
+    if isinstance(value, dt.datetime):
+        return format_rfc3339(value)
+    if isinstance(value, Shift):
+        return {
+            "days": list(value.days),
+            "start": value.start.strftime("%H:%M"),
+            "end": value.end.strftime("%H:%M"),
+        }
+    if isinstance(value, tuple):
+        return list(value) if value else ()
+    return value

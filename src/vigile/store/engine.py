@@ -1,0 +1,160 @@
+"""Open the store named by ``VIGILE_DB``: SQLite by default, PostgreSQL by URL.
+
+Library errors are translated here into :mod:`vigile.errors` with one clear message
+(passwords hidden) so no command shows a traceback for a missing file, a locked database
+or an unreachable server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
+
+__all__ = ["connect", "describe", "open_engine", "resolve_url", "translate_errors"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def resolve_url(target: str) -> URL:
+    """The SQLAlchemy URL of ``VIGILE_DB``: a URL as is, a plain path as an SQLite file."""
+    if "://" not in target:
+        return URL.create("sqlite+pysqlite", database=str(Path(target).expanduser().resolve()))
+    try:
+        url = make_url(target)
+    except ArgumentError as exc:
+        raise ConfigError(f"VIGILE_DB: not a database URL: {target!r}") from exc
+    if url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+pysqlite")
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def describe(url: URL) -> str:
+    """The URL for messages, password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def open_engine(target: str, *, create: bool, lock_timeout: float = 5.0) -> Engine:
+    """An engine on the store at ``target``, migrated to the current schema.
+
+    With ``create`` a missing SQLite file is created (its folder must exist); without it a
+    missing store is :class:`StoreNotFound`. Either way the schema is brought up to date.
+    """
+    url = resolve_url(target)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_file(url, create=create)
+        engine = _sqlite_engine(url, lock_timeout)
+    else:
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise ConfigError(f"VIGILE_DB: unsupported database {url.drivername!r}") from exc
+    with translate_errors(url):
+        with engine.connect() as conn:
+            _migrate(conn, create=create, url=url)
+            conn.commit()
+    return engine
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A connection whose database errors come out as :class:`StoreError`."""
+    with translate_errors(engine.url), engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def translate_errors(url: URL) -> Iterator[None]:
+    """Turn database errors into Vigile's, naming the store."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise _translated(url, exc) from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{describe(url)}: {exc}") from exc
+
+
+def _translated(url: URL, exc: DBAPIError) -> StoreError:
+    origin = exc.orig
+    text = str(origin).strip().splitlines()[0] if origin is not None else str(exc)
+    if isinstance(origin, sqlite3.OperationalError) and "locked" in text:
+        return StoreLocked(f"{describe(url)}: the store is locked by another process ({text})")
+    if exc.connection_invalidated or "connect" in text.lower():
+        return StoreError(f"{describe(url)}: cannot connect: {text}")
+    return StoreError(f"{describe(url)}: {text}")
+
+
+def _check_sqlite_file(url: URL, *, create: bool) -> None:
+    database = url.database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a Vigile store")
+    if not path.parent.is_dir():
+        raise StoreNotFound(f"{path}: folder {path.parent} does not exist")
+    if not create and not path.exists():
+        raise StoreNotFound(
+            f"{path}: no Vigile store here (set VIGILE_DB, or create one with `vigile init`)"
+        )
+
+
+def _sqlite_engine(url: URL, lock_timeout: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": lock_timeout})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, and
+        # make commits durable: a commit that returned survives a crash.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        # Index pages of a large store must stay in memory while appending (256 MiB).
+        cursor.execute("PRAGMA cache_size=-262144")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _alembic_config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _migrate(conn: Connection, *, create: bool, url: URL) -> None:
+    config = _alembic_config(conn)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
+    if current is None and not create and _has_tables(conn):
+        raise StoreError(f"{describe(url)}: this database is not a Vigile store")
+    command.upgrade(config, "head")
+
+
+def _has_tables(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(conn).get_table_names())

@@ -1,0 +1,244 @@
+"""Model records to table rows and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import Table
+
+from vigile.model import (
+    Access,
+    Account,
+    Action,
+    Agent,
+    Contact,
+    Customer,
+    Reason,
+    Record,
+    Shift,
+    SignIn,
+    Subscription,
+    TicketEvent,
+    TicketStep,
+)
+from vigile.model.times import from_micros, to_micros
+from vigile.store import tables as t
+
+__all__ = ["TABLE_OF", "from_row", "to_row"]
+
+Row = dict[str, Any]
+
+TABLE_OF: Mapping[type, Table] = {
+    Agent: t.agents,
+    Customer: t.customers,
+    Contact: t.contacts,
+    Account: t.accounts,
+    Subscription: t.subscriptions,
+    TicketEvent: t.ticket_events,
+    SignIn: t.signins,
+    Access: t.accesses,
+}
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _extra(record: Any) -> str | None:
+    return _json(dict(record.extra)) if record.extra else None
+
+
+def _micros(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+def _shift(shift: Shift | None) -> str | None:
+    if shift is None:
+        return None
+    days = list(shift.days)
+    start, end = shift.start.strftime("%H:%M"), shift.end.strftime("%H:%M")
+    return _json({"days": days, "start": start, "end": end})
+
+
+def to_row(record: Record, seq: int | None = None) -> Row:
+    """The row of a record; event tables also take their ``seq``."""
+    row = _ROW_BUILDERS[type(record)](record)
+    if seq is not None:
+        row["seq"] = seq
+    return row
+
+
+def _agent_row(a: Agent) -> Row:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "team": a.team,
+        "employer": a.employer,
+        "country": a.country,
+        "timezone": a.timezone,
+        "shift": _shift(a.shift),
+        "tier": a.tier,
+        "time_us": _micros(a.time),
+        "extra": _extra(a),
+    }
+
+
+def _customer_row(c: Customer) -> Row:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "tier": c.tier,
+        "country": c.country,
+        "time_us": _micros(c.time),
+        "extra": _extra(c),
+    }
+
+
+def _contact_row(c: Contact) -> Row:
+    return {
+        "id": c.id,
+        "customer": c.customer,
+        "role": c.role,
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "time_us": _micros(c.time),
+        "extra": _extra(c),
+    }
+
+
+def _account_row(a: Account) -> Row:
+    return {
+        "id": a.id,
+        "customer": a.customer,
+        "username": a.username,
+        "email": a.email,
+        "status": a.status,
+        "time_us": _micros(a.time),
+        "extra": _extra(a),
+    }
+
+
+def _subscription_row(s: Subscription) -> Row:
+    return {
+        "id": s.id,
+        "customer": s.customer,
+        "service": s.service,
+        "plan": s.plan,
+        "seats": s.seats,
+        "monthly_amount": s.monthly_amount,
+        "currency": s.currency,
+        "time_us": _micros(s.time),
+        "extra": _extra(s),
+    }
+
+
+def _ticket_row(e: TicketEvent) -> Row:
+    return {
+        "id": e.id,
+        "time_us": to_micros(e.time),
+        "ticket": e.ticket,
+        "event": e.event.value,
+        "customer": e.customer,
+        "agent": e.agent,
+        "category": e.category,
+        "extra": _extra(e),
+    }
+
+
+def _signin_row(s: SignIn) -> Row:
+    return {
+        "id": s.id,
+        "time_us": to_micros(s.time),
+        "agent": s.agent,
+        "session": s.session,
+        "outcome": s.outcome,
+        "ip": s.ip,
+        "country": s.country,
+        "lat": s.lat,
+        "lon": s.lon,
+        "device": s.device,
+        "user_agent": s.user_agent,
+        "mfa": s.mfa,
+        "extra": _extra(s),
+    }
+
+
+def _access_row(a: Access) -> Row:
+    return {
+        "id": a.id,
+        "time_us": to_micros(a.time),
+        "agent": a.agent,
+        "session": a.session,
+        "ip": a.ip,
+        "action": a.action.value,
+        "customer": a.customer,
+        "object": a.object,
+        "fields": _json(a.fields),
+        "masked_fields": _json(a.masked_fields),
+        "ticket": a.ticket,
+        "reason": None if a.reason is None else a.reason.value,
+        "query": a.query,
+        "results": _json(a.results) if a.results else None,
+        "outcome": a.outcome,
+        "deny_reason": a.deny_reason,
+        "extra": _extra(a),
+    }
+
+
+_ROW_BUILDERS: Mapping[type, Callable[[Any], Row]] = {
+    Agent: _agent_row,
+    Customer: _customer_row,
+    Contact: _contact_row,
+    Account: _account_row,
+    Subscription: _subscription_row,
+    TicketEvent: _ticket_row,
+    SignIn: _signin_row,
+    Access: _access_row,
+}
+
+
+# -- rows back to records ------------------------------------------------------------
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _time_of(row: Mapping[str, Any]) -> dt.datetime | None:
+    micros = row.get("time_us")
+    return None if micros is None else from_micros(micros)
+
+
+def _common(row: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in skip}
+    out["extra"] = _loads(row.get("extra")) or {}
+    if "time_us" in row:
+        out["time"] = _time_of(row)
+    return out
+
+
+_SKIP = frozenset({"seq", "time_us", "extra"})
+
+
+def from_row(kind: type[Record], row: Mapping[str, Any]) -> Record:
+    """The record of a row of ``kind``'s table."""
+    values = _common(row, _SKIP)
+    if kind is Agent and values.get("shift") is not None:
+        raw = orjson.loads(values["shift"])
+        values["shift"] = Shift(
+            days=tuple(raw["days"]),
+            start=dt.time.fromisoformat(raw["start"]),
+            end=dt.time.fromisoformat(raw["end"]),
+        )
+    elif kind is TicketEvent:
+        values["event"] = TicketStep(values["event"])
+    elif kind is Access:
+        values["action"] = Action(values["action"])
+        values["reason"] = None if values["reason"] is None else Reason(values["reason"])
+        for name in ("fields", "masked_fields", "results"):
+            values[name] = tuple(_loads(values[name]) or ())
+    return kind(**values)

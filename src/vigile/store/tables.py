@@ -1,0 +1,190 @@
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Directory tables (agents, customers, contacts, accounts, subscriptions) are upserted by
+id. Event tables (ticket_events, signins, accesses, search_results) are append-only: the
+code has no update or delete path for them and the database refuses both (triggers added
+by the migrations). ``seq`` is the event's position in the order of recording, one
+sequence shared by every event table; the ledger uses it as the leaf index.
+
+Times are integer microseconds since the epoch, UTC (``*_us`` columns).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "EVENT_TABLES",
+    "accounts",
+    "accesses",
+    "agents",
+    "contacts",
+    "customers",
+    "metadata",
+    "search_results",
+    "signins",
+    "subscriptions",
+    "ticket_events",
+]
+
+metadata = MetaData()
+
+# On SQLite only INTEGER PRIMARY KEY is the rowid: appends then write no separate key index.
+SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String),
+    Column("team", String),
+    Column("employer", String),
+    Column("country", String),
+    Column("timezone", String),
+    Column("shift", Text),  # JSON {"days", "start", "end"}
+    Column("tier", Integer),
+    Column("time_us", BigInteger),
+    Column("extra", Text),
+)
+Index("ix_agents_team", agents.c.team)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String),
+    Column("tier", String),
+    Column("country", String),
+    Column("time_us", BigInteger),
+    Column("extra", Text),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("customer", String, nullable=False),
+    Column("role", String),
+    Column("name", String),
+    Column("email", String),
+    Column("phone", String),
+    Column("time_us", BigInteger),
+    Column("extra", Text),
+)
+Index("ix_contacts_customer", contacts.c.customer)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("customer", String, nullable=False),
+    Column("username", String, nullable=False),
+    Column("email", String),
+    Column("status", String),
+    Column("time_us", BigInteger),
+    Column("extra", Text),
+)
+Index("ix_accounts_customer", accounts.c.customer)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("customer", String, nullable=False),
+    Column("service", String, nullable=False),
+    Column("plan", String),
+    Column("seats", Integer),
+    Column("monthly_amount", Float),
+    Column("currency", String),
+    Column("time_us", BigInteger),
+    Column("extra", Text),
+)
+Index("ix_subscriptions_customer", subscriptions.c.customer)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("id", String, nullable=False, unique=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("ticket", String, nullable=False),
+    Column("event", String, nullable=False),
+    Column("customer", String),
+    Column("agent", String),
+    Column("category", String),
+    Column("extra", Text),
+)
+Index("ix_ticket_events_ticket_time", ticket_events.c.ticket, ticket_events.c.time_us)
+Index("ix_ticket_events_customer_time", ticket_events.c.customer, ticket_events.c.time_us)
+Index("ix_ticket_events_agent_time", ticket_events.c.agent, ticket_events.c.time_us)
+
+signins = Table(
+    "signins",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("id", String, nullable=False, unique=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("session", String, nullable=False),
+    Column("outcome", String, nullable=False),
+    Column("ip", String, nullable=False),
+    Column("country", String),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("device", String),
+    Column("user_agent", String),
+    Column("mfa", String),
+    Column("extra", Text),
+)
+Index("ix_signins_agent_time", signins.c.agent, signins.c.time_us)
+Index("ix_signins_session", signins.c.session, signins.c.time_us)
+
+accesses = Table(
+    "accesses",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("id", String, nullable=False, unique=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("session", String, nullable=False),
+    Column("ip", String),
+    Column("action", String, nullable=False),
+    Column("customer", String),
+    Column("object", String),
+    Column("fields", Text, nullable=False),  # JSON list of data fields in clear
+    Column("masked_fields", Text, nullable=False),  # JSON list of data fields masked
+    Column("ticket", String),
+    Column("reason", String),
+    Column("query", String),
+    Column("results", Text),  # JSON list of customer ids, customer.search only
+    Column("outcome", String, nullable=False),
+    Column("deny_reason", String),
+    Column("extra", Text),
+)
+Index("ix_accesses_agent_time", accesses.c.agent, accesses.c.time_us)
+Index("ix_accesses_customer_time", accesses.c.customer, accesses.c.time_us)
+Index("ix_accesses_session", accesses.c.session, accesses.c.time_us)
+
+# One row per customer listed in a customer.search's results, so "events touching
+# customer C" includes the searches that showed C's name.
+search_results = Table(
+    "search_results",
+    metadata,
+    Column("customer", String, primary_key=True),
+    Column("time_us", BigInteger, primary_key=True),
+    Column("access_seq", BigInteger, primary_key=True),
+)
+
+EVENT_TABLES = (ticket_events, signins, accesses)
+APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results)
