@@ -104,7 +104,9 @@ def _int(obj: JSON, key: str) -> int | None:
     return int(value)
 
 
-def _str_list(obj: JSON, key: str, vocabulary: frozenset[str] | None = None) -> tuple[str, ...]:
+def _str_list(
+    obj: JSON, key: str, vocabulary: frozenset[str] | None = None, noun: str = "data field"
+) -> tuple[str, ...]:
     value = obj.get(key)
     if value is None:
         return ()
@@ -114,7 +116,7 @@ def _str_list(obj: JSON, key: str, vocabulary: frozenset[str] | None = None) -> 
         if type(item) is not str:
             raise InvalidField(f"{key}[{index}]", f"expected a string, got {_kind(item)}")
         if vocabulary is not None and item not in vocabulary:
-            raise InvalidField(f"{key}[{index}]", f"unknown data field {item!r}")
+            raise InvalidField(f"{key}[{index}]", f"unknown {noun} {item!r}")
     return tuple(value)
 
 
@@ -137,21 +139,24 @@ _AGENT_KEYS = frozenset(
 )
 
 
+_WEEKDAYS = frozenset(WEEKDAYS)
+
+
 def _shift(obj: JSON) -> Shift | None:
     value = obj.get("shift")
     if value is None:
         return None
     if type(value) is not dict:
         raise InvalidField("shift", f"expected an object, got {_kind(value)}")
-    days = _str_list(value, "days", frozenset(WEEKDAYS)) if "days" in value else ()
     try:
-        start = dt.time.fromisoformat(_str(value, "start"))
-        end = dt.time.fromisoformat(_str(value, "end"))
+        days = _str_list(value, "days", _WEEKDAYS, "weekday")
+        start, end = _str(value, "start"), _str(value, "end")
     except InvalidField as exc:
         raise InvalidField(f"shift.{exc.field}", exc.message) from None
+    try:
+        return Shift(days=days, start=dt.time.fromisoformat(start), end=dt.time.fromisoformat(end))
     except ValueError:
         raise InvalidField("shift", "start and end must be HH:MM") from None
-    return Shift(days=days, start=start, end=end)
 
 
 def _agent(obj: JSON) -> Agent:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -66,17 +67,18 @@ class ActivityLogReader:
         return 0 if raw is None or raw.closed else raw.tell()
 
     def __iter__(self) -> Iterator[Record]:
-        with self._open() as lines:
-            yield from self._records(lines)
+        with ExitStack() as stack:
+            yield from self._records(self._open(stack))
 
-    def _open(self) -> IO[bytes]:
+    def _open(self, stack: ExitStack) -> IO[bytes]:
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller's with
+            raw = stack.enter_context(open(self.path, "rb"))
         except OSError as exc:
             raise InputError(f"{self.path}: cannot read: {exc.strerror}") from exc
         self._raw = raw
         if raw.peek(2)[:2] == _GZIP_MAGIC:
-            return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 20)
+            unzipped = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            return stack.enter_context(io.BufferedReader(unzipped, 1 << 20))
         return raw
 
     def _records(self, lines: IO[bytes]) -> Iterator[Record]:

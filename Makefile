@@ -1,0 +1,20 @@
+# The one test command (README, .ci/run): lint, format, types, tests.
+PYTHON ?= python3
+
+.PHONY: check lint types test bench
+
+check: lint types test
+
+lint:
+	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m ruff format --check src tests benchmarks
+
+types:
+	$(PYTHON) -m mypy
+
+test:
+	$(PYTHON) -m pytest
+
+# Benchmarks: minutes, not seconds; figures go to docs/benchmarks.md.
+bench:
+	$(PYTHON) -m pytest -m bench benchmarks -s

@@ -1,0 +1,58 @@
+"""Fixtures shared by the test suite: stores on SQLite and, when available, PostgreSQL.
+
+PostgreSQL tests run when ``VIGILE_TEST_PG`` holds a server URL (``.ci/run`` starts one);
+with ``VIGILE_REQUIRE_PG=1`` a missing server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from vigile.settings import Settings
+from vigile.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SPEC_EXAMPLE = Path(__file__).parent / "data" / "spec-example.jsonl"
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get("VIGILE_TEST_PG")
+    if not url and os.environ.get("VIGILE_REQUIRE_PG") == "1":
+        pytest.fail("VIGILE_REQUIRE_PG=1 but VIGILE_TEST_PG is not set")
+    return url or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database on each engine."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "vigile.db")
+        return
+    admin = _pg_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL server (set VIGILE_TEST_PG)")
+    name = f"vigile_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A fresh, migrated store on each engine."""
+    with Store.open(Settings(db=db_url), create=True) as opened:
+        yield opened

@@ -1,0 +1,95 @@
+"""Opening the store: URLs, schema, and one clear error for every way it can fail."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from tests.conftest import SPEC_EXAMPLE
+from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
+from vigile.settings import Settings
+from vigile.store import Store, ingest_file, resolve_url
+from vigile.store.tables import metadata
+
+
+def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+@pytest.mark.parametrize(
+    ("target", "driver", "database"),
+    [
+        ("store.db", "sqlite+pysqlite", str(Path("store.db").resolve())),
+        ("sqlite:////tmp/x.db", "sqlite+pysqlite", "/tmp/x.db"),
+        ("postgresql://u:p@h/db", "postgresql+psycopg", "db"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg", "db"),
+    ],
+)
+def test_vigile_db_is_a_url_or_a_path(target: str, driver: str, database: str) -> None:
+    url = resolve_url(target)
+    assert (url.drivername, url.database) == (driver, database)
+
+
+def test_settings_read_the_environment() -> None:
+    settings = Settings.from_env({"VIGILE_DB": "x.db", "VIGILE_DB_LOCK_TIMEOUT": "0.5"})
+    assert (settings.db, settings.db_lock_timeout) == ("x.db", 0.5)
+    assert Settings.from_env({}).db == "vigile.db"
+    with pytest.raises(ConfigError, match="VIGILE_INGEST_BATCH: expected a number"):
+        Settings.from_env({"VIGILE_INGEST_BATCH": "lots"})
+
+
+def test_missing_store_is_not_created_by_readers(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotFound, match="no Vigile store here"):
+        Store.open(Settings(db=str(tmp_path / "none.db")))
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreNotFound, match="does not exist"):
+        Store.open(Settings(db=str(tmp_path / "no" / "where.db")), create=True)
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE stuff (x)")
+    with pytest.raises(StoreError, match="not a Vigile store"):
+        Store.open(Settings(db=str(path)))
+
+
+def test_unreachable_postgres_is_one_clear_error() -> None:
+    url = "postgresql+psycopg://vigile:secret@127.0.0.1:1/vigile"
+    with pytest.raises(StoreError, match="cannot connect") as caught:
+        Store.open(Settings(db=url), create=True)
+    assert "secret" not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
+def test_locked_store_is_reported_and_nothing_half_written(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    Store.open(Settings(db=str(path)), create=True).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with (
+            Store.open(Settings(db=str(path), db_lock_timeout=0.2)) as store,
+            pytest.raises(StoreLocked, match="locked by another process"),
+        ):
+            ingest_file(store.engine, SPEC_EXAMPLE)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Store.open(Settings(db=str(path))) as store:
+        assert set(store.counts().values()) == {0}
+
+
+def test_schema_version_is_recorded(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
