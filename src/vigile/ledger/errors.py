@@ -10,7 +10,7 @@ sizes of a proof, the line of a checkpoint note, the path of a key file::
         ├── HashSizeError           a leaf or node hash that is not 32 bytes
         ├── MissingNodeError        a node reader lacks (or mangles) a node hash
         ├── CheckpointError         a checkpoint or signed note is malformed or badly signed
-        ├── KeyFileError            a key file cannot be read, written, or is too open
+        ├── SigningKeyError         a key is malformed, or its key file is unusable or too open
         └── BundleError             a proof bundle (JSON) is malformed
 """
 
@@ -22,10 +22,10 @@ __all__ = [
     "BundleError",
     "CheckpointError",
     "HashSizeError",
-    "KeyFileError",
     "LedgerError",
     "MissingNodeError",
     "ProofError",
+    "SigningKeyError",
     "TreeSizeError",
 ]
 
@@ -115,13 +115,16 @@ class CheckpointError(LedgerError):
         super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
-class KeyFileError(LedgerError):
-    """A key file cannot be read or written, is malformed, or is readable by others."""
+class SigningKeyError(LedgerError):
+    """A signer or verifier key is malformed, or its key file cannot be used safely.
 
-    def __init__(self, path: str, message: str) -> None:
+    ``path`` names the key file when the key came from one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         self.reason = message
-        super().__init__(f"{path}: {message}")
+        super().__init__(f"{path}: {message}" if path is not None else message)
 
 
 class BundleError(LedgerError):
