@@ -57,6 +57,10 @@ class RecordError(InputError):
         self.reason = message
         super().__init__(f"{source}:{line}: {field}: {message}")
 
+    def __reduce__(self) -> tuple[type[RecordError], tuple[str, int, str, str]]:
+        # Decoding runs in worker processes: errors must cross back intact.
+        return (type(self), (self.source, self.line, self.field, self.reason))
+
 
 class UnsupportedVersion(RecordError):
     """The file's header announces a format or version this reader does not know."""

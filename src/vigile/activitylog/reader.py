@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
+from functools import partial
+from itertools import islice
+from multiprocessing.pool import Pool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -21,7 +24,7 @@ from vigile.activitylog.codec import InvalidField, decode
 from vigile.errors import InputError, RecordError, UnsupportedVersion
 from vigile.model import Record
 
-__all__ = ["FORMAT", "VERSION", "ActivityLogReader", "ReadReport"]
+__all__ = ["FORMAT", "VERSION", "ActivityLogReader", "DecodedChunk", "ReadReport", "decode_chunk"]
 
 FORMAT = "vigile-activity"
 VERSION = 1
@@ -67,8 +70,46 @@ class ActivityLogReader:
         return 0 if raw is None or raw.closed else raw.tell()
 
     def __iter__(self) -> Iterator[Record]:
+        for decoded in self.decoded_chunks():
+            yield from decoded.records
+
+    def decoded_chunks(
+        self,
+        size: int = 5_000,
+        *,
+        prepare: Callable[[Record], Any] | None = None,
+        pool: Pool | None = None,
+    ) -> Iterator[DecodedChunk]:
+        """Decode the file ``size`` lines at a time, in file order.
+
+        ``prepare`` turns each record into what the consumer needs (in the worker, so it
+        runs in parallel when a process ``pool`` is given). Invalid lines raise, or are
+        counted in :attr:`report` and skipped when ``skip_invalid``.
+        """
+        work = partial(decode_chunk, str(self.path), prepare=prepare)
+        with closing(self._chunks(size)) as chunks:
+            decoded_all = pool.imap(work, chunks) if pool is not None else map(work, chunks)
+            for decoded in decoded_all:
+                self.report.lines += decoded.lines
+                self.report.records += len(decoded.records)
+                for error in decoded.errors:
+                    self._invalid(error)
+                yield decoded
+
+    def _chunks(self, size: int) -> Iterator[tuple[int, list[bytes]]]:
+        """``(number of the first line, lines)``; I/O errors named with their line."""
+        number = 0
         with ExitStack() as stack:
-            yield from self._records(self._open(stack))
+            lines = self._open(stack)
+            try:
+                while True:
+                    chunk = list(islice(lines, size))
+                    if not chunk:
+                        return
+                    yield number + 1, chunk
+                    number += len(chunk)
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                raise InputError(f"{self.path}:{number + 1}: cannot read: {exc}") from exc
 
     def _open(self, stack: ExitStack) -> IO[bytes]:
         try:
@@ -81,30 +122,6 @@ class ActivityLogReader:
             return stack.enter_context(io.BufferedReader(unzipped, 1 << 20))
         return raw
 
-    def _records(self, lines: IO[bytes]) -> Iterator[Record]:
-        source = str(self.path)
-        report = self.report
-        loads = orjson.loads
-        number = 0
-        try:
-            for number, line in enumerate(lines, start=1):  # noqa: B007 - used after the loop
-                if not line.strip():
-                    continue
-                report.lines += 1
-                try:
-                    obj = loads(line)
-                    if type(obj) is dict and obj.get("kind") == "header":
-                        _check_header(obj, first=report.lines == 1)
-                        continue
-                    record = decode(obj)
-                except (InvalidField, orjson.JSONDecodeError) as exc:
-                    self._invalid(_located(source, number, exc))
-                    continue
-                report.records += 1
-                yield record
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise InputError(f"{source}:{number + 1}: cannot read: {exc}") from exc
-
     def _invalid(self, error: RecordError) -> None:
         if isinstance(error, UnsupportedVersion) or not self.skip_invalid:
             raise error
@@ -113,7 +130,45 @@ class ActivityLogReader:
             self.report.errors.append(error)
 
 
-def _check_header(obj: dict[str, object], *, first: bool) -> None:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecodedChunk:
+    """The records (or what ``prepare`` made of them) and errors of consecutive lines."""
+
+    lines: int
+    records: list[Any]
+    errors: list[RecordError]
+
+
+def decode_chunk(
+    source: str,
+    chunk: tuple[int, list[bytes]],
+    *,
+    prepare: Callable[[Record], Any] | None = None,
+) -> DecodedChunk:
+    """Decode lines; a header is accepted only as the file's first non-blank line."""
+    first, lines = chunk
+    records: list[Any] = []
+    errors: list[RecordError] = []
+    seen = 0
+    loads = orjson.loads
+    for number, line in enumerate(lines, start=first):
+        if not line.strip():
+            continue
+        seen += 1
+        try:
+            obj = loads(line)
+            if type(obj) is dict and obj.get("kind") == "header":
+                _check_header(obj, first=first == 1 and seen == 1)
+                continue
+            record = decode(obj)
+        except (InvalidField, orjson.JSONDecodeError) as exc:
+            errors.append(_located(source, number, exc))
+            continue
+        records.append(record if prepare is None else prepare(record))
+    return DecodedChunk(lines=seen, records=records, errors=errors)
+
+
+def _check_header(obj: dict[str, Any], *, first: bool) -> None:
     if not first:
         raise InvalidField("kind", "a header must be the first line")
     if obj.get("format") != FORMAT:

@@ -25,7 +25,9 @@ def parse_rfc3339(text: str) -> datetime:
     """
     if _RFC3339.fullmatch(text) is None:
         raise ValueError(f"not an RFC 3339 time with an offset: {text!r}")
-    if text[-1] in "zZ":
+    if text[-1] == "Z" and text[10] == "T":  # the common case, already in UTC
+        return datetime.fromisoformat(text)
+    if text[-1] == "z":
         text = text[:-1] + "+00:00"
     return datetime.fromisoformat(text.replace("t", "T")).astimezone(UTC)
 

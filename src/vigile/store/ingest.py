@@ -4,27 +4,33 @@ One transaction per file: any invalid line (unless ``skip_invalid``) or database
 rolls everything back. Events are deduplicated by id (within the file and against the
 store) before they get their ``seq``, so the order of recording has no gaps; directory
 records are upserted by id, a version older than the stored one being ignored.
+
+Speed, measured in ``benchmarks/bench_ingest.py``: decoding runs in a worker process
+while this one writes (large files only), rows travel as tuples, inserts go straight to
+the driver, and a large load into a small SQLite store builds its secondary indexes once
+at the end instead of row by row (DDL is transactional there, so all-or-nothing holds).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from operator import itemgetter
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigile.activitylog.reader import ActivityLogReader
-from vigile.model import Access, Action, Record, SignIn
-from vigile.model.times import to_micros
 from vigile.store import tables as t
 from vigile.store.engine import translate_errors
-from vigile.store.rows import TABLE_OF, to_row
+from vigile.store.rows import COLUMNS, to_values
 
 __all__ = ["IngestSummary", "Progress", "ingest_file", "next_seq"]
 
@@ -41,7 +47,14 @@ _KIND_NAMES: Mapping[str, str] = {
     "signins": "signin",
     "accesses": "access",
 }
+_TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.tables.values()}
+_EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
 _SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while reading
+_PARALLEL_FROM = 16 << 20  # bytes: below this a worker process costs more than it saves
+_BYTES_PER_EVENT = 300  # to estimate a file's events from its size
+
+_A = {name: i for i, name in enumerate(COLUMNS["accesses"])}
+_S = {name: i for i, name in enumerate(COLUMNS["signins"])}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,21 +94,22 @@ def ingest_file(
     skip_invalid: bool = False,
     batch: int = 5_000,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> IngestSummary:
-    """Store every record of the activity log at ``path`` in one transaction."""
+    """Store every record of the activity log at ``path`` in one transaction.
+
+    ``parallel`` decodes in a worker process; by default only for large files.
+    """
     started = time.perf_counter()
     reader = ActivityLogReader(path, skip_invalid=skip_invalid)
-    with translate_errors(engine.url), engine.begin() as conn:
+    use_pool = reader.size >= _PARALLEL_FROM if parallel is None else parallel
+    with translate_errors(engine.url), _decoder_pool(use_pool) as pool, engine.begin() as conn:
         writer = _BatchWriter(conn, next_seq(conn))
-        pending: list[Record] = []
-        for record in reader:
-            pending.append(record)
-            if len(pending) >= batch:
-                writer.write(pending)
-                pending = []
+        with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq - 1):
+            for decoded in reader.decoded_chunks(batch, prepare=to_values, pool=pool):
+                writer.write(decoded.records)
                 if progress is not None:
                     progress(reader.position, reader.size)
-        writer.write(pending)
     if progress is not None:
         progress(reader.size, reader.size)
     report = reader.report
@@ -114,8 +128,39 @@ def ingest_file(
     )
 
 
+@contextmanager
+def _decoder_pool(wanted: bool) -> Iterator[Pool | None]:
+    if not wanted:
+        yield None
+        return
+    # spawn, not fork: the parent holds database connections a child must not share.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        yield pool
+
+
+@contextmanager
+def _deferred_indexes(conn: Connection, expected: int, stored: int) -> Iterator[None]:
+    """On SQLite, build the event tables' secondary indexes after a large load.
+
+    Inserting into five B-trees per row costs more than sorting once at the end when
+    the file holds more events than the store; a failure rolls the DDL back too.
+    """
+    if conn.dialect.name != "sqlite" or expected <= stored:
+        yield
+        return
+    indexes = [index for table in t.EVENT_TABLES for index in table.indexes]
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
+
+
+Values = tuple[Any, ...]
+
+
 class _BatchWriter:
-    """Writes batches of records on one connection, assigning ``seq`` to new events."""
+    """Writes batches of ``(table, values)`` on one connection; new events get a ``seq``."""
 
     def __init__(self, conn: Connection, first_seq: int) -> None:
         self.conn = conn
@@ -126,104 +171,104 @@ class _BatchWriter:
         self.duplicates = 0
         self.session_ips: dict[str, str] = {}
         self._upsert = _upsert_for(conn.dialect.name)
-        self._inserts: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = {}
+        self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
-    def write(self, records: list[Record]) -> None:
-        directory: dict[Table, dict[str, dict[str, Any]]] = {}
-        events: list[Record] = []
-        for record in records:
-            table = TABLE_OF[type(record)]
-            if table in t.EVENT_TABLES:
-                events.append(record)
+    def write(self, records: list[tuple[str, Values]]) -> None:
+        directory: dict[str, dict[str, Values]] = {}
+        events: list[tuple[str, Values]] = []
+        for table, values in records:
+            if table in _EVENTS:
+                events.append((table, values))
             else:
-                directory.setdefault(table, {})[record.id] = to_row(record)
+                directory.setdefault(table, {})[values[0]] = values
         for table, rows in directory.items():
-            self._upsert(self.conn, table, list(rows.values()))
-            self.upserted[table.name] += len(rows)
+            columns = COLUMNS[table]
+            self._upsert(self.conn, _TABLES[table], [dict(zip(columns, r)) for r in rows.values()])
+            self.upserted[table] += len(rows)
         self._append(events)
 
-    def _append(self, events: list[Record]) -> None:
+    def _append(self, events: list[tuple[str, Values]]) -> None:
         fresh = self._unseen(events)
         self.duplicates += len(events) - len(fresh)
-        rows: dict[Table, list[dict[str, Any]]] = {}
-        searches: list[dict[str, Any]] = []
         addresses = self._session_addresses(fresh)
-        for record in fresh:
-            table = TABLE_OF[type(record)]
-            row = to_row(record, self.seq)
-            if isinstance(record, Access):
-                if record.ip is None:
-                    row["ip"] = addresses.get(record.session)
-                if record.action is Action.CUSTOMER_SEARCH:
-                    searches.extend(_search_rows(record, self.seq))
-            rows.setdefault(table, []).append(row)
-            self.seq += 1
+        rows: dict[str, list[Values]] = {}
+        searches: list[Values] = []
+        seq = self.seq
+        for table, values in fresh:
+            if table == "accesses":
+                if values[_A["ip"]] is None:
+                    values = _with(values, _A["ip"], addresses.get(values[_A["session"]]))
+                if values[_A["results"]] is not None:
+                    searches.extend(_search_rows(values, seq))
+            rows.setdefault(table, []).append((seq, *values[1:]))
+            seq += 1
+        self.seq = seq
         for table, batch in rows.items():
-            self._insert(table, batch)
-            self.stored[table.name] += len(batch)
+            self._insert(table, COLUMNS[table], batch)
+            self.stored[table] += len(batch)
         if searches:
-            self._insert(t.search_results, searches)
+            self._insert("search_results", ("customer", "time_us", "access_seq"), searches)
 
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[Values]) -> None:
         """executemany straight to the driver: SQLAlchemy's per-row processing would
-        cost more than the insert itself, and these columns need no conversion."""
-        sql, pick = self._inserts.get(table.name) or self._prepare(table)
-        self.conn.exec_driver_sql(sql, [pick(row) for row in rows])
+        cost more than the insert itself, and these values need no conversion."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([self._mark] * len(columns))
+        self.conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
-    def _prepare(self, table: Table) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
-        names = [c.name for c in table.columns]
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        quoted = ", ".join(f'"{n}"' for n in names)
-        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join([mark] * len(names))})'
-        getter = itemgetter(*names)
-        self._inserts[table.name] = (sql, getter)
-        return sql, getter
-
-    def _unseen(self, events: list[Record]) -> list[Record]:
+    def _unseen(self, events: list[tuple[str, Values]]) -> list[tuple[str, Values]]:
         """Events whose id is neither earlier in this batch nor already stored."""
-        by_table: dict[Table, dict[str, Record]] = {}
-        for record in events:
-            by_table.setdefault(TABLE_OF[type(record)], {}).setdefault(record.id, record)
-        known: set[str] = set()
-        for table, chosen in by_table.items():
-            query = select(table.c.id).where(table.c.id.in_(list(chosen)))
-            known.update(self.conn.execute(query).scalars())
-        fresh: list[Record] = []
-        for record in events:
-            chosen_one = by_table[TABLE_OF[type(record)]].get(record.id)
-            if chosen_one is record and record.id not in known:
-                fresh.append(record)
+        ids: dict[str, set[str]] = {}
+        for table, values in events:
+            ids.setdefault(table, set()).add(values[1])
+        known: dict[str, set[str]] = {table: self._stored_ids(table, ids[table]) for table in ids}
+        fresh: list[tuple[str, Values]] = []
+        for table, values in events:
+            seen = known[table]
+            if values[1] not in seen:
+                seen.add(values[1])
+                fresh.append((table, values))
         return fresh
 
-    def _session_addresses(self, events: list[Record]) -> dict[str, str]:
+    def _stored_ids(self, table: str, ids: set[str]) -> set[str]:
+        marks = ", ".join([self._mark] * len(ids))
+        query = f'SELECT id FROM "{table}" WHERE id IN ({marks})'
+        return {row[0] for row in self.conn.exec_driver_sql(query, tuple(ids))}
+
+    def _session_addresses(self, events: list[tuple[str, Values]]) -> dict[str, str]:
         """Sign-in address of each session, to copy to its accesses that have none (spec)."""
         ips = self.session_ips
         missing: set[str] = set()
-        for record in events:
-            if isinstance(record, SignIn) and record.outcome == "success":
+        for table, values in events:
+            if table == "signins" and values[_S["outcome"]] == "success":
                 if len(ips) >= _SESSION_MEMORY:
                     ips.clear()
-                ips.setdefault(record.session, record.ip)
-            elif isinstance(record, Access) and record.ip is None and record.session not in ips:
-                missing.add(record.session)
+                ips.setdefault(values[_S["session"]], values[_S["ip"]])
+            elif table == "accesses" and values[_A["ip"]] is None:
+                if values[_A["session"]] not in ips:
+                    missing.add(values[_A["session"]])
         if missing:
             ips.update(self._stored_session_ips(missing))
         return ips
 
-    def _stored_session_ips(self, sessions: Iterable[str]) -> dict[str, str]:
+    def _stored_session_ips(self, sessions: set[str]) -> dict[str, str]:
         query = (
             select(t.signins.c.session, t.signins.c.ip)
-            .where(t.signins.c.session.in_(list(sessions)), t.signins.c.outcome == "success")
+            .where(t.signins.c.session.in_(sessions), t.signins.c.outcome == "success")
             .order_by(t.signins.c.seq.desc())
         )
         return {session: ip for session, ip in self.conn.execute(query)}
 
 
-def _search_rows(record: Access, seq: int) -> list[dict[str, Any]]:
-    moment = to_micros(record.time)
+def _with(values: Values, index: int, value: Any) -> Values:
+    return (*values[:index], value, *values[index + 1 :])
+
+
+def _search_rows(values: Values, seq: int) -> list[Values]:
+    """One row per customer a search listed, so queries by customer find the search."""
+    moment = values[_A["time_us"]]
     return [
-        {"customer": customer, "time_us": moment, "access_seq": seq}
-        for customer in dict.fromkeys(record.results)
+        (customer, moment, seq) for customer in dict.fromkeys(orjson.loads(values[_A["results"]]))
     ]
 
 

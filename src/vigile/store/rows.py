@@ -27,7 +27,7 @@ from vigile.model import (
 from vigile.model.times import from_micros, to_micros
 from vigile.store import tables as t
 
-__all__ = ["TABLE_OF", "from_row", "to_row"]
+__all__ = ["COLUMNS", "TABLE_OF", "from_row", "to_row", "to_values"]
 
 Row = dict[str, Any]
 
@@ -40,6 +40,12 @@ TABLE_OF: Mapping[type, Table] = {
     TicketEvent: t.ticket_events,
     SignIn: t.signins,
     Access: t.accesses,
+}
+
+
+#: Column names of each table, in table order: the layout of :func:`to_values`.
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    table.name: tuple(c.name for c in table.columns) for table in TABLE_OF.values()
 }
 
 
@@ -69,6 +75,16 @@ def to_row(record: Record, seq: int | None = None) -> Row:
     if seq is not None:
         row["seq"] = seq
     return row
+
+
+def to_values(record: Record) -> tuple[str, tuple[Any, ...]]:
+    """``(table name, row as a tuple in column order)``; an event's ``seq`` is ``None``.
+
+    Compact and cheap to pickle: ingest builds these in worker processes.
+    """
+    table = TABLE_OF[type(record)].name
+    row = _ROW_BUILDERS[type(record)](record)
+    return table, tuple([row.get(name) for name in COLUMNS[table]])
 
 
 def _agent_row(a: Agent) -> Row:
