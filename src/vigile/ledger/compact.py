@@ -95,7 +95,8 @@ class CompactRange:
 
         Storage must persist all of them before the new size is published.
         """
-        _check_node_hash(leaf_hash, "leaf hash")
+        if len(leaf_hash) != HASH_SIZE:
+            raise HashSizeError("leaf hash", len(leaf_hash))
         index, level, value = self._size, 0, leaf_hash
         completed = [Node(NodeId(level=0, index=index), value)]
         # A right child (odd index) completes its parent; climb while that holds.
