@@ -243,8 +243,9 @@ def test_writer_round_trip(tmp_path: Path, name: str) -> None:
 
 def test_writer_leaves_nothing_on_error(tmp_path: Path) -> None:
     target = tmp_path / "out.jsonl"
-    with pytest.raises(ZeroDivisionError), ActivityLogWriter(target) as writer:
-        writer.write({"kind": "agent", "id": "a"})
+    writer = ActivityLogWriter(target)
+    writer.write({"kind": "agent", "id": "a"})
+    with pytest.raises(ZeroDivisionError), writer:
         _ = 1 / 0
     assert list(tmp_path.iterdir()) == []
 

@@ -260,6 +260,7 @@ def _subscription(obj: JSON) -> Subscription:
 
 _TICKET_KEYS = frozenset({"kind", "id", "time", "ticket", "customer", "event", "agent", "category"})
 _TICKET_STEPS = frozenset(s.value for s in TicketStep)
+_STEP_OF: Mapping[str, TicketStep] = {s.value: s for s in TicketStep}
 
 
 def ticket_event_id(ticket: str, step: str, time: dt.datetime, agent: str | None) -> str:
@@ -271,7 +272,7 @@ def _ticket(obj: JSON) -> TicketEvent:
     time = _time(obj, "time")
     assert time is not None  # required above
     ticket = _str(obj, "ticket")
-    step = TicketStep(_one_of(obj, "event", _TICKET_STEPS, required=True))
+    step = _STEP_OF[_one_of(obj, "event", _TICKET_STEPS, required=True) or ""]
     customer = _str(obj, "customer") if step is TicketStep.OPENED else _opt_str(obj, "customer")
     agent = _str(obj, "agent") if step is TicketStep.ASSIGNED else _opt_str(obj, "agent")
     given = _opt_str(obj, "id")
@@ -394,13 +395,12 @@ _KINDS: Mapping[type, str] = {
 def encode(record: Record) -> JSON:
     """The spec object of a model record; ``None`` and empty optional fields are left out."""
     out: JSON = {"kind": _KINDS[type(record)]}
-    for name in record.__slots__:  # type: ignore[union-attr]
+    for name in record.__slots__:
         if name == "extra":
             continue
         value = getattr(record, name)
-        if isinstance(record, TicketEvent) and name == "id":
-            if value == ticket_event_id(record.ticket, record.event, record.time, record.agent):
-                continue
+        if isinstance(record, TicketEvent) and name == "id" and value == _derived_id(record):
+            continue
         encoded = _encode_value(value)
         if encoded is not None and encoded != ():
             out[name] = encoded
@@ -408,6 +408,10 @@ def encode(record: Record) -> JSON:
         out["fields"] = []
     out.update(record.extra)
     return out
+
+
+def _derived_id(step: TicketEvent) -> str:
+    return ticket_event_id(step.ticket, step.event, step.time, step.agent)
 
 
 def _encode_value(value: object) -> Any:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from multiprocessing.pool import Pool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,7 +96,7 @@ class ActivityLogReader:
                     self._invalid(error)
                 yield decoded
 
-    def _chunks(self, size: int) -> Iterator[tuple[int, list[bytes]]]:
+    def _chunks(self, size: int) -> Generator[tuple[int, list[bytes]], None, None]:
         """``(number of the first line, lines)``; I/O errors named with their line."""
         number = 0
         with ExitStack() as stack:
@@ -113,7 +113,7 @@ class ActivityLogReader:
 
     def _open(self, stack: ExitStack) -> IO[bytes]:
         try:
-            raw = stack.enter_context(open(self.path, "rb"))
+            raw = stack.enter_context(open(self.path, "rb"))  # noqa: SIM115 - the stack closes it
         except OSError as exc:
             raise InputError(f"{self.path}: cannot read: {exc.strerror}") from exc
         self._raw = raw
@@ -189,4 +189,3 @@ def _located(source: str, line: int, exc: Exception) -> RecordError:
         return RecordError(source, line, exc.field, exc.message)
     message = str(exc).split(":", 1)[0] if isinstance(exc, orjson.JSONDecodeError) else str(exc)
     return RecordError(source, line, "json", f"not a JSON object: {message}")
-

@@ -7,12 +7,13 @@ target, renamed into place on close. An error on the way leaves no half-written 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import orjson
 
@@ -40,7 +41,7 @@ class ActivityLogWriter:
         self._tmp = Path(tmp)
         raw = os.fdopen(fd, "wb")
         self._raw = raw
-        self._out: IO[bytes] = (
+        self._out: gzip.GzipFile | io.BufferedWriter = (
             gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
             if self.path.suffix == ".gz"
             else raw

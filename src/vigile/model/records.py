@@ -6,9 +6,9 @@ the spec does not list are kept in ``extra`` (forward compatibility), never drop
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-import datetime as dt
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any

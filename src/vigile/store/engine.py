@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -63,10 +63,9 @@ def open_engine(target: str, *, create: bool, lock_timeout: float = 5.0) -> Engi
             engine = create_engine(url, pool_pre_ping=True)
         except (NoSuchModuleError, ArgumentError) as exc:
             raise ConfigError(f"VIGILE_DB: unsupported database {url.drivername!r}") from exc
-    with translate_errors(url):
-        with engine.connect() as conn:
-            _migrate(conn, create=create, url=url)
-            conn.commit()
+    with translate_errors(url), engine.connect() as conn:
+        _migrate(conn, create=create, url=url)
+        conn.commit()
     return engine
 
 
@@ -155,6 +154,4 @@ def _migrate(conn: Connection, *, create: bool, url: URL) -> None:
 
 
 def _has_tables(conn: Connection) -> bool:
-    from sqlalchemy import inspect
-
     return bool(inspect(conn).get_table_names())

@@ -183,7 +183,11 @@ class _BatchWriter:
                 directory.setdefault(table, {})[values[0]] = values
         for table, rows in directory.items():
             columns = COLUMNS[table]
-            self._upsert(self.conn, _TABLES[table], [dict(zip(columns, r)) for r in rows.values()])
+            self._upsert(
+                self.conn,
+                _TABLES[table],
+                [dict(zip(columns, r, strict=True)) for r in rows.values()],
+            )
             self.upserted[table] += len(rows)
         self._append(events)
 
@@ -195,12 +199,13 @@ class _BatchWriter:
         searches: list[Values] = []
         seq = self.seq
         for table, values in fresh:
+            row = values
             if table == "accesses":
-                if values[_A["ip"]] is None:
-                    values = _with(values, _A["ip"], addresses.get(values[_A["session"]]))
-                if values[_A["results"]] is not None:
-                    searches.extend(_search_rows(values, seq))
-            rows.setdefault(table, []).append((seq, *values[1:]))
+                if row[_A["ip"]] is None:
+                    row = _with(row, _A["ip"], addresses.get(row[_A["session"]]))
+                if row[_A["results"]] is not None:
+                    searches.extend(_search_rows(row, seq))
+            rows.setdefault(table, []).append((seq, *row[1:]))
             seq += 1
         self.seq = seq
         for table, batch in rows.items():
@@ -214,7 +219,8 @@ class _BatchWriter:
         cost more than the insert itself, and these values need no conversion."""
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join([self._mark] * len(columns))
-        self.conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
+        self.conn.exec_driver_sql(sql, rows)
 
     def _unseen(self, events: list[tuple[str, Values]]) -> list[tuple[str, Values]]:
         """Events whose id is neither earlier in this batch nor already stored."""
@@ -232,7 +238,7 @@ class _BatchWriter:
 
     def _stored_ids(self, table: str, ids: set[str]) -> set[str]:
         marks = ", ".join([self._mark] * len(ids))
-        query = f'SELECT id FROM "{table}" WHERE id IN ({marks})'
+        query = f'SELECT id FROM "{table}" WHERE id IN ({marks})'  # noqa: S608 - our own names
         return {row[0] for row in self.conn.exec_driver_sql(query, tuple(ids))}
 
     def _session_addresses(self, events: list[tuple[str, Values]]) -> dict[str, str]:
@@ -245,8 +251,8 @@ class _BatchWriter:
                     ips.clear()
                 ips.setdefault(values[_S["session"]], values[_S["ip"]])
             elif table == "accesses" and values[_A["ip"]] is None:
-                if values[_A["session"]] not in ips:
-                    missing.add(values[_A["session"]])
+                missing.add(values[_A["session"]])
+        missing -= ips.keys()
         if missing:
             ips.update(self._stored_session_ips(missing))
         return ips
@@ -257,7 +263,7 @@ class _BatchWriter:
             .where(t.signins.c.session.in_(sessions), t.signins.c.outcome == "success")
             .order_by(t.signins.c.seq.desc())
         )
-        return {session: ip for session, ip in self.conn.execute(query)}
+        return dict(self.conn.execute(query).tuples().all())
 
 
 def _with(values: Values, index: int, value: Any) -> Values:

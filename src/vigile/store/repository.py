@@ -15,7 +15,6 @@ from vigile.model import (
     Agent,
     Contact,
     Customer,
-    Record,
     SignIn,
     Subscription,
     Ticket,
@@ -26,7 +25,7 @@ from vigile.model.times import to_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import connect, describe, open_engine
-from vigile.store.rows import from_row
+from vigile.store.rows import R, from_row
 
 __all__ = ["Event", "Store"]
 
@@ -87,12 +86,12 @@ class Store:
     def subscriptions_of(self, customer_id: str) -> list[Subscription]:
         return self._of_customer(Subscription, t.subscriptions, customer_id)
 
-    def _one(self, kind: type[Any], table: Table, key: str) -> Any:
+    def _one(self, kind: type[R], table: Table, key: str) -> R | None:
         with connect(self.engine) as conn:
             row = conn.execute(select(table).where(table.c.id == key)).mappings().first()
         return None if row is None else from_row(kind, row)
 
-    def _of_customer(self, kind: type[Any], table: Table, customer_id: str) -> list[Any]:
+    def _of_customer(self, kind: type[R], table: Table, customer_id: str) -> list[R]:
         query = select(table).where(table.c.customer == customer_id).order_by(table.c.id)
         with connect(self.engine) as conn:
             return [from_row(kind, row) for row in conn.execute(query).mappings()]
@@ -147,16 +146,20 @@ class Store:
         )
 
     def _events(self, queries: Iterable[Select[Any]]) -> list[Event]:
-        kinds = {"signins": SignIn, "accesses": Access, "ticket_events": TicketEvent}
-        found: dict[int, Record] = {}
+        kinds: dict[str, type[Event]] = {
+            "signins": SignIn,
+            "accesses": Access,
+            "ticket_events": TicketEvent,
+        }
+        found: dict[int, Event] = {}
         with connect(self.engine) as conn:
             for query in queries:
                 table = query.get_final_froms()[0]
                 kind = kinds[getattr(table, "name", "")]
                 for row in conn.execute(query).mappings():
                     found[row["seq"]] = from_row(kind, row)
-        ordered = sorted(found.items(), key=lambda item: (item[1].time, item[0]))  # type: ignore[union-attr]
-        return [record for _, record in ordered]  # type: ignore[misc]
+        ordered = sorted(found.items(), key=lambda item: (item[1].time, item[0]))
+        return [record for _, record in ordered]
 
 
 def _between(table: Table, condition: Any, window: tuple[int, int]) -> Select[Any]:

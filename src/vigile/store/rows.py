@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Table
@@ -224,12 +224,12 @@ def _loads(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
-def _time_of(row: Mapping[str, Any]) -> dt.datetime | None:
+def _time_of(row: Mapping[Any, Any]) -> dt.datetime | None:
     micros = row.get("time_us")
     return None if micros is None else from_micros(micros)
 
 
-def _common(row: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:
+def _common(row: Mapping[Any, Any], skip: frozenset[str]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in skip}
     out["extra"] = _loads(row.get("extra")) or {}
     if "time_us" in row:
@@ -240,7 +240,10 @@ def _common(row: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:
 _SKIP = frozenset({"seq", "time_us", "extra"})
 
 
-def from_row(kind: type[Record], row: Mapping[str, Any]) -> Record:
+R = TypeVar("R", bound=Record)
+
+
+def from_row(kind: type[R], row: Mapping[Any, Any]) -> R:
     """The record of a row of ``kind``'s table."""
     values = _common(row, _SKIP)
     if kind is Agent and values.get("shift") is not None:

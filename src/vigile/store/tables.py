@@ -26,8 +26,8 @@ from sqlalchemy import (
 __all__ = [
     "APPEND_ONLY_TABLES",
     "EVENT_TABLES",
-    "accounts",
     "accesses",
+    "accounts",
     "agents",
     "contacts",
     "customers",

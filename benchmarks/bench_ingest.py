@@ -1,0 +1,97 @@
+"""Benchmark of `vigile ingest` into the embedded SQLite store.
+
+Run with ``make bench`` or ``pytest -m bench benchmarks/bench_ingest.py -s``. The input is
+a simulated organisation (``VIGILE_BENCH_AGENTS`` agents x ``VIGILE_BENCH_DAYS`` days,
+default 2,000 x 9, about a million events). Two baselines are measured in the same run on
+the same file, so the ratios stay meaningful on a shared, noisy machine:
+
+- *parse*: ``orjson.loads`` of every line, nothing else (the floor of any Python reader);
+- *insert*: ``sqlite3.executemany`` of the same rows, already built, into the same schema
+  with the same indexes and durability (the floor of any writer).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sqlite3
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from vigile.activitylog.reader import ActivityLogReader
+from vigile.simulate import SimulationConfig, simulate
+from vigile.store import ingest_file, open_engine
+from vigile.store.rows import COLUMNS, to_values
+
+pytestmark = pytest.mark.bench
+
+AGENTS = int(os.environ.get("VIGILE_BENCH_AGENTS", "2000"))
+DAYS = int(os.environ.get("VIGILE_BENCH_DAYS", "9"))
+
+
+@pytest.fixture(scope="module")
+def activity(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    config = SimulationConfig(
+        scenario="nobelium", seed=1, days=max(DAYS, 1), agents=AGENTS, customers=AGENTS * 10
+    )
+    if DAYS < 16:  # nobelium needs the second half of May: a quiet baseline will do
+        config = SimulationConfig(
+            scenario="baseline", seed=1, days=DAYS, agents=AGENTS, customers=AGENTS * 10
+        )
+    return simulate(config, out).path
+
+
+def _parse_only(path: Path) -> float:
+    start = time.perf_counter()
+    with open(path, "rb") as lines:
+        for line in lines:
+            orjson.loads(line)
+    return time.perf_counter() - start
+
+
+def _insert_only(path: Path, db: Path) -> tuple[float, int]:
+    """executemany of prebuilt rows into a migrated store, same pragmas as the store's."""
+    open_engine(str(db), create=True).dispose()
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    seq = 0
+    for chunk in ActivityLogReader(path).decoded_chunks(prepare=to_values):
+        for table, values in chunk.records:
+            if table in ("accesses", "signins", "ticket_events"):
+                seq += 1
+                rows.setdefault(table, []).append((seq, *values[1:]))
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "cache_size=-262144"):
+        conn.execute(f"PRAGMA {pragma}")
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    for table, batch in rows.items():
+        marks = ", ".join("?" * len(COLUMNS[table]))
+        for i in range(0, len(batch), 5000):
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", batch[i : i + 5000])
+    conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - start, seq
+
+
+def test_ingest_rate(activity: Path, tmp_path: Path) -> None:
+    engine = open_engine(str(tmp_path / "bench.db"), create=True)
+    summary = ingest_file(engine, activity)
+    engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baselines
+    parse = _parse_only(activity)
+    insert, events = _insert_only(activity, tmp_path / "floor.db")
+    assert summary.events_stored == events
+    rate = events / summary.seconds
+    print(
+        f"\ningest: {events:,} events ({activity.stat().st_size / 1e6:,.0f} MB) in "
+        f"{summary.seconds:.1f} s = {rate:,.0f} events/s; peak RSS {peak:,.0f} MiB\n"
+        f"  baseline parse only: {events / parse:,.0f} lines/s "
+        f"(ingest takes {summary.seconds / parse:.2f}x)\n"
+        f"  baseline insert only: {events / insert:,.0f} rows/s "
+        f"(ingest takes {summary.seconds / insert:.2f}x)"
+    )
+    assert rate >= 100_000, f"ingest {rate:,.0f} events/s is below the 100,000/s goal"

@@ -1,0 +1,139 @@
+"""Commands that build and load the store: init, ingest, simulate, stats."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from vigile.cli.output import Format, console, print_json, progress_bar
+from vigile.errors import InputError
+from vigile.settings import Settings
+from vigile.simulate import SCENARIOS, SimulationConfig, simulate
+from vigile.store import IngestSummary, Store, ingest_file
+
+__all__ = ["register"]
+
+FormatOption = typer.Option(Format.TEXT, "--format", help="Output format: text or json.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(ingest)
+    app.command(name="simulate")(simulate_command)
+    app.command()(stats)
+
+
+def init(format: Format = FormatOption) -> None:
+    """Create the store named by VIGILE_DB (default ./vigile.db), or migrate it."""
+    with Store.open(create=True) as store:
+        location = store.location
+    if format is Format.JSON:
+        print_json({"store": location, "status": "ready"})
+    else:
+        console.print(f"Store ready: {location}")
+
+
+def ingest(
+    file: Path = typer.Argument(..., help="Activity log (.jsonl or .jsonl.gz)."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Skip and count invalid lines instead of storing nothing."
+    ),
+    format: Format = FormatOption,
+) -> None:
+    """Store an activity log: all or nothing, and nothing twice."""
+    settings = Settings.from_env()
+    with Store.open(settings, create=True) as store:
+        with progress_bar(f"Ingesting {file.name}", total=1) as update:
+            summary = ingest_file(
+                store.engine,
+                file,
+                skip_invalid=skip_invalid,
+                batch=settings.ingest_batch,
+                progress=update,
+            )
+        location = store.location
+    if format is Format.JSON:
+        print_json({"store": location, **asdict(summary)})
+    else:
+        _print_ingest(summary, location)
+
+
+def _print_ingest(summary: IngestSummary, location: str) -> None:
+    rate = summary.records / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"Ingested [bold]{summary.source}[/] into {location}: {summary.records:,} records "
+        f"in {summary.seconds:.1f} s ({rate:,.0f}/s)"
+    )
+    table = Table("kind", "stored", "upserted", box=None)
+    for kind in sorted(set(summary.stored) | set(summary.upserted)):
+        table.add_row(
+            kind, f"{summary.stored.get(kind, 0):,}", f"{summary.upserted.get(kind, 0):,}"
+        )
+    console.print(table)
+    if summary.duplicates:
+        console.print(f"{summary.duplicates:,} events were already stored and were skipped.")
+    if summary.skipped:
+        console.print(f"[yellow]{summary.skipped:,} invalid lines skipped[/], first ones:")
+        for error in summary.errors:
+            console.print(f"  {error}", highlight=False, markup=False)
+
+
+def simulate_command(
+    scenario: str = typer.Option("baseline", help="Scenario: " + ", ".join(SCENARIOS) + "."),
+    seed: int = typer.Option(1, help="Random seed: the same seed gives the same files."),
+    days: int = typer.Option(30, help="Days to simulate."),
+    agents: int = typer.Option(200, help="Support agents."),
+    customers: int | None = typer.Option(None, help="Customers (default: 10 per agent)."),
+    start: str = typer.Option("2021-05-01", help="First simulated day (YYYY-MM-DD)."),
+    out: Path = typer.Option(..., help="Folder for activity.jsonl and truth.json."),
+    format: Format = FormatOption,
+) -> None:
+    """Simulate a support organisation (and an attack) as an activity log."""
+    config = SimulationConfig(
+        scenario=scenario,
+        seed=seed,
+        days=days,
+        agents=agents,
+        customers=customers if customers is not None else agents * 10,
+        start=_date(start, "--start"),
+    )
+    with progress_bar(f"Simulating {scenario}", total=1) as update:
+        result = simulate(config, out, progress=update)
+    if format is Format.JSON:
+        print_json(
+            {
+                "activity": str(result.path),
+                "truth": str(result.truth_path),
+                "records": result.records,
+                "events": result.events,
+            }
+        )
+    else:
+        console.print(
+            f"Wrote {result.records:,} records ({result.events:,} events) to {result.path}"
+            f" and the ground truth to {result.truth_path}"
+        )
+
+
+def stats(format: Format = FormatOption) -> None:
+    """Count what the store holds."""
+    with Store.open() as store:
+        counts, location = store.counts(), store.location
+    if format is Format.JSON:
+        print_json({"store": location, "tables": counts})
+        return
+    table = Table("table", "rows", box=None, title=location)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None

@@ -1,0 +1,69 @@
+"""``vigile demo``: the seed incident, simulated into the embedded store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from vigile.cli.output import Format, console, print_json, progress_bar
+from vigile.settings import Settings
+from vigile.simulate import SimulationConfig, simulate
+from vigile.store import Store, ingest_file
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
+
+
+def demo(
+    out: Path = typer.Option(Path("vigile-demo"), help="Folder for the simulated files."),
+    agents: int = typer.Option(150, help="Support agents to simulate."),
+    days: int = typer.Option(31, help="Days to simulate, from 2021-05-01."),
+    seed: int = typer.Option(2021, help="Random seed."),
+    format: Format = typer.Option(Format.TEXT, "--format", help="Output format: text or json."),
+) -> None:
+    """Replay the 2021 incident: a hijacked support agent harvesting billing contacts."""
+    settings = Settings.from_env()
+    out.mkdir(parents=True, exist_ok=True)
+    config = SimulationConfig(
+        scenario="nobelium", seed=seed, days=days, agents=agents, customers=agents * 10
+    )
+    with progress_bar("Simulating the support organisation", total=1) as update:
+        result = simulate(config, out, progress=update)
+    with Store.open(settings, create=True) as store:
+        with progress_bar("Storing the activity log", total=1) as update:
+            summary = ingest_file(store.engine, result.path, progress=update)
+        counts, location = store.counts(), store.location
+    truth = json.loads(result.truth_path.read_text())
+    if format is Format.JSON:
+        print_json({"store": location, "tables": counts, "truth": truth})
+        return
+    _print_story(location, counts, truth, summary.events_stored)
+
+
+def _print_story(location: str, counts: dict[str, int], truth: dict[str, object], new: int) -> None:
+    table = Table("table", "rows", box=None)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(Panel(table, title=f"Embedded store {location}", expand=False))
+    console.print(f"{new:,} new events stored.")
+    attacks = truth.get("attacks")
+    for attack in attacks if isinstance(attacks, list) else []:
+        window = attack.get("window", {})
+        console.print(
+            f"[bold red]Hidden in the log:[/] agent [bold]{attack.get('agent')}[/]'s account "
+            f"was taken over ({attack.get('shape')}) from {window.get('start')} to "
+            f"{window.get('end')}: {len(attack.get('event_ids', [])):,} attacker events from "
+            f"{', '.join(attack.get('addresses', []))}, "
+            f"{len(attack.get('customers', [])):,} customers looked at."
+        )
+    console.print(
+        "Next: detection, the ledger, the broker and the response will tell this story "
+        "end to end (see docs/)."
+    )
