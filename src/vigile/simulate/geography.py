@@ -8,6 +8,7 @@ per country so that an address always agrees with the country a sign-in reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 __all__ = [
     "ATTACKER_HOSTING",
@@ -46,6 +47,8 @@ class Site:
     timezone: str
     employer: str
     agents_weight: float
+    lat: float
+    lon: float
 
 
 def _c(
@@ -114,41 +117,42 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in _TABLE}
 
 SITES: tuple[Site, ...] = (
     Site(city="Dublin", country="IE", region="emea", timezone="Europe/Dublin",
-         employer="vigile-cloud", agents_weight=3.0),
+         employer="vigile-cloud", lat=53.35, lon=-6.26, agents_weight=3.0),
     Site(city="Berlin", country="DE", region="emea", timezone="Europe/Berlin",
-         employer="vigile-cloud", agents_weight=1.5),
+         employer="vigile-cloud", lat=52.52, lon=13.4, agents_weight=1.5),
     Site(city="London", country="GB", region="emea", timezone="Europe/London",
-         employer="vigile-cloud", agents_weight=1.5),
+         employer="vigile-cloud", lat=51.51, lon=-0.13, agents_weight=1.5),
     Site(city="Lisbon", country="PT", region="emea", timezone="Europe/Lisbon",
-         employer="contoso-support", agents_weight=2.0),
+         employer="contoso-support", lat=38.72, lon=-9.14, agents_weight=2.0),
     Site(city="Krakow", country="PL", region="emea", timezone="Europe/Warsaw",
-         employer="contoso-support", agents_weight=1.5),
+         employer="contoso-support", lat=50.06, lon=19.94, agents_weight=1.5),
     Site(city="Seattle", country="US", region="amer", timezone="America/Los_Angeles",
-         employer="vigile-cloud", agents_weight=2.5),
+         employer="vigile-cloud", lat=47.61, lon=-122.33, agents_weight=2.5),
     Site(city="Austin", country="US", region="amer", timezone="America/Chicago",
-         employer="vigile-cloud", agents_weight=2.0),
+         employer="vigile-cloud", lat=30.27, lon=-97.74, agents_weight=2.0),
     Site(city="Toronto", country="CA", region="amer", timezone="America/Toronto",
-         employer="vigile-cloud", agents_weight=1.0),
+         employer="vigile-cloud", lat=43.65, lon=-79.38, agents_weight=1.0),
     Site(city="San Jose", country="CR", region="amer", timezone="America/Costa_Rica",
-         employer="contoso-support", agents_weight=2.0),
+         employer="contoso-support", lat=9.93, lon=-84.08, agents_weight=2.0),
     Site(city="Bogota", country="CO", region="amer", timezone="America/Bogota",
-         employer="contoso-support", agents_weight=1.0),
+         employer="contoso-support", lat=4.71, lon=-74.07, agents_weight=1.0),
     Site(city="Singapore", country="SG", region="apac", timezone="Asia/Singapore",
-         employer="vigile-cloud", agents_weight=1.5),
+         employer="vigile-cloud", lat=1.35, lon=103.82, agents_weight=1.5),
     Site(city="Tokyo", country="JP", region="apac", timezone="Asia/Tokyo",
-         employer="vigile-cloud", agents_weight=1.0),
+         employer="vigile-cloud", lat=35.68, lon=139.69, agents_weight=1.0),
     Site(city="Sydney", country="AU", region="apac", timezone="Australia/Sydney",
-         employer="vigile-cloud", agents_weight=1.0),
+         employer="vigile-cloud", lat=-33.87, lon=151.21, agents_weight=1.0),
     Site(city="Hyderabad", country="IN", region="apac", timezone="Asia/Kolkata",
-         employer="northwind-bpo", agents_weight=2.0),
+         employer="northwind-bpo", lat=17.39, lon=78.49, agents_weight=2.0),
     Site(city="Manila", country="PH", region="apac", timezone="Asia/Manila",
-         employer="contoso-support", agents_weight=1.5),
+         employer="contoso-support", lat=14.6, lon=120.98, agents_weight=1.5),
 )  # fmt: skip
 
 # Countries where rented servers and anonymising VPNs are common exits.
 ATTACKER_HOSTING: tuple[str, ...] = ("NL", "RO", "DE", "US", "SG", "GB")
 
 
+@cache
 def customer_countries(region: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """The countries of ``region`` and their weights as a customer's home."""
     codes = tuple(c.code for c in _TABLE if c.region == region)

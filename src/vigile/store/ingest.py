@@ -263,7 +263,7 @@ class _BatchWriter:
             .where(t.signins.c.session.in_(sessions), t.signins.c.outcome == "success")
             .order_by(t.signins.c.seq.desc())
         )
-        return dict(self.conn.execute(query).tuples().all())
+        return {row[0]: row[1] for row in self.conn.execute(query)}
 
 
 def _with(values: Values, index: int, value: Any) -> Values:
