@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.ledger import reference
 from vigile.ledger.compact import (
     CompactRange,
     MemoryTree,
@@ -25,8 +26,6 @@ from vigile.ledger.errors import (
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.nodes import NodeId, decompose, range_nodes
 from vigile.ledger.proof import ProofNodes, consistency_nodes, inclusion_nodes
-
-from . import reference
 
 
 def _n(level: int, index: int) -> NodeId:

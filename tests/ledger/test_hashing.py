@@ -11,11 +11,10 @@ import re
 
 import pytest
 
+from tests.ledger.testdata import MERKLE_VECTORS
 from vigile.ledger.compact import CompactRange, MemoryTree
 from vigile.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash, root_of
 from vigile.ledger.nodes import NodeId
-
-from .testdata import MERKLE_VECTORS
 
 _SOURCE = (MERKLE_VECTORS / "constants.go.txt").read_text(encoding="utf-8")
 

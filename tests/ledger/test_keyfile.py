@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger.test_note import PETER_SKEY, PETER_VKEY
 from vigile.ledger.errors import SigningKeyError
 from vigile.ledger.keyfile import (
     generate_key_files,
@@ -17,8 +18,6 @@ from vigile.ledger.keyfile import (
     write_signer_key,
 )
 from vigile.ledger.note import Signer
-
-from .test_note import PETER_SKEY, PETER_VKEY
 
 
 @pytest.fixture

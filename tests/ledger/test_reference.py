@@ -5,11 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.ledger import reference
 from vigile.ledger.compact import CompactRange, MemoryTree
 from vigile.ledger.hashing import leaf_hash, root_of
 from vigile.ledger.proof import verify_consistency, verify_inclusion
-
-from . import reference
 
 LEAF = st.binary(max_size=24)
 LEAVES = st.lists(LEAF, min_size=1, max_size=300)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.ledger.testdata import MERKLE_VECTORS
 from vigile.ledger.errors import ProofError
 from vigile.ledger.proof import (
     root_from_consistency_proof,
@@ -21,8 +22,6 @@ from vigile.ledger.proof import (
     verify_consistency,
     verify_inclusion,
 )
-
-from .testdata import MERKLE_VECTORS
 
 INCLUSION = sorted((MERKLE_VECTORS / "inclusion").rglob("*.json"))
 CONSISTENCY = sorted((MERKLE_VECTORS / "consistency").rglob("*.json"))
