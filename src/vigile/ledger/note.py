@@ -180,19 +180,7 @@ def open_note(note: str | bytes, verifier: Verifier) -> str:
     Raises :class:`CheckpointError`, with the line number, if the note is malformed,
     a signature by this key is bad, or no signature by this key is present.
     """
-    if isinstance(note, bytes):
-        note = _decode(note)
-    _check_characters(note)
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise CheckpointError("no blank line separates the text from the signatures")
-    text, signatures = note[: split + 1], note[split + 2 :]
-    first_line = text.count("\n") + 2  # the text's lines, then the blank line
-    if not signatures.endswith("\n"):
-        raise CheckpointError("a note must end with a newline", line=first_line)
-    lines = signatures[:-1].split("\n")
-    if len(lines) > MAX_SIGNATURES:
-        raise CheckpointError(f"more than {MAX_SIGNATURES} signatures", line=first_line)
+    text, lines, first_line = _split_note(note)
     others = []
     for number, line in enumerate(lines, start=first_line):
         name, signer_id, signature = _parse_signature_line(line, number)
@@ -206,6 +194,25 @@ def open_note(note: str | bytes, verifier: Verifier) -> str:
             f"no signature by key {_key_label(verifier)}; signed by unknown key {found}"
         )
     return text
+
+
+def _split_note(note: str | bytes) -> tuple[str, list[str], int]:
+    """Return the text, the signature lines, and the line number of the first of them."""
+    if isinstance(note, bytes):
+        note = _decode(note)
+    _check_characters(note)
+    # The text may hold blank lines; the last one separates it from the signatures.
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise CheckpointError("no blank line separates the text from the signatures")
+    text, signatures = note[: split + 1], note[split + 2 :]
+    first_line = text.count("\n") + 2  # the text's lines, then the blank line
+    if not signatures.endswith("\n"):
+        raise CheckpointError("a note must end with a newline", line=first_line)
+    lines = signatures[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise CheckpointError(f"more than {MAX_SIGNATURES} signatures", line=first_line)
+    return text, lines, first_line
 
 
 def _parse_signature_line(line: str, number: int) -> tuple[str, bytes, bytes]:
