@@ -1,0 +1,259 @@
+"""Running a simulation: days made in parallel, merged in time order, written atomically.
+
+The unit of work is one day: every agent's shift that starts on that date (in the agent's
+own timezone) plus every attack's activity of that date. A day depends only on the
+configuration, so worker processes make days in any order and the parent writes them in
+day order: the output is byte-identical whatever the number of workers. A day's records
+reach back at most one day before its date (shifts in timezones ahead of UTC, tickets
+waiting in the queue), so the parent holds back only the records that a later day could
+still precede, and the file comes out sorted by time with bounded memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+
+from vigile.activitylog.writer import ActivityLogWriter
+from vigile.errors import OutputError
+from vigile.simulate.clock import DAY
+from vigile.simulate.config import SimulationConfig, SimulationResult
+from vigile.simulate.emit import Emitter, Line
+from vigile.simulate.keys import IdMint
+from vigile.simulate.organisation import build_organisation
+from vigile.simulate.scenarios import SCENARIOS
+from vigile.simulate.threat import Attack
+from vigile.simulate.truth import Evidence, TruthBook, publish
+from vigile.simulate.workday import DayTrace, day_plan, work_day
+from vigile.simulate.world import World
+
+__all__ = ["DayOutput", "Job", "generate_day", "simulate"]
+
+Progress = Callable[[int, int], None]
+_time = itemgetter(0)
+_KINDS = {ord("a"): "accesses", ord("s"): "signins", ord("t"): "ticket_steps"}
+_KIND_AT = len(b'{"kind":"')  # every encoded record starts with its kind
+_SMALL = 2_000  # agent-days below which worker processes cost more than they save
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Job:
+    """What every worker needs: the world and the attacks to run in it."""
+
+    world: World
+    attacks: tuple[Attack, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DayOutput:
+    """One day's records sorted by time, the attacks' evidence, and counts by kind."""
+
+    day: int
+    lines: list[Line]
+    evidence: dict[int, Evidence]
+    counts: dict[str, int]
+
+
+def _attacks_of(job: Job, day: int, traces: dict[int, DayTrace], out: list[Line]) -> dict[int, Evidence]:
+    world, found = job.world, {}
+    first_slot = len(world.org.agents)
+    for attack in job.attacks:
+        if day not in attack.window:
+            continue
+        own: list[Line] = []
+        emitter = Emitter(own, world.mint, day=day, slot=first_slot + attack.number,
+                          agent=attack.agent.id)  # fmt: skip
+        attack.act(world, day, traces.get(attack.agent.index), emitter)
+        found[attack.number] = Evidence.of(own)
+        out.extend(own)
+    return found
+
+
+def generate_day(job: Job, day: int) -> DayOutput:
+    """Every record of day ``day``, sorted by time."""
+    world = job.world
+    victims = {attack.agent.index for attack in job.attacks}
+    out: list[Line] = []
+    traces: dict[int, DayTrace] = {}
+    for agent in world.org.agents:
+        plan = day_plan(world, agent, day)
+        if plan is not None:
+            emitter = Emitter(out, world.mint, day=day, slot=agent.index, agent=agent.id)
+            trace = work_day(world, plan, emitter)
+            if agent.index in victims:
+                traces[agent.index] = trace
+    evidence = _attacks_of(job, day, traces, out)
+    out.sort(key=_time)  # stable: ties keep generation order, which is deterministic
+    if out and out[0][0] < world.calendar.midnight(day) - DAY:
+        raise RuntimeError(f"day {day} reaches back more than a day: {out[0][1]!r}")
+    counts = Counter(line[_KIND_AT] for _, line in out)
+    return DayOutput(day=day, lines=out, evidence=evidence,
+                     counts={_KINDS[k]: n for k, n in counts.items()})  # fmt: skip
+
+
+_worker_job: Job | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _worker_job  # noqa: PLW0603  (one job per worker process, set once)
+    _worker_job = job
+    gc.disable()  # nothing a day makes is cyclic: reference counting frees it all
+
+
+def _worker_day(day: int) -> DayOutput:
+    assert _worker_job is not None
+    return generate_day(_worker_job, day)
+
+
+def _days(job: Job, workers: int) -> Iterator[DayOutput]:
+    """Every day's output, in day order, made by ``workers`` processes."""
+    days = job.world.calendar.days
+    if workers <= 1:
+        yield from (generate_day(job, day) for day in range(days))
+        return
+    # fork shares the organisation with the workers without pickling it.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
+        upcoming = iter(range(days))
+        # At most two days per worker in flight: memory stays bounded if writing lags.
+        pending = deque(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 2 * workers))
+        while pending:
+            output: DayOutput = pending.popleft().get()
+            pending.extend(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 1))
+            yield output
+
+
+class _TimeOrder:
+    """Holds records back until no later day can come before them."""
+
+    def __init__(self) -> None:
+        self._held: list[Line] = []
+
+    def release(self, lines: list[Line], before: int) -> bytes:
+        """Take a day's sorted ``lines``; give back, encoded, every record before ``before``."""
+        held = self._held
+        held.extend(lines)
+        held.sort(key=_time)  # two sorted runs: a linear merge
+        cut = bisect.bisect_left(held, before, key=_time)
+        data = b"".join([line for _, line in held[:cut]])
+        del held[:cut]
+        return data
+
+    def rest(self) -> bytes:
+        """Everything still held, in order."""
+        data = b"".join([line for _, line in self._held])
+        self._held.clear()
+        return data
+
+
+def _write_days(
+    job: Job, writer: ActivityLogWriter, book: TruthBook, workers: int, progress: Progress | None
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    order = _TimeOrder()
+    calendar = job.world.calendar
+    for output in _days(job, workers):
+        # A later day's records start no earlier than this day's midnight.
+        writer.write_raw_lines(order.release(output.lines, calendar.midnight(output.day)))
+        counts.update(output.counts)
+        for number, evidence in output.evidence.items():
+            book.add(number, evidence)
+        if progress is not None:
+            progress(output.day + 1, calendar.days)
+    writer.write_raw_lines(order.rest())
+    return counts
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    # Millions of short-lived tuples would trigger full collections over the organisation.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _folder(out_dir: Path) -> Path:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
+    if not os.access(out_dir, os.W_OK):
+        raise OutputError(f"{out_dir}: the output folder is not writable")
+    return out_dir
+
+
+def _plan(config: SimulationConfig) -> tuple[Job, bytes, int]:
+    calendar = config.calendar
+    mint = IdMint.for_seed(config.seed)
+    org, directory = build_organisation(seed=config.seed, calendar=calendar, agents=config.agents,
+                                        customers=config.customer_count, mint=mint)  # fmt: skip
+    world = World(seed=config.seed, calendar=calendar, org=org, mint=mint)
+    attacks = SCENARIOS[config.scenario].plan(world, config.attack_window())
+    return Job(world=world, attacks=attacks), directory.data, directory.count
+
+
+def _auto_workers(config: SimulationConfig) -> int:
+    if config.agents * config.days < _SMALL:
+        return 1
+    return max(1, min(os.cpu_count() or 1, config.days))
+
+
+def simulate(
+    config: SimulationConfig,
+    out_dir: Path | str,
+    progress: Progress | None = None,
+    *,
+    workers: int | None = None,
+) -> SimulationResult:
+    """Simulate ``config`` into ``out_dir``/activity.jsonl and ``out_dir``/truth.json.
+
+    ``progress(done, total)`` is called after each simulated day. ``workers`` processes
+    make the days (by default one per core for large runs); the output does not depend on
+    it. Both files appear together, or neither: an unwritable folder raises
+    :class:`~vigile.errors.OutputError`.
+    """
+    started = time.perf_counter()
+    folder = _folder(Path(out_dir))
+    with _paused_gc():
+        job, directory, directory_count = _plan(config)
+        book = TruthBook(scenario=config.scenario, seed=config.seed, attacks=job.attacks)
+        log, truth = folder / "activity.jsonl", folder / "truth.json"
+        staged: Path | None = None
+        try:
+            with ActivityLogWriter(log) as writer:
+                writer.write_raw_lines(directory)
+                del directory
+                counts = _write_days(job, writer, book, workers or _auto_workers(config), progress)
+                summary = {"events": writer.count - directory_count,
+                           "directory_records": directory_count, **counts}  # fmt: skip
+                document = book.document(summary)
+                staged = publish(document, folder)
+            os.replace(staged, truth)
+        except OSError as exc:
+            raise OutputError(f"{folder}: cannot write the simulation: {exc}") from exc
+        finally:
+            if staged is not None and staged.exists():
+                staged.unlink()
+    return SimulationResult(
+        events=summary["events"],
+        records=writer.count,
+        path=log,
+        truth_path=truth,
+        attacker_events=document["summary"]["attacker_events"],
+        seconds=round(time.perf_counter() - started, 3),
+    )

@@ -1,0 +1,241 @@
+"""The scenarios ``vigile simulate`` knows, registered by name in one place.
+
+Built-in scenarios go through :func:`register_scenario` exactly as a user's would.
+docs/simulator.md describes each one: the real case it models, its signals, its truth.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from vigile.errors import InputError
+from vigile.simulate.attacks import (
+    AccountTakeover,
+    BribedInsider,
+    Intruder,
+    SearchSweep,
+    SessionReplay,
+)
+from vigile.simulate.clock import Calendar
+from vigile.simulate.emit import Place
+from vigile.simulate.geography import ATTACKER_HOSTING, COUNTRIES
+from vigile.simulate.keys import Purpose, stream
+from vigile.simulate.organisation import AgentProfile, random_ip
+from vigile.simulate.threat import Attack, Scenario, Window, choose_victim, relative_window
+from vigile.simulate.world import World
+
+__all__ = ["SCENARIOS", "register_scenario"]
+
+SCENARIOS: dict[str, Scenario] = {}
+"""Every scenario by name: the built-in ones and those added with :func:`register_scenario`."""
+
+_BROWSERS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/91.0.4472.77 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:89.0) Gecko/20100101 Firefox/89.0",
+)
+
+
+def register_scenario(scenario: Scenario) -> Scenario:
+    """Make ``scenario`` available by its name; a name can be registered once."""
+    if scenario.name in SCENARIOS:
+        raise ValueError(f"a scenario named {scenario.name!r} is already registered")
+    SCENARIOS[scenario.name] = scenario
+    return scenario
+
+
+def _rng(world: World, name: str) -> random.Random:
+    return stream(world.seed, Purpose.SCENARIO, sum(name.encode()))
+
+
+def _intruder(world: World, rng: random.Random, slot: int, country: str) -> Intruder:
+    device = world.mint.device(slot, 0)
+    place = COUNTRIES[country]
+    places = tuple(
+        Place(ip=random_ip(rng, country), country=country, lat=place.lat, lon=place.lon,
+              device=device)
+        for _ in range(2)
+    )  # fmt: skip
+    return Intruder(places=places, user_agent=rng.choice(_BROWSERS), mfa="push")
+
+
+def _hosting(rng: random.Random, victim: AgentProfile) -> str:
+    return rng.choice([c for c in ATTACKER_HOSTING if c != victim.country])
+
+
+def _weighted_sample(rng: random.Random, weights: list[float], k: int) -> list[int]:
+    # Efraimidis-Spirakis: one pass, heavier items more likely, no repeats.
+    keys = sorted(((rng.random() ** (1 / w), i) for i, w in enumerate(weights) if w > 0))
+    return [i for _, i in keys[-k:][::-1]]
+
+
+def _spread(rng: random.Random, targets: list[int], window: Window, low: int, high: int,
+            quiet: float) -> tuple[tuple[int, ...], ...]:  # fmt: skip
+    """Targets split over the window's days, ``low``-``high`` a day, some days quiet."""
+    days, cursor = [], 0
+    for n, _ in enumerate(window.days):
+        count = 0 if n and rng.random() < quiet else rng.randint(low, high)
+        days.append(tuple(targets[(cursor + i) % len(targets)] for i in range(count)))
+        cursor += count
+    return tuple(days)
+
+
+class Baseline(Scenario):
+    """A normal support organisation at work, with no attack.
+
+    Everything a detector must not flag: overtime, travel, heavy but legitimate
+    workloads, reviews without a ticket, denied requests and failed sign-ins.
+    """
+
+    name = "baseline"
+
+    def window(self, calendar: Calendar) -> Window | None:
+        return None
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        return ()
+
+
+class Nobelium(Scenario):
+    """An agent account taken over in the second half of May to harvest billing contacts.
+
+    Stolen credentials are used from a rented server abroad on a new device, mostly outside
+    the agent's shift, to read billing contacts and subscriptions of hundreds of customers,
+    skewed to government and enterprise, without valid tickets, for two weeks, while the
+    real agent keeps working normally.
+    """
+
+    name = "nobelium"
+    real_world = "Nobelium and a cloud provider's support agent, May 2021"
+
+    def window(self, calendar: Calendar) -> Window:
+        year = calendar.start.year + (calendar.start > date(calendar.start.year, 5, 16))
+        first, last = calendar.index(date(year, 5, 16)), calendar.index(date(year, 5, 29))
+        if last >= calendar.days:
+            raise InputError(
+                f"scenario 'nobelium' happens from {year}-05-16 to {year}-05-29: simulate at "
+                f"least {last + 1} days from {calendar.start} (got days={calendar.days}), or "
+                "start earlier"
+            )
+        return Window(first=first, last=last)
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        assert window is not None
+        rng = _rng(world, self.name)
+        preferred = tuple(a for a in world.org.agents if a.tier >= 2 and a.mfa != "webauthn")
+        victim = choose_victim(world, window, rng, preferred)
+        slot = len(world.org.agents)
+        tiers = {"government": 8.0, "enterprise": 4.0, "smb": 0.3}
+        weights = [tiers.get(c.tier, 1.0) for c in world.org.customers]
+        targets = _weighted_sample(rng, weights, min(600, max(20, len(weights) // 8)))
+        return (
+            AccountTakeover(
+                number=0,
+                agent=victim,
+                window=window,
+                slot=slot,
+                intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
+                schedule=_spread(rng, targets, window, 12, 40, quiet=0.15),
+            ),
+        )
+
+
+class Insider(Scenario):
+    """A bribed agent reads high-value customers' contacts, a few a day, low and slow.
+
+    The real agent, on shift, in their own sessions, from their own desk, looks up the
+    biggest spenders' contacts and accounts between genuine tickets, citing the ticket they
+    are working on (of another customer) or none, for about four weeks.
+    """
+
+    name = "bribed_insider"
+    real_world = "bribed outsourced support agents at a cryptocurrency exchange, 2025"
+
+    def window(self, calendar: Calendar) -> Window:
+        return relative_window(self.name, calendar, history=7, shortest=5, longest=28)
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        assert window is not None
+        rng = _rng(world, self.name)
+        preferred = tuple(a for a in world.org.agents if a.is_contractor and a.tier <= 2)
+        victim = choose_victim(world, window, rng, preferred)
+        by_spend = sorted(world.org.customers, key=lambda c: (-c.monthly, c.index))
+        whales = [c.index for c in by_spend[: max(20, len(by_spend) // 10)]]
+        rng.shuffle(whales)
+        schedule = _spread(rng, whales, window, 2, 6, quiet=0.0)
+        return (BribedInsider(number=1, agent=victim, window=window, schedule=schedule),)
+
+
+class SessionHijack(Scenario):
+    """A contractor's live session token replayed from the attacker's address.
+
+    No sign-in: the stolen session of the agent's day is used from a foreign address
+    while the token is valid, to read account names and admin contacts of enterprise and
+    government customers, for a few days.
+    """
+
+    name = "session_hijack"
+    real_world = "a support contractor's laptop at an identity provider, January 2022"
+
+    def window(self, calendar: Calendar) -> Window:
+        return relative_window(self.name, calendar, history=7, shortest=2, longest=5)
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        assert window is not None
+        rng = _rng(world, self.name)
+        preferred = tuple(a for a in world.org.agents if a.is_contractor)
+        victim = choose_victim(world, window, rng, preferred)
+        tiers = {"government": 3.0, "enterprise": 3.0, "smb": 0.5}
+        weights = [tiers.get(c.tier, 1.0) for c in world.org.customers]
+        targets = _weighted_sample(rng, weights, max(10, len(weights) // 50))
+        slot = len(world.org.agents) + 2
+        return (
+            SessionReplay(
+                number=2,
+                agent=victim,
+                window=window,
+                intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
+                schedule=_spread(rng, targets, window, 10, 25, quiet=0.0),
+            ),
+        )
+
+
+class Sweep(Scenario):
+    """An internal tool taken over by phone phishing and used to enumerate customers.
+
+    One evening or two, from a home-like address in the agent's own country but on a new
+    device, hundreds of scripted searches walk the customer base alphabetically and open
+    the accounts of the biggest customers they list.
+    """
+
+    name = "search_sweep"
+    real_world = "a social network's internal admin tool, July 2020"
+
+    def window(self, calendar: Calendar) -> Window:
+        return relative_window(self.name, calendar, history=7, shortest=1, longest=2)
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        assert window is not None
+        rng = _rng(world, self.name)
+        preferred = tuple(a for a in world.org.agents if a.tier == 3)
+        victim = choose_victim(world, window, rng, preferred)
+        slot = len(world.org.agents) + 3
+        # What a script types: each first word followed by each initial, in order.
+        typed = sorted({name[: name.find(" ") + 2] for name in world.org.names})
+        per_day = -(-len(typed) // len(window.days))
+        days = tuple(tuple(typed[i : i + per_day]) for i in range(0, len(typed), per_day))
+        return (
+            SearchSweep(
+                number=3,
+                agent=victim,
+                window=window,
+                slot=slot,
+                intruder=_intruder(world, rng, slot, victim.country),
+                prefixes=days + ((),) * (len(window.days) - len(days)),
+            ),
+        )
+
+
+for _builtin in (Baseline(), Nobelium(), Insider(), SessionHijack(), Sweep()):
+    register_scenario(_builtin)
