@@ -51,8 +51,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder: default paths (store, keys) land there."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("VIGILE_") and name not in ("VIGILE_TEST_PG", "VIGILE_REQUIRE_PG"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Settings of a fresh store on each engine, its ledger key in the test's folder."""
+    return Settings(db=db_url, ledger_key=str(tmp_path / "keys" / "ledger.key"))
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
     """A fresh, migrated store on each engine."""
-    with Store.open(Settings(db=db_url), create=True) as opened:
+    Path(settings.ledger_key).parent.mkdir(exist_ok=True)
+    with Store.open(settings, create=True) as opened:
         yield opened

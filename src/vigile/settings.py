@@ -29,6 +29,18 @@ class Settings:
     db_lock_timeout: float = 5.0
     #: Events written per batch by ``vigile ingest`` (memory versus round trips).
     ingest_batch: int = 5_000
+    #: The ledger's checkpoint signing key (created, mode 0600, with the first checkpoint);
+    #: its public key is the same path plus ``.pub``.
+    ledger_key: str = "vigile-ledger.key"
+    #: The ledger's name in its checkpoints (and its key's name).
+    ledger_origin: str = "vigile.local/access-ledger"
+    #: A checkpoint is signed at least every this many ledger entries...
+    checkpoint_every: int = 10_000
+    #: ... and at least every this many seconds while entries arrive.
+    checkpoint_seconds: float = 60.0
+    #: A file where the latest checkpoint is published after each commit (empty: none).
+    #: Keep it outside the database: it is what detects a truncated ledger.
+    checkpoint_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from tests.conftest import SPEC_EXAMPLE
 from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
 from vigile.settings import Settings
-from vigile.store import Store, ingest_file, resolve_url
+from vigile.store import Store, resolve_url
 from vigile.store.tables import metadata
 
 
@@ -26,7 +26,7 @@ def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
 @pytest.mark.parametrize(
     ("target", "driver", "database"),
     [
-        ("store.db", "sqlite+pysqlite", str(Path("store.db").resolve())),
+        ("store.db", "sqlite+pysqlite", "{cwd}/store.db"),
         ("sqlite:////tmp/x.db", "sqlite+pysqlite", "/tmp/x.db"),
         ("postgresql://u:p@h/db", "postgresql+psycopg", "db"),
         ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg", "db"),
@@ -34,7 +34,7 @@ def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
 )
 def test_vigile_db_is_a_url_or_a_path(target: str, driver: str, database: str) -> None:
     url = resolve_url(target)
-    assert (url.drivername, url.database) == (driver, database)
+    assert (url.drivername, url.database) == (driver, database.format(cwd=Path.cwd()))
 
 
 def test_settings_read_the_environment() -> None:
@@ -82,7 +82,7 @@ def test_locked_store_is_reported_and_nothing_half_written(tmp_path: Path) -> No
             Store.open(Settings(db=str(path), db_lock_timeout=0.2)) as store,
             pytest.raises(StoreLocked, match="locked by another process"),
         ):
-            ingest_file(store.engine, SPEC_EXAMPLE)
+            store.ingest(SPEC_EXAMPLE)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -92,4 +92,4 @@ def test_locked_store_is_reported_and_nothing_half_written(tmp_path: Path) -> No
 
 def test_schema_version_is_recorded(store: Store) -> None:
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"

@@ -13,7 +13,7 @@ from vigile.cli.output import Format, console, print_json, progress_bar
 from vigile.errors import InputError
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
-from vigile.store import IngestSummary, Store, ingest_file
+from vigile.store import IngestSummary, Store
 
 __all__ = ["register"]
 
@@ -48,13 +48,7 @@ def ingest(
     settings = Settings.from_env()
     with Store.open(settings, create=True) as store:
         with progress_bar(f"Ingesting {file.name}", total=1) as update:
-            summary = ingest_file(
-                store.engine,
-                file,
-                skip_invalid=skip_invalid,
-                batch=settings.ingest_batch,
-                progress=update,
-            )
+            summary = store.ingest(file, skip_invalid=skip_invalid, progress=update)
         location = store.location
     if format is Format.JSON:
         print_json({"store": location, **asdict(summary)})

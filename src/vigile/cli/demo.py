@@ -12,7 +12,7 @@ from rich.table import Table
 from vigile.cli.output import Format, console, print_json, progress_bar
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
-from vigile.store import Store, ingest_file
+from vigile.store import Store
 
 __all__ = ["register"]
 
@@ -38,7 +38,7 @@ def demo(
         result = simulate(config, out, progress=update)
     with Store.open(settings, create=True) as store:
         with progress_bar("Storing the activity log", total=1) as update:
-            summary = ingest_file(store.engine, result.path, progress=update)
+            summary = store.ingest(result.path, progress=update)
         counts, location = store.counts(), store.location
     truth = json.loads(result.truth_path.read_text())
     if format is Format.JSON:

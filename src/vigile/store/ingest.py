@@ -28,6 +28,9 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigile.activitylog.reader import ActivityLogReader
+from vigile.ledger.service import Ledger
+from vigile.ledger.sql import LedgerWriter, event_leaf
+from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import translate_errors
 from vigile.store.rows import COLUMNS, to_values
@@ -79,11 +82,11 @@ class IngestSummary:
 
 
 def next_seq(conn: Connection) -> int:
-    """The ``seq`` the next recorded event gets."""
-    highest = 0
+    """The ``seq`` the next recorded event gets: 0 in an empty store."""
+    highest = -1
     for table in t.EVENT_TABLES:
         value = conn.execute(select(func.max(table.c.seq))).scalar()
-        highest = max(highest, value or 0)
+        highest = max(highest, -1 if value is None else value)
     return highest + 1
 
 
@@ -91,25 +94,31 @@ def ingest_file(
     engine: Engine,
     path: Path,
     *,
+    settings: Settings | None = None,
     skip_invalid: bool = False,
-    batch: int = 5_000,
     progress: Progress | None = None,
     parallel: bool | None = None,
 ) -> IngestSummary:
-    """Store every record of the activity log at ``path`` in one transaction.
+    """Store every record of the activity log at ``path`` in one transaction, each new
+    event appended to the ledger in the same transaction.
 
     ``parallel`` decodes in a worker process; by default only for large files.
     """
+    settings = settings or Settings.from_env()
     started = time.perf_counter()
     reader = ActivityLogReader(path, skip_invalid=skip_invalid)
     use_pool = reader.size >= _PARALLEL_FROM if parallel is None else parallel
+    ledger = Ledger(engine, settings)
     with translate_errors(engine.url), _decoder_pool(use_pool) as pool, engine.begin() as conn:
-        writer = _BatchWriter(conn, next_seq(conn))
-        with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq - 1):
-            for decoded in reader.decoded_chunks(batch, prepare=to_values, pool=pool):
+        writer = _BatchWriter(conn, next_seq(conn), ledger.writer(conn))
+        with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq):
+            chunks = reader.decoded_chunks(settings.ingest_batch, prepare=to_values, pool=pool)
+            for decoded in chunks:
                 writer.write(decoded.records)
                 if progress is not None:
                     progress(reader.position, reader.size)
+        writer.finish()
+    ledger.publish()
     if progress is not None:
         progress(reader.size, reader.size)
     report = reader.report
@@ -162,10 +171,12 @@ Values = tuple[Any, ...]
 class _BatchWriter:
     """Writes batches of ``(table, values)`` on one connection; new events get a ``seq``."""
 
-    def __init__(self, conn: Connection, first_seq: int) -> None:
+    def __init__(self, conn: Connection, first_seq: int, ledger: LedgerWriter) -> None:
         self.conn = conn
         self.first_seq = first_seq
         self.seq = first_seq
+        self.ledger = ledger
+        ledger.catch_up(first_seq)
         self.stored: Counter[str] = Counter()
         self.upserted: Counter[str] = Counter()
         self.duplicates = 0
@@ -190,6 +201,14 @@ class _BatchWriter:
             )
             self.upserted[table] += len(rows)
         self._append(events)
+        self.ledger.flush()
+        self.ledger.checkpoint_if_due()
+
+    def finish(self) -> None:
+        """Flush the ledger and sign a checkpoint of what this ingest added."""
+        self.ledger.flush()
+        if self.seq > self.first_seq:
+            self.ledger.checkpoint()
 
     def _append(self, events: list[tuple[str, Values]]) -> None:
         fresh = self._unseen(events)
@@ -205,7 +224,9 @@ class _BatchWriter:
                     row = _with(row, _A["ip"], addresses.get(row[_A["session"]]))
                 if row[_A["results"]] is not None:
                     searches.extend(_search_rows(row, seq))
-            rows.setdefault(table, []).append((seq, *row[1:]))
+            row = (seq, *row[1:])
+            rows.setdefault(table, []).append(row)
+            self.ledger.append(event_leaf(table, row))
             seq += 1
         self.seq = seq
         for table, batch in rows.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Self
 
 from sqlalchemy import Engine, Select, Table, func, select
@@ -25,6 +26,7 @@ from vigile.model.times import to_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import connect, describe, open_engine
+from vigile.store.ingest import IngestSummary, Progress, ingest_file
 from vigile.store.rows import R, from_row
 
 __all__ = ["Event", "Store"]
@@ -36,15 +38,34 @@ _MAX = 2**62
 class Store:
     """Vigile's operational store on SQLite or PostgreSQL."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self.settings = settings
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, create: bool = False) -> Self:
         """The store named by the settings (``VIGILE_DB``), migrated to the current schema."""
         settings = settings or Settings.from_env()
         engine = open_engine(settings.db, create=create, lock_timeout=settings.db_lock_timeout)
-        return cls(engine)
+        return cls(engine, settings)
+
+    def ingest(
+        self,
+        path: Path,
+        *,
+        skip_invalid: bool = False,
+        progress: Progress | None = None,
+        parallel: bool | None = None,
+    ) -> IngestSummary:
+        """Store an activity log and append its events to the ledger (see :func:`ingest_file`)."""
+        return ingest_file(
+            self.engine,
+            path,
+            settings=self.settings,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            parallel=parallel,
+        )
 
     @property
     def location(self) -> str:

@@ -24,10 +24,11 @@ from vigile.model import (
     TicketEvent,
     TicketStep,
 )
-from vigile.model.times import from_micros, to_micros
+from vigile.activitylog.codec import ticket_event_id
+from vigile.model.times import format_rfc3339, from_micros, to_micros
 from vigile.store import tables as t
 
-__all__ = ["COLUMNS", "TABLE_OF", "from_row", "to_row", "to_values"]
+__all__ = ["COLUMNS", "TABLE_OF", "from_row", "spec_object", "to_row", "to_values"]
 
 Row = dict[str, Any]
 
@@ -261,3 +262,43 @@ def from_row(kind: type[R], row: Mapping[Any, Any]) -> R:
         for name in ("fields", "masked_fields", "results"):
             values[name] = tuple(_loads(values[name]) or ())
     return kind(**values)
+
+
+# -- stored events as spec objects (the ledger's leaves) ------------------------------
+
+_KIND_OF_TABLE: Mapping[str, str] = {
+    "ticket_events": "ticket",
+    "signins": "signin",
+    "accesses": "access",
+}
+_JSON_LISTS = frozenset({"fields", "masked_fields", "results"})
+_NOT_IN_SPEC = frozenset({"seq", "time_us", "extra"})
+
+
+def spec_object(table: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """The activity-log object of a stored event, from its row in column order.
+
+    The same object as ``encode(from_row(...))`` (a test holds them equal), built without
+    the model records: the ledger computes one per event at ingest and at verification.
+    """
+    out: dict[str, Any] = {"kind": _KIND_OF_TABLE[table]}
+    extra: str | None = None
+    for name, value in zip(COLUMNS[table], values, strict=True):
+        if value is None or name in _NOT_IN_SPEC:
+            if name == "time_us":
+                out["time"] = format_rfc3339(from_micros(value))
+            elif name == "extra":
+                extra = value
+            continue
+        out[name] = orjson.loads(value) if name in _JSON_LISTS else value
+    if table == "ticket_events" and out["id"] == ticket_event_id(
+        out["ticket"], out["event"], from_micros(values[2]), out.get("agent")
+    ):
+        del out["id"]
+    if table == "accesses":
+        for name in ("masked_fields", "results"):
+            if out.get(name) == []:
+                del out[name]
+    if extra is not None:
+        out.update(orjson.loads(extra))
+    return out

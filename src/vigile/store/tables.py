@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -31,6 +32,8 @@ __all__ = [
     "agents",
     "contacts",
     "customers",
+    "ledger_checkpoints",
+    "ledger_nodes",
     "metadata",
     "search_results",
     "signins",
@@ -186,5 +189,27 @@ search_results = Table(
     Column("access_seq", BigInteger, primary_key=True),
 )
 
+# The ledger (vigile.ledger): every perfect node of the RFC 9162 tree over the events in
+# ``seq`` order, level 0 holding the leaf hashes, and the signed checkpoints.
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),  # the signed note, c2sp.org/tlog-checkpoint
+)
+Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
+
 EVENT_TABLES = (ticket_events, signins, accesses)
-APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results)
+APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_nodes, ledger_checkpoints)

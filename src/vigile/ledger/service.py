@@ -1,0 +1,167 @@
+"""The ledger of a store: keys, writers, checkpoints, proofs, publication, verification."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from vigile.ledger.compact import consistency_proof, inclusion_proof, root_at
+from vigile.ledger.encoding import encode_b64
+from vigile.ledger.errors import LedgerError, SigningKeyError
+from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.keyfile import generate_key_files, load_signer, load_verifier
+from vigile.ledger.note import Signer, Verifier
+from vigile.ledger.sql import (
+    LedgerWriter,
+    SqlNodes,
+    StoredCheckpoint,
+    event_leaf,
+    latest_checkpoint,
+    ledger_size,
+)
+from vigile.settings import Settings
+from vigile.store import tables as t
+from vigile.store.engine import connect, translate_errors
+
+__all__ = ["Ledger", "public_key_path"]
+
+
+def public_key_path(settings: Settings) -> Path:
+    """Where the verifier key of the ledger's signing key is."""
+    return Path(settings.ledger_key + ".pub")
+
+
+class Ledger:
+    """The access ledger stored beside the events of ``engine``'s store."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    # -- keys ------------------------------------------------------------------------
+
+    def signer(self, conn: Connection) -> Signer:
+        """The signing key; created on first use, but never once checkpoints exist (a new
+        key could not vouch for them)."""
+        path = Path(self.settings.ledger_key)
+        if path.exists():
+            signer = load_signer(path)
+        elif latest_checkpoint(conn) is None:
+            public = public_key_path(self.settings)
+            signer = generate_key_files(self.settings.ledger_origin, path, public)
+        else:
+            raise SigningKeyError(
+                "the ledger's signing key is missing but checkpoints exist; restore it "
+                "(or point VIGILE_LEDGER_KEY at it)",
+                path=str(path),
+            )
+        if signer.name != self.settings.ledger_origin:
+            raise SigningKeyError(
+                f"key is named {signer.name!r} but the ledger's origin is "
+                f"{self.settings.ledger_origin!r} (VIGILE_LEDGER_ORIGIN)",
+                path=str(path),
+            )
+        return signer
+
+    def verifier(self) -> Verifier:
+        return load_verifier(public_key_path(self.settings))
+
+    def writer(self, conn: Connection) -> LedgerWriter:
+        """A writer appending in ``conn``'s transaction."""
+        return LedgerWriter(
+            conn,
+            signer=self.signer(conn),
+            origin=self.settings.ledger_origin,
+            every=self.settings.checkpoint_every,
+            seconds=self.settings.checkpoint_seconds,
+        )
+
+    # -- checkpoints -----------------------------------------------------------------
+
+    def checkpoint(self) -> StoredCheckpoint:
+        """A checkpoint of the current tree: the latest if it is current, else a new one."""
+        with translate_errors(self.engine.url), self.engine.begin() as conn:
+            latest = latest_checkpoint(conn)
+            if latest is None or latest.size != ledger_size(conn):
+                self.writer(conn).checkpoint()
+                latest = latest_checkpoint(conn)
+        assert latest is not None
+        self.publish(latest)
+        return latest
+
+    def publish(self, checkpoint: StoredCheckpoint | None = None) -> Path | None:
+        """Write the latest checkpoint to ``VIGILE_CHECKPOINT_FILE``, atomically."""
+        target = self.settings.checkpoint_file
+        if not target:
+            return None
+        if checkpoint is None:
+            with connect(self.engine) as conn:
+                checkpoint = latest_checkpoint(conn)
+            if checkpoint is None:
+                return None
+        path = Path(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w") as out:
+            out.write(checkpoint.note)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        return path
+
+    # -- proofs ----------------------------------------------------------------------
+
+    def prove(self, event_id: str) -> dict[str, object]:
+        """Inclusion proof of an event in the latest checkpoint (signed first if needed),
+        in the CLI contract's shape plus the checkpoint note."""
+        checkpoint = self.checkpoint()
+        with connect(self.engine) as conn:
+            table, row = _find_event(conn, event_id)
+            index = int(row[0])
+            if index >= checkpoint.size:
+                raise LedgerError(f"event {event_id} (entry {index}) is not in the ledger yet")
+            leaf = event_leaf(table, row)
+            proof = inclusion_proof(SqlNodes(conn), index, checkpoint.size)
+        return {
+            "leaf_index": index,
+            "tree_size": checkpoint.size,
+            "leaf": encode_b64(leaf),
+            "leaf_hash": encode_b64(leaf_hash(leaf)),
+            "proof": [encode_b64(node) for node in proof],
+            "root": encode_b64(checkpoint.root),
+            "checkpoint": checkpoint.note,
+        }
+
+    def consistency(self, old_size: int, new_size: int | None = None) -> dict[str, object]:
+        """Consistency proof from ``old_size`` to ``new_size`` (default: the latest checkpoint)."""
+        checkpoint = self.checkpoint()
+        size2 = checkpoint.size if new_size is None else new_size
+        if not 0 < old_size <= size2 <= checkpoint.size:
+            raise LedgerError(
+                f"sizes must satisfy 0 < OLD_SIZE <= NEW_SIZE <= {checkpoint.size:,} "
+                f"(the latest checkpoint); got {old_size:,} and {size2:,}"
+            )
+        with connect(self.engine) as conn:
+            nodes = SqlNodes(conn)
+            root1, root2 = root_at(nodes, old_size), root_at(nodes, size2)
+            proof = consistency_proof(nodes, old_size, size2)
+        return {
+            "size1": old_size,
+            "size2": size2,
+            "root1": encode_b64(root1),
+            "root2": encode_b64(root2),
+            "proof": [encode_b64(node) for node in proof],
+            "checkpoint": checkpoint.note if size2 == checkpoint.size else None,
+        }
+
+
+def _find_event(conn: Connection, event_id: str) -> tuple[str, tuple[Any, ...]]:
+    """The table and row of the event with ``event_id``."""
+    for table in t.EVENT_TABLES:
+        row = conn.execute(select(table).where(table.c.id == event_id)).first()
+        if row is not None:
+            return table.name, tuple(row)
+    raise LedgerError(f"no event with id {event_id!r} in the store")
+

@@ -1,0 +1,219 @@
+"""The ledger in the store's database: node hashes, leaves appended with the events.
+
+Every perfect node of the tree lives in ``ledger_nodes(level, idx, hash)``; level 0 holds
+the leaf hashes. :class:`SqlNodes` is the :class:`~vigile.ledger.compact.NodeReader` that
+proofs read from (one query, O(log n) rows). :class:`LedgerWriter` appends the leaves of
+newly stored events inside the transaction that stores them, so an event and its ledger
+entry are committed together or not at all: one writer sequences the tree (SQLite's lock,
+or on PostgreSQL the single integrator), as in the Tessera design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from heapq import merge
+from typing import Any
+
+from sqlalchemy import Connection, func, select, tuple_
+
+from vigile.ledger.canonical import canonical_json
+from vigile.ledger.checkpoint import Checkpoint, sign_checkpoint
+from vigile.ledger.compact import CompactRange, Node
+from vigile.ledger.errors import LedgerError, MissingNodeError
+from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.nodes import NodeId
+from vigile.ledger.note import Signer
+from vigile.model.times import from_micros, to_micros
+from vigile.store import tables as t
+from vigile.store.rows import spec_object
+
+__all__ = [
+    "LedgerWriter",
+    "all_checkpoints",
+    "SqlNodes",
+    "StoredCheckpoint",
+    "event_leaf",
+    "events_in_order",
+    "latest_checkpoint",
+    "ledger_size",
+]
+
+_QUERY_CHUNK = 400  # (level, idx) pairs per query: well under every engine's parameter limit
+
+
+def event_leaf(table: str, values: tuple[Any, ...]) -> bytes:
+    """The leaf bytes of a stored event: its spec object in canonical JSON."""
+    return canonical_json(spec_object(table, values))
+
+
+class SqlNodes:
+    """Node hashes stored in ``ledger_nodes``, read and written on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        nodes = t.ledger_nodes
+        keys = [(node.level, node.index) for node in ids]
+        for start in range(0, len(keys), _QUERY_CHUNK):
+            wanted = keys[start : start + _QUERY_CHUNK]
+            query = select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
+                tuple_(nodes.c.level, nodes.c.idx).in_(wanted)
+            )
+            found.update({(row[0], row[1]): bytes(row[2]) for row in self.conn.execute(query)})
+        missing = [key for key in keys if key not in found]
+        if missing:
+            level, index = missing[0]
+            raise MissingNodeError("not in ledger_nodes", level=level, index=index)
+        return [found[key] for key in keys]
+
+    def write(self, nodes: Sequence[Node]) -> None:
+        if nodes:
+            rows = [(n.id.level, n.id.index, n.hash) for n in nodes]
+            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+            self.conn.exec_driver_sql(
+                f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
+                rows,
+            )
+
+
+def ledger_size(conn: Connection) -> int:
+    """Leaves in the ledger."""
+    nodes = t.ledger_nodes
+    highest = conn.execute(select(func.max(nodes.c.idx)).where(nodes.c.level == 0)).scalar()
+    return 0 if highest is None else int(highest) + 1
+
+
+class StoredCheckpoint:
+    """A checkpoint as stored: the parsed fields and the signed note."""
+
+    __slots__ = ("note", "root", "size", "time")
+
+    def __init__(self, *, size: int, root: bytes, time: datetime, note: str) -> None:
+        self.size, self.root, self.time, self.note = size, root, time, note
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    """The most recent checkpoint, or ``None`` before the first."""
+    table = t.ledger_checkpoints
+    row = conn.execute(select(table).order_by(table.c.id.desc()).limit(1)).mappings().first()
+    return None if row is None else _stored(row)
+
+
+def all_checkpoints(conn: Connection) -> list[StoredCheckpoint]:
+    table = t.ledger_checkpoints
+    rows = conn.execute(select(table).order_by(table.c.id)).mappings()
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        size=int(row["size"]),
+        root=bytes(row["root"]),
+        time=from_micros(int(row["time_us"])),
+        note=str(row["note"]),
+    )
+
+
+def events_in_order(conn: Connection, start: int = 0) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Every stored event from ``seq`` = ``start`` on, as ``(table, row)``, in ``seq`` order.
+
+    Each event table is read in primary-key order and the three streams merged, so memory
+    stays constant and no sort is needed.
+    """
+
+    def stream(table: Any) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
+        query = select(table).where(table.c.seq >= start).order_by(table.c.seq)
+        for row in conn.execute(query.execution_options(stream_results=True, yield_per=5_000)):
+            yield row[0], table.name, tuple(row)
+
+    streams = [stream(table) for table in t.EVENT_TABLES]
+    for _, table, row in merge(*streams, key=lambda item: item[0]):
+        yield table, row
+
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerWriter:
+    """Appends leaves and writes checkpoints on one connection, in its transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        signer: Signer,
+        origin: str,
+        every: int,
+        seconds: float,
+        clock: Clock = _now,
+    ) -> None:
+        self.conn = conn
+        self.nodes = SqlNodes(conn)
+        self.signer = signer
+        self.origin = origin
+        self.every = max(1, every)
+        self.seconds = seconds
+        self.clock = clock
+        self.range = CompactRange.from_reader(self.nodes, ledger_size(conn))
+        latest = latest_checkpoint(conn)
+        self.checkpointed = 0 if latest is None else latest.size
+        self.checkpointed_at = clock() if latest is None else latest.time
+        self._pending: list[Node] = []
+
+    @property
+    def size(self) -> int:
+        return self.range.size
+
+    def append(self, leaf: bytes) -> None:
+        """Append one leaf; a checkpoint is signed every ``every`` entries."""
+        self._pending.extend(self.range.append(leaf_hash(leaf)))  # the leaf node first
+        if self.range.size - self.checkpointed >= self.every:
+            self.checkpoint()
+
+    def catch_up(self, events_stored: int) -> None:
+        """Append the leaves of stored events the ledger does not hold yet (a store
+        created before the ledger existed). More leaves than events is tampering."""
+        if self.size > events_stored:
+            raise LedgerError(
+                f"the ledger holds {self.size:,} entries but the store only "
+                f"{events_stored:,} events: events were deleted (run `vigile ledger verify`)"
+            )
+        for table, values in events_in_order(self.conn, self.size):
+            self.append(event_leaf(table, values))
+
+    def checkpoint_if_due(self) -> Checkpoint | None:
+        """Sign a checkpoint when ``seconds`` passed since the last one and leaves came."""
+        late = (self.clock() - self.checkpointed_at).total_seconds() >= self.seconds
+        if late and self.range.size > self.checkpointed:
+            return self.checkpoint()
+        return None
+
+    def flush(self) -> None:
+        self.nodes.write(self._pending)
+        self._pending = []
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign and store a checkpoint of the current tree (nodes flushed first)."""
+        self.flush()
+        checkpoint = Checkpoint(
+            origin=self.origin, size=self.range.size, root=self.range.root(), time=self.clock()
+        )
+        note = sign_checkpoint(checkpoint, self.signer)
+        assert checkpoint.time is not None
+        self.conn.execute(
+            t.ledger_checkpoints.insert().values(
+                size=checkpoint.size,
+                root=checkpoint.root,
+                time_us=to_micros(checkpoint.time),
+                note=note,
+            )
+        )
+        self.checkpointed, self.checkpointed_at = checkpoint.size, checkpoint.time
+        return checkpoint
