@@ -123,7 +123,9 @@ def _subscriptions(rng: random.Random, cid: str, tier: str, currency: str) -> li
     return records
 
 
-def _customer(rng: random.Random, index: int, width: int) -> tuple[dict[str, Any], list[bytes]]:
+def _customer(
+    rng: random.Random, index: int, width: int
+) -> tuple[dict[str, Any], bytes, int]:
     tier = rng.choices(CUSTOMER_TIERS, _TIER_WEIGHTS)[0]
     region = rng.choices(REGIONS, _REGION_WEIGHTS)[0]
     codes, weights = customer_countries(region)
@@ -154,7 +156,7 @@ def _customer(rng: random.Random, index: int, width: int) -> tuple[dict[str, Any
         "activity": _ACTIVITY[tier] * min(20.0, rng.paretovariate(1.5)),
     }
     option = orjson.OPT_APPEND_NEWLINE
-    return fields, [orjson.dumps(r, option=option) for r in records]
+    return fields, b"".join([orjson.dumps(r, option=option) for r in records]), len(records)
 
 
 def _query(name: str) -> str:
@@ -182,13 +184,15 @@ def build_customers(
     """``count`` customers, their encoded directory records, and how many records."""
     width = max(5, len(str(count - 1)))
     drafts: list[dict[str, Any]] = []
-    lines: list[bytes] = []
+    blocks: list[bytes] = []
+    records = 0
     for index in range(count):
-        fields, encoded = _customer(rng, index, width)
+        fields, encoded, n = _customer(rng, index, width)
         drafts.append(fields)
-        lines.extend(encoded)
+        blocks.append(encoded)
+        records += n
     results = _search_results(drafts)
     profiles = tuple(
         CustomerProfile(**d, query=_query(d["name"]), results=results[d["index"]]) for d in drafts
     )
-    return profiles, b"".join(lines), len(lines)
+    return profiles, b"".join(blocks), records

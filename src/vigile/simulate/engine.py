@@ -11,7 +11,6 @@ still precede, and the file comes out sorted by time with bounded memory.
 
 from __future__ import annotations
 
-import bisect
 import gc
 import multiprocessing
 import os
@@ -30,6 +29,7 @@ from vigile.simulate.clock import DAY
 from vigile.simulate.config import SimulationConfig, SimulationResult
 from vigile.simulate.emit import Emitter, Line
 from vigile.simulate.keys import IdMint
+from vigile.simulate.ordering import Block, TimeOrder
 from vigile.simulate.organisation import build_organisation
 from vigile.simulate.scenarios import SCENARIOS
 from vigile.simulate.threat import Attack
@@ -59,7 +59,7 @@ class DayOutput:
     """One day's records sorted by time, the attacks' evidence, and counts by kind."""
 
     day: int
-    lines: list[Line]
+    block: Block
     evidence: dict[int, Evidence]
     counts: dict[str, int]
 
@@ -97,7 +97,7 @@ def generate_day(job: Job, day: int) -> DayOutput:
     if out and out[0][0] < world.calendar.midnight(day) - DAY:
         raise RuntimeError(f"day {day} reaches back more than a day: {out[0][1]!r}")
     counts = Counter(line[_KIND_AT] for _, line in out)
-    return DayOutput(day=day, lines=out, evidence=evidence,
+    return DayOutput(day=day, block=Block.of(out), evidence=evidence,
                      counts={_KINDS[k]: n for k, n in counts.items()})  # fmt: skip
 
 
@@ -126,52 +126,30 @@ def _days(job: Job, workers: int) -> Iterator[DayOutput]:
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
         upcoming = iter(range(days))
-        # At most two days per worker in flight: memory stays bounded if writing lags.
-        pending = deque(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 2 * workers))
+        # A bounded number of days in flight: memory stays bounded if writing lags.
+        pending = deque(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, workers + 1))
         while pending:
             output: DayOutput = pending.popleft().get()
             pending.extend(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 1))
             yield output
 
 
-class _TimeOrder:
-    """Holds records back until no later day can come before them."""
-
-    def __init__(self) -> None:
-        self._held: list[Line] = []
-
-    def release(self, lines: list[Line], before: int) -> bytes:
-        """Take a day's sorted ``lines``; give back, encoded, every record before ``before``."""
-        held = self._held
-        held.extend(lines)
-        held.sort(key=_time)  # two sorted runs: a linear merge
-        cut = bisect.bisect_left(held, before, key=_time)
-        data = b"".join([line for _, line in held[:cut]])
-        del held[:cut]
-        return data
-
-    def rest(self) -> bytes:
-        """Everything still held, in order."""
-        data = b"".join([line for _, line in self._held])
-        self._held.clear()
-        return data
-
-
 def _write_days(
     job: Job, writer: ActivityLogWriter, book: TruthBook, workers: int, progress: Progress | None
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
-    order = _TimeOrder()
+    order = TimeOrder()
     calendar = job.world.calendar
     for output in _days(job, workers):
+        order.add(output.block)
         # A later day's records start no earlier than this day's midnight.
-        writer.write_raw_lines(order.release(output.lines, calendar.midnight(output.day)))
+        writer.write_raw_lines(order.release(before=calendar.midnight(output.day)))
         counts.update(output.counts)
         for number, evidence in output.evidence.items():
             book.add(number, evidence)
         if progress is not None:
             progress(output.day + 1, calendar.days)
-    writer.write_raw_lines(order.rest())
+    writer.write_raw_lines(order.release())
     return counts
 
 

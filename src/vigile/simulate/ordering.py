@@ -1,0 +1,104 @@
+"""Merging days of encoded records into one time-ordered stream, without decoding them.
+
+A day travels from a worker as one :class:`Block`: its records' bytes back to back, their
+times and where each ends. Consecutive days overlap in time (a shift in Sydney starts the
+previous UTC day), so :class:`TimeOrder` holds the blocks back and releases, in order, the
+records no later day can precede. Merging works on runs: where one block's records follow
+each other in the merged order their bytes are copied in one slice, so the Python work is
+per run, not per record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import accumulate
+from operator import itemgetter
+
+import numpy as np
+import numpy.typing as npt
+
+from vigile.simulate.emit import Line
+
+__all__ = ["Block", "TimeOrder"]
+
+_Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Block:
+    """Records sorted by time: ``data`` holds them back to back; record i ends at ``ends[i]``."""
+
+    times: _Ints
+    ends: _Ints
+    data: bytes
+
+    @classmethod
+    def of(cls, lines: list[Line]) -> Block:
+        """A block of ``lines``, which must be sorted by time."""
+        records = [line for _, line in lines]
+        return cls(
+            times=np.fromiter(map(itemgetter(0), lines), dtype=np.int64, count=len(lines)),
+            ends=np.fromiter(accumulate(map(len, records)), dtype=np.int64, count=len(lines)),
+            data=b"".join(records),
+        )
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(kw_only=True, slots=True)
+class _Held:
+    block: Block
+    next: int = 0  # index of the first record not yet released
+
+
+class TimeOrder:
+    """Releases the records of overlapping, individually sorted blocks in time order.
+
+    Ties keep the order the blocks were added in, then their own order: the output is
+    deterministic.
+    """
+
+    def __init__(self) -> None:
+        self._held: list[_Held] = []
+
+    def add(self, block: Block) -> None:
+        """Hold ``block`` until its records can be released."""
+        if len(block):
+            self._held.append(_Held(block=block))
+
+    def release(self, before: int | None = None) -> bytes:
+        """Every held record with a time before ``before`` (all when None), in order."""
+        counts = []
+        for held in self._held:
+            times = held.block.times
+            stop = len(times) if before is None else int(np.searchsorted(times, before))
+            counts.append(stop - held.next)
+        data = _merge(self._held, counts)
+        for held, count in zip(self._held, counts, strict=True):
+            held.next += count
+        self._held = [h for h in self._held if h.next < len(h.block)]
+        return data
+
+
+def _merge(held: list[_Held], counts: list[int]) -> bytes:
+    """The next ``counts[i]`` records of each ``held[i]``, merged by time."""
+    if sum(counts) == 0:
+        return b""
+    times = np.concatenate([h.block.times[h.next : h.next + n] for h, n in zip(held, counts)])
+    source = np.repeat(np.arange(len(held)), counts)
+    local = np.concatenate([np.arange(h.next, h.next + n) for h, n in zip(held, counts)])
+    order = np.argsort(times, kind="stable")
+    source, local = source[order], local[order]
+    # A run is a stretch of the merged order taken from one block: contiguous bytes there.
+    starts = np.flatnonzero(np.diff(source)) + 1
+    firsts = np.concatenate(([0], starts)).tolist()
+    lasts = np.concatenate((starts - 1, [len(source) - 1])).tolist()
+    source_list, local_list = source.tolist(), local.tolist()
+    parts = []
+    for first, last in zip(firsts, lasts, strict=True):
+        block = held[source_list[first]].block
+        i, j = local_list[first], local_list[last]
+        begin = int(block.ends[i - 1]) if i else 0
+        parts.append(memoryview(block.data)[begin : int(block.ends[j])])
+    return b"".join(parts)
