@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from vigile import __version__
-from vigile.cli import data, demo
+from vigile.cli import data, demo, ledger
 from vigile.cli.output import err
 from vigile.errors import VigileError
 
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 data.register(app)
 demo.register(app)
+ledger.register(app)
 
 
 def _version(value: bool) -> None:

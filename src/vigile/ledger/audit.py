@@ -15,8 +15,10 @@ any checkpoint published outside the database. The first discrepancy is named:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -91,14 +93,18 @@ def _expected_roots(
         if (checkpoint.size, checkpoint.root) != (stored.size, stored.root):
             message = f"stored checkpoint #{number}: its columns differ from its signed note"
             return expected, Finding(entry=None, message=message)
-        expected.setdefault(checkpoint.size, []).append((f"stored checkpoint #{number}", checkpoint.root))
+        expected.setdefault(checkpoint.size, []).append(
+            (f"stored checkpoint #{number}", checkpoint.root)
+        )
         report.checkpoints += 1
     for number, note in enumerate(published, start=1):
         try:
             checkpoint = parse_and_verify(note, verifier)
         except CheckpointError as exc:
             return expected, Finding(entry=None, message=f"published checkpoint #{number}: {exc}")
-        expected.setdefault(checkpoint.size, []).append((f"published checkpoint #{number}", checkpoint.root))
+        expected.setdefault(checkpoint.size, []).append(
+            (f"published checkpoint #{number}", checkpoint.root)
+        )
         report.published += 1
     return expected, None
 
@@ -109,9 +115,19 @@ def _replay(
     report: VerifyReport,
     progress: Progress | None,
 ) -> Finding | None:
+    with closing(events_in_order(conn)) as events, closing(_recorded_leaves(conn)) as recorded:
+        return _replay_events(events, recorded, expected, report, progress)
+
+
+def _replay_events(
+    events: Iterator[tuple[str, tuple[Any, ...]]],
+    recorded: Iterator[tuple[int, bytes]],
+    expected: dict[int, list[tuple[str, bytes]]],
+    report: VerifyReport,
+    progress: Progress | None,
+) -> Finding | None:
     tree = CompactRange()
-    recorded = _recorded_leaves(conn)
-    for entry, (table, row) in enumerate(events_in_order(conn)):
+    for entry, (table, row) in enumerate(events):
         seq, event_id = int(row[0]), row[1]
         if seq != entry:
             return Finding(entry=entry, message=f"entry {entry} is missing: its event was deleted")
@@ -157,9 +173,7 @@ def _check_roots(claims: Sequence[tuple[str, bytes]], root: bytes, size: int) ->
     return None
 
 
-def _beyond_the_end(
-    expected: dict[int, list[tuple[str, bytes]]], entries: int
-) -> Finding | None:
+def _beyond_the_end(expected: dict[int, list[tuple[str, bytes]]], entries: int) -> Finding | None:
     beyond = sorted(size for size in expected if size > entries)
     if not beyond:
         return None
@@ -172,9 +186,9 @@ def _beyond_the_end(
     )
 
 
-def _recorded_leaves(conn: Connection) -> Iterator[tuple[int, bytes]]:
+def _recorded_leaves(conn: Connection) -> Generator[tuple[int, bytes], None, None]:
     nodes = t.ledger_nodes
     query = select(nodes.c.idx, nodes.c.hash).where(nodes.c.level == 0).order_by(nodes.c.idx)
-    for row in conn.execute(query.execution_options(stream_results=True, yield_per=5_000)):
-        yield int(row[0]), bytes(row[1])
-
+    with conn.execute(query.execution_options(stream_results=True, yield_per=5_000)) as rows:
+        for row in rows:
+            yield int(row[0]), bytes(row[1])

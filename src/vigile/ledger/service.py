@@ -164,4 +164,3 @@ def _find_event(conn: Connection, event_id: str) -> tuple[str, tuple[Any, ...]]:
         if row is not None:
             return table.name, tuple(row)
     raise LedgerError(f"no event with id {event_id!r} in the store")
-

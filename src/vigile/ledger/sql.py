@@ -10,7 +10,7 @@ or on PostgreSQL the single integrator), as in the Tessera design.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, datetime
 from heapq import merge
 from typing import Any
@@ -30,9 +30,9 @@ from vigile.store.rows import spec_object
 
 __all__ = [
     "LedgerWriter",
-    "all_checkpoints",
     "SqlNodes",
     "StoredCheckpoint",
+    "all_checkpoints",
     "event_leaf",
     "events_in_order",
     "latest_checkpoint",
@@ -73,10 +73,8 @@ class SqlNodes:
         if nodes:
             rows = [(n.id.level, n.id.index, n.hash) for n in nodes]
             mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-            self.conn.exec_driver_sql(
-                f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
-                rows,
-            )
+            sql = f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"  # noqa: S608 - no outside input
+            self.conn.exec_driver_sql(sql, rows)
 
 
 def ledger_size(conn: Connection) -> int:
@@ -117,21 +115,28 @@ def _stored(row: Any) -> StoredCheckpoint:
     )
 
 
-def events_in_order(conn: Connection, start: int = 0) -> Iterator[tuple[str, tuple[Any, ...]]]:
+def events_in_order(
+    conn: Connection, start: int = 0
+) -> Generator[tuple[str, tuple[Any, ...]], None, None]:
     """Every stored event from ``seq`` = ``start`` on, as ``(table, row)``, in ``seq`` order.
 
     Each event table is read in primary-key order and the three streams merged, so memory
     stays constant and no sort is needed.
     """
 
-    def stream(table: Any) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
+    def stream(table: Any) -> Generator[tuple[int, str, tuple[Any, ...]], None, None]:
         query = select(table).where(table.c.seq >= start).order_by(table.c.seq)
-        for row in conn.execute(query.execution_options(stream_results=True, yield_per=5_000)):
-            yield row[0], table.name, tuple(row)
+        with conn.execute(query.execution_options(stream_results=True, yield_per=5_000)) as rows:
+            for row in rows:
+                yield row[0], table.name, tuple(row)
 
     streams = [stream(table) for table in t.EVENT_TABLES]
-    for _, table, row in merge(*streams, key=lambda item: item[0]):
-        yield table, row
+    try:
+        for _, table, row in merge(*streams, key=lambda item: item[0]):
+            yield table, row
+    finally:  # a caller that stops early must not leave server-side cursors open
+        for opened in streams:
+            opened.close()
 
 
 Clock = Callable[[], datetime]

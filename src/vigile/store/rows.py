@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Table
 
+from vigile.activitylog.codec import ticket_event_id
 from vigile.model import (
     Access,
     Account,
@@ -24,7 +25,6 @@ from vigile.model import (
     TicketEvent,
     TicketStep,
 )
-from vigile.activitylog.codec import ticket_event_id
 from vigile.model.times import format_rfc3339, from_micros, to_micros
 from vigile.store import tables as t
 

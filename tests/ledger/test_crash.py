@@ -1,0 +1,62 @@
+"""A process killed with SIGKILL in the middle of a long append loses no acknowledged
+entry and leaves a ledger that verifies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import SPEC_EXAMPLE
+from vigile.ledger import load_verifier
+from vigile.ledger.audit import verify_ledger
+from vigile.ledger.service import public_key_path
+from vigile.ledger.sql import ledger_size
+from vigile.store import Store
+
+LINES = 150_000  # several seconds of ingest: the kill lands in the middle
+
+
+def big_log(path: Path) -> Path:
+    line = orjson.loads(SPEC_EXAMPLE.read_text().splitlines()[-1])
+    with path.open("wb") as out:
+        for n in range(LINES):
+            out.write(orjson.dumps(line | {"id": f"big-{n}"}) + b"\n")
+    return path
+
+
+@pytest.mark.slow
+def test_sigkill_during_ingest(store: Store, tmp_path: Path) -> None:
+    store.ingest(SPEC_EXAMPLE)  # acknowledged before the crash
+    before = store.counts()
+    env = {
+        **os.environ,
+        "VIGILE_DB": store.settings.db,
+        "VIGILE_LEDGER_KEY": store.settings.ledger_key,
+        "VIGILE_INGEST_BATCH": "2000",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vigile", "ingest", str(big_log(tmp_path / "big.jsonl"))],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(2.5)
+    child.send_signal(signal.SIGKILL)
+    _, errors = child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL, f"ingest ended before the kill: {errors!r}"
+
+    after = store.counts()
+    assert after == before  # one transaction: nothing of the killed ingest remains
+    verifier = load_verifier(public_key_path(store.settings))
+    with store.engine.connect() as conn:
+        report = verify_ledger(conn, verifier)
+        assert ledger_size(conn) == 4
+    assert report.ok, report.problem
+    store.ingest(SPEC_EXAMPLE)  # and the store takes writes again
