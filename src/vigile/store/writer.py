@@ -1,0 +1,205 @@
+"""Write records to the store: events appended with their ledger leaves, directory upserted.
+
+Used by ``vigile ingest`` (a file per transaction) and by anything else that records
+events (a batch per transaction: group commit). Rows travel as tuples in column order and
+go to the driver's ``executemany``: SQLAlchemy's per-row processing would cost more than
+the inserts, and these values need no conversion.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from vigile.ledger.sql import LedgerWriter, event_leaf
+from vigile.store import tables as t
+from vigile.store.rows import COLUMNS
+
+__all__ = ["EventWriter", "Values", "next_seq"]
+
+_TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.tables.values()}
+_EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
+_SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while writing
+_A = {name: i for i, name in enumerate(COLUMNS["accesses"])}
+_S = {name: i for i, name in enumerate(COLUMNS["signins"])}
+
+
+def next_seq(conn: Connection) -> int:
+    """The ``seq`` the next recorded event gets: 0 in an empty store."""
+    highest = -1
+    for table in t.EVENT_TABLES:
+        value = conn.execute(select(func.max(table.c.seq))).scalar()
+        highest = max(highest, -1 if value is None else value)
+    return highest + 1
+
+
+Values = tuple[Any, ...]
+
+
+class EventWriter:
+    """Writes batches of ``(table, values)`` in one connection's transaction.
+
+    Directory records are upserted; events new to the store get the next ``seq`` and
+    their leaf in the ledger, in that order, before the transaction commits.
+    """
+
+    def __init__(self, conn: Connection, ledger: LedgerWriter) -> None:
+        self.conn = conn
+        first_seq = next_seq(conn)
+        self.first_seq = first_seq
+        self.seq = first_seq
+        self.ledger = ledger
+        ledger.catch_up(first_seq)
+        self.stored: Counter[str] = Counter()
+        self.upserted: Counter[str] = Counter()
+        self.duplicates = 0
+        self.session_ips: dict[str, str] = {}
+        self._upsert = _upsert_for(conn.dialect.name)
+        self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def write(self, records: list[tuple[str, Values]]) -> None:
+        directory: dict[str, dict[str, Values]] = {}
+        events: list[tuple[str, Values]] = []
+        for table, values in records:
+            if table in _EVENTS:
+                events.append((table, values))
+            else:
+                directory.setdefault(table, {})[values[0]] = values
+        for table, rows in directory.items():
+            columns = COLUMNS[table]
+            self._upsert(
+                self.conn,
+                _TABLES[table],
+                [dict(zip(columns, r, strict=True)) for r in rows.values()],
+            )
+            self.upserted[table] += len(rows)
+        self._append(events)
+        self.ledger.flush()
+        self.ledger.checkpoint_if_due()
+
+    def finish(self) -> None:
+        """Flush the ledger and sign a checkpoint of what this ingest added."""
+        self.ledger.flush()
+        if self.seq > self.first_seq:
+            self.ledger.checkpoint()
+
+    def _append(self, events: list[tuple[str, Values]]) -> None:
+        fresh = self._unseen(events)
+        self.duplicates += len(events) - len(fresh)
+        addresses = self._session_addresses(fresh)
+        rows: dict[str, list[Values]] = {}
+        searches: list[Values] = []
+        seq = self.seq
+        for table, values in fresh:
+            row = values
+            if table == "accesses":
+                if row[_A["ip"]] is None:
+                    row = _with(row, _A["ip"], addresses.get(row[_A["session"]]))
+                if row[_A["results"]] is not None:
+                    searches.extend(_search_rows(row, seq))
+            row = (seq, *row[1:])
+            rows.setdefault(table, []).append(row)
+            self.ledger.append(event_leaf(table, row))
+            seq += 1
+        self.seq = seq
+        for table, batch in rows.items():
+            self._insert(table, COLUMNS[table], batch)
+            self.stored[table] += len(batch)
+        if searches:
+            self._insert("search_results", ("customer", "time_us", "access_seq"), searches)
+
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[Values]) -> None:
+        """executemany straight to the driver: SQLAlchemy's per-row processing would
+        cost more than the insert itself, and these values need no conversion."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([self._mark] * len(columns))
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
+        self.conn.exec_driver_sql(sql, rows)
+
+    def _unseen(self, events: list[tuple[str, Values]]) -> list[tuple[str, Values]]:
+        """Events whose id is neither earlier in this batch nor already stored."""
+        ids: dict[str, set[str]] = {}
+        for table, values in events:
+            ids.setdefault(table, set()).add(values[1])
+        known: dict[str, set[str]] = {table: self._stored_ids(table, ids[table]) for table in ids}
+        fresh: list[tuple[str, Values]] = []
+        for table, values in events:
+            seen = known[table]
+            if values[1] not in seen:
+                seen.add(values[1])
+                fresh.append((table, values))
+        return fresh
+
+    def _stored_ids(self, table: str, ids: set[str]) -> set[str]:
+        marks = ", ".join([self._mark] * len(ids))
+        query = f'SELECT id FROM "{table}" WHERE id IN ({marks})'  # noqa: S608 - our own names
+        return {row[0] for row in self.conn.exec_driver_sql(query, tuple(ids))}
+
+    def _session_addresses(self, events: list[tuple[str, Values]]) -> dict[str, str]:
+        """Sign-in address of each session, to copy to its accesses that have none (spec)."""
+        ips = self.session_ips
+        missing: set[str] = set()
+        for table, values in events:
+            if table == "signins" and values[_S["outcome"]] == "success":
+                if len(ips) >= _SESSION_MEMORY:
+                    ips.clear()
+                ips.setdefault(values[_S["session"]], values[_S["ip"]])
+            elif table == "accesses" and values[_A["ip"]] is None:
+                missing.add(values[_A["session"]])
+        missing -= ips.keys()
+        if missing:
+            ips.update(self._stored_session_ips(missing))
+        return ips
+
+    def _stored_session_ips(self, sessions: set[str]) -> dict[str, str]:
+        query = (
+            select(t.signins.c.session, t.signins.c.ip)
+            .where(t.signins.c.session.in_(sessions), t.signins.c.outcome == "success")
+            .order_by(t.signins.c.seq.desc())
+        )
+        return {row[0]: row[1] for row in self.conn.execute(query)}
+
+
+def _with(values: Values, index: int, value: Any) -> Values:
+    return (*values[:index], value, *values[index + 1 :])
+
+
+def _search_rows(values: Values, seq: int) -> list[Values]:
+    """One row per customer a search listed, so queries by customer find the search."""
+    moment = values[_A["time_us"]]
+    return [
+        (customer, moment, seq) for customer in dict.fromkeys(orjson.loads(values[_A["results"]]))
+    ]
+
+
+_Upsert = Callable[[Connection, Table, list[dict[str, Any]]], None]
+
+
+def _upsert_for(dialect: str) -> _Upsert:
+    """INSERT ... ON CONFLICT (id) DO UPDATE, keeping a newer stored version."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        statement = make(table)
+        excluded = statement.excluded
+        newer_or_undated = (
+            excluded.time_us.is_(None)
+            | table.c.time_us.is_(None)
+            | (excluded.time_us >= table.c.time_us)
+        )
+        columns = {c.name: excluded[c.name] for c in table.columns if c.name != "id"}
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.id], set_=columns, where=newer_or_undated
+            ),
+            rows,
+        )
+
+    return upsert
