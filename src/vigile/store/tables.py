@@ -213,3 +213,16 @@ Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
 
 EVENT_TABLES = (ticket_events, signins, accesses)
 APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_nodes, ledger_checkpoints)
+
+# Bearer tokens of customers for the transparency API (vigile.transparency.tokens). Only
+# the token's SHA-256 is stored: a leaked table grants nothing. Revocation sets
+# ``revoked_us`` (NULL: valid), so the table is mutable, not append-only.
+customer_tokens = Table(
+    "customer_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # hex SHA-256 of the token
+    Column("customer", String, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("revoked_us", BigInteger),
+)
+Index("ix_customer_tokens_customer", customer_tokens.c.customer)
