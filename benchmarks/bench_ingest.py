@@ -22,8 +22,9 @@ import orjson
 import pytest
 
 from vigile.activitylog.reader import ActivityLogReader
+from vigile.ingest import ingest_file
 from vigile.simulate import SimulationConfig, simulate
-from vigile.store import ingest_file, open_engine
+from vigile.store import open_engine
 from vigile.store.rows import COLUMNS, to_values
 
 pytestmark = pytest.mark.bench

@@ -21,7 +21,8 @@ def test_every_setting_is_documented(name: str) -> None:
 
 @pytest.mark.parametrize("spec", fields(Settings), ids=lambda spec: spec.name)
 def test_every_setting_has_its_documented_default(spec: Field[object]) -> None:
-    row = f"| `VIGILE_{spec.name.upper()}` | `{spec.default}` |"
+    default = f"`{spec.default}`" if spec.default != "" else "(none)"
+    row = f"| `VIGILE_{spec.name.upper()}` | {default} |"
     assert row in (DOCS / "configuration.md").read_text()
 
 

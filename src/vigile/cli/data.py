@@ -11,9 +11,10 @@ from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json, progress_bar
 from vigile.errors import InputError
+from vigile.ingest import IngestSummary
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
-from vigile.store import IngestSummary, Store
+from vigile.store import Store
 
 __all__ = ["register"]
 

@@ -182,6 +182,10 @@ class LedgerWriter:
         if self.range.size - self.checkpointed >= self.every:
             self.checkpoint()
 
+    def append_event(self, table: str, row: tuple[Any, ...]) -> None:
+        """Append the leaf of an event stored as ``row`` of ``table``."""
+        self.append(event_leaf(table, row))
+
     def catch_up(self, events_stored: int) -> None:
         """Append the leaves of stored events the ledger does not hold yet (a store
         created before the ledger existed). More leaves than events is tampering."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine, Select, Table, func, select
 
@@ -26,10 +26,12 @@ from vigile.model.times import to_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import connect, describe, open_engine
-from vigile.store.ingest import IngestSummary, Progress, ingest_file
 from vigile.store.rows import R, from_row
 
 __all__ = ["Event", "Store"]
+
+if TYPE_CHECKING:
+    from vigile.ingest import IngestSummary, Progress
 
 Event = TicketEvent | SignIn | Access
 _MAX = 2**62
@@ -57,7 +59,13 @@ class Store:
         progress: Progress | None = None,
         parallel: bool | None = None,
     ) -> IngestSummary:
-        """Store an activity log and append its events to the ledger (see :func:`ingest_file`)."""
+        """Store an activity log and append its events to the ledger.
+
+        A convenience over :func:`vigile.ingest.ingest_file`, imported here because ingest
+        sits above the store (it drives the ledger too).
+        """
+        from vigile.ingest import ingest_file  # noqa: PLC0415 - ingest depends on the store
+
         return ingest_file(
             self.engine,
             path,
@@ -88,7 +96,7 @@ class Store:
         tables = (t.agents, t.customers, t.contacts, t.accounts, t.subscriptions)
         with connect(self.engine) as conn:
             return {
-                table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                str(table.name): conn.execute(select(func.count()).select_from(table)).scalar_one()
                 for table in (*tables, *t.EVENT_TABLES)
             }
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from vigile.ledger.sql import LedgerWriter, event_leaf
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS
 
-__all__ = ["EventWriter", "Values", "next_seq"]
+__all__ = ["EventLog", "EventWriter", "Values", "next_seq"]
 
+Values = tuple[Any, ...]
 _TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.tables.values()}
 _EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
 _SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while writing
@@ -38,7 +38,23 @@ def next_seq(conn: Connection) -> int:
     return highest + 1
 
 
-Values = tuple[Any, ...]
+class EventLog(Protocol):
+    """Where every new event goes once numbered: the ledger (``vigile.ledger.sql``)."""
+
+    def catch_up(self, events_stored: int) -> None:
+        """Take in stored events it lacks; refuse if it holds more than the store."""
+
+    def append_event(self, table: str, row: Values) -> None:
+        """Append the event stored as ``row`` of ``table`` (``seq`` first)."""
+
+    def flush(self) -> None:
+        """Write what was appended so far."""
+
+    def checkpoint_if_due(self) -> object:
+        """Sign a checkpoint if the policy says one is due."""
+
+    def checkpoint(self) -> object:
+        """Sign a checkpoint now."""
 
 
 class EventWriter:
@@ -48,7 +64,7 @@ class EventWriter:
     their leaf in the ledger, in that order, before the transaction commits.
     """
 
-    def __init__(self, conn: Connection, ledger: LedgerWriter) -> None:
+    def __init__(self, conn: Connection, ledger: EventLog) -> None:
         self.conn = conn
         first_seq = next_seq(conn)
         self.first_seq = first_seq
@@ -104,7 +120,7 @@ class EventWriter:
                     searches.extend(_search_rows(row, seq))
             row = (seq, *row[1:])
             rows.setdefault(table, []).append(row)
-            self.ledger.append(event_leaf(table, row))
+            self.ledger.append_event(table, row)
             seq += 1
         self.seq = seq
         for table, batch in rows.items():
