@@ -1,0 +1,51 @@
+"""The HTTP API: ``create_app(settings)`` builds it, ``vigile serve`` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vigile import __version__
+from vigile.api import health, ledger, transparency
+from vigile.api.errors import RequestIdMiddleware, install_error_handlers
+from vigile.settings import Settings
+from vigile.store import Store
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+Access transparency: a customer lists every access to its data with inclusion proofs in
+Vigile's access ledger, and anyone can fetch the ledger's signed checkpoints and
+consistency proofs. Every error has the body `{"error": {"code", "message", "request_id"}}`.
+"""
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """The API over ``store``, or over the store the settings name (opened now, closed on
+    shutdown). The store must exist: serving never creates one."""
+    owned = store is None
+    served = store if store is not None else Store.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            served.close()
+
+    app = FastAPI(
+        title="Vigile",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        # The HTML docs pull scripts from a CDN; the schema itself is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = served
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    for router in (health.router, ledger.router, transparency.router):
+        app.include_router(router)
+    return app

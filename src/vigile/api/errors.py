@@ -1,0 +1,138 @@
+"""One error shape for every error of the HTTP API, and the request id it names.
+
+Every error response, whatever raised it (a domain error, a validation error, an
+unknown route, a bug), has the body ``{"error": {"code", "message", "request_id"}}``
+and the ``X-Request-ID`` header. Domain errors map by kind; anything unexpected is a
+500 whose message says nothing about the internals (the log has the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vigile.errors import InputError, StoreError, VigileError
+from vigile.transparency.errors import AccessNotFound, InvalidToken, UnknownCustomer
+
+__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "error_response", "install_error_handlers"]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_log = logging.getLogger("vigile.api")
+# A caller's own request id is kept only if it cannot smuggle anything into logs.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid_request",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+# Domain errors by kind, most specific first: (kind, status, message shown or None).
+_DOMAIN: tuple[tuple[type[VigileError], int, str | None], ...] = (
+    (InvalidToken, 401, None),
+    (UnknownCustomer, 404, None),
+    (AccessNotFound, 404, None),
+    (InputError, 422, None),
+    (StoreError, 503, "the store is unavailable; try again later"),
+)
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the caller's ``X-Request-ID`` if safe) and returns it,
+    and marks every response ``Cache-Control: no-store`` (they carry customer data)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(REQUEST_ID_HEADER, request_id)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex
+
+
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The one error shape, with the request's id in the body and the headers."""
+    request_id = str(request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex)
+    code = _CODES.get(status, "error")
+    body = {"error": {"code": code, "message": message, "request_id": request_id}}
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers={**(headers or {}), REQUEST_ID_HEADER: request_id, "Cache-Control": "no-store"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure to :func:`error_response`."""
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(VigileError, _domain_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(request, exc.status_code, str(exc.detail), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    ]
+    return error_response(request, 422, "; ".join(problems) or "invalid request")
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VigileError)
+    for kind, status, shown in _DOMAIN:
+        if isinstance(exc, kind):
+            if status >= 500:
+                _log.error("request %s: %s", _id(request), exc)
+            headers = {"WWW-Authenticate": 'Bearer realm="vigile"'} if status == 401 else None
+            return error_response(request, status, shown or str(exc), headers)
+    return await _unexpected_error(request, exc)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("request %s failed", _id(request), exc_info=exc)
+    return error_response(request, 500, f"internal error (request {_id(request)})")
+
+
+def _id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "?"))
