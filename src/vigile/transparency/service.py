@@ -21,6 +21,7 @@ from vigile.transparency.concern import entry_of
 from vigile.transparency.errors import AccessNotFound, UnknownCustomer
 from vigile.transparency.model import AccessEntry, AccessListing
 from vigile.transparency.proofs import access_proofs, consistency_bundle
+from vigile.transparency.tokens import IssuedToken, issue_token, revoke_tokens
 
 __all__ = ["ProvenAccess", "Transparency"]
 
@@ -87,6 +88,16 @@ class Transparency:
         checkpoint = self.ledger.checkpoint()
         with connect(self.store.engine) as conn:
             return checkpoint.note, consistency_bundle(conn, size1, checkpoint)
+
+    def issue_token(self, customer_id: str) -> IssuedToken:
+        """A new API token for a customer of the directory (shown once, stored hashed)."""
+        self._known(customer_id)
+        return issue_token(self.store.engine, customer_id)
+
+    def revoke_tokens(self, customer_id: str) -> int:
+        """Revoke every valid token of a customer of the directory; how many were."""
+        self._known(customer_id)
+        return revoke_tokens(self.store.engine, customer_id)
 
     def _known(self, customer_id: str) -> None:
         if self.store.customer(customer_id) is None:
