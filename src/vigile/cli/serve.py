@@ -12,6 +12,7 @@ import uvicorn
 from vigile.api import create_app
 from vigile.cli.output import err
 from vigile.settings import Settings
+from vigile.store import Store
 
 __all__ = ["register"]
 
@@ -25,14 +26,15 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
 ) -> None:
     """Serve the HTTP API (transparency, ledger checkpoints, health) until interrupted."""
-    app = create_app(Settings.from_env())
-    if not _is_loopback(host):
-        err.print(
-            f"[yellow]warning:[/] listening on {host}: reachable from the network; "
-            "terminate TLS in front of it",
-            highlight=False,
-        )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    settings = Settings.from_env()
+    with Store.open(settings) as store:
+        if not _is_loopback(host):
+            err.print(
+                f"[yellow]warning:[/] listening on {host}: reachable from the network; "
+                "terminate TLS in front of it",
+                highlight=False,
+            )
+        uvicorn.run(create_app(settings, store=store), host=host, port=port, log_level="info")
 
 
 def _is_loopback(host: str) -> bool:
