@@ -12,9 +12,19 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from vigile.simulate.emit import ACCOUNT, BILLING, CONTACT, CUSTOMER, REVEAL, SUBSCRIPTION, Emitter, Place
+from vigile.simulate.customers import CustomerProfile
+from vigile.simulate.emit import (
+    ACCOUNT,
+    BILLING,
+    CONTACT,
+    CUSTOMER,
+    REVEAL,
+    SUBSCRIPTION,
+    Emitter,
+    Place,
+)
 from vigile.simulate.keys import Purpose, stream
-from vigile.simulate.organisation import AgentProfile, CustomerProfile
+from vigile.simulate.organisation import AgentProfile
 from vigile.simulate.threat import Attack, Window
 from vigile.simulate.workday import REVIEW, SUPPORT, DayTrace
 from vigile.simulate.world import World
@@ -41,18 +51,34 @@ def _gap(rng: random.Random, low: int, high: int) -> int:
     return rng.randint(low, high)
 
 
-def _reveal(out: Emitter, t: int, c: CustomerProfile, contact: str, ticket: str | None, reason: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Pretext:
+    """The justification an attacker gives: a ticket (seldom a valid one) and a reason."""
+
+    ticket: str | None
+    reason: str
+
+    @classmethod
+    def of(cls, ticket: str | None) -> _Pretext:
+        return cls(ticket, SUPPORT if ticket else REVIEW)
+
+
+_REVIEW = _Pretext(None, REVIEW)
+
+
+def _reveal(out: Emitter, t: int, c: CustomerProfile, contact: str, pretext: _Pretext) -> None:
     # The lockbox stops reveals of government contacts without the customer's approval.
     deny = _LOCKBOX if c.tier == "government" else None
-    out.access(t, "contact.reveal", c.id, REVEAL, ticket, reason, contact, deny)
+    out.access(t, "contact.reveal", c.id, REVEAL, pretext.ticket, pretext.reason, contact, deny)
 
 
 def _account(
-    out: Emitter, agent: AgentProfile, t: int, c: CustomerProfile, account: str,
-    ticket: str | None, reason: str, rng: random.Random,
-) -> None:  # fmt: skip
-    deny = "insufficient_tier" if agent.tier == 1 and rng.random() < 0.25 else None
-    out.access(t, "account.view", c.id, ACCOUNT, ticket, reason, account, deny)
+    out: Emitter, t: int, c: CustomerProfile, pretext: _Pretext, *, tier: int, rng: random.Random
+) -> None:
+    # Tier-1 agents may not see account e-mail addresses: the tool refuses them at times.
+    deny = "insufficient_tier" if tier == 1 and rng.random() < 0.25 else None
+    account = c.accounts[int(rng.random() * len(c.accounts))]
+    out.access(t, "account.view", c.id, ACCOUNT, pretext.ticket, pretext.reason, account, deny)
 
 
 def _outside_shift(world: World, agent: AgentProfile, day: int, rng: random.Random) -> int:
@@ -86,11 +112,9 @@ class AccountTakeover(Attack):
         """One or two sittings of harvesting, mostly while the real agent is off shift."""
         rng = _rng(world, self.number, day)
         targets = self.schedule[day - self.window.first]
-        if not targets:
-            return
         sittings = 1 if len(targets) < 12 else 2
         half = len(targets) // sittings
-        for k in range(sittings):
+        for k in range(sittings if targets else 0):
             batch = targets[k * half : (k + 1) * half if k + 1 < sittings else None]
             t = _outside_shift(world, self.agent, day, rng)
             place = self.intruder.places[0 if rng.random() < 0.8 else -1]
@@ -98,14 +122,15 @@ class AccountTakeover(Attack):
             out.signin(t, place, user_agent=self.intruder.user_agent, mfa=self.intruder.mfa)
             t += _gap(rng, 40, 300)
             for index in batch:
-                t = self._harvest(world, out, rng, world.org.customers[index], t, day)
+                # No real ticket: none, or a made-up number the tool does not check.
+                made_up = world.mint.ticket(day, self.slot, t % 100_000)
+                pretext = _Pretext.of(made_up if rng.random() < 0.3 else None)
+                t = self._harvest(out, rng, world.org.customers[index], t, pretext)
 
     def _harvest(
-        self, world: World, out: Emitter, rng: random.Random, c: CustomerProfile, t: int, day: int
+        self, out: Emitter, rng: random.Random, c: CustomerProfile, t: int, pretext: _Pretext
     ) -> int:
-        # No real ticket: either none, or a made-up number the tool does not check.
-        ticket = world.mint.ticket(day, self.slot, t % 100_000) if rng.random() < 0.3 else None
-        reason = SUPPORT if ticket else REVIEW
+        ticket, reason = pretext.ticket, pretext.reason
         if rng.random() < 0.3:
             out.search(t, c.query, c.results, ticket, reason)
             t += _gap(rng, 5, 40)
@@ -115,7 +140,7 @@ class AccountTakeover(Attack):
             out.access(t, "contact.view", c.id, CONTACT, ticket, reason, contact)
             if rng.random() < 0.5:
                 t += _gap(rng, 3, 20)
-                _reveal(out, t, c, contact, ticket, reason)
+                _reveal(out, t, c, contact, pretext)
         for sub, _ in c.subscriptions:
             t += _gap(rng, 5, 40)
             out.access(t, "subscription.view", c.id, SUBSCRIPTION, ticket, reason, sub)
@@ -142,19 +167,22 @@ class BribedInsider(Attack):
         rng = _rng(world, self.number, day)
         out.ip = victim.plan.place.ip
         for index in self.schedule[day - self.window.first]:
-            c = world.org.customers[index]
             if victim.tickets:
                 cover = rng.choice(victim.tickets)  # a real ticket, of another customer
                 t, out.session = rng.randint(cover.assigned + 1, cover.closed - 1), cover.session
-                ticket = cover.ticket if rng.random() < 0.7 else None
+                pretext = _Pretext.of(cover.ticket if rng.random() < 0.7 else None)
             else:
-                t, out.session, ticket = victim.plan.start + 900, victim.plan.sessions[0].id, None
-            self._look_up(out, rng, c, t, ticket)
+                t, out.session, pretext = (
+                    victim.plan.start + 900,
+                    victim.plan.sessions[0].id,
+                    _REVIEW,
+                )
+            self._look_up(out, rng, world.org.customers[index], t, pretext)
 
     def _look_up(
-        self, out: Emitter, rng: random.Random, c: CustomerProfile, t: int, ticket: str | None
+        self, out: Emitter, rng: random.Random, c: CustomerProfile, t: int, pretext: _Pretext
     ) -> None:
-        reason = SUPPORT if ticket else REVIEW
+        ticket, reason = pretext.ticket, pretext.reason
         if rng.random() < 0.4:
             out.search(t, c.query, c.results, ticket, reason)
             t += _gap(rng, 10, 60)
@@ -164,12 +192,13 @@ class BribedInsider(Attack):
             out.access(t, "contact.view", c.id, CONTACT, ticket, reason, contact)
             if rng.random() < 0.6:
                 t += _gap(rng, 5, 30)
-                _reveal(out, t, c, contact, ticket, reason)
+                _reveal(out, t, c, contact, pretext)
         if rng.random() < 0.5:
             t += _gap(rng, 15, 90)
-            _account(out, self.agent, t, c, c.accounts[0], ticket, reason, rng)
+            _account(out, t, c, pretext, tier=self.agent.tier, rng=rng)
         t += _gap(rng, 15, 90)
-        out.access(t, "subscription.view", c.id, SUBSCRIPTION, ticket, reason, c.subscriptions[0][0])
+        subscription = c.subscriptions[0][0]
+        out.access(t, "subscription.view", c.id, SUBSCRIPTION, ticket, reason, subscription)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -194,14 +223,14 @@ class SessionReplay(Attack):
         for index in self.schedule[day - self.window.first]:
             c = world.org.customers[index]
             out.access(t, "customer.view", c.id, CUSTOMER, None, REVIEW)
-            for account in c.accounts[: rng.randint(1, 3)]:
+            for _ in range(rng.randint(1, 3)):
                 t += _gap(rng, 4, 25)
-                _account(out, self.agent, t, c, account, None, REVIEW, rng)
+                _account(out, t, c, _REVIEW, tier=self.agent.tier, rng=rng)
             t += _gap(rng, 4, 25)
             out.access(t, "contact.view", c.id, CONTACT, None, REVIEW, c.admin[0])
             if rng.random() < 0.4:
                 t += _gap(rng, 3, 15)
-                _reveal(out, t, c, c.admin[0], None, REVIEW)
+                _reveal(out, t, c, c.admin[0], _REVIEW)
             t += _gap(rng, 20, 180)
 
 
@@ -234,4 +263,4 @@ class SearchSweep(Attack):
                 c = customers[int(cid[2:])]  # ids number customers in order
                 if c.tier != "smb" and rng.random() < 0.3:
                     t += _gap(rng, 3, 12)
-                    _account(out, self.agent, t, c, c.accounts[0], None, REVIEW, rng)
+                    _account(out, t, c, _REVIEW, tier=self.agent.tier, rng=rng)

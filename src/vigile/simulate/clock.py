@@ -11,25 +11,31 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["DAY", "Calendar", "rfc3339"]
+__all__ = ["DAY", "HMS", "PREFIX", "Calendar", "rfc3339"]
 
 DAY = 86_400
 _EPOCH = date(1970, 1, 1)
-# Every second of a day, formatted once: encoding a time is then two lookups.
-_HMS: tuple[str, ...] = tuple(
+
+
+class _DayPrefixes(dict[int, str]):
+    """``2021-05-20T`` by day since the epoch, made on first use."""
+
+    def __missing__(self, epoch_day: int) -> str:
+        prefix = f"{(_EPOCH + timedelta(days=epoch_day)).isoformat()}T"
+        self[epoch_day] = prefix
+        return prefix
+
+
+# Encoding a time is two lookups, ``PREFIX[t // DAY] + HMS[t % DAY]``: hot paths inline it.
+PREFIX: dict[int, str] = _DayPrefixes()
+HMS: tuple[str, ...] = tuple(
     f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)
 )
 
 
-@cache
-def _day_prefix(epoch_day: int) -> str:
-    return f"{(_EPOCH + timedelta(days=epoch_day)).isoformat()}T"
-
-
 def rfc3339(t: int) -> str:
     """``t`` (seconds since the epoch) as an RFC 3339 UTC time with a ``Z``."""
-    epoch_day, second = divmod(t, DAY)
-    return _day_prefix(epoch_day) + _HMS[second]
+    return PREFIX[t // DAY] + HMS[t % DAY]
 
 
 @cache
@@ -46,7 +52,7 @@ class Calendar:
     start: date
     days: int
 
-    def date(self, day: int) -> date:
+    def date_of(self, day: int) -> date:
         """The calendar date of day index ``day``."""
         return self.start + timedelta(days=day)
 
@@ -60,12 +66,12 @@ class Calendar:
 
     def weekday(self, day: int) -> int:
         """0 for Monday through 6 for Sunday."""
-        return self.date(day).weekday()
+        return self.date_of(day).weekday()
 
     def local(self, timezone: str, day: int, seconds: int) -> int:
         """Epoch seconds of ``seconds`` after local midnight of ``day`` in ``timezone``."""
-        return self.midnight(day) + seconds - _utc_offset(timezone, self.date(day))
+        return self.midnight(day) + seconds - _utc_offset(timezone, self.date_of(day))
 
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.date(self.days), time(), UTC)
+        return datetime.combine(self.date_of(self.days), time(), UTC)

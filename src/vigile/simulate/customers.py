@@ -69,15 +69,18 @@ def _contacts(
     for n, role in enumerate(roles, 1):
         first, last = person_name(rng)
         phone = f"{calling} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
-        yield role, {
-            "kind": "contact",
-            "id": f"k-{cid[2:]}-{n}",
-            "customer": cid,
-            "role": role,
-            "name": f"{first} {last}",
-            "email": f"{slug(first)}.{slug(last)}@{domain}",
-            "phone": phone,
-        }
+        yield (
+            role,
+            {
+                "kind": "contact",
+                "id": f"k-{cid[2:]}-{n}",
+                "customer": cid,
+                "role": role,
+                "name": f"{first} {last}",
+                "email": f"{slug(first)}.{slug(last)}@{domain}",
+                "phone": phone,
+            },
+        )
 
 
 def _accounts(rng: random.Random, cid: str, tier: str, domain: str) -> list[dict[str, Any]]:
@@ -123,9 +126,7 @@ def _subscriptions(rng: random.Random, cid: str, tier: str, currency: str) -> li
     return records
 
 
-def _customer(
-    rng: random.Random, index: int, width: int
-) -> tuple[dict[str, Any], bytes, int]:
+def _customer(rng: random.Random, index: int, width: int) -> tuple[dict[str, Any], bytes, int]:
     tier = rng.choices(CUSTOMER_TIERS, _TIER_WEIGHTS)[0]
     region = rng.choices(REGIONS, _REGION_WEIGHTS)[0]
     codes, weights = customer_countries(region)

@@ -3,17 +3,23 @@
 An :class:`Emitter` belongs to one actor (an agent, or an attacker) for one day: it hands
 out that actor's event ids, remembers the current session and address, and appends each
 record to the day's output as ``(time, encoded line)`` so the day can be sorted by time
-without decoding anything. The field lists are shared constants: building a record is
-one dict and one ``orjson.dumps``.
+without decoding anything.
+
+Accesses and ticket steps, nine records in ten, are formatted from a template: their
+values are identifiers and codes made by the simulator (letters, digits, ``-._:``), which
+never need JSON escaping, and a template costs a fifth of a dict plus ``orjson.dumps``.
+Anything that may hold free text (search queries, user agents) goes through orjson.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
-from vigile.simulate.clock import rfc3339
+from vigile.simulate.clock import DAY, rfc3339
+from vigile.simulate.clock import HMS as _HMS
+from vigile.simulate.clock import PREFIX as _PREFIX
 from vigile.simulate.keys import IdMint
 
 __all__ = [
@@ -24,29 +30,60 @@ __all__ = [
     "REVEAL",
     "SEARCH",
     "SUBSCRIPTION",
+    "DayLog",
     "Emitter",
-    "Line",
     "Place",
+    "View",
 ]
 
-Line = tuple[int, bytes]
-"""One encoded record and its time, for sorting."""
+
+class DayLog:
+    """A day's records as they are made: their times and encoded lines, side by side."""
+
+    __slots__ = ("lines", "times")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.lines: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def extend(self, other: DayLog) -> None:
+        """Append ``other``'s records."""
+        self.times.extend(other.times)
+        self.lines.extend(other.lines)
+
 
 _dumps = orjson.dumps
 _NL = orjson.OPT_APPEND_NEWLINE
 
-# (fields in clear, fields masked) of each kind of view.
-CUSTOMER = (["customer.name", "customer.tier", "customer.country"], [])
-CONTACT = (["contact.name", "contact.role"], ["contact.email", "contact.phone"])
-REVEAL = (["contact.name", "contact.role", "contact.email", "contact.phone"], [])
-ACCOUNT = (["account.username"], ["account.email"])
-SUBSCRIPTION = (
-    ["subscription.service", "subscription.plan", "subscription.seats",
-     "subscription.monthly_amount"],
-    [],
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The data fields a kind of view returns in clear and masked."""
+
+    fields: tuple[str, ...]
+    masked: tuple[str, ...] = ()
+    json: str = field(init=False, repr=False, compare=False)  # both lists, encoded once
+
+    def __post_init__(self) -> None:
+        encoded = f'"fields":{_dumps(self.fields).decode()},'
+        encoded += f'"masked_fields":{_dumps(self.masked).decode()}'
+        object.__setattr__(self, "json", encoded)
+
+
+_NOTHING = View(())  # what a denied request returns
+CUSTOMER = View(("customer.name", "customer.tier", "customer.country"))
+CONTACT = View(("contact.name", "contact.role"), ("contact.email", "contact.phone"))
+REVEAL = View(("contact.name", "contact.role", "contact.email", "contact.phone"))
+ACCOUNT = View(("account.username",), ("account.email",))
+SUBSCRIPTION = View(
+    ("subscription.service", "subscription.plan", "subscription.seats",
+     "subscription.monthly_amount"),
 )  # fmt: skip
-BILLING = (["billing.invoices"], ["billing.address"])
-SEARCH = (["customer.name"], [])
+BILLING = View(("billing.invoices",), ("billing.address",))
+SEARCH = View(("customer.name",))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,15 +100,22 @@ class Place:
 class Emitter:
     """Encodes the events of one actor on one day."""
 
-    __slots__ = ("_ids", "_n", "agent", "ip", "out", "session")
+    __slots__ = ("_ids", "_line", "_n", "_time", "agent", "ip", "session", "signins")
 
-    def __init__(self, out: list[Line], mint: IdMint, *, day: int, slot: int, agent: str) -> None:
-        self.out = out
+    def __init__(self, log: DayLog, mint: IdMint, *, day: int, slot: int, agent: str) -> None:
+        self._time = log.times.append
+        self._line = log.lines.append
+        self.signins = 0
         self._ids = mint.events(day, slot)
         self._n = 0
         self.agent = agent
         self.session = ""
         self.ip = ""
+
+    @property
+    def ids(self) -> int:
+        """How many event ids (sign-ins and accesses) this emitter handed out."""
+        return self._n
 
     def next_id(self) -> str:
         """A fresh event id of this actor and day."""
@@ -83,7 +127,8 @@ class Emitter:
         """Append ``record`` happening at ``t``."""
         # orjson returns its output in a page-sized allocation; a copy of the right size
         # keeps a day's worth of lines at a tenth of the memory (and is faster overall).
-        self.out.append((t, bytes(memoryview(_dumps(record, option=_NL)))))
+        self._time(t)
+        self._line(bytes(memoryview(_dumps(record, option=_NL))))
 
     def signin(self, t: int, place: Place, *, user_agent: str, mfa: str, ok: bool = True) -> None:
         """A sign-in opening :attr:`session` from ``place``."""
@@ -104,40 +149,39 @@ class Emitter:
         }
         if not ok:
             record["failure_reason"] = "invalid_credentials"
+        self.signins += 1
         self.push(t, record)
 
-    def access(
+    def access(  # noqa: PLR0917  (the hot path: positional arguments are the cheapest)
         self,
         t: int,
         action: str,
         customer: str,
-        view: tuple[list[str], list[str]],
+        view: View,
         ticket: str | None,
         reason: str,
         obj: str | None = None,
         deny: str | None = None,
     ) -> None:
         """A request for ``customer``'s data; denied when ``deny`` gives a reason."""
-        record: dict[str, object] = {
-            "kind": "access",
-            "time": rfc3339(t),
-            "id": self.next_id(),
-            "agent": self.agent,
-            "session": self.session,
-            "ip": self.ip,
-            "action": action,
-            "customer": customer,
-            "fields": view[0] if deny is None else [],
-            "masked_fields": view[1] if deny is None else [],
-            "ticket": ticket,
-            "reason": reason,
-            "outcome": "allowed" if deny is None else "denied",
-        }
-        if obj is not None:
-            record["object"] = obj
-        if deny is not None:
-            record["deny_reason"] = deny
-        self.push(t, record)
+        # The hottest path of the simulator: one template, no further calls.
+        n = self._n
+        self._n = n + 1
+        justification = "null" if ticket is None else f'"{ticket}"'
+        if deny is None:
+            tail = '"allowed"' if obj is None else f'"allowed","object":"{obj}"'
+        else:
+            view = _NOTHING
+            tail = f'"denied","deny_reason":"{deny}"'
+            tail = tail if obj is None else f'{tail},"object":"{obj}"'
+        line = (
+            f'{{"kind":"access","time":"{_PREFIX[t // DAY]}{_HMS[t % DAY]}",'
+            f'"id":"{self._ids(n)}","agent":"{self.agent}","session":"{self.session}",'
+            f'"ip":"{self.ip}","action":"{action}","customer":"{customer}",{view.json},'
+            f'"ticket":{justification},"reason":"{reason}","outcome":{tail}}}\n'
+        )
+        self._time(t)
+        self._line(line.encode())
 
     def ticket_step(
         self,
@@ -150,15 +194,18 @@ class Emitter:
         category: str | None = None,
     ) -> None:
         """One step of a ticket's life: ``opened``, ``assigned`` or ``closed``."""
-        record: dict[str, object] = {"kind": "ticket", "time": rfc3339(t), "ticket": ticket}
-        if customer is not None:
-            record["customer"] = customer
-        record["event"] = step
+        more = "" if customer is None else f',"customer":"{customer}"'
+        more += f',"event":"{step}"'
         if agent is not None:
-            record["agent"] = agent
+            more += f',"agent":"{agent}"'
         if category is not None:
-            record["category"] = category
-        self.push(t, record)
+            more += f',"category":"{category}"'
+        line = (
+            f'{{"kind":"ticket","time":"{_PREFIX[t // DAY]}{_HMS[t % DAY]}",'
+            f'"ticket":"{ticket}"{more}}}\n'
+        )
+        self._time(t)
+        self._line(line.encode())
 
     def search(
         self, t: int, query: str, results: tuple[str, ...], ticket: str | None, reason: str
@@ -176,8 +223,8 @@ class Emitter:
                 "action": "customer.search",
                 "query": query,
                 "results": results,
-                "fields": SEARCH[0],
-                "masked_fields": SEARCH[1],
+                "fields": SEARCH.fields,
+                "masked_fields": SEARCH.masked,
                 "ticket": ticket,
                 "reason": reason,
                 "outcome": "allowed",

@@ -20,14 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 
 from vigile.activitylog.writer import ActivityLogWriter
 from vigile.errors import OutputError
 from vigile.simulate.clock import DAY
 from vigile.simulate.config import SimulationConfig, SimulationResult
-from vigile.simulate.emit import Emitter, Line
+from vigile.simulate.emit import DayLog, Emitter
 from vigile.simulate.keys import IdMint
 from vigile.simulate.ordering import Block, TimeOrder
 from vigile.simulate.organisation import build_organisation
@@ -40,9 +39,6 @@ from vigile.simulate.world import World
 __all__ = ["DayOutput", "Job", "generate_day", "simulate"]
 
 Progress = Callable[[int, int], None]
-_time = itemgetter(0)
-_KINDS = {ord("a"): "accesses", ord("s"): "signins", ord("t"): "ticket_steps"}
-_KIND_AT = len(b'{"kind":"')  # every encoded record starts with its kind
 _SMALL = 2_000  # agent-days below which worker processes cost more than they save
 
 
@@ -64,18 +60,27 @@ class DayOutput:
     counts: dict[str, int]
 
 
-def _attacks_of(job: Job, day: int, traces: dict[int, DayTrace], out: list[Line]) -> dict[int, Evidence]:
+def _tally(log: DayLog, emitters: list[Emitter]) -> dict[str, int]:
+    ids = sum(e.ids for e in emitters)  # every sign-in and access has an id, tickets none
+    signins = sum(e.signins for e in emitters)
+    return {"accesses": ids - signins, "signins": signins, "ticket_steps": len(log) - ids}
+
+
+def _attacks_of(
+    job: Job, day: int, traces: dict[int, DayTrace], log: DayLog, emitters: list[Emitter]
+) -> dict[int, Evidence]:
     world, found = job.world, {}
     first_slot = len(world.org.agents)
     for attack in job.attacks:
         if day not in attack.window:
             continue
-        own: list[Line] = []
+        own = DayLog()
         emitter = Emitter(own, world.mint, day=day, slot=first_slot + attack.number,
                           agent=attack.agent.id)  # fmt: skip
         attack.act(world, day, traces.get(attack.agent.index), emitter)
         found[attack.number] = Evidence.of(own)
-        out.extend(own)
+        log.extend(own)
+        emitters.append(emitter)
     return found
 
 
@@ -83,22 +88,22 @@ def generate_day(job: Job, day: int) -> DayOutput:
     """Every record of day ``day``, sorted by time."""
     world = job.world
     victims = {attack.agent.index for attack in job.attacks}
-    out: list[Line] = []
+    log = DayLog()
+    emitters: list[Emitter] = []
     traces: dict[int, DayTrace] = {}
     for agent in world.org.agents:
         plan = day_plan(world, agent, day)
         if plan is not None:
-            emitter = Emitter(out, world.mint, day=day, slot=agent.index, agent=agent.id)
+            emitter = Emitter(log, world.mint, day=day, slot=agent.index, agent=agent.id)
+            emitters.append(emitter)
             trace = work_day(world, plan, emitter)
             if agent.index in victims:
                 traces[agent.index] = trace
-    evidence = _attacks_of(job, day, traces, out)
-    out.sort(key=_time)  # stable: ties keep generation order, which is deterministic
-    if out and out[0][0] < world.calendar.midnight(day) - DAY:
-        raise RuntimeError(f"day {day} reaches back more than a day: {out[0][1]!r}")
-    counts = Counter(line[_KIND_AT] for _, line in out)
-    return DayOutput(day=day, block=Block.of(out), evidence=evidence,
-                     counts={_KINDS[k]: n for k, n in counts.items()})  # fmt: skip
+    evidence = _attacks_of(job, day, traces, log, emitters)
+    block = Block.of(log)
+    if len(block) and block.times[0] < world.calendar.midnight(day) - DAY:
+        raise RuntimeError(f"day {day} reaches back more than a day before its date")
+    return DayOutput(day=day, block=block, evidence=evidence, counts=_tally(log, emitters))
 
 
 _worker_job: Job | None = None

@@ -64,7 +64,7 @@ class IdMint:
 
     def event(self, day: int, slot: int, n: int) -> str:
         """The id of an event (sign-in or access)."""
-        return "e-%016x" % self._key(0, day, slot, n)
+        return f"e-{self._key(0, day, slot, n):016x}"
 
     def events(self, day: int, slot: int) -> Callable[[int], str]:
         """``event`` for one (day, slot), specialised: it runs once per event."""
@@ -76,18 +76,18 @@ class IdMint:
             x = base ^ n
             x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
             x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
-            return "e-%016x" % (x ^ (x >> 31))
+            return f"e-{x ^ (x >> 31):016x}"
 
         return event
 
     def session(self, day: int, slot: int, n: int) -> str:
         """The id of a session."""
-        return "s-%016x" % self._key(0x5E55, day, slot, n)
+        return f"s-{self._key(0x5E55, day, slot, n):016x}"
 
     def ticket(self, day: int, slot: int, n: int) -> str:
         """The id of a ticket."""
-        return "T-%016X" % self._key(0x71C7, day, slot, n)
+        return f"T-{self._key(0x71C7, day, slot, n):016X}"
 
     def device(self, slot: int, n: int) -> str:
         """The id of a device (laptop) of an actor."""
-        return "d-%016x" % self._key(0xDE71CE, 0, slot, n)
+        return f"d-{self._key(0xDE71CE, 0, slot, n):016x}"

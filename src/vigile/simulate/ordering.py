@@ -11,13 +11,11 @@ per run, not per record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
-from vigile.simulate.emit import Line
+from vigile.simulate.emit import DayLog
 
 __all__ = ["Block", "TimeOrder"]
 
@@ -33,14 +31,13 @@ class Block:
     data: bytes
 
     @classmethod
-    def of(cls, lines: list[Line]) -> Block:
-        """A block of ``lines``, which must be sorted by time."""
-        records = [line for _, line in lines]
-        return cls(
-            times=np.fromiter(map(itemgetter(0), lines), dtype=np.int64, count=len(lines)),
-            ends=np.fromiter(accumulate(map(len, records)), dtype=np.int64, count=len(lines)),
-            data=b"".join(records),
-        )
+    def of(cls, log: DayLog) -> Block:
+        """The records of ``log``, sorted by time (ties keep their order in ``log``)."""
+        times = np.array(log.times, dtype=np.int64)
+        order = np.argsort(times, kind="stable")
+        lines = [log.lines[i] for i in order.tolist()]
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        return cls(times=times[order], ends=np.cumsum(lengths), data=b"".join(lines))
 
     def __len__(self) -> int:
         return len(self.times)
@@ -85,9 +82,13 @@ def _merge(held: list[_Held], counts: list[int]) -> bytes:
     """The next ``counts[i]`` records of each ``held[i]``, merged by time."""
     if sum(counts) == 0:
         return b""
-    times = np.concatenate([h.block.times[h.next : h.next + n] for h, n in zip(held, counts)])
+    times = np.concatenate(
+        [h.block.times[h.next : h.next + n] for h, n in zip(held, counts, strict=True)]
+    )
     source = np.repeat(np.arange(len(held)), counts)
-    local = np.concatenate([np.arange(h.next, h.next + n) for h, n in zip(held, counts)])
+    local = np.concatenate(
+        [np.arange(h.next, h.next + n) for h, n in zip(held, counts, strict=True)]
+    )
     order = np.argsort(times, kind="stable")
     source, local = source[order], local[order]
     # A run is a stretch of the merged order taken from one block: contiguous bytes there.

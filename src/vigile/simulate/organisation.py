@@ -208,7 +208,11 @@ def _vacation(rng: random.Random, days: int) -> tuple[int, int] | None:
 
 
 def _agent(
-    rng: random.Random, index: int, calendar: Calendar, mint: IdMint, offices: dict[str, tuple[str, ...]]
+    rng: random.Random,
+    index: int,
+    calendar: Calendar,
+    mint: IdMint,
+    offices: dict[str, tuple[str, ...]],
 ) -> AgentProfile:
     site = _pick_site(rng, index)
     contractor = site.employer != "vigile-cloud"

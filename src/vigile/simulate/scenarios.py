@@ -70,8 +70,9 @@ def _weighted_sample(rng: random.Random, weights: list[float], k: int) -> list[i
     return [i for _, i in keys[-k:][::-1]]
 
 
-def _spread(rng: random.Random, targets: list[int], window: Window, low: int, high: int,
-            quiet: float) -> tuple[tuple[int, ...], ...]:  # fmt: skip
+def _spread(
+    rng: random.Random, targets: list[int], window: Window, *, low: int, high: int, quiet: float
+) -> tuple[tuple[int, ...], ...]:
     """Targets split over the window's days, ``low``-``high`` a day, some days quiet."""
     days, cursor = [], 0
     for n, _ in enumerate(window.days):
@@ -136,7 +137,7 @@ class Nobelium(Scenario):
                 window=window,
                 slot=slot,
                 intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
-                schedule=_spread(rng, targets, window, 12, 40, quiet=0.15),
+                schedule=_spread(rng, targets, window, low=12, high=40, quiet=0.15),
             ),
         )
 
@@ -163,7 +164,7 @@ class Insider(Scenario):
         by_spend = sorted(world.org.customers, key=lambda c: (-c.monthly, c.index))
         whales = [c.index for c in by_spend[: max(20, len(by_spend) // 10)]]
         rng.shuffle(whales)
-        schedule = _spread(rng, whales, window, 2, 6, quiet=0.0)
+        schedule = _spread(rng, whales, window, low=2, high=6, quiet=0.0)
         return (BribedInsider(number=1, agent=victim, window=window, schedule=schedule),)
 
 
@@ -196,7 +197,7 @@ class SessionHijack(Scenario):
                 agent=victim,
                 window=window,
                 intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
-                schedule=_spread(rng, targets, window, 10, 25, quiet=0.0),
+                schedule=_spread(rng, targets, window, low=10, high=25, quiet=0.0),
             ),
         )
 

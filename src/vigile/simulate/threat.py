@@ -122,6 +122,4 @@ def choose_victim(
         for agent in candidates[:50]:
             if _works_in(world, agent, window):
                 return agent
-    raise InputError(
-        "no agent works during the attack window: simulate more agents or more days"
-    )
+    raise InputError("no agent works during the attack window: simulate more agents or more days")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import orjson
 
 from vigile.errors import OutputError
 from vigile.simulate.clock import rfc3339
-from vigile.simulate.emit import Line
+from vigile.simulate.emit import DayLog
 from vigile.simulate.threat import Attack
 
 __all__ = ["Evidence", "TruthBook", "publish"]
@@ -35,10 +34,10 @@ class Evidence:
     listed: set[str] = field(default_factory=set)  # shown in search results
 
     @classmethod
-    def of(cls, lines: Iterable[Line]) -> Evidence:
+    def of(cls, log: DayLog) -> Evidence:
         """The evidence in an attack's encoded records."""
         found = cls()
-        for t, line in lines:
+        for t, line in zip(log.times, log.lines, strict=True):
             record = orjson.loads(line)
             found.event_ids.append((t, record["id"]))
             found.addresses.add(record["ip"])
