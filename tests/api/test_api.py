@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 import pytest
 from fastapi import FastAPI, HTTPException
+from httpx import Response
 
 from tests.transparency.sample import (
     ENGINES,
@@ -84,7 +85,7 @@ def _add_failing_routes(app: FastAPI) -> None:
         raise StoreError("postgresql://admin@db/vigile: cannot connect")
 
 
-def assert_error(response: object, status: int, code: str) -> dict[str, str]:
+def assert_error(response: Response, status: int, code: str) -> dict[str, str]:
     """The one error shape, its request id also in the header; returns the error."""
     assert response.status_code == status
     body = response.json()
@@ -96,7 +97,7 @@ def assert_error(response: object, status: int, code: str) -> dict[str, str]:
     return error
 
 
-def ids(response: object) -> list[str]:
+def ids(response: Response) -> list[str]:
     return [access["event_id"] for access in response.json()["accesses"]]
 
 
