@@ -31,6 +31,18 @@ def big_log(path: Path) -> Path:
     return path
 
 
+def _wait_for_cpu(pid: int, seconds: float) -> None:
+    """Until the process has used ``seconds`` of CPU: robust to a loaded machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:
+            return
+        time.sleep(0.05)
+    pytest.fail("the ingest did not get going within a minute")
+
+
 @pytest.mark.slow
 def test_sigkill_during_ingest(store: Store, tmp_path: Path) -> None:
     store.ingest(SPEC_EXAMPLE)  # acknowledged before the crash
@@ -47,7 +59,7 @@ def test_sigkill_during_ingest(store: Store, tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    time.sleep(2.5)
+    _wait_for_cpu(child.pid, seconds=2.0)  # imports done, well into the transaction
     child.send_signal(signal.SIGKILL)
     _, errors = child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL, f"ingest ended before the kill: {errors!r}"

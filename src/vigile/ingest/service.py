@@ -27,7 +27,7 @@ from vigile.activitylog.reader import ActivityLogReader
 from vigile.ledger.service import Ledger
 from vigile.settings import Settings
 from vigile.store import tables as t
-from vigile.store.engine import translate_errors
+from vigile.store.engine import write_transaction
 from vigile.store.rows import to_values
 from vigile.store.writer import EventWriter
 
@@ -90,7 +90,7 @@ def ingest_file(
     reader = ActivityLogReader(path, skip_invalid=skip_invalid)
     use_pool = reader.size >= _PARALLEL_FROM if parallel is None else parallel
     ledger = Ledger(engine, settings)
-    with translate_errors(engine.url), _decoder_pool(use_pool) as pool, engine.begin() as conn:
+    with _decoder_pool(use_pool) as pool, write_transaction(engine) as conn:
         writer = EventWriter(conn, ledger.writer(conn))
         with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq):
             chunks = reader.decoded_chunks(settings.ingest_batch, prepare=to_values, pool=pool)

@@ -38,6 +38,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _fast_path_agrees(value: Any) -> bool:
+    # Loops rather than generators: this runs for every ledger entry.
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
@@ -46,10 +47,15 @@ def _fast_path_agrees(value: Any) -> bool:
     if kind is float:
         return bool(not value.is_integer() and 1e-6 <= abs(value) < 1e16)
     if kind is list:
-        return all(_fast_path_agrees(item) for item in value)
+        for item in value:
+            if type(item) is not str and not _fast_path_agrees(item):
+                return False
+        return True
     if kind is dict:
-        return all(
-            type(key) is str and key.isascii() and _fast_path_agrees(item)
-            for key, item in value.items()
-        )
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and not _fast_path_agrees(item):
+                return False
+        return True
     return False

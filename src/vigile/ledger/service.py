@@ -25,7 +25,7 @@ from vigile.ledger.sql import (
 )
 from vigile.settings import Settings
 from vigile.store import tables as t
-from vigile.store.engine import connect, translate_errors
+from vigile.store.engine import connect, write_transaction
 
 __all__ = ["Ledger", "public_key_path"]
 
@@ -41,12 +41,18 @@ class Ledger:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self._signer: Signer | None = None
 
     # -- keys ------------------------------------------------------------------------
 
     def signer(self, conn: Connection) -> Signer:
         """The signing key; created on first use, but never once checkpoints exist (a new
         key could not vouch for them)."""
+        if self._signer is None:
+            self._signer = self._load_signer(conn)
+        return self._signer
+
+    def _load_signer(self, conn: Connection) -> Signer:
         path = Path(self.settings.ledger_key)
         if path.exists():
             signer = load_signer(path)
@@ -84,7 +90,7 @@ class Ledger:
 
     def checkpoint(self) -> StoredCheckpoint:
         """A checkpoint of the current tree: the latest if it is current, else a new one."""
-        with translate_errors(self.engine.url), self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             latest = latest_checkpoint(conn)
             if latest is None or latest.size != ledger_size(conn):
                 self.writer(conn).checkpoint()

@@ -23,7 +23,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
 
-__all__ = ["connect", "describe", "open_engine", "resolve_url", "translate_errors"]
+__all__ = [
+    "connect",
+    "describe",
+    "open_engine",
+    "resolve_url",
+    "translate_errors",
+    "write_transaction",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -73,6 +80,25 @@ def open_engine(target: str, *, create: bool, lock_timeout: float = 5.0) -> Engi
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection whose database errors come out as :class:`StoreError`."""
     with translate_errors(engine.url), engine.connect() as conn:
+        yield conn
+
+
+_WRITER = "vigile_writer"
+_SEQUENCER_LOCK = 0x76696769  # "vigi": the PostgreSQL advisory lock of event writers
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction of a writer of events: one at a time, so ``seq`` and the ledger are
+    sequenced by exactly one writer (SQLite: the write lock taken at BEGIN; PostgreSQL:
+    a transaction-scoped advisory lock). Errors come out as :class:`StoreError`."""
+    with (
+        translate_errors(engine.url),
+        engine.connect().execution_options(**{_WRITER: True}) as conn,
+        conn.begin(),
+    ):
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SEQUENCER_LOCK})")
         yield conn
 
 
@@ -130,7 +156,10 @@ def _sqlite_engine(url: URL, lock_timeout: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A writer takes the write lock up front: two deferred writers that both read
+        # first would otherwise deadlock on the upgrade, and one would fail at once.
+        writes = conn.get_execution_options().get(_WRITER, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 

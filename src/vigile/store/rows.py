@@ -46,7 +46,7 @@ TABLE_OF: Mapping[type, Table] = {
 
 #: Column names of each table, in table order: the layout of :func:`to_values`.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
-    table.name: tuple(c.name for c in table.columns) for table in TABLE_OF.values()
+    str(table.name): tuple(str(c.name) for c in table.columns) for table in TABLE_OF.values()
 }
 
 
@@ -83,7 +83,7 @@ def to_values(record: Record) -> tuple[str, tuple[Any, ...]]:
 
     Compact and cheap to pickle: ingest builds these in worker processes.
     """
-    table = TABLE_OF[type(record)].name
+    table = str(TABLE_OF[type(record)].name)
     row = _ROW_BUILDERS[type(record)](record)
     return table, tuple([row.get(name) for name in COLUMNS[table]])
 
@@ -275,30 +275,41 @@ _JSON_LISTS = frozenset({"fields", "masked_fields", "results"})
 _NOT_IN_SPEC = frozenset({"seq", "time_us", "extra"})
 
 
+def _plan(table: str) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...], int, int]:
+    """Where each kind of column sits in a row of ``table``: done once, used per event."""
+    columns = COLUMNS[table]
+    plain = tuple(
+        (i, n) for i, n in enumerate(columns) if n not in _NOT_IN_SPEC and n not in _JSON_LISTS
+    )
+    lists = tuple((i, n) for i, n in enumerate(columns) if n in _JSON_LISTS)
+    return plain, lists, columns.index("time_us"), columns.index("extra")
+
+
+_PLANS = {table: _plan(table) for table in _KIND_OF_TABLE}
+
+
 def spec_object(table: str, values: tuple[Any, ...]) -> dict[str, Any]:
     """The activity-log object of a stored event, from its row in column order.
 
     The same object as ``encode(from_row(...))`` (a test holds them equal), built without
     the model records: the ledger computes one per event at ingest and at verification.
     """
+    plain, lists, time_at, extra_at = _PLANS[table]
     out: dict[str, Any] = {"kind": _KIND_OF_TABLE[table]}
-    extra: str | None = None
-    for name, value in zip(COLUMNS[table], values, strict=True):
-        if value is None or name in _NOT_IN_SPEC:
-            if name == "time_us":
-                out["time"] = format_rfc3339(from_micros(value))
-            elif name == "extra":
-                extra = value
-            continue
-        out[name] = orjson.loads(value) if name in _JSON_LISTS else value
+    for i, name in plain:
+        if values[i] is not None:
+            out[name] = values[i]
+    moment = from_micros(values[time_at])
+    out["time"] = format_rfc3339(moment)
+    for i, name in lists:
+        if values[i] is not None:
+            items = orjson.loads(values[i])
+            if items or name == "fields":  # the spec requires "fields", even empty
+                out[name] = items
     if table == "ticket_events" and out["id"] == ticket_event_id(
-        out["ticket"], out["event"], from_micros(values[2]), out.get("agent")
+        out["ticket"], out["event"], moment, out.get("agent")
     ):
-        del out["id"]
-    if table == "accesses":
-        for name in ("masked_fields", "results"):
-            if out.get(name) == []:
-                del out[name]
-    if extra is not None:
-        out.update(orjson.loads(extra))
+        del out["id"]  # derived, as it was when read (spec: ticket steps have no id)
+    if values[extra_at] is not None:
+        out.update(orjson.loads(values[extra_at]))
     return out
