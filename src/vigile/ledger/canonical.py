@@ -38,7 +38,6 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _fast_path_agrees(value: Any) -> bool:
-    # Loops rather than generators: this runs for every ledger entry.
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
@@ -47,15 +46,24 @@ def _fast_path_agrees(value: Any) -> bool:
     if kind is float:
         return bool(not value.is_integer() and 1e-6 <= abs(value) < 1e16)
     if kind is list:
-        for item in value:
-            if type(item) is not str and not _fast_path_agrees(item):
-                return False
-        return True
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii():
-                return False
-            if type(item) is not str and not _fast_path_agrees(item):
-                return False
-        return True
-    return False
+        return _list_agrees(value)
+    return kind is dict and _dict_agrees(value)
+
+
+# Loops rather than all() over generators: this runs for every ledger entry.
+
+
+def _list_agrees(items: list[Any]) -> bool:
+    for item in items:  # noqa: SIM110
+        if type(item) is not str and not _fast_path_agrees(item):
+            return False
+    return True
+
+
+def _dict_agrees(mapping: dict[Any, Any]) -> bool:
+    for key, item in mapping.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        if type(item) is not str and not _fast_path_agrees(item):
+            return False
+    return True
