@@ -275,7 +275,8 @@ def _handle(world: World, w: _Ticket, plan: DayPlan, k: int, assigned: int) -> T
     _RECIPES[agent.product](w)
     if rng.random() < 0.3:
         w.view("customer.view", CUSTOMER)
-    closed = w.t + _between(rng, 120, 1800)  # waiting for the customer to confirm
+    # Waiting for the customer to confirm; the busiest agents close without waiting long.
+    closed = w.t + int(_between(rng, 120, 1800) / agent.pace)
     out.ticket_step(closed, ticket, "closed")
     if rng.random() < _FOLLOW_UP:
         _follow_up(out, rng, c, closed)
