@@ -26,6 +26,7 @@ def store_of(request: Request) -> Store:
 
 
 def transparency(store: Annotated[Store, Depends(store_of)]) -> Transparency:
+    """The transparency service over the app's store (cheap: one per request)."""
     return Transparency(store)
 
 

@@ -23,6 +23,8 @@ router = APIRouter(
 
 
 class ListingFormat(StrEnum):
+    """What ``format`` may ask for."""
+
     JSON = "json"
     CSV = "csv"
     OCSF = "ocsf"
