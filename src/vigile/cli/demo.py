@@ -10,9 +10,13 @@ from rich.panel import Panel
 from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json, progress_bar
+from vigile.ledger.audit import VerifyReport, verify_ledger
+from vigile.ledger.keyfile import load_verifier
+from vigile.ledger.service import public_key_path
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
+from vigile.store.engine import connect
 
 __all__ = ["register"]
 
@@ -37,14 +41,40 @@ def demo(
     with progress_bar("Simulating the support organisation", total=1) as update:
         result = simulate(config, out, progress=update)
     with Store.open(settings, create=True) as store:
-        with progress_bar("Storing the activity log", total=1) as update:
+        with progress_bar("Storing the activity log and its ledger", total=1) as update:
             summary = store.ingest(result.path, progress=update)
         counts, location = store.counts(), store.location
+        report = _verify(store, sum(counts[t] for t in ("ticket_events", "signins", "accesses")))
     truth = json.loads(result.truth_path.read_text())
     if format is Format.JSON:
-        print_json({"store": location, "tables": counts, "truth": truth})
+        print_json(
+            {
+                "store": location,
+                "tables": counts,
+                "ledger": {"entries": report.entries, "root": report.root, "ok": report.ok},
+                "truth": truth,
+            }
+        )
         return
     _print_story(location, counts, truth, summary.events_stored)
+    _print_ledger(report, settings)
+
+
+def _verify(store: Store, events: int) -> VerifyReport:
+    verifier = load_verifier(public_key_path(store.settings))
+    with (
+        connect(store.engine) as conn,
+        progress_bar("Verifying the ledger", total=max(events, 1), counts=True) as update,
+    ):
+        return verify_ledger(conn, verifier, progress=update)
+
+
+def _print_ledger(report: VerifyReport, settings: Settings) -> None:
+    verdict = "[green]verified[/]" if report.ok else "[bold red]FAILED[/]"
+    console.print(
+        f"Ledger: {report.entries:,} entries, {report.checkpoints} signed checkpoints, root "
+        f"{report.root}, {verdict} against the events (key {public_key_path(settings)})."
+    )
 
 
 def _print_story(location: str, counts: dict[str, int], truth: dict[str, object], new: int) -> None:
@@ -63,7 +93,8 @@ def _print_story(location: str, counts: dict[str, int], truth: dict[str, object]
             f"{', '.join(attack.get('addresses', []))}, "
             f"{len(attack.get('customers', [])):,} customers looked at."
         )
-    console.print(
-        "Next: detection, the ledger, the broker and the response will tell this story "
-        "end to end (see docs/)."
-    )
+        customers = attack.get("customers") or []
+        if customers:
+            console.print(
+                f"  What customer {customers[0]} can see: `vigile transparency {customers[0]}`"
+            )
