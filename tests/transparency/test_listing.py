@@ -115,6 +115,24 @@ def test_accesses_after_the_checkpoint_are_pending(service: Transparency) -> Non
     assert proofs["e-4"].bundle is None
 
 
+def test_reading_never_takes_the_writers_lock_when_the_checkpoint_is_current(
+    service: Transparency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ingest signs a checkpoint before it commits, so the latest one is always current:
+    # listings and proofs must not wait behind a writer to sign another.
+    def sign(*_: object) -> None:
+        raise AssertionError("signed a checkpoint while the latest one was current")
+
+    monkeypatch.setattr(service.ledger, "checkpoint", sign)
+    assert service.accesses(OWN).tree_size == service.checkpoint().size
+    service.access(OWN, "e-2")
+    service.consistency(1)
+
+
+def test_an_empty_ledger_gets_its_first_checkpoint(store: Store) -> None:
+    assert Transparency(store).checkpoint().size == 0
+
+
 def test_an_unknown_customer_is_a_clear_error(service: Transparency) -> None:
     with pytest.raises(UnknownCustomer, match="no customer 'c-nobody'"):
         service.accesses("c-nobody")

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from vigile.ledger.service import Ledger
-from vigile.ledger.sql import StoredCheckpoint
+from vigile.ledger.sql import StoredCheckpoint, latest_checkpoint, ledger_size
 from vigile.ledger.verify import ConsistencyBundle
 from vigile.model import Access, Agent
 from vigile.store import Store
@@ -53,7 +53,7 @@ class Transparency:
         self._known(customer_id)
         # The checkpoint first: accesses recorded meanwhile come out as pending, never
         # with a proof against a tree that does not hold them.
-        checkpoint = self.ledger.checkpoint()
+        checkpoint = self.checkpoint()
         events = self.store.events_of_customer(customer_id, since, until)
         accesses = [event for event in events if isinstance(event, Access)]
         entries = self._entries(customer_id, accesses, checkpoint)
@@ -71,7 +71,7 @@ class Transparency:
 
         :class:`AccessNotFound` alike for an unknown event and another customer's.
         """
-        checkpoint = self.ledger.checkpoint()
+        checkpoint = self.checkpoint()
         with connect(self.store.engine) as conn:
             access = _concerning(conn, customer_id, event_id)
         if access is None:
@@ -80,12 +80,21 @@ class Transparency:
         return ProvenAccess(checkpoint=checkpoint.note, entry=entry)
 
     def checkpoint(self) -> StoredCheckpoint:
-        """The latest checkpoint, signed first if entries came after it."""
+        """The latest checkpoint, signed first if entries came after it.
+
+        Read without the writers' lock when it is current, as it is after every ingest
+        (which signs before it commits): reading proofs never waits for a writer.
+        """
+        with connect(self.store.engine) as conn:
+            latest = latest_checkpoint(conn)
+            current = latest is not None and latest.size == ledger_size(conn)
+        if latest is not None and current:
+            return latest
         return self.ledger.checkpoint()
 
     def consistency(self, size1: int) -> tuple[str, ConsistencyBundle]:
         """The latest checkpoint's note and the proof it extends the tree of ``size1``."""
-        checkpoint = self.ledger.checkpoint()
+        checkpoint = self.checkpoint()
         with connect(self.store.engine) as conn:
             return checkpoint.note, consistency_bundle(conn, size1, checkpoint)
 
