@@ -62,7 +62,9 @@ def test_tickets_go_to_agents_of_a_fitting_tier(baseline: Simulated) -> None:
 
 
 def test_sign_in_comes_before_any_access_in_its_session(baseline: Simulated) -> None:
-    opened = {s["session"]: s["time"] for s in baseline.of_kind("signin") if s["outcome"] == "success"}
+    opened = {
+        s["session"]: s["time"] for s in baseline.of_kind("signin") if s["outcome"] == "success"
+    }
     for access in baseline.of_kind("access"):
         assert opened[access["session"]] < access["time"]
 
