@@ -172,14 +172,16 @@ def _alembic_config(conn: Connection) -> Config:
 
 
 def _migrate(conn: Connection, *, create: bool, url: URL) -> None:
+    """Bring the schema to every head: each domain keeps its tables on its own branch of
+    migrations (store and ledger, then transparency, broker, detection, response)."""
     config = _alembic_config(conn)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    current = MigrationContext.configure(conn).get_current_revision()
-    if current == head:
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == heads:
         return
-    if current is None and not create and _has_tables(conn):
+    if not current and not create and _has_tables(conn):
         raise StoreError(f"{describe(url)}: this database is not a Vigile store")
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
 
 
 def _has_tables(conn: Connection) -> bool:
