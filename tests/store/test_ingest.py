@@ -57,6 +57,7 @@ def test_reingest_stores_nothing_twice(store: Store) -> None:
         "ticket_events": 2,
         "signins": 1,
         "accesses": 1,
+        "audit_events": 0,
     }
 
 

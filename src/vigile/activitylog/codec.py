@@ -20,11 +20,11 @@ from vigile.model import (
     Access,
     Account,
     Action,
+    ActivityRecord,
     Agent,
     Contact,
     Customer,
     Reason,
-    Record,
     Shift,
     SignIn,
     Subscription,
@@ -353,7 +353,7 @@ def _access(obj: JSON) -> Access:
     )
 
 
-DECODERS: Mapping[str, Callable[[JSON], Record]] = {
+DECODERS: Mapping[str, Callable[[JSON], ActivityRecord]] = {
     "agent": _agent,
     "customer": _customer,
     "contact": _contact,
@@ -365,7 +365,7 @@ DECODERS: Mapping[str, Callable[[JSON], Record]] = {
 }
 
 
-def decode(obj: object) -> Record:
+def decode(obj: object) -> ActivityRecord:
     """The model record of one spec object; :class:`InvalidField` when it is not valid."""
     if type(obj) is not dict:
         raise InvalidField("kind", f"expected a JSON object, got {_kind(obj)}")
@@ -392,7 +392,7 @@ _KINDS: Mapping[type, str] = {
 }
 
 
-def encode(record: Record) -> JSON:
+def encode(record: ActivityRecord) -> JSON:
     """The spec object of a model record; ``None`` and empty optional fields are left out."""
     out: JSON = {"kind": _KINDS[type(record)]}
     for name in record.__slots__:

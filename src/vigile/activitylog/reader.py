@@ -22,7 +22,7 @@ import orjson
 
 from vigile.activitylog.codec import InvalidField, decode
 from vigile.errors import InputError, RecordError, UnsupportedVersion
-from vigile.model import Record
+from vigile.model import ActivityRecord
 
 __all__ = ["FORMAT", "VERSION", "ActivityLogReader", "DecodedChunk", "ReadReport", "decode_chunk"]
 
@@ -69,7 +69,7 @@ class ActivityLogReader:
         raw = self._raw
         return 0 if raw is None or raw.closed else raw.tell()
 
-    def __iter__(self) -> Iterator[Record]:
+    def __iter__(self) -> Iterator[ActivityRecord]:
         for decoded in self.decoded_chunks():
             yield from decoded.records
 
@@ -77,7 +77,7 @@ class ActivityLogReader:
         self,
         size: int = 5_000,
         *,
-        prepare: Callable[[Record], Any] | None = None,
+        prepare: Callable[[ActivityRecord], Any] | None = None,
         pool: Pool | None = None,
     ) -> Iterator[DecodedChunk]:
         """Decode the file ``size`` lines at a time, in file order.
@@ -143,7 +143,7 @@ def decode_chunk(
     source: str,
     chunk: tuple[int, list[bytes]],
     *,
-    prepare: Callable[[Record], Any] | None = None,
+    prepare: Callable[[ActivityRecord], Any] | None = None,
 ) -> DecodedChunk:
     """Decode lines; a header is accepted only as the file's first non-blank line."""
     first, lines = chunk

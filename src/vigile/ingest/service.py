@@ -45,6 +45,7 @@ _KIND_NAMES: Mapping[str, str] = {
     "ticket_events": "ticket",
     "signins": "signin",
     "accesses": "access",
+    "audit_events": "audit",
 }
 _PARALLEL_FROM = 16 << 20  # bytes: below this a worker process costs more than it saves
 _BYTES_PER_EVENT = 300  # to estimate a file's events from its size

@@ -18,7 +18,9 @@ from vigile.model.vocabulary import Action, Reason, TicketStep
 __all__ = [
     "Access",
     "Account",
+    "ActivityRecord",
     "Agent",
+    "AuditEvent",
     "Contact",
     "Customer",
     "Record",
@@ -199,4 +201,24 @@ class Access:
     extra: Mapping[str, Any] = field(default_factory=_no_extra)
 
 
-Record = Agent | Customer | Contact | Account | Subscription | TicketEvent | SignIn | Access
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditEvent:
+    """Something Vigile itself did or decided, kept in the ledger beside the activity:
+    a grant requested or approved, an agent suspended, an incident opened, a remediation
+    applied. ``action`` is a dotted name (``grant.approved``, ``agent.suspended``);
+    ``actor`` who did it (an agent, an analyst, ``vigile``); ``subject`` what it is about
+    (an agent, a grant, an incident); ``customer`` the customer concerned, if any."""
+
+    id: str
+    time: datetime
+    action: str
+    actor: str
+    subject: str | None = None
+    customer: str | None = None
+    details: Mapping[str, Any] = field(default_factory=_no_extra)
+
+
+#: The records of the activity log (shared/spec/activity-log.md).
+ActivityRecord = Agent | Customer | Contact | Account | Subscription | TicketEvent | SignIn | Access
+#: Everything the store keeps: the activity log's records and Vigile's own audit events.
+Record = ActivityRecord | AuditEvent

@@ -15,6 +15,7 @@ from vigile.model import (
     Account,
     Action,
     Agent,
+    AuditEvent,
     Contact,
     Customer,
     Reason,
@@ -41,6 +42,7 @@ TABLE_OF: Mapping[type, Table] = {
     TicketEvent: t.ticket_events,
     SignIn: t.signins,
     Access: t.accesses,
+    AuditEvent: t.audit_events,
 }
 
 
@@ -206,6 +208,18 @@ def _access_row(a: Access) -> Row:
     }
 
 
+def _audit_row(e: AuditEvent) -> Row:
+    return {
+        "id": e.id,
+        "time_us": to_micros(e.time),
+        "action": e.action,
+        "actor": e.actor,
+        "subject": e.subject,
+        "customer": e.customer,
+        "details": _json(dict(e.details)),
+    }
+
+
 _ROW_BUILDERS: Mapping[type, Callable[[Any], Row]] = {
     Agent: _agent_row,
     Customer: _customer_row,
@@ -215,6 +229,7 @@ _ROW_BUILDERS: Mapping[type, Callable[[Any], Row]] = {
     TicketEvent: _ticket_row,
     SignIn: _signin_row,
     Access: _access_row,
+    AuditEvent: _audit_row,
 }
 
 
@@ -256,6 +271,9 @@ def from_row(kind: type[R], row: Mapping[Any, Any]) -> R:
         )
     elif kind is TicketEvent:
         values["event"] = TicketStep(values["event"])
+    elif kind is AuditEvent:
+        values["details"] = _loads(values["details"]) or {}
+        del values["extra"]
     elif kind is Access:
         values["action"] = Action(values["action"])
         values["reason"] = None if values["reason"] is None else Reason(values["reason"])
@@ -270,8 +288,10 @@ _KIND_OF_TABLE: Mapping[str, str] = {
     "ticket_events": "ticket",
     "signins": "signin",
     "accesses": "access",
+    "audit_events": "audit",
 }
-_JSON_LISTS = frozenset({"fields", "masked_fields", "results"})
+_JSON_LISTS = frozenset({"fields", "masked_fields", "results", "details"})
+_ALWAYS = frozenset({"fields", "details"})  # kept even when empty
 _NOT_IN_SPEC = frozenset({"seq", "time_us", "extra"})
 
 
@@ -282,7 +302,8 @@ def _plan(table: str) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str
         (i, n) for i, n in enumerate(columns) if n not in _NOT_IN_SPEC and n not in _JSON_LISTS
     )
     lists = tuple((i, n) for i, n in enumerate(columns) if n in _JSON_LISTS)
-    return plain, lists, columns.index("time_us"), columns.index("extra")
+    extra = columns.index("extra") if "extra" in columns else -1
+    return plain, lists, columns.index("time_us"), extra
 
 
 _PLANS = {table: _plan(table) for table in _KIND_OF_TABLE}
@@ -304,12 +325,12 @@ def spec_object(table: str, values: tuple[Any, ...]) -> dict[str, Any]:
     for i, name in lists:
         if values[i] is not None:
             items = orjson.loads(values[i])
-            if items or name == "fields":  # the spec requires "fields", even empty
+            if items or name in _ALWAYS:  # the spec requires "fields", even empty
                 out[name] = items
     if table == "ticket_events" and out["id"] == ticket_event_id(
         out["ticket"], out["event"], moment, out.get("agent")
     ):
         del out["id"]  # derived, as it was when read (spec: ticket steps have no id)
-    if values[extra_at] is not None:
+    if extra_at >= 0 and values[extra_at] is not None:
         out.update(orjson.loads(values[extra_at]))
     return out

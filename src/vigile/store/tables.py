@@ -30,6 +30,7 @@ __all__ = [
     "accesses",
     "accounts",
     "agents",
+    "audit_events",
     "contacts",
     "customers",
     "ledger_checkpoints",
@@ -189,6 +190,23 @@ search_results = Table(
     Column("access_seq", BigInteger, primary_key=True),
 )
 
+# What Vigile itself did or decided (grants, containment, incidents, remediation):
+# append-only, numbered in the same ``seq`` as the activity, so in the ledger too.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("id", String, nullable=False, unique=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("action", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("subject", String),
+    Column("customer", String),
+    Column("details", Text, nullable=False),  # JSON object
+)
+Index("ix_audit_events_subject_time", audit_events.c.subject, audit_events.c.time_us)
+Index("ix_audit_events_customer_time", audit_events.c.customer, audit_events.c.time_us)
+
 # The ledger (vigile.ledger): every perfect node of the RFC 9162 tree over the events in
 # ``seq`` order, level 0 holding the leaf hashes, and the signed checkpoints.
 ledger_nodes = Table(
@@ -211,7 +229,7 @@ ledger_checkpoints = Table(
 )
 Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
 
-EVENT_TABLES = (ticket_events, signins, accesses)
+EVENT_TABLES = (ticket_events, signins, accesses, audit_events)
 APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_nodes, ledger_checkpoints)
 
 # Bearer tokens of customers for the transparency API (vigile.transparency.tokens). Only
