@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from vigile.simulate.customers import CustomerProfile
+from vigile.simulate.customers import SEARCH_PAGE, CustomerProfile
 from vigile.simulate.emit import (
     ACCOUNT,
     BILLING,
@@ -257,7 +257,7 @@ class SearchSweep(Attack):
         customers = world.org.customers
         for prefix in self.prefixes[day - self.window.first]:
             t += _gap(rng, 4, 15)
-            results = world.org.search(prefix, 25)
+            results = world.org.search(prefix, SEARCH_PAGE)
             out.search(t, prefix, results, None, REVIEW)
             for cid in results:
                 c = customers[int(cid[2:])]  # ids number customers in order

@@ -23,7 +23,7 @@ from vigile.simulate.names import (
     slug,
 )
 
-__all__ = ["CUSTOMER_TIERS", "CustomerProfile", "build_customers"]
+__all__ = ["CUSTOMER_TIERS", "SEARCH_PAGE", "CustomerProfile", "build_customers"]
 
 CUSTOMER_TIERS: tuple[str, ...] = ("government", "enterprise", "smb")
 _TIER_WEIGHTS = (0.05, 0.25, 0.70)
@@ -33,7 +33,7 @@ _ACCOUNTS = {"government": (2, 5), "enterprise": (3, 8), "smb": (1, 3)}
 _SEATS = {"government": (10, 800), "enterprise": (20, 2000), "smb": (1, 25)}
 _SUBSCRIPTIONS = {"government": (2, 4), "enterprise": (2, 4), "smb": (1, 2)}
 _FX = {"EUR": 0.84, "GBP": 0.72, "JPY": 110.0, "CHF": 0.92, "AUD": 1.35, "CAD": 1.25}
-_SEARCH_PAGE = 10
+SEARCH_PAGE = 10  # customers a search shows: the support tool's page size
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -173,9 +173,9 @@ def _search_results(drafts: list[dict[str, Any]]) -> dict[int, tuple[str, ...]]:
     results: dict[int, tuple[str, ...]] = {}
     for members in groups.values():
         members.sort()
-        page = [cid for _, cid, _ in members[:_SEARCH_PAGE]]
+        page = [cid for _, cid, _ in members[:SEARCH_PAGE]]
         for _, cid, index in members:
-            results[index] = tuple(page if cid in page else [cid, *page[: _SEARCH_PAGE - 1]])
+            results[index] = tuple(page if cid in page else [cid, *page[: SEARCH_PAGE - 1]])
     return results
 
 

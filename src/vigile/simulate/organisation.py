@@ -28,6 +28,7 @@ __all__ = [
     "Trip",
     "build_organisation",
     "random_ip",
+    "user_agent",
 ]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -173,7 +174,8 @@ def _seconds(hhmm: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60
 
 
-def _user_agent(rng: random.Random) -> tuple[str, int]:
+def user_agent(rng: random.Random) -> tuple[str, int]:
+    """A browser's user agent, ``{v}`` standing for its major version, and that version."""
     browser, version = rng.choice(BROWSERS)
     os_token = rng.choice(_OS)
     if browser == "Firefox":
@@ -219,7 +221,7 @@ def _agent(
     product = rng.choices(PRODUCTS, weights=_PRODUCT_WEIGHTS)[0]
     weekdays, start, end = _shift(rng, contractor)
     first, last = person_name(rng)
-    user_agent, version = _user_agent(rng)
+    browser, version = user_agent(rng)
     device = mint.device(index, 0)
     leases = max(20, int(rng.gauss(45, 15)))
     return AgentProfile(
@@ -236,7 +238,7 @@ def _agent(
         start=_seconds(start),
         end=_seconds(end),
         device=device,
-        user_agent=user_agent,
+        user_agent=browser,
         browser_version=version + rng.randrange(-2, 1),
         mfa=rng.choice(("push", "totp") if contractor else ("webauthn", "webauthn", "push")),
         office_ips=offices[site.city],

@@ -21,20 +21,15 @@ from vigile.simulate.clock import Calendar
 from vigile.simulate.emit import Place
 from vigile.simulate.geography import ATTACKER_HOSTING, COUNTRIES
 from vigile.simulate.keys import Purpose, stream
-from vigile.simulate.organisation import AgentProfile, random_ip
+from vigile.simulate.organisation import AgentProfile, random_ip, user_agent
 from vigile.simulate.threat import Attack, Scenario, Window, choose_victim, relative_window
+from vigile.simulate.workday import browser_on
 from vigile.simulate.world import World
 
 __all__ = ["SCENARIOS", "register_scenario"]
 
 SCENARIOS: dict[str, Scenario] = {}
 """Every scenario by name: the built-in ones and those added with :func:`register_scenario`."""
-
-_BROWSERS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/91.0.4472.77 Safari/537.36",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:89.0) Gecko/20100101 Firefox/89.0",
-)
 
 
 def register_scenario(scenario: Scenario) -> Scenario:
@@ -49,7 +44,9 @@ def _rng(world: World, name: str) -> random.Random:
     return stream(world.seed, Purpose.SCENARIO, sum(name.encode()))
 
 
-def _intruder(world: World, rng: random.Random, slot: int, country: str) -> Intruder:
+def _intruder(
+    world: World, rng: random.Random, slot: int, country: str, window: Window
+) -> Intruder:
     device = world.mint.device(slot, 0)
     place = COUNTRIES[country]
     places = tuple(
@@ -57,7 +54,9 @@ def _intruder(world: World, rng: random.Random, slot: int, country: str) -> Intr
               device=device)
         for _ in range(2)
     )  # fmt: skip
-    return Intruder(places=places, user_agent=rng.choice(_BROWSERS), mfa="push")
+    template, version = user_agent(rng)
+    browser = browser_on(world, template, version, window.first)
+    return Intruder(places=places, user_agent=browser, mfa="push")
 
 
 def _hosting(rng: random.Random, victim: AgentProfile) -> str:
@@ -136,7 +135,7 @@ class Nobelium(Scenario):
                 agent=victim,
                 window=window,
                 slot=slot,
-                intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
+                intruder=_intruder(world, rng, slot, _hosting(rng, victim), window),
                 schedule=_spread(rng, targets, window, low=12, high=40, quiet=0.15),
             ),
         )
@@ -196,7 +195,7 @@ class SessionHijack(Scenario):
                 number=2,
                 agent=victim,
                 window=window,
-                intruder=_intruder(world, rng, slot, _hosting(rng, victim)),
+                intruder=_intruder(world, rng, slot, _hosting(rng, victim), window),
                 schedule=_spread(rng, targets, window, low=10, high=25, quiet=0.0),
             ),
         )
@@ -232,7 +231,7 @@ class Sweep(Scenario):
                 agent=victim,
                 window=window,
                 slot=slot,
-                intruder=_intruder(world, rng, slot, victim.country),
+                intruder=_intruder(world, rng, slot, victim.country, window),
                 prefixes=days + ((),) * (len(window.days) - len(days)),
             ),
         )

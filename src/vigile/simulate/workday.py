@@ -30,7 +30,15 @@ from vigile.simulate.keys import Purpose, stream
 from vigile.simulate.organisation import AgentProfile
 from vigile.simulate.world import World
 
-__all__ = ["DayPlan", "DayTrace", "Session", "TicketWork", "day_plan", "work_day"]
+__all__ = [
+    "DayPlan",
+    "DayTrace",
+    "Session",
+    "TicketWork",
+    "browser_on",
+    "day_plan",
+    "work_day",
+]
 
 SUPPORT = "customer_initiated_support"
 REVIEW = "agent_initiated_review"
@@ -38,7 +46,7 @@ _SICK = 0.03  # share of scheduled days an agent does not come in
 _OVERTIME = 0.08
 _RESIGN = 0.12  # share of days with a second sign-in after the lunch break
 _FAILED = 0.03
-_FOLLOW_UP = 0.07  # share of closed tickets followed by a short review
+_FOLLOW_UP = 0.045  # share of closed tickets followed by a short review
 _MAX_WAIT = 8 * 3600  # longest a ticket waits in the queue before assignment
 _VERSION_EPOCH = 18_748  # 2021-05-01 in days since 1970: browsers' reference date
 
@@ -107,10 +115,10 @@ def _place(world: World, agent: AgentProfile, day: int, rng: random.Random) -> P
     return Place(ip=ip, country=site.country, lat=site.lat, lon=site.lon, device=agent.device)
 
 
-def _user_agent(world: World, agent: AgentProfile, day: int) -> str:
-    # Browsers update every six weeks, each agent on their own day.
-    age = world.calendar.midnight(day) // 86_400 - _VERSION_EPOCH + agent.index % 42
-    return agent.user_agent.replace("{v}", str(agent.browser_version + age // 42))
+def browser_on(world: World, template: str, version: int, day: int, phase: int = 0) -> str:
+    """``template`` with the browser's version on ``day``: updates come every six weeks."""
+    age = world.calendar.midnight(day) // 86_400 - _VERSION_EPOCH + phase
+    return template.replace("{v}", str(version + age // 42))
 
 
 def _works(world: World, agent: AgentProfile, day: int) -> bool:
@@ -144,7 +152,9 @@ def day_plan(world: World, agent: AgentProfile, day: int) -> DayPlan | None:
         end=end,
         lunch=lunch,
         place=_place(world, agent, day, rng),
-        user_agent=_user_agent(world, agent, day),
+        user_agent=browser_on(
+            world, agent.user_agent, agent.browser_version, day, agent.index % 42
+        ),
         sessions=tuple(sessions),
         failed=tuple(
             world.mint.session(day, agent.index, 2 + k)
