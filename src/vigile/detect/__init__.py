@@ -1,0 +1,1 @@
+"""Detection of hijacked and abusive agent accounts."""

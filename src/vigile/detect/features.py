@@ -1,0 +1,183 @@
+"""Features of each agent per hour and per day, computed by DuckDB from SQL files.
+
+:class:`FeatureEngine` holds one in-process DuckDB database: the directory (agents, teams,
+customer tiers, shifts), the state folded from every event seen so far (``remember.sql``:
+tickets, assignments, first touches, known addresses, countries and devices, sessions), and
+a buffer of recent events. Batch detection absorbs all events at once; streaming absorbs
+each new batch after the watermark and recomputes only the windows those events touch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigile.detect.errors import DetectError
+from vigile.detect.source import (
+    ACCESS_SCHEMA,
+    DAY_US,
+    HOUR_US,
+    SIGNIN_SCHEMA,
+    TICKET_SCHEMA,
+    EventBatch,
+    shift_table,
+)
+
+__all__ = ["FEATURE_COLUMNS", "FeatureEngine", "FeatureParams", "sql_text"]
+
+#: Numeric features, in the order of the model's vectors.
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "accesses", "customers", "unjustified_customers", "no_ticket_customers",
+    "not_assigned_customers", "other_ticket_customers", "closed_ticket_customers",
+    "unjustified_reveals", "sensitive_customers", "sensitive_unjustified_customers",
+    "new_unjustified_customers", "new_team_customers", "off_shift_accesses",
+    "off_shift_customers", "denied", "searches", "search_results", "search_initials",
+    "search_queries", "exports", "break_glass", "sessions", "addresses", "address_mismatches",
+    "signins", "failed_signins", "new_addresses", "new_countries", "new_devices",
+    "impossible_travel",
+)  # fmt: skip
+
+
+def sql_text(name: str) -> str:
+    """A feature SQL file shipped in ``vigile/detect/sql``."""
+    return resources.files("vigile.detect").joinpath(f"sql/{name}.sql").read_text("utf-8")
+
+
+def _statements(name: str) -> list[str]:
+    return [s.strip() for s in sql_text(name).split(";") if s.strip()]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeatureParams:
+    """Knobs of the feature SQL.
+
+    ``history_us``: how long an agent must have been seen before anything of theirs counts
+    as new (first days of a new hire are all new). ``grace_us``: slack around ticket steps
+    (an agent opens the customer seconds before the assignment is recorded).
+    """
+
+    history_us: int = 7 * DAY_US
+    grace_us: int = 15 * 60 * 1_000_000
+    buffer_us: int = 2 * DAY_US
+
+
+class FeatureEngine:
+    """One DuckDB database of detection state; feed it events, ask it for features."""
+
+    def __init__(
+        self,
+        *,
+        agents: pa.Table,
+        customers: pa.Table,
+        shifts: dict[str, tuple[str, str]],
+        params: FeatureParams | None = None,
+    ) -> None:
+        self.params = params or FeatureParams()
+        self._shifts = shifts
+        self._shift_span = (0, -1)
+        self.db = duckdb.connect(":memory:")
+        self.db.register("agents_arrow", agents)
+        self.db.register("customers_arrow", customers)
+        self.db.execute("CREATE TABLE agents AS SELECT * FROM agents_arrow")
+        self.db.execute("CREATE TABLE customers AS SELECT * FROM customers_arrow")
+        for schema, name in (
+            (ACCESS_SCHEMA, "accesses"),
+            (SIGNIN_SCHEMA, "signins"),
+            (TICKET_SCHEMA, "ticket_events"),
+        ):
+            self.db.register(f"{name}_empty", schema.empty_table())
+            self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_empty")
+        self.db.execute("CREATE TABLE shifts (agent VARCHAR, hour_us BIGINT, start_us BIGINT, end_us BIGINT)")
+        for statement in _statements("schema"):
+            self.db.execute(statement)
+        self.watermark = -1
+        self.latest_us = 0
+
+    def close(self) -> None:
+        """Release DuckDB's memory."""
+        self.db.close()
+
+    def absorb(self, batch: EventBatch) -> int | None:
+        """Add a batch of events; returns the earliest time it touches (None: empty)."""
+        if batch.size == 0:
+            self.watermark = max(self.watermark, batch.upto)
+            return None
+        times = [
+            table.column("time_us")
+            for table in (batch.accesses, batch.signins, batch.ticket_events)
+            if table.num_rows
+        ]
+        earliest = min(pc.min(c).as_py() for c in times)
+        latest = max(pc.max(c).as_py() for c in times)
+        self._append(batch)
+        self._cover_shifts(earliest, latest)
+        try:
+            for statement in _statements("remember"):
+                self.db.execute(statement, {"after": self.watermark})
+        except duckdb.Error as exc:
+            raise DetectError(f"remember.sql: {exc}") from exc
+        self.watermark = batch.upto
+        self.latest_us = max(self.latest_us, latest)
+        return int(earliest)
+
+    def features(self, bucket_us: int, since_us: int) -> pa.Table:
+        """Feature rows of every agent and window (``bucket_us`` wide) from ``since_us``."""
+        since = since_us - since_us % bucket_us
+        params = {
+            "bucket_us": bucket_us,
+            "since_us": since,
+            "grace_us": self.params.grace_us,
+            "history_us": self.params.history_us,
+        }
+        try:
+            self.db.execute(sql_text("judged"), _only(params, "since_us", "grace_us", "history_us"))
+            features = _only(params, "bucket_us", "since_us", "history_us")
+            return self.db.sql(sql_text("features"), params=features).to_arrow_table()
+        except duckdb.Error as exc:
+            raise DetectError(f"features.sql: {exc}") from exc
+
+    def prune(self) -> None:
+        """Forget buffered events older than the buffer span (state tables are kept)."""
+        horizon = self.latest_us - self.params.buffer_us
+        horizon -= horizon % DAY_US
+        for name in ("accesses", "signins", "ticket_events"):
+            self.db.execute(f"DELETE FROM {name} WHERE time_us < $h", {"h": horizon})
+        self.db.execute("DELETE FROM shifts WHERE hour_us < $h", {"h": horizon})
+        self.db.execute("DELETE FROM sessions WHERE time_us < $h", {"h": horizon - DAY_US})
+
+    def _append(self, batch: EventBatch) -> None:
+        for name, table in (
+            ("accesses", batch.accesses),
+            ("signins", batch.signins),
+            ("ticket_events", batch.ticket_events),
+        ):
+            if table.num_rows:
+                self.db.register("incoming", table)
+                self.db.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+                self.db.unregister("incoming")
+
+    def _cover_shifts(self, first_us: int, last_us: int) -> None:
+        # Shift intervals are generated per UTC day, only for days not yet covered.
+        low = first_us - first_us % DAY_US
+        high = last_us - last_us % DAY_US + DAY_US
+        known_low, known_high = self._shift_span
+        if known_low <= low and high <= known_high:
+            return
+        start = high if known_high >= low and known_low <= low else low
+        rows = shift_table(self._shifts, start, high - 1)
+        self.db.register("incoming_shifts", rows)
+        self.db.execute(
+            "INSERT INTO shifts SELECT * FROM incoming_shifts i WHERE NOT EXISTS "
+            "(SELECT 1 FROM shifts s WHERE s.agent = i.agent AND s.hour_us = i.hour_us)"
+        )
+        self.db.unregister("incoming_shifts")
+        self._shift_span = (min(low, known_low) if known_high >= 0 else low, max(high, known_high))
+
+
+def _only(params: dict[str, int], *names: str) -> dict[str, int]:
+    # DuckDB refuses parameters a statement does not use.
+    return {name: params[name] for name in names}

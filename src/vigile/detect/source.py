@@ -1,0 +1,186 @@
+"""The store's events as Arrow tables for DuckDB: read by ``seq`` range, nothing downloaded.
+
+DuckDB cannot read SQLite or PostgreSQL without an extension fetched at run time, so the
+rows come through SQLAlchemy in batches and become Arrow columns with a fixed schema.
+Agents' shifts become UTC intervals here (time zones are Python's ``zoneinfo``), so the
+feature SQL needs no time-zone functions and stays portable to Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+import pyarrow as pa
+from sqlalchemy import Engine, func, select
+
+from vigile.store import tables as t
+from vigile.store.engine import connect
+
+__all__ = ["EventBatch", "HOUR_US", "DAY_US", "read_directory", "read_events", "shift_table"]
+
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
+_FETCH = 50_000
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_S, _I, _F = pa.string(), pa.int64(), pa.float64()
+ACCESS_SCHEMA = pa.schema(
+    [("seq", _I), ("id", _S), ("time_us", _I), ("agent", _S), ("session", _S), ("ip", _S),
+     ("action", _S), ("customer", _S), ("ticket", _S), ("reason", _S), ("query", _S),
+     ("outcome", _S), ("result_count", _I)]
+)  # fmt: skip
+SIGNIN_SCHEMA = pa.schema(
+    [("seq", _I), ("id", _S), ("time_us", _I), ("agent", _S), ("session", _S), ("outcome", _S),
+     ("ip", _S), ("country", _S), ("lat", _F), ("lon", _F), ("device", _S)]
+)  # fmt: skip
+TICKET_SCHEMA = pa.schema(
+    [("seq", _I), ("time_us", _I), ("ticket", _S), ("event", _S), ("customer", _S), ("agent", _S)]
+)
+AGENT_SCHEMA = pa.schema([("agent", _S), ("team", _S), ("has_shift", pa.bool_())])
+CUSTOMER_SCHEMA = pa.schema([("customer", _S), ("tier", _S)])
+SHIFT_SCHEMA = pa.schema([("agent", _S), ("hour_us", _I), ("start_us", _I), ("end_us", _I)])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventBatch:
+    """Events with ``after < seq <= upto`` as Arrow tables; ``upto`` is the new watermark."""
+
+    accesses: pa.Table
+    signins: pa.Table
+    ticket_events: pa.Table
+    upto: int
+
+    @property
+    def size(self) -> int:
+        """How many events the batch holds."""
+        return self.accesses.num_rows + self.signins.num_rows + self.ticket_events.num_rows
+
+
+def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) -> EventBatch:
+    """Events recorded after the watermark ``after`` (a ``seq``), at most about ``limit``."""
+    with connect(engine) as conn:
+        last = conn.execute(
+            select(func.max(t.accesses.c.seq)).union_all(
+                select(func.max(t.signins.c.seq)), select(func.max(t.ticket_events.c.seq))
+            )
+        ).scalars()
+        top = max((value for value in last if value is not None), default=after)
+        upto = top if limit is None else min(top, after + limit)
+        window = (after, upto)
+        return EventBatch(
+            accesses=_read(conn, _access_query(window), ACCESS_SCHEMA, _access_row),
+            signins=_read(conn, _query(t.signins, SIGNIN_SCHEMA, window), SIGNIN_SCHEMA, None),
+            ticket_events=_read(
+                conn, _query(t.ticket_events, TICKET_SCHEMA, window), TICKET_SCHEMA, None
+            ),
+            upto=max(upto, after),
+        )
+
+
+def _query(table: t.Table, schema: pa.Schema, window: tuple[int, int]) -> select:  # type: ignore[valid-type]
+    columns = [table.c[name] for name in schema.names]
+    return select(*columns).where(table.c.seq > window[0], table.c.seq <= window[1])
+
+
+def _access_query(window: tuple[int, int]) -> select:  # type: ignore[valid-type]
+    a = t.accesses
+    names = [n for n in ACCESS_SCHEMA.names if n != "result_count"]
+    return select(*(a.c[n] for n in names), a.c.results).where(
+        a.c.seq > window[0], a.c.seq <= window[1]
+    )
+
+
+def _access_row(row: Sequence[object]) -> tuple[object, ...]:
+    results = row[-1]
+    count = len(orjson.loads(results)) if isinstance(results, str) else None
+    return (*row[:-1], count)
+
+
+def _read(conn: object, query: object, schema: pa.Schema, shape: object) -> pa.Table:
+    batches = []
+    result = conn.execute(query)  # type: ignore[attr-defined]
+    while rows := result.fetchmany(_FETCH):
+        if shape is not None:
+            rows = [shape(row) for row in rows]  # type: ignore[operator]
+        columns = list(zip(*rows, strict=True))
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def read_directory(engine: Engine) -> tuple[pa.Table, pa.Table, dict[str, tuple[str, str]]]:
+    """Agents (id, team), customers (id, tier) and each agent's (timezone, shift JSON)."""
+    with connect(engine) as conn:
+        agent_rows = conn.execute(
+            select(t.agents.c.id, t.agents.c.team, t.agents.c.timezone, t.agents.c.shift)
+        ).all()
+        customer_rows = conn.execute(select(t.customers.c.id, t.customers.c.tier)).all()
+    agents = pa.Table.from_pylist(
+        [
+            {"agent": r[0], "team": r[1] or f"(no team) {r[0]}", "has_shift": has_shift(r[3])}
+            for r in agent_rows
+        ],
+        schema=AGENT_SCHEMA,
+    )
+    customers = pa.Table.from_pylist(
+        [{"customer": r[0], "tier": r[1]} for r in customer_rows], schema=CUSTOMER_SCHEMA
+    )
+    shifts = {r[0]: (r[2] or "UTC", r[3] or "") for r in agent_rows}
+    return agents, customers, shifts
+
+
+def shift_table(shifts: dict[str, tuple[str, str]], first_us: int, last_us: int) -> pa.Table:
+    """Each agent's shift, per UTC hour it overlaps, as ``[start_us, end_us)`` within the hour.
+
+    An agent without a declared shift gets no rows, and ``agents.has_shift`` false: the SQL
+    then counts none of their work as off shift (no shift known, no claim made).
+    """
+    rows: list[dict[str, object]] = []
+    first = datetime.fromtimestamp(first_us / 1e6, UTC).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(last_us / 1e6, UTC).date() + timedelta(days=1)
+    for agent, (zone, shift) in shifts.items():
+        for start, end in _intervals(zone, shift, first, last):
+            rows.extend(_per_hour(agent, start, end))
+    return pa.Table.from_pylist(rows, schema=SHIFT_SCHEMA)
+
+
+def has_shift(shift: str | None) -> bool:
+    """Whether a stored shift declares working days."""
+    return bool(shift) and bool(orjson.loads(shift).get("days"))
+
+
+def _intervals(zone: str, shift: str, first: date, last: date) -> Iterator[tuple[int, int]]:
+    if not has_shift(shift):
+        return
+    spec = orjson.loads(shift)
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    start_h, start_m = (int(x) for x in spec.get("start", "00:00").split(":"))
+    end_h, end_m = (int(x) for x in spec.get("end", "23:59").split(":"))
+    day = first
+    while day <= last:
+        if _WEEKDAYS[day.weekday()] in spec["days"]:
+            begin = datetime(day.year, day.month, day.day, start_h, start_m, tzinfo=tz)
+            end = datetime(day.year, day.month, day.day, end_h, end_m, tzinfo=tz)
+            if end <= begin:  # a night shift ends the next day
+                end += timedelta(days=1)
+            yield int(begin.timestamp() * 1e6), int(end.timestamp() * 1e6)
+        day += timedelta(days=1)
+
+
+def _per_hour(agent: str, start: int, end: int) -> Iterator[dict[str, object]]:
+    hour = start - start % HOUR_US
+    while hour < end:
+        yield {
+            "agent": agent,
+            "hour_us": hour,
+            "start_us": max(start, hour),
+            "end_us": min(end, hour + HOUR_US),
+        }
+        hour += HOUR_US

@@ -1,0 +1,45 @@
+-- Every access from $since_us on, judged: is it justified by a ticket of that customer
+-- assigned to that agent and still open, is the customer sensitive, is it off shift, is it
+-- the first touch of that customer by the agent (or its team), does its address differ
+-- from its session's sign-in. Materialised once, read by features.sql and for evidence.
+CREATE OR REPLACE TABLE judged AS
+SELECT
+    acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
+    acc.reason, acc.outcome, acc.result_count, acc.query,
+    CASE
+      WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
+      WHEN acc.ticket IS NULL THEN 'none'
+      WHEN tk.ticket IS NULL THEN 'unknown'
+      WHEN tk.customer <> acc.customer THEN 'other_customer'
+      WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us THEN 'closed'
+      WHEN asg.ticket IS NULL THEN 'not_assigned'
+      ELSE 'ok'
+    END AS justification,
+    CASE WHEN cu.tier IN ('government', 'enterprise') THEN 1 ELSE 0 END AS sensitive,
+    CASE WHEN g.has_shift AND sh.agent IS NULL THEN 1 ELSE 0 END AS off_shift,
+    CASE
+      WHEN t.first_us = acc.time_us AND s.first_us < acc.time_us - $history_us THEN 1
+      ELSE 0
+    END AS new_for_agent,
+    CASE
+      WHEN tt.first_us = acc.time_us AND s.first_us < acc.time_us - $history_us THEN 1
+      ELSE 0
+    END AS new_for_team,
+    CASE WHEN ses.ip IS NOT NULL AND acc.ip IS NOT NULL AND ses.ip <> acc.ip THEN 1 ELSE 0 END
+      AS address_mismatch
+  FROM accesses acc
+  JOIN agents g ON g.agent = acc.agent
+  LEFT JOIN customers cu ON cu.customer = acc.customer
+  LEFT JOIN tickets tk ON tk.ticket = acc.ticket
+  LEFT JOIN closures cl ON cl.ticket = acc.ticket
+  LEFT JOIN assignments asg
+    ON asg.ticket = acc.ticket AND asg.agent = acc.agent
+    AND asg.assigned_us <= acc.time_us + $grace_us
+  LEFT JOIN shifts sh
+    ON sh.agent = acc.agent AND sh.hour_us = acc.time_us - acc.time_us % 3600000000
+    AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us
+  LEFT JOIN touched t ON t.agent = acc.agent AND t.customer = acc.customer
+  LEFT JOIN team_touched tt ON tt.team = g.team AND tt.customer = acc.customer
+  LEFT JOIN agent_since s ON s.agent = acc.agent
+  LEFT JOIN sessions ses ON ses.session = acc.session
+  WHERE acc.time_us >= $since_us
