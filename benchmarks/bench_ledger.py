@@ -155,20 +155,19 @@ def test_durable_appends(engine: str, events: list[tuple[str, Values]], tmp_path
 
 
 def _build_tree(store: Store, size: int) -> None:
-    """Fill ledger_nodes with a tree of ``size`` random leaves (no events: proofs only)."""
+    """Fill ledger_entries with a tree of ``size`` random leaves (no events: proofs only)."""
     rng = random.Random(size)
     tree = CompactRange()
-    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
     with store.engine.begin() as conn:
-        batch: list[tuple[int, int, bytes]] = []
-        for _ in range(size):
-            for node in tree.append(leaf_hash(rng.randbytes(16))):
-                batch.append((node.id.level, node.id.index, node.hash))
+        nodes = SqlNodes(conn)
+        batch: list[tuple[int, bytes]] = []
+        for index in range(size):
+            completed = tree.append(leaf_hash(rng.randbytes(16)))
+            batch.append((index, b"".join(node.hash for node in completed)))
             if len(batch) >= 50_000:
-                conn.exec_driver_sql(sql, batch)
+                nodes.write(batch)
                 batch = []
-        conn.exec_driver_sql(sql, batch)
+        nodes.write(batch)
 
 
 @pytest.mark.parametrize("size", PROOF_SIZES)

@@ -138,7 +138,7 @@ def test_untouched_ledger_verifies(filled: Store) -> None:
 def insider(filled: Store) -> Store:
     """The store with its append-only protection switched off, as a DBA could."""
     with filled.engine.begin() as conn:
-        for table in (*EVENT_TABLES, "ledger_nodes", "ledger_checkpoints", "search_results"):
+        for table in (*EVENT_TABLES, "ledger_entries", "ledger_checkpoints", "search_results"):
             if conn.dialect.name == "postgresql":
                 conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             else:
@@ -205,8 +205,10 @@ def test_rewritten_hashes_still_fail_the_signed_checkpoint(insider: Store) -> No
         row = conn.execute(text("SELECT * FROM accesses WHERE id = 'x-30'")).one()
     forged = leaf_hash(event_leaf("accesses", tuple(row)))
     with insider.engine.begin() as conn:
+        hashes = conn.execute(text("SELECT hashes FROM ledger_entries WHERE idx = 34")).scalar()
         conn.execute(
-            text("UPDATE ledger_nodes SET hash = :h WHERE level = 0 AND idx = 34"), {"h": forged}
+            text("UPDATE ledger_entries SET hashes = :h WHERE idx = 34"),
+            {"h": forged + bytes(hashes)[32:]},
         )
     problem = verify(insider).problem
     assert problem is not None
@@ -219,7 +221,7 @@ def test_truncation_is_found_only_against_a_published_checkpoint(insider: Store)
     tamper(
         insider,
         "DELETE FROM accesses WHERE seq >= 24",
-        "DELETE FROM ledger_nodes WHERE idx >= 12 AND level >= 1 OR level = 0 AND idx >= 24",
+        "DELETE FROM ledger_entries WHERE idx >= 24",
         "DELETE FROM ledger_checkpoints WHERE size > 4",
     )
     assert verify(insider).ok  # the database alone cannot tell
@@ -229,7 +231,10 @@ def test_truncation_is_found_only_against_a_published_checkpoint(insider: Store)
 
 
 def test_ledger_tables_refuse_changes(filled: Store) -> None:
-    for statement in ("UPDATE ledger_nodes SET hash = hash", "DELETE FROM ledger_checkpoints"):
+    for statement in (
+        "UPDATE ledger_entries SET hashes = hashes",
+        "DELETE FROM ledger_checkpoints",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), filled.engine.begin() as conn:
             conn.execute(text(statement))
 

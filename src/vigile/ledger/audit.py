@@ -26,7 +26,7 @@ from vigile.ledger.checkpoint import parse_and_verify
 from vigile.ledger.compact import CompactRange
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import CheckpointError
-from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.hashing import HASH_SIZE, leaf_hash
 from vigile.ledger.note import Verifier
 from vigile.ledger.sql import all_checkpoints, event_leaf, events_in_order
 from vigile.store import tables as t
@@ -187,8 +187,8 @@ def _beyond_the_end(expected: dict[int, list[tuple[str, bytes]]], entries: int) 
 
 
 def _recorded_leaves(conn: Connection) -> Generator[tuple[int, bytes], None, None]:
-    nodes = t.ledger_nodes
-    query = select(nodes.c.idx, nodes.c.hash).where(nodes.c.level == 0).order_by(nodes.c.idx)
+    entries = t.ledger_entries
+    query = select(entries.c.idx, entries.c.hashes).order_by(entries.c.idx)
     with conn.execute(query.execution_options(stream_results=True, yield_per=5_000)) as rows:
         for row in rows:
-            yield int(row[0]), bytes(row[1])
+            yield int(row[0]), bytes(row[1][:HASH_SIZE])  # the leaf hash comes first

@@ -1,11 +1,12 @@
 """The ledger in the store's database: node hashes, leaves appended with the events.
 
-Every perfect node of the tree lives in ``ledger_nodes(level, idx, hash)``; level 0 holds
-the leaf hashes. :class:`SqlNodes` is the :class:`~vigile.ledger.compact.NodeReader` that
-proofs read from (one query, O(log n) rows). :class:`LedgerWriter` appends the leaves of
-newly stored events inside the transaction that stores them, so an event and its ledger
-entry are committed together or not at all: one writer sequences the tree (SQLite's lock,
-or on PostgreSQL the single integrator), as in the Tessera design.
+Every perfect node of the tree lives in ``ledger_entries(idx, hashes)``: one row per
+leaf, holding the leaf hash and the subtree hashes its append completed.
+:class:`SqlNodes` is the :class:`~vigile.ledger.compact.NodeReader` that proofs read
+from (one query, O(log n) rows). :class:`LedgerWriter` appends the leaves of newly stored
+events inside the transaction that stores them, so an event and its ledger entry are
+committed together or not at all; one writer at a time sequences the tree
+(:func:`vigile.store.engine.write_transaction`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sqlalchemy import Connection, func, select
 
 from vigile.ledger.canonical import canonical_json
 from vigile.ledger.checkpoint import Checkpoint, sign_checkpoint
-from vigile.ledger.compact import CompactRange, Node
+from vigile.ledger.compact import CompactRange
 from vigile.ledger.errors import LedgerError, MissingNodeError
-from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.hashing import HASH_SIZE, leaf_hash
 from vigile.ledger.nodes import NodeId
 from vigile.ledger.note import Signer
 from vigile.model.times import from_micros, to_micros
@@ -48,48 +49,51 @@ def event_leaf(table: str, values: tuple[Any, ...]) -> bytes:
 
 
 class SqlNodes:
-    """Node hashes stored in ``ledger_nodes``, read and written on one connection."""
+    """Node hashes kept in ``ledger_entries``, read and written on one connection.
+
+    The append of leaf ``i`` completes the leaf node (0, i) and, while ``i`` is a right
+    child, its parents: those hashes, in level order, are entry ``i``'s row. So node
+    (level L, index k) is found in entry (k + 1) * 2^L - 1 at offset 32 L: one row per
+    append, one primary-key lookup per node.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
-        keys = [(node.level, node.index) for node in ids]
-        found: dict[tuple[int, int], bytes] = {}
-        for start in range(0, len(keys), _QUERY_CHUNK):
-            wanted = keys[start : start + _QUERY_CHUNK]
-            rows = self.conn.exec_driver_sql(self._lookup(len(wanted)), _flat(wanted))
-            found.update({(row[0], row[1]): bytes(row[2]) for row in rows})
-        missing = [key for key in keys if key not in found]
-        if missing:
-            level, index = missing[0]
-            raise MissingNodeError("not in ledger_nodes", level=level, index=index)
-        return [found[key] for key in keys]
+        where = {node: ((node.index + 1) << node.level) - 1 for node in ids}
+        rows: dict[int, bytes] = {}
+        entries = sorted(set(where.values()))
+        for start in range(0, len(entries), _QUERY_CHUNK):
+            wanted = entries[start : start + _QUERY_CHUNK]
+            found = self.conn.exec_driver_sql(self._lookup(len(wanted)), tuple(wanted))
+            rows.update({int(row[0]): bytes(row[1]) for row in found})
+        hashes = []
+        for node in ids:
+            row = rows.get(where[node], b"")
+            value = row[node.level * HASH_SIZE : (node.level + 1) * HASH_SIZE]
+            if len(value) != HASH_SIZE:
+                raise MissingNodeError("not in ledger_entries", level=node.level, index=node.index)
+            hashes.append(value)
+        return hashes
 
     def _lookup(self, count: int) -> str:
-        """An OR of point lookups: both engines answer each from the primary key (a
-        row-value IN scans the table on SQLite). Plain SQL: a proof is a few dozen
-        microseconds of work, and compiling a SQLAlchemy expression costs more."""
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        term = f"(level = {mark} AND idx = {mark})"
-        return f"SELECT level, idx, hash FROM ledger_nodes WHERE {' OR '.join([term] * count)}"  # noqa: S608
+        """Plain SQL: a proof is a few dozen microseconds of work, and compiling a
+        SQLAlchemy expression each time would cost more than that."""
+        marks = ", ".join(["?" if self.conn.dialect.paramstyle == "qmark" else "%s"] * count)
+        return f"SELECT idx, hashes FROM ledger_entries WHERE idx IN ({marks})"  # noqa: S608
 
-    def write(self, nodes: Sequence[Node]) -> None:
-        if nodes:
-            rows = [(n.id.level, n.id.index, n.hash) for n in nodes]
+    def write(self, entries: Sequence[tuple[int, bytes]]) -> None:
+        """Store ``(leaf index, hashes its append completed)`` rows."""
+        if entries:
             mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-            sql = f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"  # noqa: S608 - no outside input
-            self.conn.exec_driver_sql(sql, rows)
-
-
-def _flat(pairs: Sequence[tuple[int, int]]) -> tuple[int, ...]:
-    return tuple(value for pair in pairs for value in pair)
+            sql = f"INSERT INTO ledger_entries (idx, hashes) VALUES ({mark}, {mark})"  # noqa: S608
+            self.conn.exec_driver_sql(sql, list(entries))
 
 
 def ledger_size(conn: Connection) -> int:
     """Leaves in the ledger."""
-    nodes = t.ledger_nodes
-    highest = conn.execute(select(func.max(nodes.c.idx)).where(nodes.c.level == 0)).scalar()
+    highest = conn.execute(select(func.max(t.ledger_entries.c.idx))).scalar()
     return 0 if highest is None else int(highest) + 1
 
 
@@ -179,7 +183,7 @@ class LedgerWriter:
         latest = latest_checkpoint(conn)
         self.checkpointed = 0 if latest is None else latest.size
         self.checkpointed_at = clock() if latest is None else latest.time
-        self._pending: list[Node] = []
+        self._pending: list[tuple[int, bytes]] = []
 
     @property
     def size(self) -> int:
@@ -187,7 +191,9 @@ class LedgerWriter:
 
     def append(self, leaf: bytes) -> None:
         """Append one leaf; a checkpoint is signed every ``every`` entries."""
-        self._pending.extend(self.range.append(leaf_hash(leaf)))  # the leaf node first
+        index = self.range.size
+        completed = self.range.append(leaf_hash(leaf))  # the leaf node first, then parents
+        self._pending.append((index, b"".join(node.hash for node in completed)))
         if self.range.size - self.checkpointed >= self.every:
             self.checkpoint()
 

@@ -34,7 +34,7 @@ __all__ = [
     "contacts",
     "customers",
     "ledger_checkpoints",
-    "ledger_nodes",
+    "ledger_entries",
     "metadata",
     "search_results",
     "signins",
@@ -207,15 +207,15 @@ audit_events = Table(
 Index("ix_audit_events_subject_time", audit_events.c.subject, audit_events.c.time_us)
 Index("ix_audit_events_customer_time", audit_events.c.customer, audit_events.c.time_us)
 
-# The ledger (vigile.ledger): every perfect node of the RFC 9162 tree over the events in
-# ``seq`` order, level 0 holding the leaf hashes, and the signed checkpoints.
-ledger_nodes = Table(
-    "ledger_nodes",
+# The ledger (vigile.ledger): one row per entry, ``idx`` its leaf index (= the event's
+# ``seq``), ``hashes`` its leaf hash followed by the hashes of the perfect subtrees its
+# append completed (level 1, 2, ...): node (level L, index k) is bytes [32L, 32L + 32) of
+# entry (k + 1) * 2^L - 1. One row per append, every node findable by primary key.
+ledger_entries = Table(
+    "ledger_entries",
     metadata,
-    Column("level", Integer, primary_key=True, autoincrement=False),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
+    Column("idx", SEQ, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),
 )
 
 ledger_checkpoints = Table(
@@ -230,7 +230,7 @@ ledger_checkpoints = Table(
 Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
 
 EVENT_TABLES = (ticket_events, signins, accesses, audit_events)
-APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_nodes, ledger_checkpoints)
+APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_entries, ledger_checkpoints)
 
 # Bearer tokens of customers for the transparency API (vigile.transparency.tokens). Only
 # the token's SHA-256 is stored: a leaked table grants nothing. Revocation sets
@@ -244,3 +244,77 @@ customer_tokens = Table(
     Column("revoked_us", BigInteger),
 )
 Index("ix_customer_tokens_customer", customer_tokens.c.customer)
+
+# Breach response (vigile.respond), on the migration branch ``respond``. Incident state,
+# notification and remediation progress are mutable here; every change is also an audit
+# event in the ledger. Rename history and retired usernames are kept here because the
+# directory tables are upserted (an account row shows only its latest username).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("owner", String),
+    Column("alert", String),  # the alert it was opened from, if any
+    Column("scope", Text, nullable=False),  # JSON {"agents", "sessions", "ips", "devices"}
+    Column("since_us", BigInteger, nullable=False),
+    Column("until_us", BigInteger, nullable=False),
+    Column("opened_us", BigInteger, nullable=False),
+    Column("aware_us", BigInteger, nullable=False),  # GDPR Art. 33: time of awareness
+    Column("high_risk", String),  # GDPR Art. 34 assessment: "yes", "no", or NULL (open)
+)
+
+incident_notifications = Table(
+    "incident_notifications",
+    metadata,
+    Column("incident", String, primary_key=True),
+    Column("customer", String, primary_key=True),
+    Column("language", String, nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of the approved message
+    Column("status", String, nullable=False),  # drafted, approved, sent
+    Column("sent_us", BigInteger),
+)
+
+incident_remediations = Table(
+    "incident_remediations",
+    metadata,
+    Column("incident", String, primary_key=True),
+    Column("action", String, primary_key=True),  # e.g. "suspend-agent:a-0005"
+    Column("applied_us", BigInteger, nullable=False),
+)
+
+contact_reverifications = Table(
+    "contact_reverifications",
+    metadata,
+    Column("contact", String, primary_key=True),
+    Column("customer", String, nullable=False),
+    Column("incident", String, nullable=False),
+    Column("marked_us", BigInteger, nullable=False),
+)
+
+account_renames = Table(
+    "account_renames",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("old_username", String, nullable=False),
+    Column("new_username", String, nullable=False),
+    Column("old_email", String),
+    Column("new_email", String),
+    Column("incident", String),
+    Column("time_us", BigInteger, nullable=False),
+)
+Index("ix_account_renames_account", account_renames.c.account)
+
+retired_usernames = Table(
+    "retired_usernames",
+    metadata,
+    Column("key", String, primary_key=True),  # confusable skeleton of the casefolded name
+    Column("username", String, nullable=False),
+    Column("account", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("incident", String),
+    Column("retired_us", BigInteger, nullable=False),
+)

@@ -1,4 +1,4 @@
-"""The access ledger: Merkle tree nodes and signed checkpoints.
+"""The access ledger: the Merkle tree's entries and nodes, and signed checkpoints.
 
 Revision ID: 0002
 Revises: 0001
@@ -15,16 +15,15 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-_TABLES = ("ledger_nodes", "ledger_checkpoints")
+_TABLES = ("ledger_entries", "ledger_checkpoints")
+_SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 def upgrade() -> None:
     op.create_table(
-        "ledger_nodes",
-        sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("hash", sa.LargeBinary, nullable=False),
-        sqlite_with_rowid=False,
+        "ledger_entries",
+        sa.Column("idx", _SEQ, primary_key=True, autoincrement=False),
+        sa.Column("hashes", sa.LargeBinary, nullable=False),
     )
     op.create_table(
         "ledger_checkpoints",
