@@ -27,7 +27,7 @@ from vigile.detect.source import (
     shift_table,
 )
 
-__all__ = ["FEATURE_COLUMNS", "FeatureEngine", "FeatureParams", "sql_text"]
+__all__ = ["FEATURE_COLUMNS", "FeatureEngine", "FeatureParams", "evidence_ids", "sql_text"]
 
 #: Numeric features, in the order of the model's vectors.
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -181,3 +181,24 @@ class FeatureEngine:
 def _only(params: dict[str, int], *names: str) -> dict[str, int]:
     # DuckDB refuses parameters a statement does not use.
     return {name: params[name] for name in names}
+
+
+def evidence_ids(engine: FeatureEngine, flagged: list[tuple[str, int]]) -> dict[str, list[str]]:
+    """Event ids behind flagged (agent, hour) pairs, per agent in time order."""
+    if not flagged:
+        return {}
+    table = pa.table(
+        {"agent": [a for a, _ in flagged], "bucket_us": [b for _, b in flagged]},
+        schema=pa.schema([("agent", pa.string()), ("bucket_us", pa.int64())]),
+    )
+    engine.db.register("flagged", table)
+    try:
+        rows = engine.db.sql(sql_text("evidence")).fetchall()
+    except duckdb.Error as exc:
+        raise DetectError(f"evidence.sql: {exc}") from exc
+    finally:
+        engine.db.unregister("flagged")
+    found: dict[str, list[str]] = {}
+    for agent, event_id, _ in rows:
+        found.setdefault(agent, []).append(event_id)
+    return found

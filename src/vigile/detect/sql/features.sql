@@ -81,6 +81,8 @@ logins AS (
       AS new_countries,
     count(DISTINCT CASE WHEN d.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.device END)
       AS new_devices,
+    min(CASE WHEN (c.first_us = v.time_us OR d.first_us = v.time_us)
+      AND s.first_us < v.time_us - $history_us THEN v.time_us END) AS novel_signin_us,
     string_agg(DISTINCT CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END, ',')
       AS new_country_names,
     sum(CASE
@@ -139,6 +141,7 @@ SELECT
   CAST(coalesce(l.new_countries, 0) AS BIGINT) AS new_countries,
   CAST(coalesce(l.new_devices, 0) AS BIGINT) AS new_devices,
   coalesce(l.new_country_names, '') AS new_country_names,
+  l.novel_signin_us,
   CAST(coalesce(l.impossible_travel, 0) AS BIGINT) AS impossible_travel
 FROM keys k
 JOIN agents g ON g.agent = k.agent

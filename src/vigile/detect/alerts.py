@@ -1,0 +1,221 @@
+"""Alerts: one per agent whose risk reaches a severity, with the reasons in plain language
+and the events behind them.
+
+An agent's risk is the most its hour scores sum to within the policy's window; its
+evidence is every hour scoring at least ``evidence_hour``, so an alert about a two-week
+harvest spans the two weeks, not only its worst day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from vigile.detect.risk import RiskPolicy, ScoredHours, Severity
+from vigile.model.times import format_rfc3339, from_micros
+
+__all__ = ["AgentRisk", "Alert", "AlertStatus", "agent_risks", "explain"]
+
+Ints = npt.NDArray[np.int64]
+
+
+class AlertStatus(StrEnum):
+    """Where an analyst stands on an alert."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    BENIGN = "closed_benign"
+    MALICIOUS = "closed_malicious"
+
+    @property
+    def closed(self) -> bool:
+        """Whether the analyst has concluded."""
+        return self in (AlertStatus.BENIGN, AlertStatus.MALICIOUS)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Alert:
+    """An agent that looks hijacked or abusive, why, and on which events."""
+
+    agent: str
+    severity: Severity
+    score: float
+    first_us: int
+    last_us: int
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...]
+    status: AlertStatus = AlertStatus.OPEN
+    id: int | None = None
+
+    @property
+    def first_seen(self) -> datetime:
+        """Time of the earliest evidence."""
+        return from_micros(self.first_us)
+
+    @property
+    def last_seen(self) -> datetime:
+        """Time of the latest evidence."""
+        return from_micros(self.last_us)
+
+    def as_json(self) -> dict[str, Any]:
+        """The alert in the shape of ``vigile detect --format json``."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "severity": self.severity.value,
+            "score": round(self.score, 2),
+            "first_seen": format_rfc3339(self.first_seen),
+            "last_seen": format_rfc3339(self.last_seen),
+            "status": self.status.value,
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentRisk:
+    """An agent's peak risk, when it peaked, and the rows of its evidence hours."""
+
+    agent: str
+    risk: float
+    peak_us: int
+    rows: Ints
+
+
+def _window_sums(times: Ints, scores: npt.NDArray[np.float64], window: int) -> Any:
+    running = np.concatenate([[0.0], np.cumsum(scores)])
+    starts = np.searchsorted(times, times - window + 1, side="left")
+    return running[1:] - running[starts]
+
+
+def agent_risks(scored: ScoredHours, policy: RiskPolicy) -> list[AgentRisk]:
+    """Per agent: peak windowed risk and evidence hours (agents with no risk left out)."""
+    agents = np.array(scored.rows.column("agent").to_pylist(), dtype=object)
+    buckets = np.asarray(scored.rows.column("bucket_us").to_numpy(), dtype=np.int64)
+    order = np.lexsort((buckets, agents))
+    found = []
+    uniq, starts = np.unique(agents[order], return_index=True)
+    for agent, lo, hi in zip(uniq, starts, [*starts[1:], len(order)], strict=True):
+        rows = order[lo:hi]
+        sums = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
+        peak = int(np.argmax(sums))
+        evidence = rows[scored.score[rows] >= policy.evidence_hour]
+        if sums[peak] > 0 and evidence.size:
+            found.append(
+                AgentRisk(
+                    agent=str(agent), risk=float(sums[peak]),
+                    peak_us=int(buckets[rows][peak]), rows=evidence,
+                )
+            )  # fmt: skip
+    return found
+
+
+def _total(scored: ScoredHours, rows: Ints, name: str) -> int:
+    return int(scored.column(name)[rows].sum())
+
+
+def _local_time(micros: int, zone: str) -> str:
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    return from_micros(micros).astimezone(tz).strftime("%H:%M") + " local time"
+
+
+def _reads(scored: ScoredHours, rows: Ints) -> str | None:
+    t = {n: _total(scored, rows, n) for n in (
+        "customers", "unjustified_customers", "no_ticket_customers", "other_ticket_customers",
+        "not_assigned_customers", "closed_ticket_customers", "sensitive_unjustified_customers",
+    )}  # fmt: skip
+    if not t["unjustified_customers"]:
+        return None
+    why = [
+        f"{t['no_ticket_customers']} with no ticket" if t["no_ticket_customers"] else "",
+        f"{t['other_ticket_customers']} citing another customer's ticket"
+        if t["other_ticket_customers"] else "",
+        f"{t['not_assigned_customers']} with a ticket not assigned to the agent"
+        if t["not_assigned_customers"] else "",
+        f"{t['closed_ticket_customers']} with a closed ticket"
+        if t["closed_ticket_customers"] else "",
+    ]  # fmt: skip
+    text = (
+        f"read data of {t['customers']} customers, {t['unjustified_customers']} without a "
+        f"valid ticket ({', '.join(w for w in why if w)})"
+    )
+    if t["sensitive_unjustified_customers"]:
+        text += f", {t['sensitive_unjustified_customers']} of those government or enterprise"
+    return text
+
+
+def _signins(scored: ScoredHours, rows: Ints, zone: str) -> str | None:
+    names = scored.rows.column("new_country_names")
+    countries = sorted({c for i in rows for c in (names[int(i)].as_py() or "").split(",") if c})
+    devices = _total(scored, rows, "new_devices")
+    parts = []
+    if countries:
+        parts.append(f"a new country ({', '.join(countries)})")
+    if devices:
+        parts.append("a new device" if devices == 1 else f"{devices} new devices")
+    if _total(scored, rows, "new_addresses") and not parts:
+        parts.append("a new address")
+    if not parts:
+        return None
+    times = [
+        t for t in (scored.rows.column("novel_signin_us")[int(i)].as_py() for i in rows) if t
+    ]
+    when = f" at {_local_time(min(times), zone)}" if times else ""
+    return f"signed in from {' and '.join(parts)}{when}"
+
+
+_COUNTED: Mapping[str, str] = {
+    "off_shift_customers": "{} customers read outside the agent's shift",
+    "unjustified_reveals": "{} contact details revealed without a valid ticket",
+    "new_team_customers": "{} customers never handled before by the agent's team",
+    "impossible_travel": "{} sign-ins impossibly far from the previous one in the time between",
+    "address_mismatches": "{} requests from an address other than their session's sign-in",
+    "exports": "{} export attempts",
+    "break_glass": "{} break-glass accesses",
+    "denied": "{} denied requests",
+    "failed_signins": "{} failed sign-ins",
+}
+
+
+def _searches(scored: ScoredHours, rows: Ints) -> str | None:
+    if scored.parts.get("searches", np.zeros(1))[rows].sum() + scored.parts.get(
+        "search_initials", np.zeros(1)
+    )[rows].sum() <= 0:
+        return None
+    return (
+        f"{_total(scored, rows, 'searches')} searches listing "
+        f"{_total(scored, rows, 'search_results')} customers, sweeping "
+        f"{_total(scored, rows, 'search_initials')} different initials"
+    )
+
+
+def explain(scored: ScoredHours, rows: Ints, zone: str) -> tuple[str, ...]:
+    """Plain-language reasons from the evidence hours ``rows``, strongest signals first."""
+    reasons = [_reads(scored, rows), _signins(scored, rows, zone), _searches(scored, rows)]
+    for name, template in _COUNTED.items():
+        part = scored.parts.get(name)
+        if part is not None and part[rows].sum() > 0:
+            reasons.append(template.format(_total(scored, rows, name)))
+    peak = _peak_hour(scored, rows)
+    if peak:
+        reasons.append(peak)
+    if "model" in scored.parts and scored.parts["model"][rows].sum() > 0:
+        reasons.append("hours the anomaly model finds unusual for this agent")
+    return tuple(r for r in reasons if r)
+
+
+def _peak_hour(scored: ScoredHours, rows: Sequence[int] | Ints) -> str | None:
+    customers = scored.column("customers")[rows]
+    if customers.size == 0 or customers.max() < 5:
+        return None
+    return f"up to {int(customers.max())} customers in one hour"

@@ -1,0 +1,140 @@
+"""Risk-based alerting: every agent-hour gets a score from baselines, clear-cut signals,
+rule hits and the model; an agent's risk is the most its scores sum to within any window
+(a day by default), mapped to a severity.
+
+One busy hour is not an incident, a day of unusual hours is: summing over a window lets
+many weak signals (off shift, new device, no ticket) add up, while the per-signal
+allowance keeps ordinary hour-to-hour noise from adding up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from vigile.detect.baseline import COUNT_SIGNALS, Baselines, surprise
+from vigile.detect.model import AnomalyModel
+from vigile.detect.source import DAY_US
+
+__all__ = [
+    "FLAG_SIGNALS",
+    "RiskPolicy",
+    "ScoredHours",
+    "Severity",
+    "relative_vectors",
+    "score_hours",
+]
+
+Floats = npt.NDArray[np.float64]
+
+#: Features that count whenever present, with their points (per hour, not per event).
+FLAG_SIGNALS: Mapping[str, float] = {
+    "new_countries": 5.0,
+    "new_devices": 4.0,
+    "new_addresses": 1.0,
+    "impossible_travel": 6.0,
+    "address_mismatches": 10.0,
+    "exports": 6.0,
+    "break_glass": 5.0,
+}
+
+
+class Severity(StrEnum):
+    """How urgent an alert is, from its risk."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical."""
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RiskPolicy:
+    """How scores add up to risk and risk to severity."""
+
+    window_us: int = DAY_US
+    allowance: float = 1.0  # surprise (in log10 units) ignored per signal and hour
+    model_points: float = 6.0
+    evidence_hour: float = 3.0  # an hour scoring at least this is evidence
+    min_history: int = 40  # active hours before an agent is its own baseline
+    thresholds: Mapping[Severity, float] = field(
+        default_factory=lambda: {
+            Severity.CRITICAL: 80.0,
+            Severity.HIGH: 40.0,
+            Severity.MEDIUM: 20.0,
+            Severity.LOW: 10.0,
+        }
+    )
+
+    def severity(self, risk: float) -> Severity | None:
+        """The severity of a risk, or None below the lowest level."""
+        for level in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW):
+            if risk >= self.thresholds[level]:
+                return level
+        return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScoredHours:
+    """Feature rows with their score and each part of it (for the reasons)."""
+
+    rows: pa.Table
+    score: Floats
+    parts: Mapping[str, Floats]
+
+    def column(self, name: str) -> Floats:
+        """A numeric feature column as floats."""
+        return np.asarray(self.rows.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _columns(rows: pa.Table) -> tuple[list[str], list[str]]:
+    return rows.column("agent").to_pylist(), rows.column("team").to_pylist()
+
+
+def relative_vectors(rows: pa.Table, baselines: Baselines) -> Floats:
+    """Each row as how far each count sits above the agent's rate (log ratio), plus flags."""
+    agents, teams = _columns(rows)
+    parts = []
+    for feature in COUNT_SIGNALS:
+        observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
+        rate = baselines.rates(agents, teams, feature)
+        parts.append(np.log1p(observed) - np.log1p(rate))
+    for feature in FLAG_SIGNALS:
+        parts.append(np.minimum(np.asarray(rows.column(feature).to_numpy(), dtype=np.float64), 3))
+    return np.column_stack(parts) if parts else np.zeros((rows.num_rows, 0))
+
+
+def score_hours(
+    rows: pa.Table,
+    baselines: Baselines,
+    *,
+    policy: RiskPolicy,
+    model: AnomalyModel | None = None,
+    rule_points: Floats | None = None,
+) -> ScoredHours:
+    """Score each agent-hour: baseline surprises beyond the allowance, flags, rules, model."""
+    agents, teams = _columns(rows)
+    parts: dict[str, Floats] = {}
+    for feature, weight in COUNT_SIGNALS.items():
+        observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
+        bits = surprise(observed, baselines.rates(agents, teams, feature))
+        parts[feature] = weight * np.maximum(bits - policy.allowance, 0.0)
+    for feature, points in FLAG_SIGNALS.items():
+        present = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64) > 0
+        parts[feature] = np.where(present, points, 0.0)
+    if model is not None:
+        parts["model"] = policy.model_points * model.points(relative_vectors(rows, baselines))
+    if rule_points is not None:
+        parts["rules"] = rule_points
+    total = np.sum(np.vstack(list(parts.values())), axis=0) if parts else np.zeros(rows.num_rows)
+    return ScoredHours(rows=rows, score=total, parts=parts)
