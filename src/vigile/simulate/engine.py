@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from vigile.activitylog.writer import ActivityLogWriter
 from vigile.errors import OutputError
@@ -29,7 +30,7 @@ from vigile.simulate.config import SimulationConfig, SimulationResult
 from vigile.simulate.emit import DayLog, Emitter
 from vigile.simulate.keys import IdMint
 from vigile.simulate.ordering import Block, TimeOrder
-from vigile.simulate.organisation import build_organisation
+from vigile.simulate.organisation import Directory, build_organisation
 from vigile.simulate.scenarios import SCENARIOS
 from vigile.simulate.threat import Attack
 from vigile.simulate.truth import Evidence, TruthBook, publish
@@ -180,20 +181,49 @@ def _folder(out_dir: Path) -> Path:
     return out_dir
 
 
-def _plan(config: SimulationConfig) -> tuple[Job, bytes, int]:
+def _plan(config: SimulationConfig) -> tuple[Job, Directory]:
     calendar = config.calendar
     mint = IdMint.for_seed(config.seed)
     org, directory = build_organisation(seed=config.seed, calendar=calendar, agents=config.agents,
                                         customers=config.customer_count, mint=mint)  # fmt: skip
     world = World(seed=config.seed, calendar=calendar, org=org, mint=mint)
     attacks = SCENARIOS[config.scenario].plan(world, config.attack_window())
-    return Job(world=world, attacks=attacks), directory.data, directory.count
+    return Job(world=world, attacks=attacks), directory
 
 
 def _auto_workers(config: SimulationConfig) -> int:
     if config.agents * config.days < _SMALL:
         return 1
     return max(1, min(os.cpu_count() or 1, config.days))
+
+
+def _write_both(
+    job: Job, config: SimulationConfig, folder: Path, directory: Directory, run: _Run
+) -> tuple[int, dict[str, Any]]:
+    """Write the log then truth.json, both or neither; the log's record count and the truth."""
+    book = TruthBook(scenario=config.scenario, seed=config.seed, attacks=job.attacks)
+    staged: Path | None = None
+    try:
+        with ActivityLogWriter(folder / "activity.jsonl") as writer:
+            writer.write_raw_lines(directory.data)
+            counts = _write_days(job, writer, book, run.workers, run.progress)
+            summary = {"events": writer.count - directory.count,
+                       "directory_records": directory.count, **counts}  # fmt: skip
+            document = book.document(summary)
+            staged = publish(document, folder)
+        os.replace(staged, folder / "truth.json")
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write the simulation: {exc}") from exc
+    finally:
+        if staged is not None and staged.exists():
+            staged.unlink()
+    return writer.count, document
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Run:
+    workers: int
+    progress: Progress | None
 
 
 def simulate(
@@ -212,31 +242,16 @@ def simulate(
     """
     started = time.perf_counter()
     folder = _folder(Path(out_dir))
+    run = _Run(workers=workers or _auto_workers(config), progress=progress)
     with _paused_gc():
-        job, directory, directory_count = _plan(config)
-        book = TruthBook(scenario=config.scenario, seed=config.seed, attacks=job.attacks)
-        log, truth = folder / "activity.jsonl", folder / "truth.json"
-        staged: Path | None = None
-        try:
-            with ActivityLogWriter(log) as writer:
-                writer.write_raw_lines(directory)
-                del directory
-                counts = _write_days(job, writer, book, workers or _auto_workers(config), progress)
-                summary = {"events": writer.count - directory_count,
-                           "directory_records": directory_count, **counts}  # fmt: skip
-                document = book.document(summary)
-                staged = publish(document, folder)
-            os.replace(staged, truth)
-        except OSError as exc:
-            raise OutputError(f"{folder}: cannot write the simulation: {exc}") from exc
-        finally:
-            if staged is not None and staged.exists():
-                staged.unlink()
+        job, directory = _plan(config)
+        records, truth = _write_both(job, config, folder, directory, run)
+    summary = truth["summary"]
     return SimulationResult(
         events=summary["events"],
-        records=writer.count,
-        path=log,
-        truth_path=truth,
-        attacker_events=document["summary"]["attacker_events"],
+        records=records,
+        path=folder / "activity.jsonl",
+        truth_path=folder / "truth.json",
+        attacker_events=summary["attacker_events"],
         seconds=round(time.perf_counter() - started, 3),
     )
