@@ -41,6 +41,16 @@ class Settings:
     #: A file where the latest checkpoint is published after each commit (empty: none).
     #: Keep it outside the database: it is what detects a truncated ledger.
     checkpoint_file: str = ""
+    #: Severity (``high``, ``critical``...) at which streaming detection asks containment
+    #: to suspend the agent on its own (empty: never; an analyst decides).
+    detect_contain: str = ""
+    #: A folder of the user's Sigma rules (``*.yml``), run beside the shipped pack.
+    detect_rules: str = ""
+    #: Seconds ``vigile detect --follow`` waits between looks for new events.
+    detect_poll_seconds: float = 5.0
+    #: Active hours an agent needs before it is judged against its own baseline
+    #: (before that, against its team's).
+    detect_min_history: int = 40
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

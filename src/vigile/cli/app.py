@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from vigile import __version__
 from vigile.cli import data, demo, ledger
+from vigile.cli import detect as detect_cli
 from vigile.cli import transparency as transparency_cli
 from vigile.cli.output import err
 from vigile.errors import VigileError
@@ -31,6 +32,7 @@ data.register(app)
 demo.register(app)
 ledger.register(app)
 transparency_cli.register(app)
+detect_cli.register(app)
 
 
 def _version(value: bool) -> None:

@@ -318,3 +318,57 @@ retired_usernames = Table(
     Column("incident", String),
     Column("retired_us", BigInteger, nullable=False),
 )
+
+# Detection (vigile.detect). Alerts are mutable (an analyst moves their status); every
+# change is also appended to detect_alert_history, and containment requests to
+# detect_containment, both append-only. detect_watermarks: the last ``seq`` a streaming
+# detector has processed, per detector name.
+detect_alerts = Table(
+    "detect_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("first_us", BigInteger, nullable=False),
+    Column("last_us", BigInteger, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of sentences
+    Column("evidence", Text, nullable=False),  # JSON list of event ids
+    Column("status", String, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
+Index("ix_detect_alerts_agent_status", detect_alerts.c.agent, detect_alerts.c.status)
+
+detect_alert_history = Table(
+    "detect_alert_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("status", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("note", Text),
+)
+Index("ix_detect_alert_history_alert", detect_alert_history.c.alert_id)
+
+detect_watermarks = Table(
+    "detect_watermarks",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+detect_containment = Table(
+    "detect_containment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("alert_id", Integer),
+    Column("reason", Text, nullable=False),
+    Column("outcome", String, nullable=False),
+)
