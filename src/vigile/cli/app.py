@@ -14,6 +14,7 @@ from rich.markup import escape
 from vigile import __version__
 from vigile.cli import data, demo, ledger
 from vigile.cli import detect as detect_cli
+from vigile.cli import respond as respond_cli
 from vigile.cli import transparency as transparency_cli
 from vigile.cli.output import err
 from vigile.errors import VigileError
@@ -33,6 +34,7 @@ demo.register(app)
 ledger.register(app)
 transparency_cli.register(app)
 detect_cli.register(app)
+respond_cli.register(app)
 
 
 def _version(value: bool) -> None:

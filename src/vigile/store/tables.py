@@ -372,3 +372,77 @@ detect_containment = Table(
     Column("reason", Text, nullable=False),
     Column("outcome", String, nullable=False),
 )
+
+# Breach response (vigile.respond), on the migration branch ``respond``. Incident state,
+# notification and remediation progress are mutable here; every change is also an audit
+# event in the ledger. Rename history and retired usernames are kept here because the
+# directory tables are upserted (an account row shows only its latest username).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("owner", String),
+    Column("alert", String),  # the alert it was opened from, if any
+    Column("scope", Text, nullable=False),  # JSON {"agents", "sessions", "ips", "devices"}
+    Column("since_us", BigInteger, nullable=False),
+    Column("until_us", BigInteger, nullable=False),
+    Column("opened_us", BigInteger, nullable=False),
+    Column("aware_us", BigInteger, nullable=False),  # GDPR Art. 33: time of awareness
+    Column("high_risk", String),  # GDPR Art. 34 assessment: "yes", "no", or NULL (open)
+)
+
+incident_notifications = Table(
+    "incident_notifications",
+    metadata,
+    Column("incident", String, primary_key=True),
+    Column("customer", String, primary_key=True),
+    Column("language", String, nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of the approved message
+    Column("status", String, nullable=False),  # drafted, approved, sent
+    Column("sent_us", BigInteger),
+)
+
+incident_remediations = Table(
+    "incident_remediations",
+    metadata,
+    Column("incident", String, primary_key=True),
+    Column("action", String, primary_key=True),  # e.g. "suspend-agent:a-0005"
+    Column("applied_us", BigInteger, nullable=False),
+)
+
+contact_reverifications = Table(
+    "contact_reverifications",
+    metadata,
+    Column("contact", String, primary_key=True),
+    Column("customer", String, nullable=False),
+    Column("incident", String, nullable=False),
+    Column("marked_us", BigInteger, nullable=False),
+)
+
+account_renames = Table(
+    "account_renames",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("old_username", String, nullable=False),
+    Column("new_username", String, nullable=False),
+    Column("old_email", String),
+    Column("new_email", String),
+    Column("incident", String),
+    Column("time_us", BigInteger, nullable=False),
+)
+Index("ix_account_renames_account", account_renames.c.account)
+
+retired_usernames = Table(
+    "retired_usernames",
+    metadata,
+    Column("key", String, primary_key=True),  # confusable skeleton of the casefolded name
+    Column("username", String, nullable=False),
+    Column("account", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("incident", String),
+    Column("retired_us", BigInteger, nullable=False),
+)
