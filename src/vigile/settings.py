@@ -51,6 +51,56 @@ class Settings:
     #: Active hours an agent needs before it is judged against its own baseline
     #: (before that, against its team's).
     detect_min_history: int = 40
+    #: A folder of custom Cedar policies (``*.cedar``) loaded beside the broker's defaults
+    #: and validated against its schema at start-up (empty: defaults only).
+    broker_policies: str = ""
+    #: The key (created, mode 0600, on first use) that signs the broker's local tokens.
+    broker_token_key: str = "vigile-broker.key"
+    #: Hours a locally issued agent token stays valid.
+    broker_token_hours: float = 8.0
+    #: The OIDC issuer whose JWTs authenticate agents (empty: local tokens only).
+    broker_oidc_issuer: str = ""
+    #: The audience the OIDC tokens must name.
+    broker_oidc_audience: str = "vigile-broker"
+    #: A JWKS file with the issuer's public keys (read at start-up, never fetched).
+    broker_oidc_jwks: str = ""
+    #: 1: a sign-in without a second factor (MFA claim) is refused; 0: accepted.
+    broker_require_mfa: int = 1
+    #: Distinct customers an agent may reach per hour.
+    broker_customers_per_hour: int = 30
+    #: Reveals (data in clear) an agent may obtain per hour.
+    broker_reveals_per_hour: int = 20
+    #: Team overrides of both limits: ``team=customers/reveals`` separated by commas.
+    broker_velocity_teams: str = ""
+    #: 1: exceeding a velocity limit also suspends the agent; 0: only denies.
+    broker_velocity_suspend: int = 0
+    #: The longest a grant may last once approved, in hours.
+    broker_grant_max_hours: float = 8.0
+    #: Hours an unattended grant request waits before it expires.
+    broker_grant_pending_hours: float = 4.0
+    #: Customer tiers whose grants only the customer's own approver may approve (lockbox).
+    broker_lockbox_tiers: str = "government"
+    #: Shortest query a customer search accepts.
+    broker_search_min_length: int = 3
+    #: Most customers a search returns.
+    broker_search_limit: int = 20
+    #: Channels that tell approvers about grant requests, by name (``log,webhook,email``).
+    broker_notify: str = "log"
+    #: The URL the ``webhook`` channel posts grant requests to.
+    broker_webhook_url: str = ""
+    #: The SMTP server of the ``email`` channel.
+    broker_smtp_host: str = "localhost"
+    #: The SMTP port of the ``email`` channel.
+    broker_smtp_port: int = 25
+    #: The sender of the ``email`` channel's messages.
+    broker_notify_from: str = "vigile@localhost"
+    #: The approvers' addresses for the ``email`` channel, comma-separated.
+    broker_notify_to: str = ""
+    #: SHA-256 (hex) of the ticketing system's credential for the integration endpoint
+    #: (empty: the endpoint refuses everyone).
+    broker_integration_token: str = ""
+    #: Most events written per group commit by the broker.
+    broker_commit_batch: int = 512
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
