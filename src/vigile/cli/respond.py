@@ -4,12 +4,25 @@ arguments and call :mod:`vigile.respond`; no logic here."""
 
 from __future__ import annotations
 
+import os
+
+import orjson
 import typer
 from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json
 from vigile.model.times import format_rfc3339
-from vigile.respond import BlastRadius, Scope, blast_radius, parse_time
+from vigile.respond import (
+    BlastRadius,
+    Incident,
+    Incidents,
+    IncidentStatus,
+    RegulatoryClock,
+    Scope,
+    blast_radius,
+    parse_time,
+    utc_now,
+)
 from vigile.store import Store
 
 __all__ = ["register"]
@@ -96,4 +109,153 @@ def print_blast_radius(radius: BlastRadius) -> None:
     categories = ", ".join(f"{k} {v}" for k, v in summary.by_category.items())
     console.print(
         f"{summary.accesses} accesses; by tier: {tiers}; in clear: {categories}", markup=False
+    )
+
+
+def _actor() -> str:
+    """Who is acting: the signed-in user, recorded with every action."""
+    return os.environ.get("USER") or "analyst"
+
+
+ActorOption = typer.Option(None, "--actor", help="Who acts (default: $USER).")
+
+
+@incident_app.command("open")
+def incident_open(
+    title: str = typer.Option(..., "--title", help="What happened, in a line."),
+    agent: list[str] = typer.Option([], "--agent", help="Agent id (repeatable)."),
+    session: list[str] = typer.Option([], "--session", help="Session id (repeatable)."),
+    ip: list[str] = typer.Option([], "--ip", help="Source address (repeatable)."),
+    device: list[str] = typer.Option([], "--device", help="Device id (repeatable)."),
+    since: str = typer.Option(..., "--since", help="RFC 3339 time, inclusive."),
+    until: str = typer.Option(..., "--until", help="RFC 3339 time, inclusive."),
+    owner: str | None = typer.Option(None, "--owner", help="Who handles it."),
+    alert: str | None = typer.Option(None, "--alert", help="The alert it comes from."),
+    aware: str | None = typer.Option(None, "--aware", help="Time of awareness (default now)."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Open an incident over a scope and a window."""
+    scope = scope_of(agent, session, ip, device, since, until)
+    moment = parse_time(aware, "--aware") if aware else None
+    with Store.open() as store:
+        incident = Incidents(store).open(
+            title=title,
+            scope=scope,
+            actor=actor or _actor(),
+            owner=owner,
+            alert=alert,
+            aware=moment,
+        )
+    _print_incident(incident, format)
+
+
+@incident_app.command("list")
+def incident_list(
+    status: IncidentStatus | None = typer.Option(None, "--status", help="Only this status."),
+    format: Format = FormatOption,
+) -> None:
+    """Every incident, oldest first."""
+    with Store.open() as store:
+        found = Incidents(store).find(status)
+    if format is Format.JSON:
+        print_json([i.to_json() for i in found])
+        return
+    table = Table("id", "status", "owner", "opened", "title", title=f"{len(found)} incident(s)")
+    for i in found:
+        table.add_row(i.id, i.status.value, i.owner or "", format_rfc3339(i.opened), i.title)
+    console.print(table)
+
+
+@incident_app.command("show")
+def incident_show(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    format: Format = FormatOption,
+) -> None:
+    """An incident, its regulatory clock and its timeline."""
+    with Store.open() as store:
+        service = Incidents(store)
+        incident = service.get(incident_id)
+        timeline = service.timeline(incident_id)
+    clock = RegulatoryClock(aware=incident.aware, now=utc_now(), high_risk=incident.high_risk)
+    if format is Format.JSON:
+        print_json(
+            incident.to_json()
+            | {"clock": clock.to_json(), "timeline": [e.to_json() for e in timeline]}
+        )
+        return
+    _print_incident(incident, format)
+    console.print(f"GDPR Art. 33 deadline: {clock.to_json()['art33_deadline']}", markup=False)
+    table = Table("time", "action", "actor", "customer", "details", title="Timeline")
+    for e in timeline:
+        details = orjson.dumps(dict(e.details)).decode()
+        table.add_row(format_rfc3339(e.time), e.action, e.actor, e.customer or "", details)
+    console.print(table)
+
+
+@incident_app.command("note")
+def incident_note(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    text: str = typer.Argument(..., help="The note."),
+    actor: str | None = ActorOption,
+) -> None:
+    """Add a note to an incident's timeline."""
+    with Store.open() as store:
+        entry = Incidents(store).note(incident_id, text, actor or _actor())
+    console.print(f"Noted on {incident_id} ({entry.event_id}).", markup=False)
+
+
+@incident_app.command("status")
+def incident_status(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    status: IncidentStatus = typer.Argument(..., help="The new status."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Move an incident to a status (closed is final)."""
+    with Store.open() as store:
+        incident = Incidents(store).set_status(incident_id, status, actor or _actor())
+    _print_incident(incident, format)
+
+
+@incident_app.command("assign")
+def incident_assign(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    owner: str = typer.Argument(..., help="Who handles it."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Give an incident to an owner."""
+    with Store.open() as store:
+        incident = Incidents(store).assign(incident_id, owner, actor or _actor())
+    _print_incident(incident, format)
+
+
+@incident_app.command("assess")
+def incident_assess(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    high_risk: bool = typer.Option(
+        ..., "--high-risk/--low-risk", help="GDPR Art. 34: is the risk to people high?"
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Record the GDPR Art. 34 assessment of an incident."""
+    with Store.open() as store:
+        incident = Incidents(store).assess(
+            incident_id, high_risk=high_risk, reason=reason, actor=actor or _actor()
+        )
+    _print_incident(incident, format)
+
+
+def _print_incident(incident: Incident, format: Format) -> None:
+    if format is Format.JSON:
+        print_json(incident.to_json())
+        return
+    owner = f", owner {incident.owner}" if incident.owner else ""
+    console.print(
+        f"{incident.id} [{incident.status.value}{owner}] {incident.title}\n"
+        f"scope {orjson.dumps(incident.scope.to_json()).decode()}",
+        markup=False,
     )

@@ -13,6 +13,7 @@ from vigile.respond.blast import (
     blast_radius,
     category_of,
 )
+from vigile.respond.clock import ART33_DELAY, RegulatoryClock
 from vigile.respond.errors import (
     DeliveryError,
     IncidentClosed,
@@ -21,21 +22,37 @@ from vigile.respond.errors import (
     NotificationNotReady,
     UnknownAccount,
 )
+from vigile.respond.incidents import (
+    Clock,
+    Incident,
+    Incidents,
+    IncidentStatus,
+    TimelineEntry,
+    utc_now,
+)
 from vigile.respond.scope import Scope, parse_time
 
 __all__ = [
+    "ART33_DELAY",
     "CATEGORIES",
     "BlastRadius",
     "BlastSummary",
+    "Clock",
     "CustomerExposure",
     "DeliveryError",
+    "Incident",
     "IncidentClosed",
     "IncidentNotFound",
+    "IncidentStatus",
+    "Incidents",
     "InvalidScope",
     "NotificationNotReady",
+    "RegulatoryClock",
     "Scope",
+    "TimelineEntry",
     "UnknownAccount",
     "blast_radius",
     "category_of",
     "parse_time",
+    "utc_now",
 ]
