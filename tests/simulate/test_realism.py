@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.simulate.sample import Simulated
+from vigile.simulate.geography import COUNTRIES
 
 VIEWS = {
     "customer.view",
@@ -93,6 +94,12 @@ def test_honest_noise_is_there(baseline: Simulated) -> None:
     assert any(s["country"] != home[s["agent"]] for s in signins), "travel"
     per_day = Counter((s["agent"], s["time"][:10]) for s in signins if s["outcome"] == "success")
     assert max(per_day.values()) >= 2, "a second sign-in after a break"
+    region = {a["id"]: a["team"].split("-")[1] for a in baseline.of_kind("agent")}
+    served = {c["id"]: COUNTRIES[c["country"]].region for c in baseline.of_kind("customer")}
+    covered = [
+        t for t in _tickets(baseline).values() if served[t["customer"]] != region[t["agent"]]
+    ]
+    assert 0 < len(covered) < 0.1 * len(_tickets(baseline)), "covering another region's queue"
     days = Counter(agent for agent, _ in per_day)
     pace = sorted(n / days[agent] for agent, n in Counter(a["agent"] for a in accesses).items())
     assert pace[-1] > 1.5 * pace[len(pace) // 2], "heavy but legitimate workloads"

@@ -26,6 +26,7 @@ from vigile.simulate.emit import (
     Place,
     View,
 )
+from vigile.simulate.geography import REGIONS
 from vigile.simulate.keys import Purpose, stream
 from vigile.simulate.organisation import AgentProfile
 from vigile.simulate.world import World
@@ -44,9 +45,11 @@ SUPPORT = "customer_initiated_support"
 REVIEW = "agent_initiated_review"
 _SICK = 0.03  # share of scheduled days an agent does not come in
 _OVERTIME = 0.08
+_COVER = 0.03  # share of days an agent helps another region's queue (follow the sun)
 _RESIGN = 0.12  # share of days with a second sign-in after the lunch break
 _FAILED = 0.03
 _FOLLOW_UP = 0.045  # share of closed tickets followed by a short review
+_OTHERS = {region: tuple(r for r in REGIONS if r != region) for region in REGIONS}
 _MAX_WAIT = 8 * 3600  # longest a ticket waits in the queue before assignment
 _VERSION_EPOCH = 18_748  # 2021-05-01 in days since 1970: browsers' reference date
 
@@ -72,6 +75,7 @@ class DayPlan:
     user_agent: str
     sessions: tuple[Session, ...]
     failed: tuple[str, ...]  # sessions of failed sign-in attempts before the first
+    queue: str  # the region whose tickets the agent takes: their own, or one they cover
 
     def session_at(self, t: int) -> Session:
         """The session the agent uses at ``t``."""
@@ -151,6 +155,7 @@ def day_plan(world: World, agent: AgentProfile, day: int) -> DayPlan | None:
         start=start,
         end=end,
         lunch=lunch,
+        queue=rng.choice(_OTHERS[agent.region]) if rng.random() < _COVER else agent.region,
         place=_place(world, agent, day, rng),
         user_agent=browser_on(
             world, agent.user_agent, agent.browser_version, day, agent.index % 42
@@ -299,7 +304,7 @@ def work_day(world: World, plan: DayPlan, out: Emitter) -> DayTrace:
     agent = plan.agent
     rng = stream(world.seed, Purpose.WORK, agent.index, plan.day)
     _sign_in(plan, out)
-    pool = world.org.pools[agent.region, agent.product, agent.tier]
+    pool = world.org.pools[plan.queue, agent.product, agent.tier]
     customers = world.org.customers
     w = _Ticket(out, rng, agent)
     out.ip = plan.place.ip
