@@ -34,7 +34,7 @@ from vigile.ledger.sql import SqlNodes
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store.rows import COLUMNS, to_values
-from vigile.store.writer import EventWriter, Values
+from vigile.store.writer import EventWriter, Prepared
 
 pytestmark = pytest.mark.bench
 
@@ -50,37 +50,40 @@ def _time(n: int) -> str:
     return f"2021-05-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
-def _events(count: int) -> list[tuple[str, Values]]:
+def _events(count: int) -> list[Prepared]:
     rng = random.Random(9162)
     records = []
     for n in range(count):
         records.append(
-            to_values(
-                decode(
-                    {
-                        "kind": "access",
-                        "time": _time(n),
-                        "id": f"bench-{n}",
-                        "agent": f"a-{rng.randrange(2000):04d}",
-                        "session": f"s-{n // 50}",
-                        "ip": "198.51.100.23",
-                        "action": "contact.view",
-                        "customer": f"c-{rng.randrange(20000):05d}",
-                        "object": f"k-{rng.randrange(60000):05d}",
-                        "fields": ["contact.name", "contact.role"],
-                        "masked_fields": ["contact.email", "contact.phone"],
-                        "ticket": f"T-{rng.randrange(10**6)}",
-                        "reason": "customer_initiated_support",
-                        "outcome": "allowed",
-                    }
-                )
+            (
+                *to_values(
+                    decode(
+                        {
+                            "kind": "access",
+                            "time": _time(n),
+                            "id": f"bench-{n}",
+                            "agent": f"a-{rng.randrange(2000):04d}",
+                            "session": f"s-{n // 50}",
+                            "ip": "198.51.100.23",
+                            "action": "contact.view",
+                            "customer": f"c-{rng.randrange(20000):05d}",
+                            "object": f"k-{rng.randrange(60000):05d}",
+                            "fields": ["contact.name", "contact.role"],
+                            "masked_fields": ["contact.email", "contact.phone"],
+                            "ticket": f"T-{rng.randrange(10**6)}",
+                            "reason": "customer_initiated_support",
+                            "outcome": "allowed",
+                        }
+                    )
+                ),
+                None,  # recorded live: the leaf hash is computed in the writer
             )
         )
     return records
 
 
 @pytest.fixture(scope="module")
-def events() -> list[tuple[str, Values]]:
+def events() -> list[Prepared]:
     return _events(EVENTS)
 
 
@@ -115,7 +118,7 @@ def _admin_sql(admin: str, statement: str) -> None:
     engine.dispose()
 
 
-def _plain_insert(store: Store, events: list[tuple[str, Values]]) -> float:
+def _plain_insert(store: Store, events: list[Prepared]) -> float:
     """The same rows, same groups and durability, no dedup, no ledger."""
     columns = COLUMNS["accesses"]
     mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
@@ -123,12 +126,14 @@ def _plain_insert(store: Store, events: list[tuple[str, Values]]) -> float:
     start = time.perf_counter()
     for first in range(0, len(events), GROUP):
         with store.engine.begin() as conn:
-            rows = [(first + i, *v[1:]) for i, (_, v) in enumerate(events[first : first + GROUP])]
+            rows = [
+                (first + i, *v[1:]) for i, (_, v, _) in enumerate(events[first : first + GROUP])
+            ]
             conn.exec_driver_sql(sql, rows)
     return time.perf_counter() - start
 
 
-def _ledger_appends(store: Store, events: list[tuple[str, Values]]) -> float:
+def _ledger_appends(store: Store, events: list[Prepared]) -> float:
     ledger = Ledger(store.engine, store.settings)
     start = time.perf_counter()
     for first in range(0, len(events), GROUP):
@@ -140,7 +145,7 @@ def _ledger_appends(store: Store, events: list[tuple[str, Values]]) -> float:
 
 
 @pytest.mark.parametrize("engine", _engines())
-def test_durable_appends(engine: str, events: list[tuple[str, Values]], tmp_path: Path) -> None:
+def test_durable_appends(engine: str, events: list[Prepared], tmp_path: Path) -> None:
     with _fresh_store(engine, tmp_path) as store:
         plain = _plain_insert(store, events)
     with _fresh_store(engine, tmp_path) as store:

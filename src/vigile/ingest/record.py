@@ -44,7 +44,7 @@ class Recorder:
             ledger = self.ledger.writer(conn)
             before = ledger.checkpointed
             writer = EventWriter(conn, ledger)
-            writer.write([to_values(record) for record in records])
+            writer.write([(*to_values(record), None) for record in records])
             ledger.flush()
             ledger.checkpoint_if_due()
             checkpointed = ledger.checkpointed != before

@@ -24,12 +24,15 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from vigile.activitylog.reader import ActivityLogReader
+from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger
+from vigile.ledger.sql import event_leaf
+from vigile.model import ActivityRecord
 from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import write_transaction
-from vigile.store.rows import to_values
-from vigile.store.writer import EventWriter
+from vigile.store.rows import COLUMNS, to_values
+from vigile.store.writer import EventWriter, Prepared
 
 __all__ = ["IngestSummary", "Progress", "ingest_file"]
 
@@ -47,6 +50,8 @@ _KIND_NAMES: Mapping[str, str] = {
     "accesses": "access",
     "audit_events": "audit",
 }
+_EVENTS = frozenset(str(table.name) for table in t.EVENT_TABLES)
+_IP = COLUMNS["accesses"].index("ip")
 _PARALLEL_FROM = 16 << 20  # bytes: below this a worker process costs more than it saves
 _BYTES_PER_EVENT = 300  # to estimate a file's events from its size
 
@@ -94,7 +99,7 @@ def ingest_file(
     with _decoder_pool(use_pool) as pool, write_transaction(engine) as conn:
         writer = EventWriter(conn, ledger.writer(conn))
         with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq):
-            chunks = reader.decoded_chunks(settings.ingest_batch, prepare=to_values, pool=pool)
+            chunks = reader.decoded_chunks(settings.ingest_batch, prepare=_prepare, pool=pool)
             for decoded in chunks:
                 writer.write(decoded.records)
                 if progress is not None:
@@ -117,6 +122,16 @@ def ingest_file(
         seconds=time.perf_counter() - started,
         errors=tuple(str(e) for e in report.errors),
     )
+
+
+def _prepare(record: ActivityRecord) -> Prepared:
+    """The row of a record and, for an event whose row is final, its leaf hash: both
+    computed in the decoding worker, in parallel with the writer. An access without an
+    address gets its session's at write time, and its leaf there."""
+    table, values = to_values(record)
+    if table not in _EVENTS or (table == "accesses" and values[_IP] is None):
+        return table, values, None
+    return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
 
 
 @contextmanager

@@ -191,8 +191,12 @@ class LedgerWriter:
 
     def append(self, leaf: bytes) -> None:
         """Append one leaf; a checkpoint is signed every ``every`` entries."""
+        self.append_leaf_hash(leaf_hash(leaf))
+
+    def append_leaf_hash(self, digest: bytes) -> None:
+        """Append a leaf by its RFC 9162 leaf hash."""
         index = self.range.size
-        completed = self.range.append(leaf_hash(leaf))  # the leaf node first, then parents
+        completed = self.range.append(digest)  # the leaf node first, then parents
         self._pending.append((index, b"".join(node.hash for node in completed)))
         if self.range.size - self.checkpointed >= self.every:
             self.checkpoint()

@@ -9,7 +9,7 @@ the inserts, and these values need no conversion.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -19,9 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS
 
-__all__ = ["EventLog", "EventWriter", "Values", "next_seq"]
+__all__ = ["EventLog", "EventWriter", "Prepared", "Values", "next_seq"]
 
 Values = tuple[Any, ...]
+#: ``(table, row in column order, leaf hash if already computed)``: what ``write`` takes.
+Prepared = tuple[str, Values, bytes | None]
 _TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.tables.values()}
 _EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
 _SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while writing
@@ -46,6 +48,9 @@ class EventLog(Protocol):
 
     def append_event(self, table: str, row: Values) -> None:
         """Append the event stored as ``row`` of ``table`` (``seq`` first)."""
+
+    def append_leaf_hash(self, digest: bytes) -> None:
+        """Append an event whose leaf hash was computed beforehand (in a worker)."""
 
     def flush(self) -> None:
         """Write what was appended so far."""
@@ -78,12 +83,12 @@ class EventWriter:
         self._upsert = _upsert_for(conn.dialect.name)
         self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
-    def write(self, records: list[tuple[str, Values]]) -> None:
+    def write(self, records: Sequence[Prepared]) -> None:
         directory: dict[str, dict[str, Values]] = {}
-        events: list[tuple[str, Values]] = []
-        for table, values in records:
+        events: list[Prepared] = []
+        for table, values, digest in records:
             if table in _EVENTS:
-                events.append((table, values))
+                events.append((table, values, digest))
             else:
                 directory.setdefault(table, {})[values[0]] = values
         for table, rows in directory.items():
@@ -104,23 +109,26 @@ class EventWriter:
         if self.seq > self.first_seq:
             self.ledger.checkpoint()
 
-    def _append(self, events: list[tuple[str, Values]]) -> None:
+    def _append(self, events: list[Prepared]) -> None:
         fresh = self._unseen(events)
         self.duplicates += len(events) - len(fresh)
         addresses = self._session_addresses(fresh)
         rows: dict[str, list[Values]] = {}
         searches: list[Values] = []
         seq = self.seq
-        for table, values in fresh:
-            row = values
+        for table, values, precomputed in fresh:
+            row, digest = values, precomputed
             if table == "accesses":
-                if row[_A["ip"]] is None:
-                    row = _with(row, _A["ip"], addresses.get(row[_A["session"]]))
+                if row[_A["ip"]] is None:  # the leaf changes with it: computed below
+                    row, digest = _with(row, _A["ip"], addresses.get(row[_A["session"]])), None
                 if row[_A["results"]] is not None:
                     searches.extend(_search_rows(row, seq))
             row = (seq, *row[1:])
             rows.setdefault(table, []).append(row)
-            self.ledger.append_event(table, row)
+            if digest is None:
+                self.ledger.append_event(table, row)
+            else:  # the leaf does not include ``seq``: a hash computed before numbering holds
+                self.ledger.append_leaf_hash(digest)
             seq += 1
         self.seq = seq
         for table, batch in rows.items():
@@ -137,18 +145,18 @@ class EventWriter:
         sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
         self.conn.exec_driver_sql(sql, rows)
 
-    def _unseen(self, events: list[tuple[str, Values]]) -> list[tuple[str, Values]]:
+    def _unseen(self, events: list[Prepared]) -> list[Prepared]:
         """Events whose id is neither earlier in this batch nor already stored."""
         ids: dict[str, set[str]] = {}
-        for table, values in events:
+        for table, values, _ in events:
             ids.setdefault(table, set()).add(values[1])
         known: dict[str, set[str]] = {table: self._stored_ids(table, ids[table]) for table in ids}
-        fresh: list[tuple[str, Values]] = []
-        for table, values in events:
-            seen = known[table]
-            if values[1] not in seen:
-                seen.add(values[1])
-                fresh.append((table, values))
+        fresh: list[Prepared] = []
+        for event in events:
+            seen = known[event[0]]
+            if event[1][1] not in seen:
+                seen.add(event[1][1])
+                fresh.append(event)
         return fresh
 
     def _stored_ids(self, table: str, ids: set[str]) -> set[str]:
@@ -156,11 +164,11 @@ class EventWriter:
         query = f'SELECT id FROM "{table}" WHERE id IN ({marks})'  # noqa: S608 - our own names
         return {row[0] for row in self.conn.exec_driver_sql(query, tuple(ids))}
 
-    def _session_addresses(self, events: list[tuple[str, Values]]) -> dict[str, str]:
+    def _session_addresses(self, events: list[Prepared]) -> dict[str, str]:
         """Sign-in address of each session, to copy to its accesses that have none (spec)."""
         ips = self.session_ips
         missing: set[str] = set()
-        for table, values in events:
+        for table, values, _ in events:
             if table == "signins" and values[_S["outcome"]] == "success":
                 if len(ips) >= _SESSION_MEMORY:
                     ips.clear()
