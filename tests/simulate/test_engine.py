@@ -51,14 +51,21 @@ def test_an_unwritable_folder_is_an_output_error(tmp_path: Path) -> None:
         simulate(SimulationConfig(**TINY), blocker / "out")
 
 
-def test_a_failure_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+def _spools() -> set[Path]:
+    return {*Path("/dev/shm").glob(".vigile-days-*"), *Path.cwd().glob("**/.vigile-days-*")}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_midway_leaves_nothing_behind(tmp_path: Path, workers: int) -> None:
     def stop(done: int, total: int) -> None:
         if done == 2:
             raise KeyboardInterrupt
 
+    before = _spools()
     with pytest.raises(KeyboardInterrupt):
-        simulate(SimulationConfig(**TINY), tmp_path, progress=stop)
+        simulate(SimulationConfig(**TINY), tmp_path, progress=stop, workers=workers)
     assert list(tmp_path.iterdir()) == []
+    assert _spools() <= before
 
 
 def test_progress_counts_the_days(tmp_path: Path) -> None:

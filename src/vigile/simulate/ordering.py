@@ -10,6 +10,7 @@ per run, not per record.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ class Block:
 
     times: _Ints
     ends: _Ints
-    data: bytes
+    data: bytes | mmap.mmap  # a mapped spool file when a worker made the day
 
     @classmethod
     def of(cls, log: DayLog) -> Block:
