@@ -373,76 +373,50 @@ detect_containment = Table(
     Column("outcome", String, nullable=False),
 )
 
-# Breach response (vigile.respond), on the migration branch ``respond``. Incident state,
-# notification and remediation progress are mutable here; every change is also an audit
-# event in the ledger. Rename history and retired usernames are kept here because the
-# directory tables are upserted (an account row shows only its latest username).
-incidents = Table(
-    "incidents",
+# The access broker's mutable state (vigile.broker). Every change is also an audit event
+# in the ledger; these tables only answer "what holds now" quickly.
+# Just-in-time grants: never deleted (history kept forever); times in microseconds.
+broker_grants = Table(
+    "broker_grants",
     metadata,
     Column("id", String, primary_key=True),
-    Column("title", String, nullable=False),
-    Column("status", String, nullable=False),
-    Column("owner", String),
-    Column("alert", String),  # the alert it was opened from, if any
-    Column("scope", Text, nullable=False),  # JSON {"agents", "sessions", "ips", "devices"}
-    Column("since_us", BigInteger, nullable=False),
-    Column("until_us", BigInteger, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("classes", Text, nullable=False),  # JSON list of field classes
+    Column("reason", String, nullable=False),
+    Column("ticket", String),
+    Column("duration_s", Integer, nullable=False),
+    Column("status", String, nullable=False),  # pending approved denied expired revoked
+    Column("lockbox", Integer, nullable=False),  # 1: only the customer may approve
+    Column("customer_approved", Integer, nullable=False),
+    Column("requested_us", BigInteger, nullable=False),
+    Column("decided_us", BigInteger),
+    Column("decided_by", String),
+    Column("starts_us", BigInteger),
+    Column("expires_us", BigInteger),
+    Column("ended_us", BigInteger),  # revoked or expired
+    Column("ended_by", String),
+)
+Index("ix_broker_grants_agent_customer", broker_grants.c.agent, broker_grants.c.customer)
+Index("ix_broker_grants_status", broker_grants.c.status)
+
+# Agents' sessions opened through the broker (revoked all at once on suspension).
+broker_sessions = Table(
+    "broker_sessions",
+    metadata,
+    Column("session", String, primary_key=True),
+    Column("agent", String, nullable=False),
     Column("opened_us", BigInteger, nullable=False),
-    Column("aware_us", BigInteger, nullable=False),  # GDPR Art. 33: time of awareness
-    Column("high_risk", String),  # GDPR Art. 34 assessment: "yes", "no", or NULL (open)
+    Column("revoked_us", BigInteger),
 )
+Index("ix_broker_sessions_agent", broker_sessions.c.agent)
 
-incident_notifications = Table(
-    "incident_notifications",
+# Suspended agents (containment): one row per agent while suspended.
+broker_suspensions = Table(
+    "broker_suspensions",
     metadata,
-    Column("incident", String, primary_key=True),
-    Column("customer", String, primary_key=True),
-    Column("language", String, nullable=False),
-    Column("digest", String(64), nullable=False),  # SHA-256 of the approved message
-    Column("status", String, nullable=False),  # drafted, approved, sent
-    Column("sent_us", BigInteger),
-)
-
-incident_remediations = Table(
-    "incident_remediations",
-    metadata,
-    Column("incident", String, primary_key=True),
-    Column("action", String, primary_key=True),  # e.g. "suspend-agent:a-0005"
-    Column("applied_us", BigInteger, nullable=False),
-)
-
-contact_reverifications = Table(
-    "contact_reverifications",
-    metadata,
-    Column("contact", String, primary_key=True),
-    Column("customer", String, nullable=False),
-    Column("incident", String, nullable=False),
-    Column("marked_us", BigInteger, nullable=False),
-)
-
-account_renames = Table(
-    "account_renames",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account", String, nullable=False),
-    Column("customer", String, nullable=False),
-    Column("old_username", String, nullable=False),
-    Column("new_username", String, nullable=False),
-    Column("old_email", String),
-    Column("new_email", String),
-    Column("incident", String),
-    Column("time_us", BigInteger, nullable=False),
-)
-Index("ix_account_renames_account", account_renames.c.account)
-
-retired_usernames = Table(
-    "retired_usernames",
-    metadata,
-    Column("key", String, primary_key=True),  # confusable skeleton of the casefolded name
-    Column("username", String, nullable=False),
-    Column("account", String, nullable=False),
-    Column("customer", String, nullable=False),
-    Column("incident", String),
-    Column("retired_us", BigInteger, nullable=False),
+    Column("agent", String, primary_key=True),
+    Column("since_us", BigInteger, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("reason", String, nullable=False),
 )
