@@ -41,6 +41,19 @@ class Settings:
     #: A file where the latest checkpoint is published after each commit (empty: none).
     #: Keep it outside the database: it is what detects a truncated ledger.
     checkpoint_file: str = ""
+    #: A folder of Jinja2 templates overriding the built-in customer notifications
+    #: (``notification/<language>/subject.txt.j2``, ``body.txt.j2``, ``body.html.j2``).
+    notify_templates: str = ""
+    #: Where notifications are written: ``preview/`` for drafts, ``sent/`` once sent.
+    notify_outbox: str = "vigile-outbox"
+    #: The sender of customer notifications (RFC 5322 ``From``).
+    notify_from: str = "security@vigile.local"
+    #: Delivery channels of notifications, by name, in order (see ``vigile.respond``).
+    notify_channels: str = "outbox,smtp"
+    #: The SMTP server notifications are sent through (empty: none, nothing is sent).
+    smtp_host: str = ""
+    #: Its port.
+    smtp_port: int = 25
     #: Severity (``high``, ``critical``...) at which streaming detection asks containment
     #: to suspend the agent on its own (empty: never; an analyst decides).
     detect_contain: str = ""
@@ -114,10 +127,30 @@ class Settings:
             values[spec.name] = _convert(spec.name, spec.type, raw)
         return cls(**values)  # type: ignore[arg-type]
 
+    def __post_init__(self) -> None:
+        # A bad value stops at start-up with its variable's name, not deep in a command.
+        _at_least("ingest_batch", self.ingest_batch, 1)
+        if self.ingest_batch > _MAX_BATCH:
+            raise ConfigError(
+                f"VIGILE_INGEST_BATCH: at most {_MAX_BATCH:,} (a batch's ids are bound "
+                f"parameters of one query), got {self.ingest_batch:,}"
+            )
+        _at_least("checkpoint_every", self.checkpoint_every, 1)
+        _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
+        _at_least("db_lock_timeout", self.db_lock_timeout, 0)
+
     @property
     def db_path(self) -> Path | None:
         """The SQLite file when the store is a plain path, else ``None``."""
         return None if "://" in self.db else Path(self.db)
+
+
+_MAX_BATCH = 30_000
+
+
+def _at_least(name: str, value: float, lowest: float) -> None:
+    if value < lowest:
+        raise ConfigError(f"VIGILE_{name.upper()}: must be at least {lowest}, got {value}")
 
 
 def _convert(name: str, kind: object, raw: str) -> object:

@@ -44,6 +44,10 @@ def test_settings_read_the_environment() -> None:
     assert Settings.from_env({}).db == "vigile.db"
     with pytest.raises(ConfigError, match="VIGILE_INGEST_BATCH: expected a number"):
         Settings.from_env({"VIGILE_INGEST_BATCH": "lots"})
+    with pytest.raises(ConfigError, match="VIGILE_INGEST_BATCH: at most 30,000"):
+        Settings.from_env({"VIGILE_INGEST_BATCH": "100000"})
+    with pytest.raises(ConfigError, match="VIGILE_CHECKPOINT_EVERY: must be at least 1"):
+        Settings.from_env({"VIGILE_CHECKPOINT_EVERY": "0"})
 
 
 def test_missing_store_is_not_created_by_readers(tmp_path: Path) -> None:
