@@ -79,7 +79,7 @@ def test_nobelium_harvests_from_elsewhere_off_shift(simulated: Callable[[str], S
     accesses = [e for e in events if e["kind"] == "access"]
     victim = next(a for a in sim.of_kind("agent") if a["id"] == attack["agent"])
     off = sum(_off_shift(victim, e["time"]) for e in accesses)
-    assert off / len(accesses) > 0.6
+    assert off / len(accesses) > 0.7
     assert attack["window"]["start"] >= "2021-05-16"
     assert attack["window"]["end"] < "2021-05-30"
     assert _victim_own(sim, attack, "access"), "the real agent keeps working"

@@ -82,15 +82,18 @@ def _account(
 
 
 def _outside_shift(world: World, agent: AgentProfile, day: int, rng: random.Random) -> int:
-    """A start time on ``day`` (UTC), outside the agent's shift four times out of five."""
-    calendar = world.calendar
-    shift = (calendar.local(agent.timezone, day, agent.start),
-             calendar.local(agent.timezone, day, agent.end))  # fmt: skip
+    """A start time on ``day`` (UTC), outside the agent's shifts four times out of five."""
+    calendar, tz = world.calendar, agent.timezone
+    # The local dates around a UTC day: a shift of the day before may end after midnight.
+    shifts = [
+        (calendar.local(tz, d, agent.start) - 3600, calendar.local(tz, d, agent.end))
+        for d in (day - 1, day, day + 1)
+    ]
     lowest, highest = calendar.midnight(day), calendar.midnight(day) + 86_400 - 4 * 3600
     in_shift_ok = rng.random() < 0.2
     t = rng.randint(lowest, highest)
     for _ in range(30):
-        if in_shift_ok or not shift[0] - 3600 <= t <= shift[1]:
+        if in_shift_ok or not any(start <= t <= end for start, end in shifts):
             break
         t = rng.randint(lowest, highest)
     return t
