@@ -48,6 +48,12 @@ def _rng(world: World, number: int, day: int) -> random.Random:
 
 
 def _gap(rng: random.Random, low: int, high: int) -> int:
+    """A person's pause between clicks: at least ``low``, ``(low + high) / 2`` on average."""
+    return low + int(rng.expovariate(2 / (high - low)))
+
+
+def _tick(rng: random.Random, low: int, high: int) -> int:
+    """A script's pause: regular, between ``low`` and ``high``."""
     return rng.randint(low, high)
 
 
@@ -259,11 +265,11 @@ class SearchSweep(Attack):
         out.signin(t, place, user_agent=self.intruder.user_agent, mfa=self.intruder.mfa)
         customers = world.org.customers
         for prefix in self.prefixes[day - self.window.first]:
-            t += _gap(rng, 4, 15)
+            t += _tick(rng, 4, 15)
             results = world.org.search(prefix, SEARCH_PAGE)
             out.search(t, prefix, results, None, REVIEW)
             for cid in results:
                 c = customers[int(cid[2:])]  # ids number customers in order
                 if c.tier != "smb" and rng.random() < 0.3:
-                    t += _gap(rng, 3, 12)
+                    t += _tick(rng, 3, 12)
                     _account(out, t, c, _REVIEW, tier=self.agent.tier, rng=rng)
