@@ -1,0 +1,82 @@
+"""The broker's reads of the store beyond the repository: bounded customer search, one
+object of a customer, and an agent's recent accesses (to seed velocity counters)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from vigile.model import Account, Agent, Contact, Customer, Subscription
+from vigile.model.times import from_micros, to_micros
+from vigile.policy import SENSITIVE_FIELDS
+from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
+from vigile.store.rows import from_row
+
+__all__ = ["all_directory", "find_object", "like_pattern", "recent_accesses", "search_customers"]
+
+_OBJECT_TABLES = {"contact": (Contact, t.contacts), "account": (Account, t.accounts)}
+_OBJECT_TABLES_ALL = {**_OBJECT_TABLES, "subscription": (Subscription, t.subscriptions)}
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern matching ``query`` literally anywhere (``%`` and ``_`` escaped,
+    so no query enumerates the directory by wildcard)."""
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_customers(store: Store, query: str, limit: int) -> list[tuple[str, str | None]]:
+    """``(id, name)`` of at most ``limit`` customers whose name contains ``query``
+    (case-insensitive) or whose id is ``query``, by name."""
+    table = t.customers
+    condition = or_(
+        func.lower(table.c.name).like(like_pattern(query), escape="\\"), table.c.id == query
+    )
+    statement = select(table.c.id, table.c.name).where(condition).order_by(table.c.name, table.c.id)
+    with connect(store.engine) as conn:
+        return [(row.id, row.name) for row in conn.execute(statement.limit(limit))]
+
+
+def find_object(store: Store, kind: str, object_id: str) -> Contact | Account | Subscription | None:
+    """The contact, account or subscription ``object_id`` (any customer's)."""
+    record_type, table = _OBJECT_TABLES_ALL[kind]
+    with connect(store.engine) as conn:
+        row = conn.execute(select(table).where(table.c.id == object_id)).mappings().first()
+    return None if row is None else from_row(record_type, row)
+
+
+def all_directory(store: Store) -> Iterator[Agent | Customer]:
+    """Every agent and customer (the entities parsed once at start-up)."""
+    with connect(store.engine) as conn:
+        for row in conn.execute(select(t.agents)).mappings():
+            yield from_row(Agent, row)
+        for row in conn.execute(select(t.customers)).mappings():
+            yield from_row(Customer, row)
+
+
+def recent_accesses(
+    store: Store, agent: str, since: datetime
+) -> list[tuple[datetime, str | None, bool]]:
+    """``(time, customer, reveal)`` of the agent's allowed accesses since ``since``."""
+    table = t.accesses
+    statement = (
+        select(table.c.time_us, table.c.customer, table.c.fields, table.c.action)
+        .where(table.c.agent == agent, table.c.time_us >= to_micros(since))
+        .where(table.c.outcome == "allowed")
+        .order_by(table.c.time_us)
+    )
+    with connect(store.engine) as conn:
+        rows = conn.execute(statement).all()
+    return [
+        (
+            from_micros(row.time_us),
+            None if row.action in ("customer.search", "grant.request") else row.customer,
+            bool(SENSITIVE_FIELDS & set(json.loads(row.fields))),
+        )
+        for row in rows
+    ]

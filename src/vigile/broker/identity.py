@@ -1,0 +1,223 @@
+"""Agents' credentials: bearer JWTs, from an OIDC issuer (verified against a JWKS
+file) or issued locally (embedded mode, HMAC-signed with a key file).
+
+A token names the agent (``sub``), its session (``sid``), its roles (``roles``) and its
+second factor (``mfa``, or an OIDC ``amr`` list). Every new session is recorded as a
+``signin`` event, and a refused second factor as a failed one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from vigile.broker.containment import Sessions
+from vigile.broker.errors import Unauthenticated
+from vigile.broker.recording import GroupCommitter
+from vigile.errors import ConfigError
+from vigile.model import SignIn
+from vigile.settings import Settings
+
+__all__ = ["LOCAL_ISSUER", "ROLES", "Authenticator", "LocalTokens", "OidcVerifier", "Principal"]
+
+LOCAL_ISSUER = "vigile-local"
+#: Roles a token may carry: agents read data, supervisors approve grants, analysts contain.
+ROLES = frozenset({"agent", "supervisor", "analyst"})
+# amr values (RFC 8176) that prove a second factor, and the spec's mfa word for each.
+_AMR_MFA = {"hwk": "webauthn", "swk": "webauthn", "otp": "totp", "sms": "totp", "mfa": "push"}
+_MFA_METHODS = {"totp", "push", "webauthn"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Principal:
+    """An authenticated agent on one session."""
+
+    agent: str
+    session: str
+    roles: frozenset[str]
+    mfa: str | None
+    ip: str
+
+    @property
+    def has_mfa(self) -> bool:
+        return self.mfa in _MFA_METHODS
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Claims:
+    agent: str
+    session: str
+    roles: frozenset[str]
+    mfa: str | None
+
+
+class LocalTokens:
+    """Tokens the broker issues itself (``vigile broker token``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = Path(settings.broker_token_key)
+        self.hours = settings.broker_token_hours
+
+    def issue(self, agent: str, *, roles: frozenset[str], mfa: str | None, now: datetime) -> str:
+        """A token for ``agent`` valid ``VIGILE_BROKER_TOKEN_HOURS``; a new session."""
+        unknown = roles - ROLES
+        if unknown:
+            raise ConfigError(
+                f"unknown role {sorted(unknown)[0]!r} (known: {', '.join(sorted(ROLES))})"
+            )
+        claims: dict[str, Any] = {
+            "iss": LOCAL_ISSUER,
+            "sub": agent,
+            "sid": f"s-{uuid.uuid4().hex[:16]}",
+            "roles": sorted(roles),
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(hours=self.hours)).timestamp()),
+        }
+        if mfa:
+            claims["mfa"] = mfa
+        return jwt.encode(claims, self._key(create=True), algorithm="HS256")
+
+    def verify(self, token: str) -> _Claims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(create=False),
+                algorithms=["HS256"],
+                issuer=LOCAL_ISSUER,
+                options={"require": ["exp", "sub", "sid", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        return _claims(claims, mfa=claims.get("mfa"))
+
+    def _key(self, *, create: bool) -> bytes:
+        if not self.path.exists():
+            if not create:
+                raise Unauthenticated("invalid token: no local tokens were ever issued")
+            _write_key(self.path)
+        info = self.path.stat()
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(f"{self.path}: readable by others; chmod 600 it")
+        return bytes.fromhex(self.path.read_text().strip())
+
+
+def _write_key(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32) + "\n")
+
+
+class OidcVerifier:
+    """JWTs of the configured OIDC issuer, checked against its JWKS file."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.broker_oidc_issuer
+        self.audience = settings.broker_oidc_audience
+        try:
+            self.keys = jwt.PyJWKSet.from_json(Path(settings.broker_oidc_jwks).read_text())
+        except (OSError, jwt.PyJWTError) as exc:
+            raise ConfigError(f"VIGILE_BROKER_OIDC_JWKS: cannot read the key set: {exc}") from exc
+
+    def verify(self, token: str) -> _Claims:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self.keys[kid] if kid else self.keys.keys[0]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256", "ES256", "EdDSA", "PS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, KeyError) as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        amr = claims.get("amr") or []
+        mfa = next((_AMR_MFA[m] for m in amr if m in _AMR_MFA), None)
+        claims.setdefault("sid", claims.get("jti") or claims["sub"] + "/" + str(claims["iat"]))
+        return _claims(claims, mfa=mfa)
+
+
+def _claims(claims: dict[str, Any], *, mfa: object) -> _Claims:
+    roles = claims.get("roles", ["agent"])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("invalid token: roles must be a list of strings")
+    return _Claims(
+        agent=str(claims["sub"]),
+        session=str(claims["sid"]),
+        roles=frozenset(roles) & ROLES,
+        mfa=mfa if isinstance(mfa, str) and mfa in _MFA_METHODS else None,
+    )
+
+
+class Authenticator:
+    """Turns a bearer token into a :class:`Principal`, recording new sessions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: Sessions,
+        committer: GroupCommitter,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.local = LocalTokens(settings)
+        self.oidc = OidcVerifier(settings) if settings.broker_oidc_issuer else None
+        self.require_mfa = bool(settings.broker_require_mfa)
+        self._sessions = sessions
+        self._committer = committer
+        self._clock = clock
+
+    def authenticate(self, token: str | None, *, ip: str, user_agent: str | None) -> Principal:
+        """The principal of ``token`` (:class:`Unauthenticated` otherwise)."""
+        if not token:
+            raise Unauthenticated("a bearer token is required")
+        claims = self._verify(token)
+        principal = Principal(
+            agent=claims.agent, session=claims.session, roles=claims.roles, mfa=claims.mfa, ip=ip
+        )
+        if self.require_mfa and not principal.has_mfa:
+            self._record_signin(principal, user_agent, outcome="failure")
+            raise Unauthenticated("this sign-in used no second factor: sign in again with MFA")
+        new, revoked = self._sessions.open(claims.session, claims.agent, self._clock())
+        if revoked:
+            raise Unauthenticated("this session was revoked: sign in again")
+        if new:
+            self._record_signin(principal, user_agent, outcome="success")
+        return principal
+
+    def _verify(self, token: str) -> _Claims:
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        if issuer == LOCAL_ISSUER:
+            return self.local.verify(token)
+        if self.oidc is not None and issuer == self.oidc.issuer:
+            return self.oidc.verify(token)
+        raise Unauthenticated("invalid token: unknown issuer")
+
+    def _record_signin(self, principal: Principal, user_agent: str | None, *, outcome: str) -> None:
+        # One sign-in event per session and outcome: the id makes repeats duplicates.
+        self._committer.record(
+            [
+                SignIn(
+                    id=f"signin-{outcome}-{principal.session}",
+                    time=self._clock(),
+                    agent=principal.agent,
+                    session=principal.session,
+                    outcome=outcome,
+                    ip=principal.ip,
+                    user_agent=user_agent,
+                    mfa=principal.mfa or "none",
+                )
+            ]
+        )

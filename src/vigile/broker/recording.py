@@ -1,0 +1,98 @@
+"""Group commit: many requests' events recorded in one durable transaction.
+
+Each request hands its events to :meth:`GroupCommitter.record` and waits. One writer
+thread takes everything queued, records it with :class:`~vigile.ingest.Recorder` (events
+and ledger leaves in one transaction) and wakes every waiter: with the result, or with
+the error, so a request whose events were not recorded fails instead of answering.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+from vigile.ingest.record import Recorder
+from vigile.model import Record
+
+__all__ = ["GroupCommitter"]
+
+_Item = tuple[Sequence[Record], "Future[None]"]
+
+
+class GroupCommitter:
+    """Records events for many threads, one transaction per batch."""
+
+    def __init__(self, recorder: Recorder, *, max_batch: int = 512) -> None:
+        self.recorder = recorder
+        self.max_batch = max(1, max_batch)
+        self.commits = 0
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def record(self, records: Sequence[Record]) -> None:
+        """Return once ``records`` are durable; raise what recording raised otherwise."""
+        if not records:
+            return
+        done: Future[None] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the broker's recorder is closed")
+            self._start()
+            self._queue.put((records, done))
+        done.result()
+
+    def close(self) -> None:
+        """Finish what is queued and stop the writer thread."""
+        with self._lock:
+            self._closed = True
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="vigile-broker-commit")
+            self._thread.daemon = True
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = self._drain(batch)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _drain(self, batch: list[_Item]) -> bool:
+        """Add what else is queued, up to ``max_batch`` events; True when told to stop."""
+        size = len(batch[0][0])
+        while size < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            batch.append(item)
+            size += len(item[0])
+        return False
+
+    def _commit(self, batch: list[_Item]) -> None:
+        records = [record for records, _ in batch for record in records]
+        try:
+            self.recorder.record(records)
+        except BaseException as exc:  # every waiter must learn of the failure
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        self.commits += 1
+        for _, done in batch:
+            done.set_result(None)

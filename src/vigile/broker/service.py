@@ -1,0 +1,531 @@
+"""The access broker: every request of an agent for customer data goes through it.
+
+For each request the broker gathers the facts (the agent, the customer, the ticket as of
+now, the agent's best grant, suspension, velocity), asks the policies, builds the masked
+or revealed response, and records the ``access`` event (allowed or denied) in the store
+and the ledger before returning. If recording fails, the request fails: no access goes
+unrecorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from vigile.broker import directory, views
+from vigile.broker.containment import Containment
+from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
+from vigile.broker.grants import Grant, GrantBook
+from vigile.broker.identity import Authenticator, Principal
+from vigile.broker.notify import Notice, Notifier
+from vigile.broker.recording import GroupCommitter
+from vigile.broker.velocity import Limits, Velocity, parse_team_limits
+from vigile.ingest.record import Recorder
+from vigile.model import (
+    Access,
+    Account,
+    Action,
+    Agent,
+    AuditEvent,
+    Contact,
+    Customer,
+    Reason,
+    Record,
+    Subscription,
+)
+from vigile.policy import (
+    DIRECTORY,
+    FIELD_CLASSES,
+    Decision,
+    PolicyEngine,
+    RequestFacts,
+    entity_of,
+    justification,
+    search_context,
+)
+from vigile.settings import Settings
+from vigile.store import Store
+
+__all__ = ["BROKER_ACTOR", "Broker"]
+
+#: The actor named in audit events the broker decides on its own (velocity, break-glass).
+BROKER_ACTOR = "vigile.broker"
+
+_LISTS: dict[str, tuple[Action, Callable[[Store, str], list[object]], Callable[..., views.Shown]]]
+_LISTS = {
+    "contacts": (Action.CONTACT_VIEW, Store.contacts_of, views.contacts),  # type: ignore[dict-item]
+    "accounts": (Action.ACCOUNT_VIEW, Store.accounts_of, views.accounts),  # type: ignore[dict-item]
+    "subscriptions": (Action.SUBSCRIPTION_VIEW, Store.subscriptions_of, views.subscriptions),  # type: ignore[dict-item]
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Ask:
+    """One request on a customer's data, as the broker weighs it."""
+
+    action: Action
+    customer: Customer
+    resource: tuple[str, str]
+    reason: str
+    ticket: str | None
+    clear: frozenset[str] = frozenset()
+    objects: tuple[Contact | Account | Subscription, ...] = ()
+    object: str | None = None
+    counts: bool = True  # counts towards the distinct-customers limit
+    audits: list[AuditEvent] = field(default_factory=list)
+
+
+class Broker:
+    """The broker service over one store; thread-safe."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        folder = Path(settings.broker_policies) if settings.broker_policies else None
+        self.policy = PolicyEngine.load(folder)
+        self.committer = GroupCommitter(Recorder(store), max_batch=settings.broker_commit_batch)
+        self.containment = Containment(store, self.committer, self.clock)
+        pending = timedelta(hours=settings.broker_grant_pending_hours)
+        self.grants = GrantBook(store, self.committer, self.clock, pending_for=pending)
+        self.velocity = Velocity(
+            Limits(
+                customers=settings.broker_customers_per_hour,
+                reveals=settings.broker_reveals_per_hour,
+            ),
+            parse_team_limits(settings.broker_velocity_teams),
+            lambda agent, since: directory.recent_accesses(store, agent, since),
+        )
+        self.notifier = notifier or Notifier.from_settings(settings)
+        self.auth = Authenticator(settings, self.containment.sessions, self.committer, self.clock)
+        self.policy.entities.ensure(entity_of(r) for r in directory.all_directory(store))
+
+    def close(self) -> None:
+        """Stop the group-commit thread (what is queued is recorded first)."""
+        self.committer.close()
+
+    def authenticate(
+        self, token: str | None, *, ip: str, user_agent: str | None = None
+    ) -> Principal:
+        """The agent a bearer token names (recording its sign-in if new)."""
+        return self.auth.authenticate(token, ip=ip, user_agent=user_agent)
+
+    # -- reading customer data -------------------------------------------------------
+
+    def search(self, principal: Principal, query: str) -> list[dict[str, str | None]]:
+        """Customers whose name contains ``query``: ids and names only, bounded."""
+        now = self.clock()
+        text = query.strip()
+        minimum = self.settings.broker_search_min_length
+        if len(text) < minimum:
+            reason = f"a search needs at least {minimum} characters"
+            self._record([self._search_access(principal, now, text, (), Decision.deny(reason))])
+            raise InvalidBrokerRequest(reason)
+        context = search_context(
+            now=now,
+            query=text,
+            suspended=self.containment.suspension_of(principal.agent) is not None,
+            velocity_exceeded=False,
+            mfa=principal.has_mfa,
+        )
+        decision = self._decide(principal, "customer.search", DIRECTORY, context)
+        found = directory.search_customers(self.store, text, self.settings.broker_search_limit)
+        results = tuple(key for key, _ in found) if decision.allowed else ()
+        self._record([self._search_access(principal, now, text, results, decision)])
+        if not decision.allowed:
+            raise AccessDenied(decision.reason, decision.policies)
+        return [{"id": key, "name": name} for key, name in found]
+
+    def view_customer(
+        self, principal: Principal, customer_id: str, *, ticket: str | None, reason: str
+    ) -> views.Shown:
+        """The customer's own record (name, tier, country)."""
+        customer = self._customer(principal, Action.CUSTOMER_VIEW, customer_id, ticket, reason)
+        ask = _Ask(
+            action=Action.CUSTOMER_VIEW,
+            customer=customer,
+            resource=("Customer", customer.id),
+            reason=reason,
+            ticket=ticket,
+        )
+        return self._serve(principal, ask, lambda: views.customer(customer))
+
+    def view_list(
+        self, principal: Principal, customer_id: str, what: str, *, ticket: str | None, reason: str
+    ) -> views.Shown:
+        """A customer's contacts, accounts or subscriptions, masked."""
+        action, read, show = _LISTS[what]
+        customer = self._customer(principal, action, customer_id, ticket, reason)
+        records = read(self.store, customer.id)
+        ask = _Ask(
+            action=action,
+            customer=customer,
+            resource=("Customer", customer.id),
+            reason=reason,
+            ticket=ticket,
+        )
+        return self._serve(principal, ask, lambda: show(records))
+
+    def reveal(
+        self,
+        principal: Principal,
+        customer_id: str,
+        *,
+        object_id: str,
+        field: str,
+        ticket: str | None,
+        reason: str,
+    ) -> views.Shown:
+        """One field of one object in clear, with a justification."""
+        if field not in views.REVEALABLE:
+            raise InvalidBrokerRequest(f"{field!r} cannot be revealed")
+        action = Action(views.REVEALABLE[field])
+        customer = self._customer(principal, action, customer_id, ticket, reason)
+        record = directory.find_object(self.store, field.split(".", 1)[0], object_id)
+        if record is None or record.customer != customer.id:
+            self._record(
+                [
+                    self._denied(
+                        principal,
+                        action=action,
+                        customer=customer.id,
+                        ticket=ticket,
+                        reason=reason,
+                        why="no such object",
+                    )
+                ]
+            )
+            raise NotFound(f"customer {customer.id} has no object {object_id!r}")
+        ask = _Ask(
+            action=action,
+            customer=customer,
+            resource=(type(record).__name__, record.id),
+            reason=reason,
+            ticket=ticket,
+            clear=frozenset({field}),
+            objects=(record,),
+            object=record.id,
+        )
+        return self._serve(principal, ask, lambda: views.revealed(record, field))
+
+    def export(
+        self, principal: Principal, customer_id: str, *, ticket: str | None, reason: str
+    ) -> views.Shown:
+        """A bulk export of a customer's data: forbidden by the default policies."""
+        customer = self._customer(principal, Action.EXPORT, customer_id, ticket, reason)
+        contacts = self.store.contacts_of(customer.id)
+        ask = _Ask(
+            action=Action.EXPORT,
+            customer=customer,
+            resource=("Customer", customer.id),
+            reason=reason,
+            ticket=ticket,
+            clear=frozenset({"contact.email", "contact.phone"}),
+        )
+        body = [{"id": c.id, "email": c.email, "phone": c.phone} for c in contacts]
+        return self._serve(
+            principal,
+            ask,
+            lambda: views.Shown(body=body, fields=("contact.email", "contact.phone")),
+        )
+
+    # -- grants ----------------------------------------------------------------------
+
+    def request_grant(
+        self,
+        principal: Principal,
+        customer_id: str,
+        *,
+        classes: tuple[str, ...],
+        duration: timedelta,
+        reason: str,
+        ticket: str | None,
+    ) -> Grant:
+        """Ask for a just-in-time grant; approvers are told through the channels."""
+        _check_grant_request(classes, duration, reason, self.settings)
+        customer = self._customer(principal, Action.GRANT_REQUEST, customer_id, ticket, reason)
+        ask = _Ask(
+            action=Action.GRANT_REQUEST,
+            customer=customer,
+            resource=("Customer", customer.id),
+            reason=reason,
+            ticket=ticket,
+            counts=False,
+        )
+        self._serve(principal, ask, lambda: views.Shown(body=None, fields=()))
+        lockbox = (customer.tier or "") in _tiers(self.settings.broker_lockbox_tiers)
+        grant = self.grants.request(
+            agent=principal.agent,
+            customer=customer.id,
+            classes=tuple(dict.fromkeys(classes)),
+            duration=duration,
+            reason=reason,
+            ticket=ticket,
+            lockbox=lockbox,
+        )
+        self.notifier.notify(
+            Notice(
+                grant=grant.id,
+                agent=grant.agent,
+                customer=grant.customer,
+                classes=grant.classes,
+                reason=grant.reason,
+                ticket=grant.ticket,
+                duration_s=int(duration.total_seconds()),
+                lockbox=lockbox,
+            )
+        )
+        return grant
+
+    # -- the core --------------------------------------------------------------------
+
+    def _customer(
+        self,
+        principal: Principal,
+        action: Action,
+        customer_id: str,
+        ticket: str | None,
+        reason: str,
+    ) -> Customer:
+        customer = self.store.customer(customer_id)
+        if customer is None:
+            denied = self._denied(
+                principal,
+                action=action,
+                customer=customer_id,
+                ticket=ticket,
+                reason=reason,
+                why="unknown customer",
+            )
+            self._record([denied])
+            raise NotFound(f"no customer {customer_id!r}")
+        return customer
+
+    def _serve(
+        self, principal: Principal, ask: _Ask, build: Callable[[], views.Shown]
+    ) -> views.Shown:
+        """Decide, record (before answering), then answer or raise :class:`AccessDenied`."""
+        now = self.clock()
+        decision, exceeded = self._weigh(principal, ask, now)
+        shown = build() if decision.allowed else None
+        access = self._access(principal, ask, now, decision, shown)
+        extra = self._consequences(
+            principal, ask=ask, now=now, decision=decision, exceeded=exceeded, access_id=access.id
+        )
+        self._record([access, *extra])
+        if decision.allowed:
+            self.velocity.note(
+                principal.agent,
+                ask.customer.id if ask.counts else None,
+                reveal=bool(ask.clear),
+                now=now,
+            )
+        elif exceeded and self.settings.broker_velocity_suspend:
+            self.containment.suspend(
+                principal.agent, f"velocity limit: {exceeded}", actor=BROKER_ACTOR
+            )
+        if shown is None:
+            raise AccessDenied(decision.reason, decision.policies)
+        return shown
+
+    def _weigh(self, principal: Principal, ask: _Ask, now: datetime) -> tuple[Decision, str | None]:
+        agent = self.store.agent(principal.agent)
+        if agent is None:
+            return Decision.deny("unknown agent: not in the directory"), None
+        self.policy.entities.ensure(
+            [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
+        )
+        exceeded = self.velocity.exceeded(
+            agent.id,
+            agent.team,
+            ask.customer.id if ask.counts else None,
+            reveal=bool(ask.clear),
+            now=now,
+        )
+        grant = self.grants.best_for(agent.id, ask.customer.id, now)
+        facts = RequestFacts(
+            now=now,
+            customer=ask.customer.id,
+            reason=ask.reason,
+            clear=ask.clear,
+            ticket=self.store.ticket_as_of(ask.ticket, now) if ask.ticket else None,
+            grant=grant.facts() if grant else None,
+            suspended=self.containment.suspension_of(agent.id) is not None,
+            velocity_exceeded=exceeded is not None,
+            mfa=principal.has_mfa,
+        )
+        decision = self._decide(principal, ask.action.value, ask.resource, justification(facts))
+        return decision, exceeded
+
+    def _decide(
+        self,
+        principal: Principal,
+        action: str,
+        resource: tuple[str, str],
+        context: dict[str, object],
+    ) -> Decision:
+        return self.policy.decide(
+            principal=("Agent", principal.agent), action=action, resource=resource, context=context
+        )
+
+    def _consequences(
+        self,
+        principal: Principal,
+        *,
+        ask: _Ask,
+        now: datetime,
+        decision: Decision,
+        exceeded: str | None,
+        access_id: str,
+    ) -> list[Record]:
+        """Audit events a decision calls for: a velocity breach (detection reads it),
+        a break-glass access (always reviewed)."""
+        events: list[Record] = list(ask.audits)
+        details: dict[str, object] = {"access": access_id, "action": ask.action.value}
+        if exceeded and not decision.allowed:
+            limits = self.velocity.limits_of(self._team(principal.agent))
+            limit = limits.customers if exceeded == "customers" else limits.reveals
+            details |= {"limit": exceeded, "per_hour": limit}
+            events.append(
+                self._audit("velocity.breach", principal.agent, ask.customer.id, now, details)
+            )
+        if decision.allowed and ask.reason == Reason.BREAK_GLASS.value:
+            details |= {"fields": sorted(ask.clear), "review": "required"}
+            events.append(
+                self._audit("break_glass.used", principal.agent, ask.customer.id, now, details)
+            )
+        return events
+
+    def _team(self, agent_id: str) -> str | None:
+        agent: Agent | None = self.store.agent(agent_id)
+        return agent.team if agent else None
+
+    # -- events ----------------------------------------------------------------------
+
+    def _record(self, records: list[Record]) -> None:
+        self.committer.record(records)
+
+    @staticmethod
+    def _audit(
+        action: str, agent: str, customer: str, now: datetime, details: dict[str, object]
+    ) -> AuditEvent:
+        return AuditEvent(
+            id=f"audit-{uuid.uuid4().hex}",
+            time=now,
+            action=action,
+            actor=BROKER_ACTOR,
+            subject=agent,
+            customer=customer,
+            details=dict(details),
+        )
+
+    def _access(
+        self,
+        principal: Principal,
+        ask: _Ask,
+        now: datetime,
+        decision: Decision,
+        shown: views.Shown | None,
+    ) -> Access:
+        return Access(
+            id=f"acc-{uuid.uuid4().hex}",
+            time=now,
+            agent=principal.agent,
+            session=principal.session,
+            ip=principal.ip,
+            action=ask.action,
+            customer=ask.customer.id,
+            object=ask.object,
+            fields=shown.fields if shown else (),
+            masked_fields=shown.masked_fields if shown else (),
+            ticket=ask.ticket,
+            reason=Reason(ask.reason),
+            outcome="allowed" if decision.allowed else "denied",
+            deny_reason=None if decision.allowed else decision.reason,
+            extra={"policies": list(decision.policies)},
+        )
+
+    def _denied(
+        self,
+        principal: Principal,
+        *,
+        action: Action,
+        customer: str,
+        ticket: str | None,
+        reason: str,
+        why: str,
+    ) -> Access:
+        return Access(
+            id=f"acc-{uuid.uuid4().hex}",
+            time=self.clock(),
+            agent=principal.agent,
+            session=principal.session,
+            ip=principal.ip,
+            action=action,
+            customer=customer,
+            ticket=ticket,
+            reason=Reason(reason),
+            outcome="denied",
+            deny_reason=why,
+        )
+
+    def _search_access(
+        self,
+        principal: Principal,
+        now: datetime,
+        query: str,
+        results: tuple[str, ...],
+        decision: Decision,
+    ) -> Access:
+        return Access(
+            id=f"acc-{uuid.uuid4().hex}",
+            time=now,
+            agent=principal.agent,
+            session=principal.session,
+            ip=principal.ip,
+            action=Action.CUSTOMER_SEARCH,
+            query=query,
+            results=results,
+            fields=("customer.name",) if results else (),
+            reason=Reason.NONE,
+            outcome="allowed" if decision.allowed else "denied",
+            deny_reason=None if decision.allowed else decision.reason,
+            extra={"policies": list(decision.policies)},
+        )
+
+
+#: Reason codes a grant request may give.
+GRANT_REASONS = frozenset(
+    {Reason.CUSTOMER_INITIATED_SUPPORT, Reason.AGENT_INITIATED_REVIEW, Reason.BREAK_GLASS}
+)
+
+
+def _tiers(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+def _check_grant_request(
+    classes: tuple[str, ...], duration: timedelta, reason: str, settings: Settings
+) -> None:
+    if not classes or any(name not in FIELD_CLASSES for name in classes):
+        known = ", ".join(sorted(FIELD_CLASSES))
+        raise InvalidBrokerRequest(f"field classes must be some of: {known}")
+    if reason not in GRANT_REASONS:
+        raise InvalidBrokerRequest(
+            f"a grant's reason must be one of: {', '.join(sorted(GRANT_REASONS))}"
+        )
+    longest = timedelta(hours=settings.broker_grant_max_hours)
+    if not timedelta(0) < duration <= longest:
+        raise InvalidBrokerRequest(
+            f"a grant lasts more than 0 and at most {int(longest.total_seconds())} seconds"
+        )

@@ -1,0 +1,111 @@
+"""Velocity limits: distinct customers and reveals per agent per hour.
+
+Counted in memory over a sliding hour, seeded from the store the first time an agent
+is seen (so a restart does not reset anyone's count). Limits come from the settings,
+with team overrides.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from vigile.errors import ConfigError
+
+__all__ = ["Limits", "Velocity", "parse_team_limits"]
+
+WINDOW = timedelta(hours=1)
+#: ``(time, customer, reveal)`` of an agent's allowed accesses in the last hour.
+History = Iterable[tuple[datetime, str | None, bool]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Limits:
+    """Per hour: distinct customers reached, reveals obtained."""
+
+    customers: int
+    reveals: int
+
+
+def parse_team_limits(text: str) -> dict[str, Limits]:
+    """``team=customers/reveals,...`` (``VIGILE_BROKER_VELOCITY_TEAMS``)."""
+    limits: dict[str, Limits] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        team, _, values = item.partition("=")
+        customers, _, reveals = values.partition("/")
+        if not (team and customers.isdigit() and reveals.isdigit()):
+            raise ConfigError(
+                f"VIGILE_BROKER_VELOCITY_TEAMS: expected team=customers/reveals, got {item!r}"
+            )
+        limits[team.strip()] = Limits(customers=int(customers), reveals=int(reveals))
+    return limits
+
+
+@dataclass
+class _Window:
+    customers: dict[str, datetime] = field(default_factory=dict)
+    reveals: deque[datetime] = field(default_factory=deque)
+
+    def prune(self, now: datetime) -> None:
+        since = now - WINDOW
+        for customer in [c for c, seen in self.customers.items() if seen <= since]:
+            del self.customers[customer]
+        while self.reveals and self.reveals[0] <= since:
+            self.reveals.popleft()
+
+
+class Velocity:
+    """Sliding-hour counters per agent."""
+
+    def __init__(
+        self,
+        default: Limits,
+        teams: dict[str, Limits],
+        history: Callable[[str, datetime], History],
+    ) -> None:
+        self.default = default
+        self.teams = teams
+        self._history = history
+        self._windows: dict[str, _Window] = {}
+        self._lock = threading.Lock()
+
+    def limits_of(self, team: str | None) -> Limits:
+        return self.teams.get(team or "", self.default)
+
+    def exceeded(
+        self, agent: str, team: str | None, customer: str | None, *, reveal: bool, now: datetime
+    ) -> str | None:
+        """Which limit this request would exceed (``customers``, ``reveals``), if any."""
+        limits = self.limits_of(team)
+        with self._lock:
+            window = self._window(agent, now)
+            window.prune(now)
+            new_customer = customer is not None and customer not in window.customers
+            if new_customer and len(window.customers) >= limits.customers:
+                return "customers"
+            if reveal and len(window.reveals) >= limits.reveals:
+                return "reveals"
+        return None
+
+    def note(self, agent: str, customer: str | None, *, reveal: bool, now: datetime) -> None:
+        """Count an allowed access."""
+        with self._lock:
+            self._note(self._window(agent, now), customer, reveal, now)
+
+    def _window(self, agent: str, now: datetime) -> _Window:
+        window = self._windows.get(agent)
+        if window is None:
+            window = self._windows[agent] = _Window()
+            for time, customer, reveal in self._history(agent, now - WINDOW):
+                self._note(window, customer, reveal, time)
+        return window
+
+    @staticmethod
+    def _note(window: _Window, customer: str | None, reveal: bool, now: datetime) -> None:
+        if customer is not None:
+            window.customers[customer] = max(now, window.customers.get(customer, now))
+        if reveal:
+            window.reveals.append(now)
