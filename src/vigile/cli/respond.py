@@ -14,9 +14,11 @@ from vigile.cli.output import Format, console, print_json
 from vigile.model.times import format_rfc3339
 from vigile.respond import (
     BlastRadius,
+    Delivery,
     Incident,
     Incidents,
     IncidentStatus,
+    Notifications,
     RegulatoryClock,
     Scope,
     blast_radius,
@@ -259,3 +261,47 @@ def _print_incident(incident: Incident, format: Format) -> None:
         f"scope {orjson.dumps(incident.scope.to_json()).decode()}",
         markup=False,
     )
+
+
+@incident_app.command("notify")
+def incident_notify(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    approve: bool = typer.Option(False, "--approve", help="Approve the previewed notices."),
+    send: bool = typer.Option(False, "--send", help="Send the approved notices (once)."),
+    yes: bool = typer.Option(False, "--yes", help="Send without asking for confirmation."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Preview (default), approve, or send the customer notifications of an incident."""
+    who = actor or _actor()
+    with Store.open() as store:
+        service = Notifications(Incidents(store))
+        if send:
+            if not yes:
+                typer.confirm(f"Send the approved notifications of {incident_id}?", abort=True)
+            deliveries = service.send(incident_id, who)
+            result: object = [_delivery_json(d) for d in deliveries]
+        elif approve:
+            result = {"approved": service.approve(incident_id, who)}
+        else:
+            preview = service.preview(incident_id, who)
+            result = {
+                "previews": [
+                    {"customer": n.customer, "language": n.language, "path": str(p)}
+                    for n, p in zip(preview.notices, preview.paths, strict=True)
+                ],
+                "unreachable": list(preview.unreachable),
+            }
+    if format is Format.JSON:
+        print_json(result)
+    else:
+        console.print_json(orjson.dumps(result).decode())
+
+
+def _delivery_json(delivery: Delivery) -> dict[str, object]:
+    return {
+        "customer": delivery.customer,
+        "language": delivery.language,
+        "receipts": list(delivery.receipts),
+        "already_sent": delivery.already_sent,
+    }

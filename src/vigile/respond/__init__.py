@@ -13,6 +13,14 @@ from vigile.respond.blast import (
     blast_radius,
     category_of,
 )
+from vigile.respond.channels import (
+    CHANNELS,
+    Channel,
+    OutboxChannel,
+    SmtpChannel,
+    channels_for,
+    register_channel,
+)
 from vigile.respond.clock import ART33_DELAY, RegulatoryClock
 from vigile.respond.errors import (
     DeliveryError,
@@ -30,15 +38,20 @@ from vigile.respond.incidents import (
     TimelineEntry,
     utc_now,
 )
+from vigile.respond.notices import Notice, NoticeFacts, Templates
+from vigile.respond.notifications import Delivery, Notifications, Preview, digest_of
 from vigile.respond.scope import Scope, parse_time
 
 __all__ = [
     "ART33_DELAY",
     "CATEGORIES",
+    "CHANNELS",
     "BlastRadius",
     "BlastSummary",
+    "Channel",
     "Clock",
     "CustomerExposure",
+    "Delivery",
     "DeliveryError",
     "Incident",
     "IncidentClosed",
@@ -46,13 +59,23 @@ __all__ = [
     "IncidentStatus",
     "Incidents",
     "InvalidScope",
+    "Notice",
+    "NoticeFacts",
     "NotificationNotReady",
+    "Notifications",
+    "OutboxChannel",
+    "Preview",
     "RegulatoryClock",
     "Scope",
+    "SmtpChannel",
+    "Templates",
     "TimelineEntry",
     "UnknownAccount",
     "blast_radius",
     "category_of",
+    "channels_for",
+    "digest_of",
     "parse_time",
+    "register_channel",
     "utc_now",
 ]
