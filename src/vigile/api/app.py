@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigile import __version__
-from vigile.api import health, ledger, transparency
+from vigile.api import broker, health, ledger, respond, transparency
 from vigile.api.errors import RequestIdMiddleware, install_error_handlers
 from vigile.settings import Settings
 from vigile.store import Store
@@ -48,4 +48,6 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, ledger.router, transparency.router):
         app.include_router(router)
+    app.include_router(respond.router)
+    broker.install(app, settings, served)
     return app

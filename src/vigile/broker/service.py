@@ -25,6 +25,7 @@ from vigile.broker.recording import GroupCommitter
 from vigile.broker.velocity import Limits, Velocity, parse_team_limits
 from vigile.ingest.record import Recorder
 from vigile.model import (
+    REASONS,
     Access,
     Account,
     Action,
@@ -252,8 +253,20 @@ class Broker:
         ticket: str | None,
     ) -> Grant:
         """Ask for a just-in-time grant; approvers are told through the channels."""
-        _check_grant_request(classes, duration, reason, self.settings)
         customer = self._customer(principal, Action.GRANT_REQUEST, customer_id, ticket, reason)
+        try:
+            _check_grant_request(classes, duration, reason, self.settings)
+        except InvalidBrokerRequest as exc:
+            denied = self._denied(
+                principal,
+                action=Action.GRANT_REQUEST,
+                customer=customer.id,
+                ticket=ticket,
+                reason=reason,
+                why=str(exc),
+            )
+            self._record([denied])
+            raise
         ask = _Ask(
             action=Action.GRANT_REQUEST,
             customer=customer,
@@ -339,6 +352,9 @@ class Broker:
         return shown
 
     def _weigh(self, principal: Principal, ask: _Ask, now: datetime) -> tuple[Decision, str | None]:
+        if ask.reason not in REASONS:
+            known = ", ".join(sorted(REASONS))
+            return Decision.deny(f"unknown reason code (one of: {known})"), None
         agent = self.store.agent(principal.agent)
         if agent is None:
             return Decision.deny("unknown agent: not in the directory"), None
@@ -449,7 +465,7 @@ class Broker:
             fields=shown.fields if shown else (),
             masked_fields=shown.masked_fields if shown else (),
             ticket=ask.ticket,
-            reason=Reason(ask.reason),
+            reason=_reason(ask.reason),
             outcome="allowed" if decision.allowed else "denied",
             deny_reason=None if decision.allowed else decision.reason,
             extra={"policies": list(decision.policies)},
@@ -474,7 +490,7 @@ class Broker:
             action=action,
             customer=customer,
             ticket=ticket,
-            reason=Reason(reason),
+            reason=_reason(reason),
             outcome="denied",
             deny_reason=why,
         )
@@ -508,6 +524,11 @@ class Broker:
 GRANT_REASONS = frozenset(
     {Reason.CUSTOMER_INITIATED_SUPPORT, Reason.AGENT_INITIATED_REVIEW, Reason.BREAK_GLASS}
 )
+
+
+def _reason(text: str) -> Reason | None:
+    """The reason code as recorded (an unknown one is recorded as absent)."""
+    return Reason(text) if text in REASONS else None
 
 
 def _tiers(text: str) -> frozenset[str]:

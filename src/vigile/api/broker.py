@@ -1,0 +1,393 @@
+"""``/v1`` routes of the access broker: agents search and view customers (masked),
+reveal fields with a justification, ask for grants; supervisors and customers approve
+them; analysts suspend and resume agents; the ticketing system sends ticket steps.
+
+Every data request is recorded by :class:`vigile.broker.Broker` before its answer is
+built here; this module only translates HTTP to the broker and back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from vigile.activitylog.codec import InvalidField, decode
+from vigile.api.deps import customer_id as customer_of_token
+from vigile.api.errors import error_response
+from vigile.api.schemas import ErrorOut
+from vigile.broker import (
+    AccessDenied,
+    Broker,
+    BrokerError,
+    Forbidden,
+    Grant,
+    GrantConflict,
+    InvalidBrokerRequest,
+    NotFound,
+    Principal,
+    Unauthenticated,
+)
+from vigile.broker import operations as ops
+from vigile.model import TicketEvent
+from vigile.model.times import format_rfc3339
+from vigile.settings import Settings
+from vigile.store import Store
+
+__all__ = ["install", "router"]
+
+_agent_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="agentToken",
+    description="An agent's JWT: from the OIDC issuer, or `vigile broker token AGENT`.",
+)
+_integration_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="integrationToken",
+    description="The ticketing system's credential (`vigile broker integration-token`).",
+)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422, 503)
+}
+router = APIRouter(prefix="/v1", tags=["broker"], responses=_ERRORS)
+
+Reason = Literal["customer_initiated_support", "agent_initiated_review", "break_glass", "none"]
+GrantReason = Literal["customer_initiated_support", "agent_initiated_review", "break_glass"]
+FieldClass = Literal["contact", "account", "billing"]
+Revealable = Literal[
+    "contact.email", "contact.phone", "account.email", "subscription.monthly_amount"
+]
+
+
+# -- dependencies ------------------------------------------------------------------------
+
+
+def broker_of(request: Request) -> Broker:
+    """The broker the app was created with."""
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+BrokerDep = Annotated[Broker, Depends(broker_of)]
+
+
+def agent(
+    request: Request,
+    broker: BrokerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_agent_bearer)],
+) -> Principal:
+    """The authenticated agent (401 otherwise); a new session is recorded as a sign-in."""
+    return broker.authenticate(
+        credentials.credentials if credentials else None,
+        ip=request.client.host if request.client else "0.0.0.0",  # noqa: S104 - a label
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+AgentDep = Annotated[Principal, Depends(agent)]
+TicketQuery = Annotated[
+    str | None, Query(max_length=200, description="The ticket given as justification.")
+]
+ReasonQuery = Annotated[str, Query(max_length=64, description="Justification code.")]
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+class CustomerHit(BaseModel):
+    id: str
+    name: str | None
+
+
+class RevealIn(BaseModel):
+    object: str = Field(max_length=200, description="The contact, account or subscription id.")
+    field: Revealable
+    ticket: str | None = Field(default=None, max_length=200)
+    reason: Reason
+
+
+class JustificationIn(BaseModel):
+    ticket: str | None = Field(default=None, max_length=200)
+    reason: Reason
+
+
+class GrantIn(BaseModel):
+    customer: str = Field(max_length=200)
+    classes: list[FieldClass] = Field(min_length=1, max_length=3)
+    duration_seconds: int = Field(gt=0, le=7 * 24 * 3600)
+    reason: GrantReason
+    ticket: str | None = Field(default=None, max_length=200)
+
+
+class GrantOut(BaseModel):
+    id: str
+    agent: str
+    customer: str
+    classes: list[str]
+    reason: str
+    ticket: str | None
+    duration_seconds: int
+    status: str
+    lockbox: bool = Field(description="Only the customer's approver may approve it.")
+    customer_approved: bool
+    requested: str
+    decided: str | None
+    decided_by: str | None
+    starts: str | None = Field(description="Approval time: the grant's clock starts here.")
+    expires: str | None
+    ended: str | None
+    ended_by: str | None
+
+
+class ContainmentIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ContainmentOut(BaseModel):
+    agent: str
+    outcome: str
+
+
+class TicketsOut(BaseModel):
+    accepted: int
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else format_rfc3339(moment)
+
+
+def _grant_out(grant: Grant) -> GrantOut:
+    return GrantOut(
+        id=grant.id,
+        agent=grant.agent,
+        customer=grant.customer,
+        classes=list(grant.classes),
+        reason=grant.reason,
+        ticket=grant.ticket,
+        duration_seconds=int(grant.duration.total_seconds()),
+        status=grant.status.value,
+        lockbox=grant.lockbox,
+        customer_approved=grant.customer_approved,
+        requested=format_rfc3339(grant.requested),
+        decided=_time(grant.decided),
+        decided_by=grant.decided_by,
+        starts=_time(grant.starts),
+        expires=_time(grant.expires),
+        ended=_time(grant.ended),
+        ended_by=grant.ended_by,
+    )
+
+
+# -- customer data -----------------------------------------------------------------------
+
+
+@router.get("/customers")
+def search_customers(
+    broker: BrokerDep,
+    who: AgentDep,
+    q: Annotated[str, Query(max_length=100, description="Part of a customer's name, or an id.")],
+) -> list[CustomerHit]:
+    """Customers by name: ids and names only, a bounded number, a minimum query length."""
+    return [CustomerHit.model_validate(hit) for hit in broker.search(who, q)]
+
+
+@router.get("/customers/{customer_id}")
+def view_customer(
+    broker: BrokerDep,
+    who: AgentDep,
+    customer_id: str,
+    ticket: TicketQuery = None,
+    reason: ReasonQuery = "none",
+) -> dict[str, Any]:
+    """The customer's name, tier and country (needs a justification)."""
+    body: dict[str, Any] = broker.view_customer(who, customer_id, ticket=ticket, reason=reason).body
+    return body
+
+
+def _listing(what: str) -> Any:
+    def listing(
+        broker: BrokerDep,
+        who: AgentDep,
+        customer_id: str,
+        ticket: TicketQuery = None,
+        reason: ReasonQuery = "none",
+    ) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = broker.view_list(
+            who, customer_id, what, ticket=ticket, reason=reason
+        ).body
+        return body
+
+    listing.__name__ = f"view_{what}"
+    listing.__doc__ = f"The customer's {what}, sensitive fields masked (needs a justification)."
+    return listing
+
+
+for _what in ("contacts", "accounts", "subscriptions"):
+    router.add_api_route(f"/customers/{{customer_id}}/{_what}", _listing(_what), methods=["GET"])
+
+
+@router.post("/customers/{customer_id}/reveal")
+def reveal(broker: BrokerDep, who: AgentDep, customer_id: str, ask: RevealIn) -> dict[str, Any]:
+    """One field of one object in clear: needs an assigned ticket, a grant covering the
+    field, or break-glass, and a reason."""
+    shown = broker.reveal(
+        who,
+        customer_id,
+        object_id=ask.object,
+        field=ask.field,
+        ticket=ask.ticket,
+        reason=ask.reason,
+    )
+    body: dict[str, Any] = shown.body
+    return body
+
+
+@router.post("/customers/{customer_id}/export")
+def export(
+    broker: BrokerDep, who: AgentDep, customer_id: str, ask: JustificationIn
+) -> list[dict[str, Any]]:
+    """A bulk export of a customer's contacts (forbidden by the default policies)."""
+    body: list[dict[str, Any]] = broker.export(
+        who, customer_id, ticket=ask.ticket, reason=ask.reason
+    ).body
+    return body
+
+
+# -- grants ------------------------------------------------------------------------------
+
+
+@router.post("/grants", status_code=201)
+def request_grant(broker: BrokerDep, who: AgentDep, ask: GrantIn) -> GrantOut:
+    """Ask for a just-in-time grant; approvers are told."""
+    grant = broker.request_grant(
+        who,
+        ask.customer,
+        classes=tuple(ask.classes),
+        duration=timedelta(seconds=ask.duration_seconds),
+        reason=ask.reason,
+        ticket=ask.ticket,
+    )
+    return _grant_out(grant)
+
+
+@router.get("/grants/{grant_id}")
+def get_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
+    """A grant: its agent, supervisors and analysts may read it."""
+    grant = broker.grants.get(grant_id)
+    if grant.agent != who.agent and not who.roles & {"supervisor", "analyst"}:
+        raise NotFound(f"no grant {grant_id!r}")
+    return _grant_out(grant)
+
+
+@router.post("/grants/{grant_id}/approve")
+def approve_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
+    """A supervisor approves (not under lockbox, never their own); the clock starts now."""
+    return _grant_out(ops.approve_grant(broker, who, grant_id))
+
+
+@router.post("/grants/{grant_id}/deny")
+def deny_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
+    """A supervisor denies a pending grant."""
+    return _grant_out(ops.deny_grant(broker, who, grant_id))
+
+
+@router.post("/grants/{grant_id}/revoke")
+def revoke_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
+    """The grant's agent, a supervisor or an analyst revokes it."""
+    return _grant_out(ops.revoke_grant(broker, who, grant_id))
+
+
+CustomerDep = Annotated[str, Depends(customer_of_token)]
+
+
+@router.post("/lockbox/grants/{grant_id}/approve", tags=["lockbox"])
+def lockbox_approve(broker: BrokerDep, customer: CustomerDep, grant_id: str) -> GrantOut:
+    """The customer's approver (customer token) approves a grant on its data."""
+    return _grant_out(ops.approve_as_customer(broker, customer, grant_id))
+
+
+@router.post("/lockbox/grants/{grant_id}/deny", tags=["lockbox"])
+def lockbox_deny(broker: BrokerDep, customer: CustomerDep, grant_id: str) -> GrantOut:
+    """The customer's approver denies a grant on its data."""
+    return _grant_out(ops.deny_as_customer(broker, customer, grant_id))
+
+
+# -- containment and tickets -------------------------------------------------------------
+
+
+@router.post("/agents/{agent_id}/suspend", tags=["containment"])
+def suspend(broker: BrokerDep, who: AgentDep, agent_id: str, ask: ContainmentIn) -> ContainmentOut:
+    """An analyst suspends an agent: every session revoked, every request denied."""
+    return ContainmentOut(
+        agent=agent_id, outcome=ops.suspend_agent(broker, who, agent_id, ask.reason)
+    )
+
+
+@router.post("/agents/{agent_id}/resume", tags=["containment"])
+def resume(broker: BrokerDep, who: AgentDep, agent_id: str, ask: ContainmentIn) -> ContainmentOut:
+    """An analyst lifts a suspension (the agent signs in again)."""
+    done = ops.resume_agent(broker, who, agent_id, ask.reason)
+    return ContainmentOut(agent=agent_id, outcome="resumed" if done else "not suspended")
+
+
+def integration(
+    broker: BrokerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_integration_bearer)],
+) -> None:
+    """The ticketing system's own credential (never an agent's)."""
+    expected = broker.settings.broker_integration_token
+    given = credentials.credentials if credentials else ""
+    digest = hashlib.sha256(given.encode()).hexdigest()
+    if not expected or not given or not hmac.compare_digest(digest, expected.lower()):
+        raise Unauthenticated("the integration credential is missing or wrong")
+
+
+@router.post("/integrations/tickets", tags=["integrations"], dependencies=[Depends(integration)])
+def receive_tickets(
+    broker: BrokerDep,
+    records: Annotated[list[dict[str, Any]], Body(max_length=10_000)],
+) -> TicketsOut:
+    """Ticket lifecycle records in the activity-log format (``kind: ticket``)."""
+    steps: list[TicketEvent] = []
+    for index, record in enumerate(records):
+        try:
+            step = decode(record)
+        except InvalidField as exc:
+            raise InvalidBrokerRequest(f"record {index}: {exc}") from exc
+        if not isinstance(step, TicketEvent):
+            raise InvalidBrokerRequest(f"record {index}: only ticket records are accepted here")
+        steps.append(step)
+    return TicketsOut(accepted=ops.record_tickets(broker, steps))
+
+
+# -- wiring ------------------------------------------------------------------------------
+
+_STATUS: tuple[tuple[type[BrokerError], int], ...] = (
+    (Unauthenticated, 401),
+    (AccessDenied, 403),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (GrantConflict, 409),
+)
+
+
+async def _broker_error(request: Request, exc: Exception) -> JSONResponse:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            headers = {"WWW-Authenticate": 'Bearer realm="vigile"'} if status == 401 else None
+            return error_response(request, status, str(exc), headers)
+    return error_response(request, 500, "internal error")
+
+
+def install(app: FastAPI, settings: Settings, store: Store) -> None:
+    """Create the broker over ``store`` (policies validated now: an invalid one stops
+    the start), and serve its routes and errors in the one error shape."""
+    app.state.broker = Broker(store, settings)
+    app.add_exception_handler(BrokerError, _broker_error)
+    app.include_router(router)

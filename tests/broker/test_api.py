@@ -1,0 +1,372 @@
+"""The broker's HTTP API end to end: tokens (local and OIDC), masked views, reveals,
+grants and lockbox, containment, the ticket integration, one error shape, and an access
+event recorded for every data request."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.broker.conftest import BOB_EMAIL, DIRECTORY, accesses, audits
+from vigile.api import create_app
+from vigile.broker import LocalTokens
+from vigile.ingest.record import Recorder
+from vigile.model import TicketEvent, TicketStep
+from vigile.settings import Settings
+from vigile.store import Store
+from vigile.transparency import issue_token
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2; the project pins httpx, which works unchanged.
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+INTEGRATION = "vgit_test-credential"
+ISSUER = "https://login.example"
+NOW = datetime.now(UTC)
+SUPPORT = "customer_initiated_support"
+
+
+def _steps(ticket: str, customer: str, agent: str) -> list[TicketEvent]:
+    opened, assigned = NOW - timedelta(hours=1), NOW - timedelta(minutes=50)
+    return [
+        TicketEvent(
+            id=f"{ticket}/o", time=opened, ticket=ticket, event=TicketStep.OPENED, customer=customer
+        ),
+        TicketEvent(
+            id=f"{ticket}/a", time=assigned, ticket=ticket, event=TicketStep.ASSIGNED, agent=agent
+        ),
+    ]
+
+
+@pytest.fixture
+def oidc_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def api_settings(
+    broker_settings: Settings, tmp_path: Path, oidc_key: rsa.RSAPrivateKey
+) -> Settings:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(oidc_key.public_key()))
+    (tmp_path / "jwks.json").write_text(
+        json.dumps({"keys": [jwk | {"kid": "k1", "use": "sig", "alg": "RS256"}]})
+    )
+    return dataclasses.replace(
+        broker_settings,
+        broker_oidc_issuer=ISSUER,
+        broker_oidc_jwks=str(tmp_path / "jwks.json"),
+        broker_integration_token=hashlib.sha256(INTEGRATION.encode()).hexdigest(),
+    )
+
+
+@pytest.fixture
+def client(store: Store, api_settings: Settings) -> Iterator[TestClient]:
+    Recorder(store).record([*DIRECTORY, *_steps("T-api", "c-1", "a-1")])
+    app = create_app(api_settings, store=store)
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.broker.close()
+
+
+def _token(settings: Settings, agent: str, *roles: str, mfa: str | None = "totp") -> dict[str, str]:
+    token = LocalTokens(settings).issue(
+        agent, roles=frozenset(roles or ("agent",)), mfa=mfa, now=datetime.now(UTC)
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "request_id"}
+    assert response.headers["X-Request-ID"] == body["error"]["request_id"]
+    return body["error"]
+
+
+def test_an_agent_searches_views_masked_and_reveals_with_its_ticket(
+    client: TestClient, api_settings: Settings, store: Store
+) -> None:
+    agent = _token(api_settings, "a-1")
+    hits = client.get("/v1/customers", params={"q": "Example S"}, headers=agent)
+    assert hits.json() == [{"id": "c-1", "name": "Example Shop"}]
+    justified = {"ticket": "T-api", "reason": SUPPORT}
+    contacts = client.get("/v1/customers/c-1/contacts", params=justified, headers=agent)
+    assert contacts.status_code == 200
+    assert contacts.json()[0]["email"] == "b***@shop.example"
+    assert BOB_EMAIL not in contacts.text
+    subscriptions = client.get("/v1/customers/c-1/subscriptions", params=justified, headers=agent)
+    assert subscriptions.json()[0]["monthly_amount"] == "***"
+    revealed = client.post(
+        "/v1/customers/c-1/reveal",
+        json={"object": "k-1", "field": "contact.email", **justified},
+        headers=agent,
+    )
+    assert revealed.json()["value"] == BOB_EMAIL
+    assert [a["action"] for a in accesses(store)] == [
+        "customer.search",
+        "contact.view",
+        "subscription.view",
+        "contact.reveal",
+    ]
+
+
+def test_denials_and_failures_share_the_one_error_shape_and_leak_nothing(
+    client: TestClient, api_settings: Settings, store: Store
+) -> None:
+    assert _error(client.get("/v1/customers", params={"q": "shop"}), 401)["code"] == "unauthorized"
+    agent = _token(api_settings, "a-1")
+    denied = _error(
+        client.post(
+            "/v1/customers/c-1/reveal",
+            json={"object": "k-1", "field": "contact.email", "reason": SUPPORT},
+            headers=agent,
+        ),
+        403,
+    )
+    assert "ticket" in denied["message"]
+    assert BOB_EMAIL not in denied["message"]
+    assert "bob" not in denied["message"]
+    assert _error(client.get("/v1/customers/c-404", headers=agent), 404)["code"] == "not_found"
+    assert _error(client.get("/v1/customers", params={"q": "ex"}, headers=agent), 422)
+    assert _error(client.get("/v1/customers/c-1", params={"reason": "because"}, headers=agent), 403)
+    outcomes = [a["outcome"] for a in accesses(store)]
+    assert outcomes == ["denied"] * 4
+    weak = _token(api_settings, "a-1", mfa=None)
+    assert (
+        "second factor"
+        in _error(client.get("/v1/customers", params={"q": "shop"}, headers=weak), 401)["message"]
+    )
+
+
+def test_grants_over_http(client: TestClient, api_settings: Settings, store: Store) -> None:
+    agent, supervisor = _token(api_settings, "a-1"), _token(api_settings, "sup-1", "supervisor")
+    asked = client.post(
+        "/v1/grants",
+        json={
+            "customer": "c-1",
+            "classes": ["account"],
+            "duration_seconds": 600,
+            "reason": "agent_initiated_review",
+        },
+        headers=agent,
+    )
+    assert asked.status_code == 201, asked.text
+    grant = asked.json()
+    reveal = {"object": "u-1", "field": "account.email", "reason": "agent_initiated_review"}
+    _error(client.post("/v1/customers/c-1/reveal", json=reveal, headers=agent), 403)
+    _error(client.post(f"/v1/grants/{grant['id']}/approve", headers=agent), 403)
+    approved = client.post(f"/v1/grants/{grant['id']}/approve", headers=supervisor).json()
+    assert approved["status"] == "approved"
+    assert approved["starts"]
+    assert (
+        client.post("/v1/customers/c-1/reveal", json=reveal, headers=agent).json()["value"]
+        == "admin@shop.example"
+    )
+    assert (
+        client.post(f"/v1/grants/{grant['id']}/revoke", headers=agent).json()["status"] == "revoked"
+    )
+    _error(client.post("/v1/customers/c-1/reveal", json=reveal, headers=agent), 403)
+    _error(client.post(f"/v1/grants/{grant['id']}/approve", headers=supervisor), 409)
+    assert [a["action"] for a in audits(store) if a["subject"] == grant["id"]] == [
+        "grant.requested",
+        "grant.approved",
+        "grant.revoked",
+    ]
+
+
+def test_lockbox_over_http(client: TestClient, api_settings: Settings, store: Store) -> None:
+    Recorder(store).record(_steps("T-gov-api", "c-gov", "a-2"))
+    agent = _token(api_settings, "a-2")
+    asked = client.post(
+        "/v1/grants",
+        json={
+            "customer": "c-gov",
+            "classes": ["contact"],
+            "duration_seconds": 600,
+            "reason": SUPPORT,
+            "ticket": "T-gov-api",
+        },
+        headers=agent,
+    ).json()
+    assert asked["lockbox"]
+    _error(
+        client.post(
+            f"/v1/grants/{asked['id']}/approve", headers=_token(api_settings, "sup-1", "supervisor")
+        ),
+        403,
+    )
+    other = issue_token(store.engine, "c-1").token
+    _error(
+        client.post(
+            f"/v1/lockbox/grants/{asked['id']}/approve",
+            headers={"Authorization": f"Bearer {other}"},
+        ),
+        404,
+    )
+    mine = issue_token(store.engine, "c-gov").token
+    approved = client.post(
+        f"/v1/lockbox/grants/{asked['id']}/approve", headers={"Authorization": f"Bearer {mine}"}
+    ).json()
+    assert approved["customer_approved"]
+    contacts = client.get(
+        "/v1/customers/c-gov/contacts",
+        params={"ticket": "T-gov-api", "reason": SUPPORT},
+        headers=agent,
+    )
+    assert contacts.status_code == 200
+
+
+def test_an_analyst_suspends_and_the_agents_sessions_end(
+    client: TestClient, api_settings: Settings
+) -> None:
+    agent, analyst = _token(api_settings, "a-1"), _token(api_settings, "sup-1", "analyst")
+    assert client.get("/v1/customers", params={"q": "shop"}, headers=agent).status_code == 200
+    _error(client.post("/v1/agents/a-1/suspend", json={"reason": "x"}, headers=agent), 403)
+    assert (
+        client.post("/v1/agents/a-1/suspend", json={"reason": "alert 9"}, headers=analyst).json()[
+            "outcome"
+        ]
+        == "suspended"
+    )
+    assert (
+        "revoked"
+        in _error(client.get("/v1/customers", params={"q": "shop"}, headers=agent), 401)["message"]
+    )
+    fresh = _token(api_settings, "a-1")
+    assert (
+        "suspended"
+        in _error(client.get("/v1/customers", params={"q": "shop"}, headers=fresh), 403)["message"]
+    )
+    assert (
+        client.post("/v1/agents/a-1/resume", json={"reason": "cleared"}, headers=analyst).json()[
+            "outcome"
+        ]
+        == "resumed"
+    )
+    assert client.get("/v1/customers", params={"q": "shop"}, headers=fresh).status_code == 200
+
+
+def test_the_ticketing_system_sends_ticket_steps(
+    client: TestClient, api_settings: Settings
+) -> None:
+    steps = [
+        {
+            "kind": "ticket",
+            "time": (NOW - timedelta(minutes=9)).isoformat(),
+            "ticket": "T-new",
+            "event": "opened",
+            "customer": "c-2",
+        },
+        {
+            "kind": "ticket",
+            "time": (NOW - timedelta(minutes=8)).isoformat(),
+            "ticket": "T-new",
+            "event": "assigned",
+            "agent": "a-3",
+        },
+    ]
+    integration = {"Authorization": f"Bearer {INTEGRATION}"}
+    _error(client.post("/v1/integrations/tickets", json=steps), 401)
+    _error(
+        client.post("/v1/integrations/tickets", json=steps, headers=_token(api_settings, "a-3")),
+        401,
+    )
+    _error(
+        client.post(
+            "/v1/integrations/tickets",
+            json=[{"kind": "customer", "id": "c-9"}],
+            headers=integration,
+        ),
+        422,
+    )
+    agent = _token(api_settings, "a-3")
+    _error(
+        client.get(
+            "/v1/customers/c-2", params={"ticket": "T-new", "reason": SUPPORT}, headers=agent
+        ),
+        403,
+    )
+    assert client.post("/v1/integrations/tickets", json=steps, headers=integration).json() == {
+        "accepted": 2
+    }
+    assert (
+        client.get(
+            "/v1/customers/c-2", params={"ticket": "T-new", "reason": SUPPORT}, headers=agent
+        ).status_code
+        == 200
+    )
+
+
+def test_oidc_tokens_are_verified_against_the_jwks_file(
+    client: TestClient, oidc_key: rsa.RSAPrivateKey
+) -> None:
+    def token(**claims: Any) -> dict[str, str]:
+        base = {
+            "iss": ISSUER,
+            "aud": "vigile-broker",
+            "sub": "a-1",
+            "sid": "oidc-1",
+            "amr": ["pwd", "hwk"],
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 600,
+        }
+        signed = jwt.encode(base | claims, oidc_key, algorithm="RS256", headers={"kid": "k1"})
+        return {"Authorization": f"Bearer {signed}"}
+
+    assert client.get("/v1/customers", params={"q": "shop"}, headers=token()).status_code == 200
+    _error(client.get("/v1/customers", params={"q": "shop"}, headers=token(aud="other")), 401)
+    _error(
+        client.get("/v1/customers", params={"q": "shop"}, headers=token(sid="oidc-2", amr=["pwd"])),
+        401,
+    )
+    forged = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    bad = jwt.encode(
+        {"iss": ISSUER, "aud": "vigile-broker", "sub": "a-1", "exp": int(NOW.timestamp()) + 60},
+        forged,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
+    _error(
+        client.get(
+            "/v1/customers", params={"q": "shop"}, headers={"Authorization": f"Bearer {bad}"}
+        ),
+        401,
+    )
+
+
+def test_parallel_http_requests_lose_no_access(
+    client: TestClient, api_settings: Settings, store: Store
+) -> None:
+    agent = _token(api_settings, "a-1")
+
+    def one(index: int) -> int:
+        params = {"ticket": "T-api", "reason": SUPPORT} if index % 2 else {}
+        return client.get("/v1/customers/c-1/contacts", params=params, headers=agent).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one, range(80)))
+    assert sorted(set(statuses)) == [200, 403]
+    assert len(accesses(store)) == 80
+
+
+def test_openapi_is_served_with_the_broker_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/v1/customers",
+        "/v1/customers/{customer_id}/reveal",
+        "/v1/grants",
+        "/v1/integrations/tickets",
+    } <= set(paths)
