@@ -25,7 +25,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
 ) -> None:
-    """Serve the HTTP API (transparency, ledger checkpoints, health) until interrupted."""
+    """Serve the HTTP API (access broker, transparency, ledger checkpoints, health) until
+    interrupted."""
     settings = Settings.from_env()
     with Store.open(settings) as store:
         if not _is_loopback(host):
