@@ -100,7 +100,7 @@ class Place:
 class Emitter:
     """Encodes the events of one actor on one day."""
 
-    __slots__ = ("_ids", "_line", "_n", "_time", "agent", "ip", "session", "signins")
+    __slots__ = ("_ids", "_ip", "_line", "_n", "_session", "_time", "_who", "agent", "signins")
 
     def __init__(self, log: DayLog, mint: IdMint, *, day: int, slot: int, agent: str) -> None:
         self._time = log.times.append
@@ -109,8 +109,29 @@ class Emitter:
         self._ids = mint.events(day, slot)
         self._n = 0
         self.agent = agent
-        self.session = ""
-        self.ip = ""
+        self._session = ""
+        self._ip = ""
+        self._who = ""  # '"agent":…,"session":…,"ip":…', rebuilt when session or ip change
+
+    @property
+    def session(self) -> str:
+        """The session the next records belong to."""
+        return self._session
+
+    @session.setter
+    def session(self, session: str) -> None:
+        self._session = session
+        self._who = f'"agent":"{self.agent}","session":"{session}","ip":"{self._ip}"'
+
+    @property
+    def ip(self) -> str:
+        """The address the next accesses come from."""
+        return self._ip
+
+    @ip.setter
+    def ip(self, ip: str) -> None:
+        self._ip = ip
+        self._who = f'"agent":"{self.agent}","session":"{self._session}","ip":"{ip}"'
 
     @property
     def ids(self) -> int:
@@ -176,8 +197,8 @@ class Emitter:
             tail = tail if obj is None else f'{tail},"object":"{obj}"'
         line = (
             f'{{"kind":"access","time":"{_PREFIX[t // DAY]}{_HMS[t % DAY]}",'
-            f'"id":"{self._ids(n)}","agent":"{self.agent}","session":"{self.session}",'
-            f'"ip":"{self.ip}","action":"{action}","customer":"{customer}",{view.json},'
+            f'"id":"{self._ids(n)}",{self._who},'
+            f'"action":"{action}","customer":"{customer}",{view.json},'
             f'"ticket":{justification},"reason":"{reason}","outcome":{tail}}}\n'
         )
         self._time(t)

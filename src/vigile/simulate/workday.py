@@ -102,7 +102,15 @@ class DayTrace:
     """What an agent did on a day, for attacks that hide inside it."""
 
     plan: DayPlan
-    tickets: tuple[TicketWork, ...]
+    worked: tuple[tuple[str, int, int, int, str], ...]  # TicketWork's fields, made cheaply
+
+    @property
+    def tickets(self) -> tuple[TicketWork, ...]:
+        """The tickets the agent worked, in order."""
+        return tuple(
+            TicketWork(ticket=ticket, customer=c, assigned=assigned, closed=closed, session=s)
+            for ticket, c, assigned, closed, s in self.worked
+        )
 
 
 def _place(world: World, agent: AgentProfile, day: int, rng: random.Random) -> Place:
@@ -279,9 +287,9 @@ def _follow_up(out: Emitter, rng: random.Random, c: CustomerProfile, t: int) -> 
     out.access(t, "subscription.view", c.id, SUBSCRIPTION, None, REVIEW, c.subscriptions[0][0])
 
 
-def _handle(world: World, w: _Ticket, plan: DayPlan, k: int, assigned: int) -> TicketWork:
+def _handle(w: _Ticket, plan: DayPlan, ticket: str, assigned: int) -> int:
+    """Work one ticket from its assignment; returns when it was closed."""
     agent, c, out, rng = plan.agent, w.customer, w.out, w.rng
-    ticket = world.mint.ticket(plan.day, agent.index, k)
     opened = assigned - 30 - min(int(rng.expovariate(1 / 2400)), _MAX_WAIT)
     out.ticket_step(opened, ticket, "opened", customer=c.id, category=agent.product)
     out.ticket_step(assigned, ticket, "assigned", agent=agent.id)
@@ -295,8 +303,7 @@ def _handle(world: World, w: _Ticket, plan: DayPlan, k: int, assigned: int) -> T
     out.ticket_step(closed, ticket, "closed")
     if rng.random() < _FOLLOW_UP:
         _follow_up(out, rng, c, closed)
-    return TicketWork(ticket=ticket, customer=c.index, assigned=assigned, closed=closed,
-                      session=out.session)  # fmt: skip
+    return closed
 
 
 def work_day(world: World, plan: DayPlan, out: Emitter) -> DayTrace:
@@ -309,15 +316,17 @@ def work_day(world: World, plan: DayPlan, out: Emitter) -> DayTrace:
     w = _Ticket(out, rng, agent)
     out.ip = plan.place.ip
     lunch_start, lunch_end = plan.lunch
-    done: list[TicketWork] = []
+    ticket_id = world.mint.tickets(plan.day, agent.index)
+    done: list[tuple[str, int, int, int, str]] = []
     t = plan.start + rng.randint(60, 400)
     while t < plan.end - 600:
         if lunch_start <= t < lunch_end:
             t = lunch_end + rng.randint(60, 600)
             continue
-        out.session = plan.session_at(t).id
+        session = out.session = plan.session_at(t).id
         w.customer = customers[pool.draw(rng)]
-        work = _handle(world, w, plan, len(done), t)
-        done.append(work)
-        t = work.closed + int(rng.expovariate(agent.pace / 240)) + 20
-    return DayTrace(plan=plan, tickets=tuple(done))
+        ticket = ticket_id(len(done))
+        closed = _handle(w, plan, ticket, t)
+        done.append((ticket, w.customer.index, t, closed, session))
+        t = closed + int(rng.expovariate(agent.pace / 240)) + 20
+    return DayTrace(plan=plan, worked=tuple(done))
