@@ -88,7 +88,7 @@ def produce_days(job: Job, workers: int, spool_near: Path) -> Iterator[DayOutput
     ):
         upcoming = iter(range(days))
         # A bounded number of days in flight: memory stays bounded if writing lags.
-        pending = deque(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, workers + 1))
+        pending = deque(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 2 * workers))
         while pending:
             output, path = pending.popleft().get()
             pending.extend(pool.apply_async(_worker_day, (d,)) for d in islice(upcoming, 1))
