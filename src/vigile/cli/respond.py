@@ -19,7 +19,9 @@ from vigile.respond import (
     Incidents,
     IncidentStatus,
     Notifications,
+    PlannedAction,
     RegulatoryClock,
+    Remediation,
     Scope,
     blast_radius,
     parse_time,
@@ -305,3 +307,78 @@ def _delivery_json(delivery: Delivery) -> dict[str, object]:
         "receipts": list(delivery.receipts),
         "already_sent": delivery.already_sent,
     }
+
+
+@incident_app.command("plan")
+def incident_plan(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    format: Format = FormatOption,
+) -> None:
+    """The remediation actions of an incident, applied or not."""
+    with Store.open() as store:
+        actions = Remediation(Incidents(store)).plan(incident_id)
+    _print_actions(actions, format, title=f"Remediation plan of {incident_id}")
+
+
+@incident_app.command("apply")
+def incident_apply(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    execute: bool = typer.Option(
+        False, "--execute", help="Apply for real (the default is a dry run)."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Apply the plan's automatic actions: a dry run unless --execute; idempotent."""
+    with Store.open() as store:
+        remediation = Remediation(Incidents(store))
+        pending = [a for a in remediation.plan(incident_id) if a.automatic and not a.applied]
+        if execute and pending:
+            if not yes:
+                typer.confirm(f"Apply {len(pending)} action(s) to {incident_id}?", abort=True)
+            pending = remediation.apply(incident_id, actor or _actor())
+    title = "Applied" if execute else "Dry run: would apply (add --execute)"
+    _print_actions(pending, format, title=f"{title}: {len(pending)} action(s)")
+
+
+@incident_app.command("rename")
+def incident_rename(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    account: str = typer.Argument(..., help="The account to rename."),
+    username: str = typer.Option(..., "--username", help="The new username."),
+    email: str | None = typer.Option(None, "--email", help="The new email address."),
+    actor: str | None = ActorOption,
+    format: Format = FormatOption,
+) -> None:
+    """Rename an account at its customer's request; its old username is retired."""
+    with Store.open() as store:
+        rename = Remediation(Incidents(store)).rename(
+            incident_id, account, username=username, email=email, actor=actor or _actor()
+        )
+    result = {
+        "account": rename.account,
+        "customer": rename.customer,
+        "old_username": rename.old_username,
+        "new_username": rename.new_username,
+        "retired": rename.old_username,
+    }
+    if format is Format.JSON:
+        print_json(result)
+    else:
+        console.print(
+            f"{rename.account}: {rename.old_username} -> {rename.new_username}; "
+            f"{rename.old_username} is retired",
+            markup=False,
+        )
+
+
+def _print_actions(actions: list[PlannedAction], format: Format, *, title: str) -> None:
+    if format is Format.JSON:
+        print_json([a.to_json() for a in actions])
+        return
+    table = Table("action", "customer", "applied", "how", title=title)
+    for a in actions:
+        how = "apply" if a.automatic else "on the customer's request (incident rename)"
+        table.add_row(a.key, a.customer or "", "yes" if a.applied else "no", how)
+    console.print(table)

@@ -40,12 +40,27 @@ from vigile.respond.incidents import (
 )
 from vigile.respond.notices import Notice, NoticeFacts, Templates
 from vigile.respond.notifications import Delivery, Notifications, Preview, digest_of
+from vigile.respond.remediation import (
+    ActionKind,
+    AgentSuspension,
+    PlannedAction,
+    Remediation,
+    Rename,
+)
+from vigile.respond.retired import (
+    SigninDecision,
+    check_registration,
+    check_signin,
+    username_keys,
+)
 from vigile.respond.scope import Scope, parse_time
 
 __all__ = [
     "ART33_DELAY",
     "CATEGORIES",
     "CHANNELS",
+    "ActionKind",
+    "AgentSuspension",
     "BlastRadius",
     "BlastSummary",
     "Channel",
@@ -64,9 +79,13 @@ __all__ = [
     "NotificationNotReady",
     "Notifications",
     "OutboxChannel",
+    "PlannedAction",
     "Preview",
     "RegulatoryClock",
+    "Remediation",
+    "Rename",
     "Scope",
+    "SigninDecision",
     "SmtpChannel",
     "Templates",
     "TimelineEntry",
@@ -74,8 +93,11 @@ __all__ = [
     "blast_radius",
     "category_of",
     "channels_for",
+    "check_registration",
+    "check_signin",
     "digest_of",
     "parse_time",
     "register_channel",
+    "username_keys",
     "utc_now",
 ]
