@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigile.detect.risk import RiskPolicy, ScoredHours, Severity
+from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
 
 __all__ = ["AgentRisk", "Alert", "AlertStatus", "agent_risks", "explain"]
@@ -86,7 +87,8 @@ class AgentRisk:
     agent: str
     risk: float
     peak_us: int
-    rows: Ints
+    rows: Ints  # evidence rows
+    all_rows: Ints  # every row of the agent, in time order
 
 
 def _window_sums(times: Ints, scores: npt.NDArray[np.float64], window: int) -> Any:
@@ -104,14 +106,16 @@ def agent_risks(scored: ScoredHours, policy: RiskPolicy) -> list[AgentRisk]:
     uniq, starts = np.unique(agents[order], return_index=True)
     for agent, lo, hi in zip(uniq, starts, [*starts[1:], len(order)], strict=True):
         rows = order[lo:hi]
-        sums = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
+        short = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
+        long = _window_sums(buckets[rows], scored.score[rows], policy.long_window_us)
+        sums = np.maximum(short, policy.long_factor * long)
         peak = int(np.argmax(sums))
         evidence = rows[scored.score[rows] >= policy.evidence_hour]
         if sums[peak] > 0 and evidence.size:
             found.append(
                 AgentRisk(
                     agent=str(agent), risk=float(sums[peak]),
-                    peak_us=int(buckets[rows][peak]), rows=evidence,
+                    peak_us=int(buckets[rows][peak]), rows=evidence, all_rows=rows,
                 )
             )  # fmt: skip
     return found
@@ -187,10 +191,13 @@ _COUNTED: Mapping[str, str] = {
 }
 
 
-def _searches(scored: ScoredHours, rows: Ints) -> str | None:
-    if scored.parts.get("searches", np.zeros(1))[rows].sum() + scored.parts.get(
-        "search_initials", np.zeros(1)
-    )[rows].sum() <= 0:
+def _signalled(scored: ScoredHours, risk: AgentRisk, name: str) -> bool:
+    part = scored.parts.get(name)
+    return part is not None and bool(part[risk.rows].sum() > 0)
+
+
+def _searches(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
+    if not (_signalled(scored, risk, "searches") or _signalled(scored, risk, "search_initials")):
         return None
     return (
         f"{_total(scored, rows, 'searches')} searches listing "
@@ -199,17 +206,31 @@ def _searches(scored: ScoredHours, rows: Ints) -> str | None:
     )
 
 
-def explain(scored: ScoredHours, rows: Ints, zone: str) -> tuple[str, ...]:
-    """Plain-language reasons from the evidence hours ``rows``, strongest signals first."""
-    reasons = [_reads(scored, rows), _signins(scored, rows, zone), _searches(scored, rows)]
+def _days_of(scored: ScoredHours, risk: AgentRisk) -> Ints:
+    """The agent's day rows covering its evidence: exact distinct counts per day."""
+    buckets = scored.column("bucket_us").astype(np.int64)
+    widths = scored.column("width_us").astype(np.int64)
+    days = set((buckets[risk.rows] - buckets[risk.rows] % DAY_US).tolist())
+    candidates = risk.all_rows[widths[risk.all_rows] == DAY_US]
+    return candidates[np.isin(buckets[candidates], list(days))]
+
+
+def explain(scored: ScoredHours, risk: AgentRisk, zone: str) -> tuple[str, ...]:
+    """Plain-language reasons from the agent's evidence days, strongest signals first."""
+    rows = _days_of(scored, risk)
+    reasons = [
+        _reads(scored, rows),
+        _signins(scored, rows, zone),
+        _searches(scored, rows, risk),
+    ]
     for name, template in _COUNTED.items():
-        part = scored.parts.get(name)
-        if part is not None and part[rows].sum() > 0:
+        if _signalled(scored, risk, name) and _total(scored, rows, name):
             reasons.append(template.format(_total(scored, rows, name)))
-    peak = _peak_hour(scored, rows)
+    widths = scored.column("width_us")
+    peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak:
         reasons.append(peak)
-    if "model" in scored.parts and scored.parts["model"][rows].sum() > 0:
+    if "model" in scored.parts and scored.parts["model"][risk.rows].sum() > 0:
         reasons.append("hours the anomaly model finds unusual for this agent")
     return tuple(r for r in reasons if r)
 

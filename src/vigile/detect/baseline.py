@@ -16,7 +16,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
-__all__ = ["COUNT_SIGNALS", "Baselines", "fit_baselines", "surprise"]
+__all__ = [
+    "COUNT_SIGNALS",
+    "DAY_FLOOR",
+    "DAY_SIGNALS",
+    "HOUR_FLOOR",
+    "Baselines",
+    "fit_baselines",
+    "surprise",
+]
 
 Floats = npt.NDArray[np.float64]
 
@@ -39,7 +47,26 @@ COUNT_SIGNALS: Mapping[str, float] = {
     "failed_signins": 0.3,
 }
 
-_FLOOR = 0.02  # an hourly rate below one in fifty hours is not estimable from weeks of data
+#: Count features also judged per day: low-and-slow abuse (a few customers a day) is
+#: invisible hour by hour.
+DAY_SIGNALS: Mapping[str, float] = {
+    name: COUNT_SIGNALS[name]
+    for name in (
+        "unjustified_customers",
+        "other_ticket_customers",
+        "closed_ticket_customers",
+        "not_assigned_customers",
+        "sensitive_unjustified_customers",
+        "unjustified_reveals",
+        "new_team_customers",
+        "customers",
+    )
+}
+
+# An hourly rate below one in fifty hours is not estimable from weeks of data (a daily
+# rate below one in twenty days): rates never go below the floor.
+HOUR_FLOOR = 0.02
+DAY_FLOOR = 0.05
 _TRIM = 0.9
 
 
@@ -51,13 +78,14 @@ class Baselines:
     team_rates: Mapping[str, Mapping[str, float]]
     history: Mapping[str, int]
     min_history: int
+    floor: float = HOUR_FLOOR
 
     def rate(self, agent: str, team: str, feature: str) -> float:
         """The rate ``agent`` is held to for ``feature``."""
-        team_rate = self.team_rates.get(team, {}).get(feature, _FLOOR)
+        team_rate = self.team_rates.get(team, {}).get(feature, self.floor)
         if self.history.get(agent, 0) < self.min_history:
-            return max(team_rate, _FLOOR)
-        return max(self.agent_rates[agent][feature], _FLOOR)
+            return max(team_rate, self.floor)
+        return max(self.agent_rates[agent][feature], self.floor)
 
     def rates(self, agents: list[str], teams: list[str], feature: str) -> Floats:
         """Rates of one feature for rows of (agent, team)."""
@@ -69,10 +97,10 @@ class Baselines:
 
 def _robust_rate(values: Floats) -> float:
     if values.size == 0:
-        return _FLOOR
+        return 0.0
     cut = np.quantile(values, _TRIM)
     kept = values[values <= cut]
-    return float(max(kept.mean() if kept.size else 0.0, np.median(values), _FLOOR))
+    return float(max(kept.mean() if kept.size else 0.0, np.median(values)))
 
 
 def _rates_by(keys: list[str], columns: Mapping[str, Floats]) -> dict[str, dict[str, float]]:
@@ -88,9 +116,14 @@ def _rates_by(keys: list[str], columns: Mapping[str, Floats]) -> dict[str, dict[
 
 
 def fit_baselines(
-    agents: list[str], teams: list[str], columns: Mapping[str, Floats], *, min_history: int
+    agents: list[str],
+    teams: list[str],
+    columns: Mapping[str, Floats],
+    *,
+    min_history: int,
+    floor: float = HOUR_FLOOR,
 ) -> Baselines:
-    """Baselines from hourly feature rows (one row per agent and active hour)."""
+    """Baselines from feature rows (one row per agent and active window)."""
     history: dict[str, int] = {}
     for agent in agents:
         history[agent] = history.get(agent, 0) + 1
@@ -100,6 +133,7 @@ def fit_baselines(
         team_rates=_rates_by(teams, counted),
         history=history,
         min_history=min_history,
+        floor=floor,
     )
 
 

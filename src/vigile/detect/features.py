@@ -96,6 +96,7 @@ class FeatureEngine:
             self.db.execute(statement)
         self.watermark = -1
         self.latest_us = 0
+        self.origin_us: int = 0  # time of the first event absorbed
 
     def close(self) -> None:
         """Release DuckDB's memory."""
@@ -121,6 +122,7 @@ class FeatureEngine:
         except duckdb.Error as exc:
             raise DetectError(f"remember.sql: {exc}") from exc
         self.watermark = batch.upto
+        self.origin_us = earliest if self.latest_us == 0 else min(self.origin_us, earliest)
         self.latest_us = max(self.latest_us, latest)
         return int(earliest)
 
@@ -183,13 +185,21 @@ def _only(params: dict[str, int], *names: str) -> dict[str, int]:
     return {name: params[name] for name in names}
 
 
-def evidence_ids(engine: FeatureEngine, flagged: list[tuple[str, int]]) -> dict[str, list[str]]:
-    """Event ids behind flagged (agent, hour) pairs, per agent in time order."""
+def evidence_ids(
+    engine: FeatureEngine, flagged: list[tuple[str, int, int]]
+) -> dict[str, list[str]]:
+    """Event ids behind flagged (agent, window start, width), per agent in time order."""
     if not flagged:
         return {}
     table = pa.table(
-        {"agent": [a for a, _ in flagged], "bucket_us": [b for _, b in flagged]},
-        schema=pa.schema([("agent", pa.string()), ("bucket_us", pa.int64())]),
+        {
+            "agent": [a for a, _, _ in flagged],
+            "bucket_us": [b for _, b, _ in flagged],
+            "width_us": [w for _, _, w in flagged],
+        },
+        schema=pa.schema(
+            [("agent", pa.string()), ("bucket_us", pa.int64()), ("width_us", pa.int64())]
+        ),
     )
     engine.db.register("flagged", table)
     try:
@@ -201,4 +211,6 @@ def evidence_ids(engine: FeatureEngine, flagged: list[tuple[str, int]]) -> dict[
     found: dict[str, list[str]] = {}
     for agent, event_id, _ in rows:
         found.setdefault(agent, []).append(event_id)
+    for agent, ids in found.items():
+        found[agent] = list(dict.fromkeys(ids))  # an hour inside a flagged day comes twice
     return found

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from vigile.detect.baseline import COUNT_SIGNALS, Baselines, surprise
 from vigile.detect.model import AnomalyModel
-from vigile.detect.source import DAY_US
+from vigile.detect.source import DAY_US, HOUR_US
 
 __all__ = [
     "FLAG_SIGNALS",
@@ -27,6 +27,7 @@ __all__ = [
     "ScoredHours",
     "Severity",
     "relative_vectors",
+    "combine",
     "score_hours",
 ]
 
@@ -63,6 +64,9 @@ class RiskPolicy:
     """How scores add up to risk and risk to severity."""
 
     window_us: int = DAY_US
+    period_us: int = 7 * DAY_US  # baselines and model are refitted every period
+    long_window_us: int = 7 * DAY_US  # low and slow: a week of small excesses...
+    long_factor: float = 0.5  # ... counts half
     allowance: float = 1.0  # surprise (in log10 units) ignored per signal and hour
     model_points: float = 6.0
     evidence_hour: float = 3.0  # an hour scoring at least this is evidence
@@ -121,15 +125,17 @@ def score_hours(
     policy: RiskPolicy,
     model: AnomalyModel | None = None,
     rule_points: Floats | None = None,
+    signals: Mapping[str, float] = COUNT_SIGNALS,
+    flags: Mapping[str, float] = FLAG_SIGNALS,
 ) -> ScoredHours:
-    """Score each agent-hour: baseline surprises beyond the allowance, flags, rules, model."""
+    """Score each agent-window: baseline surprises beyond the allowance, flags, rules, model."""
     agents, teams = _columns(rows)
     parts: dict[str, Floats] = {}
-    for feature, weight in COUNT_SIGNALS.items():
+    for feature, weight in signals.items():
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
         bits = surprise(observed, baselines.rates(agents, teams, feature))
         parts[feature] = weight * np.maximum(bits - policy.allowance, 0.0)
-    for feature, points in FLAG_SIGNALS.items():
+    for feature, points in flags.items():
         present = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64) > 0
         parts[feature] = np.where(present, points, 0.0)
     if model is not None:
@@ -138,3 +144,20 @@ def score_hours(
         parts["rules"] = rule_points
     total = np.sum(np.vstack(list(parts.values())), axis=0) if parts else np.zeros(rows.num_rows)
     return ScoredHours(rows=rows, score=total, parts=parts)
+
+
+def combine(hours: ScoredHours, days: ScoredHours) -> ScoredHours:
+    """Hour and day rows in one scored table, with their width in ``width_us``."""
+    def widened(part: ScoredHours, width: int) -> pa.Table:
+        return part.rows.append_column("width_us", pa.array([width] * part.rows.num_rows, pa.int64()))
+
+    rows = pa.concat_tables([widened(hours, HOUR_US), widened(days, DAY_US)])
+    names = set(hours.parts) | set(days.parts)
+    parts = {
+        name: np.concatenate([
+            hours.parts.get(name, np.zeros(hours.rows.num_rows)),
+            days.parts.get(name, np.zeros(days.rows.num_rows)),
+        ])
+        for name in names
+    }  # fmt: skip
+    return ScoredHours(rows=rows, score=np.concatenate([hours.score, days.score]), parts=parts)

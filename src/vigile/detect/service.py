@@ -5,19 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, agent_risks, explain
-from vigile.detect.baseline import Baselines, fit_baselines
+from vigile.detect.baseline import DAY_FLOOR, DAY_SIGNALS, Baselines, fit_baselines
 from vigile.detect.features import FeatureEngine, FeatureParams, evidence_ids
 from vigile.detect.model import AnomalyModel
-from vigile.detect.risk import RiskPolicy, ScoredHours, relative_vectors, score_hours
-from vigile.detect.source import HOUR_US, read_directory, read_events
+from vigile.detect.risk import (
+    RiskPolicy,
+    ScoredHours,
+    combine,
+    relative_vectors,
+    score_hours,
+)
+from vigile.detect.scoring import score_over_time, widen
+from vigile.detect.source import DAY_US, HOUR_US, read_directory, read_events
 
-__all__ = ["DetectionConfig", "alerts_from", "detect", "fit", "open_features"]
+__all__ = [
+    "DetectionConfig",
+    "alerts_from",
+    "detect",
+    "fit",
+    "fit_days",
+    "open_features",
+    "score_days",
+]
 
 _EVIDENCE_CAP = 2_000  # ids per alert: enough to scope a response, small enough to print
 
@@ -39,17 +55,31 @@ def open_features(engine: Engine, params: FeatureParams) -> tuple[FeatureEngine,
     return FeatureEngine(agents=agents, customers=customers, shifts=shifts, params=params), zones
 
 
+def fit_days(days: pa.Table, config: DetectionConfig) -> Baselines:
+    """Daily baselines (an agent needs a week of active days to be its own yardstick)."""
+    return fit_baselines(
+        days.column("agent").to_pylist(),
+        days.column("team").to_pylist(),
+        _numeric(days),
+        min_history=max(config.policy.min_history // 6, 5),
+        floor=DAY_FLOOR,
+    )
+
+
+def _numeric(rows: pa.Table) -> dict[str, Any]:
+    return {
+        name: np.asarray(rows.column(name).to_numpy(), dtype=np.float64)
+        for name in rows.column_names
+        if pa.types.is_integer(rows.schema.field(name).type)
+    }
+
+
 def fit(hours: pa.Table, config: DetectionConfig) -> tuple[Baselines, AnomalyModel | None]:
     """Baselines and model from hourly feature rows."""
-    columns = {
-        name: np.asarray(hours.column(name).to_numpy(), dtype=np.float64)
-        for name in hours.column_names
-        if pa.types.is_integer(hours.schema.field(name).type)
-    }
     baselines = fit_baselines(
         hours.column("agent").to_pylist(),
         hours.column("team").to_pylist(),
-        columns,
+        _numeric(hours),
         min_history=config.policy.min_history,
     )
     model = None
@@ -66,8 +96,10 @@ def alerts_from(
 ) -> list[Alert]:
     """Alerts of every agent whose risk reaches a severity, most severe first."""
     risks = [r for r in agent_risks(scored, policy) if policy.severity(r.risk) is not None]
-    buckets = scored.rows.column("bucket_us")
-    flagged = [(r.agent, buckets[int(i)].as_py()) for r in risks for i in r.rows]
+    buckets, widths = scored.rows.column("bucket_us"), scored.rows.column("width_us")
+    flagged = [
+        (r.agent, buckets[int(i)].as_py(), widths[int(i)].as_py()) for r in risks for i in r.rows
+    ]
     evidence = evidence_ids(features, flagged)
     first, last = scored.column("first_us"), scored.column("last_us")
     alerts = []
@@ -81,7 +113,7 @@ def alerts_from(
                 score=risk.risk,
                 first_us=int(first[risk.rows].min()),
                 last_us=int(last[risk.rows].max()),
-                reasons=explain(scored, risk.rows, zones.get(risk.agent, "UTC")),
+                reasons=explain(scored, risk, zones.get(risk.agent, "UTC")),
                 evidence=tuple(evidence.get(risk.agent, [])[:_EVIDENCE_CAP]),
             )
         )
@@ -94,9 +126,19 @@ def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]
     features, zones = open_features(engine, config.params)
     try:
         features.absorb(read_events(engine))
-        hours = features.features(HOUR_US, 0)
-        baselines, model = fit(hours, config)
-        scored = score_hours(hours, baselines, policy=config.policy, model=model)
+        rows = pa.concat_tables([
+            widen(features.features(HOUR_US, 0), HOUR_US),
+            widen(features.features(DAY_US, 0), DAY_US),
+        ])  # fmt: skip
+        scored = score_over_time(
+            rows, config.policy, origin_us=features.origin_us,
+            use_model=config.use_model, seed=config.seed,
+        )  # fmt: skip
         return alerts_from(scored, features, zones, config.policy)
     finally:
         features.close()
+
+
+def score_days(days: pa.Table, baselines: Baselines, policy: RiskPolicy) -> ScoredHours:
+    """Score agent-days on the daily signals only (flags and model count per hour)."""
+    return score_hours(days, baselines, policy=policy, signals=DAY_SIGNALS, flags={})
