@@ -5,12 +5,16 @@ arguments and call :mod:`vigile.respond`; no logic here."""
 from __future__ import annotations
 
 import os
+import sys
+from enum import StrEnum
+from pathlib import Path
 
 import orjson
 import typer
 from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json
+from vigile.errors import OutputError
 from vigile.model.times import format_rfc3339
 from vigile.respond import (
     BlastRadius,
@@ -24,7 +28,9 @@ from vigile.respond import (
     Remediation,
     Scope,
     blast_radius,
+    breach_record,
     parse_time,
+    render_html,
     utc_now,
 )
 from vigile.store import Store
@@ -312,11 +318,12 @@ def _delivery_json(delivery: Delivery) -> dict[str, object]:
 @incident_app.command("plan")
 def incident_plan(
     incident_id: str = typer.Argument(..., help="Incident id."),
+    actor: str | None = ActorOption,
     format: Format = FormatOption,
 ) -> None:
-    """The remediation actions of an incident, applied or not."""
+    """The remediation actions of an incident, applied or not (recorded on its timeline)."""
     with Store.open() as store:
-        actions = Remediation(Incidents(store)).plan(incident_id)
+        actions = Remediation(Incidents(store)).propose(incident_id, actor or _actor())
     _print_actions(actions, format, title=f"Remediation plan of {incident_id}")
 
 
@@ -382,3 +389,37 @@ def _print_actions(actions: list[PlannedAction], format: Format, *, title: str) 
         how = "apply" if a.automatic else "on the customer's request (incident rename)"
         table.add_row(a.key, a.customer or "", "yes" if a.applied else "no", how)
     console.print(table)
+
+
+class ReportFormat(StrEnum):
+    """How ``vigile incident report`` writes the breach record."""
+
+    JSON = "json"
+    HTML = "html"
+
+
+@incident_app.command("report")
+def incident_report(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    format: ReportFormat = typer.Option(ReportFormat.JSON, "--format", help="json or html."),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file, not stdout."),
+    actor: str | None = ActorOption,
+) -> None:
+    """The breach record (GDPR Art. 33(5)): JSON, or a self-contained HTML report."""
+    with Store.open() as store:
+        incidents = Incidents(store)
+        record = breach_record(incidents, incident_id)
+        incidents.record(incident_id, "incident.reported", actor or _actor(), {"format": format})
+    text = (
+        render_html(record)
+        if format is ReportFormat.HTML
+        else orjson.dumps(record.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    )
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write the report: {exc.strerror}") from exc
+    console.print(f"Breach record of {incident_id} written to {out}", markup=False)

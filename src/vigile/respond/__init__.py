@@ -47,6 +47,7 @@ from vigile.respond.remediation import (
     Remediation,
     Rename,
 )
+from vigile.respond.report import BreachRecord, breach_record, render_html, timeline_svg
 from vigile.respond.retired import (
     SigninDecision,
     check_registration,
@@ -63,6 +64,7 @@ __all__ = [
     "AgentSuspension",
     "BlastRadius",
     "BlastSummary",
+    "BreachRecord",
     "Channel",
     "Clock",
     "CustomerExposure",
@@ -91,6 +93,7 @@ __all__ = [
     "TimelineEntry",
     "UnknownAccount",
     "blast_radius",
+    "breach_record",
     "category_of",
     "channels_for",
     "check_registration",
@@ -98,6 +101,8 @@ __all__ = [
     "digest_of",
     "parse_time",
     "register_channel",
+    "render_html",
+    "timeline_svg",
     "username_keys",
     "utc_now",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "BlastRadius",
     "BlastSummary",
     "CustomerExposure",
+    "access_times",
     "blast_radius",
     "category_of",
 ]
@@ -211,7 +212,26 @@ def _reached(action: str, customer: str | None, results: str | None) -> Iterable
     return (customer,) if customer is not None else ()
 
 
+def access_times(store: Store, scope: Scope) -> list[datetime]:
+    """The times of the scope's allowed accesses, in order (for a timeline)."""
+    a = t.accesses
+    with connect(store.engine) as conn:
+        query = select(a.c.time_us).where(*_conditions(conn, scope)).order_by(a.c.time_us)
+        return [from_micros(row[0]) for row in conn.execute(query)]
+
+
 def _grouped(conn: Connection, scope: Scope) -> Select[Any]:
+    a = t.accesses
+    keys = (a.c.customer, a.c.action, a.c.object, a.c.fields, a.c.masked_fields, a.c.results)
+    return (
+        select(*keys, func.min(a.c.time_us), func.max(a.c.time_us), func.count())
+        .where(and_(*_conditions(conn, scope)))
+        .group_by(*keys)
+    )
+
+
+def _conditions(conn: Connection, scope: Scope) -> list[Any]:
+    """The scope as conditions on ``accesses``: allowed, in the window, every dimension."""
     a = t.accesses
     conditions = [
         a.c.time_us.between(to_micros(scope.since), to_micros(scope.until)),
@@ -225,12 +245,7 @@ def _grouped(conn: Connection, scope: Scope) -> Select[Any]:
         conditions.append(a.c.ip.in_(scope.ips))
     if scope.devices:
         conditions.append(a.c.session.in_(_device_sessions(conn, scope)))
-    keys = (a.c.customer, a.c.action, a.c.object, a.c.fields, a.c.masked_fields, a.c.results)
-    return (
-        select(*keys, func.min(a.c.time_us), func.max(a.c.time_us), func.count())
-        .where(and_(*conditions))
-        .group_by(*keys)
-    )
+    return conditions
 
 
 def _device_sessions(conn: Connection, scope: Scope) -> list[str]:

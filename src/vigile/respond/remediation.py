@@ -117,6 +117,13 @@ class Remediation:
             for kind, target, customer in wanted
         ]
 
+    def propose(self, incident_id: str, actor: str) -> list[PlannedAction]:
+        """The plan, recorded on the incident's timeline as shown to ``actor``."""
+        plan = self.plan(incident_id)
+        details = {"actions": [a.key for a in plan], "applied": [a.key for a in plan if a.applied]}
+        self.incidents.record(incident_id, "remediation.planned", actor, details)
+        return plan
+
     def apply(self, incident_id: str, actor: str) -> list[PlannedAction]:
         """Apply every automatic action not yet applied; returns those applied now."""
         self.incidents.get(incident_id)
