@@ -140,6 +140,8 @@ class Broker:
             mfa=principal.has_mfa,
         )
         decision = self._decide(principal, "customer.search", DIRECTORY, context)
+        if self.store.agent(principal.agent) is None:
+            decision = Decision.deny("unknown agent: not in the directory")
         found = directory.search_customers(self.store, text, self.settings.broker_search_limit)
         results = tuple(key for key, _ in found) if decision.allowed else ()
         self._record([self._search_access(principal, now, text, results, decision)])

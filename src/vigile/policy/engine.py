@@ -83,6 +83,11 @@ class PolicyEngine:
         return cls(policies)
 
     @property
+    def policy_set(self) -> cedarpy.PolicySet:
+        """The compiled Cedar policy set (for benchmarks and tools)."""
+        return self._set
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The readable names of every policy, in order."""
         return tuple(p.name for p in self.policies)
