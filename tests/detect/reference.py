@@ -1,0 +1,113 @@
+"""A slow, obvious computation of some features straight from activity-log records, to
+check the feature SQL on small inputs (STYLE.md #9). Same definitions, no SQL: a ticket
+justifies an access to its own customer by an agent it was assigned to (15 minutes of
+grace), unless it was closed more than 15 minutes before."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from vigile.model.times import parse_rfc3339, to_micros
+
+HOUR = 3_600_000_000
+GRACE = 15 * 60 * 1_000_000
+HISTORY = 7 * 24 * HOUR
+SENSITIVE = {"government", "enterprise"}
+
+Key = tuple[str, int]
+
+
+def _us(record: dict[str, Any]) -> int:
+    return to_micros(parse_rfc3339(record["time"]))
+
+
+class _Tickets:
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.customer: dict[str, str] = {}
+        self.closed: dict[str, int] = {}
+        self.assigned: dict[tuple[str, str], int] = {}
+        for r in sorted((r for r in records if r["kind"] == "ticket"), key=_us):
+            if r["event"] == "opened":
+                self.customer.setdefault(r["ticket"], r["customer"])
+            elif r["event"] == "closed":
+                self.closed.setdefault(r["ticket"], _us(r))
+            elif r["event"] == "assigned":
+                self.assigned.setdefault((r["ticket"], r["agent"]), _us(r))
+
+    def judge(self, access: dict[str, Any]) -> str:
+        ticket, when = access.get("ticket"), _us(access)
+        if ticket is None:
+            return "none"
+        if ticket not in self.customer:
+            return "unknown"
+        if self.customer[ticket] != access["customer"]:
+            return "other_customer"
+        if ticket in self.closed and self.closed[ticket] < when - GRACE:
+            return "closed"
+        assigned = self.assigned.get((ticket, access["agent"]))
+        if assigned is None or assigned > when + GRACE:
+            return "not_assigned"
+        return "ok"
+
+
+def access_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
+    """Per (agent, hour): distinct customers by justification, denials, searches."""
+    tickets = _Tickets(records)
+    tiers = {r["id"]: r.get("tier") for r in records if r["kind"] == "customer"}
+    sets: dict[Key, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    counts: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in (r for r in records if r["kind"] == "access"):
+        key = (r["agent"], _us(r) - _us(r) % HOUR)
+        counts[key]["accesses"] += 1
+        counts[key]["denied"] += r["outcome"] == "denied"
+        if r["action"] == "customer.search":
+            counts[key]["searches"] += 1
+            counts[key]["search_results"] += len(r.get("results") or [])
+            continue
+        verdict = tickets.judge(r)
+        customer = r["customer"]
+        sets[key]["customers"].add(customer)
+        if tiers.get(customer) in SENSITIVE:
+            sets[key]["sensitive_customers"].add(customer)
+        if verdict != "ok":
+            sets[key]["unjustified_customers"].add(customer)
+        name = {"none": "no_ticket", "unknown": "other_ticket", "other_customer": "other_ticket",
+                "closed": "closed_ticket", "not_assigned": "not_assigned"}.get(verdict)  # fmt: skip
+        if name:
+            sets[key][f"{name}_customers"].add(customer)
+    for key, named in sets.items():
+        for name, members in named.items():
+            counts[key][name] = len(members)
+    return {key: dict(values) for key, values in counts.items()}
+
+
+def _first_seen(signins: Iterable[dict[str, Any]], field: str) -> dict[tuple[str, str], int]:
+    first: dict[tuple[str, str], int] = {}
+    for r in signins:
+        if r.get(field) is not None:
+            first.setdefault((r["agent"], r[field]), _us(r))
+    return first
+
+
+def signin_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
+    """Per (agent, hour): successful and failed sign-ins, new countries and devices."""
+    events = sorted((r for r in records if r["kind"] in ("signin", "access")), key=_us)
+    since: dict[str, int] = {}
+    for r in events:
+        since.setdefault(r["agent"], _us(r))
+    ok = [r for r in events if r["kind"] == "signin" and r["outcome"] == "success"]
+    countries, devices = _first_seen(ok, "country"), _first_seen(ok, "device")
+    counts: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in (r for r in events if r["kind"] == "signin"):
+        when = _us(r)
+        key = (r["agent"], when - when % HOUR)
+        if r["outcome"] != "success":
+            counts[key]["failed_signins"] += 1
+            continue
+        counts[key]["signins"] += 1
+        seasoned = since[r["agent"]] < when - HISTORY
+        counts[key]["new_countries"] += seasoned and countries.get((r["agent"], r.get("country"))) == when
+        counts[key]["new_devices"] += seasoned and devices.get((r["agent"], r.get("device"))) == when
+    return {key: dict(values) for key, values in counts.items()}

@@ -1,0 +1,73 @@
+"""Known answers on small simulations: the hijacked agent is flagged high or critical with
+reasons an analyst can act on and the attacker's events as evidence; an honest
+organisation raises nothing high. (Answers from the simulator's truth.json.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.detect.conftest import Stored
+from vigile.detect.alerts import Alert
+from vigile.detect.risk import Severity
+from vigile.detect.service import detect
+from vigile.store import Store
+
+HIGH = (Severity.HIGH, Severity.CRITICAL)
+
+
+def _alerts(stored: Stored, folder: Path) -> list[Alert]:
+    with Store.open(stored.settings(folder)) as store:
+        return detect(store.engine)
+
+
+@pytest.fixture(scope="module")
+def nobelium(
+    stored: Callable[[str], Stored], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Stored, list[Alert]]:
+    data = stored("nobelium")
+    return data, _alerts(data, tmp_path_factory.mktemp("nobelium-alerts"))
+
+
+def test_the_hijacked_agent_is_flagged_first_and_high(nobelium: tuple[Stored, list[Alert]]) -> None:
+    data, alerts = nobelium
+    victim = data.truth["compromised_agents"][0]
+    assert alerts[0].agent == victim
+    assert alerts[0].severity in HIGH
+    assert all(a.severity not in HIGH for a in alerts[1:])
+
+
+def test_reasons_say_what_happened(nobelium: tuple[Stored, list[Alert]]) -> None:
+    _, alerts = nobelium
+    text = " ".join(alerts[0].reasons)
+    assert "without a valid ticket" in text
+    assert "government or enterprise" in text
+    assert "signed in from a new country" in text and "new device" in text
+    assert "local time" in text
+
+
+def test_evidence_is_the_attackers_events(nobelium: tuple[Stored, list[Alert]]) -> None:
+    data, alerts = nobelium
+    attack = data.truth["attacks"][0]
+    truth = set(attack["event_ids"])
+    evidence = set(alerts[0].evidence)
+    assert len(evidence & truth) >= 0.8 * len(truth)
+    assert alerts[0].first_seen.isoformat().startswith(attack["window"]["start"][:10])
+
+
+def test_an_honest_organisation_raises_nothing_high(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    alerts = _alerts(stored("baseline"), tmp_path)
+    assert [a.agent for a in alerts if a.severity in HIGH] == []
+
+
+@pytest.mark.parametrize("scenario", ["bribed_insider", "session_hijack", "search_sweep"])
+def test_each_attack_shape_is_flagged_high(
+    scenario: str, stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    data = stored(scenario)
+    flagged = {a.agent for a in _alerts(data, tmp_path) if a.severity in HIGH}
+    assert flagged == set(data.truth["compromised_agents"])

@@ -1,0 +1,87 @@
+"""The feature SQL against the slow reference, on a small stored simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.detect.conftest import Stored
+from tests.detect.reference import access_features, signin_features
+from vigile.detect.features import FEATURE_COLUMNS, sql_text
+from vigile.detect.service import DetectionConfig, open_features
+from vigile.detect.source import DAY_US, HOUR_US, read_events
+from vigile.store import Store
+
+ACCESS = (
+    "accesses", "customers", "unjustified_customers", "no_ticket_customers",
+    "other_ticket_customers", "closed_ticket_customers", "not_assigned_customers",
+    "sensitive_customers", "denied", "searches", "search_results",
+)  # fmt: skip
+SIGNIN = ("signins", "failed_signins", "new_countries", "new_devices")
+
+
+def _sql_rows(stored: Stored, tmp_path: Path, bucket: int) -> dict[tuple[str, int], dict[str, int]]:
+    with Store.open(stored.settings(tmp_path)) as store:
+        features, _ = open_features(store.engine, DetectionConfig().params)
+        features.absorb(read_events(store.engine))
+        table = features.features(bucket, 0)
+        features.close()
+    return {(r["agent"], r["bucket_us"]): r for r in table.to_pylist()}
+
+
+@pytest.fixture(scope="module")
+def nobelium_rows(
+    stored: Callable[[str], Stored], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Stored, dict[tuple[str, int], dict[str, int]]]:
+    data = stored("nobelium")
+    return data, _sql_rows(data, tmp_path_factory.mktemp("features"), HOUR_US)
+
+
+def _records(stored: Stored) -> list[dict[str, object]]:
+    with stored.log.open("rb") as lines:
+        return [orjson.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("features", "names"), [(access_features, ACCESS), (signin_features, SIGNIN)]
+)
+def test_sql_features_match_the_reference(
+    nobelium_rows: tuple[Stored, dict[tuple[str, int], dict[str, int]]],
+    features: Callable[[list[dict[str, object]]], dict[tuple[str, int], dict[str, int]]],
+    names: tuple[str, ...],
+) -> None:
+    data, rows = nobelium_rows
+    expected = features(_records(data))
+    assert expected, "the reference found nothing to compare"
+    for key, values in expected.items():
+        assert key in rows, key
+        got = {name: rows[key][name] for name in names}
+        assert got == {name: values.get(name, 0) for name in names}, key
+
+
+def test_the_attackers_hours_stand_out(
+    nobelium_rows: tuple[Stored, dict[tuple[str, int], dict[str, int]]],
+) -> None:
+    data, rows = nobelium_rows
+    victim = data.truth["compromised_agents"][0]
+    worst = {name: max(r[name] for k, r in rows.items() if k[0] != victim) for name in FEATURE_COLUMNS}
+    theirs = {name: max(r[name] for k, r in rows.items() if k[0] == victim) for name in FEATURE_COLUMNS}
+    assert theirs["unjustified_customers"] > 2 * worst["unjustified_customers"]
+    assert theirs["new_countries"] == 1
+
+
+def test_day_windows_hold_every_hour(stored: Callable[[str], Stored], tmp_path: Path) -> None:
+    data = stored("nobelium")
+    hours = _sql_rows(data, tmp_path, HOUR_US)
+    days = _sql_rows(data, tmp_path, DAY_US)
+    for name in ("accesses", "denied", "searches", "signins"):
+        assert sum(r[name] for r in hours.values()) == sum(r[name] for r in days.values())
+
+
+def test_the_sql_is_in_files_and_names_no_extension() -> None:
+    for name in ("schema", "remember", "judged", "features", "evidence"):
+        text = sql_text(name).upper()
+        assert "INSTALL" not in text and "LOAD " not in text and "HTTP" not in text
