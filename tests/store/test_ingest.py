@@ -185,3 +185,36 @@ def test_ticket_as_of_a_moment(store: Store, tmp_path: Path) -> None:
     assert later is not None
     assert (later.assignee, later.is_open) == ("a-2", True)
     assert not store.ticket_as_of("T", at("2021-05-21T00:00:00Z")).is_open  # type: ignore[union-attr]
+
+
+def test_events_are_numbered_in_time_order_whatever_the_file_order(
+    store: Store, tmp_path: Path
+) -> None:
+    """The spec example lists its sign-in (08:01) after ticket steps (09:12, 09:30)."""
+    summary = in_batches_of_two(store).ingest(SPEC_EXAMPLE)
+    assert summary.reordered
+    with store.engine.connect() as conn:
+        order = (
+            conn.execute(
+                text(
+                    "SELECT id FROM (SELECT seq, id FROM signins UNION ALL "
+                    "SELECT seq, id FROM ticket_events UNION ALL SELECT seq, id FROM accesses) "
+                    "ORDER BY seq"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert order == [
+        "e-1",
+        "T-88121/opened/2021-05-20T09:12:00Z/",
+        "T-88121/assigned/2021-05-20T09:30:00Z/a-0017",
+        "e-2",
+    ]
+
+
+def test_a_file_in_time_order_is_read_once(store: Store, tmp_path: Path) -> None:
+    lines = SPEC_EXAMPLE.read_text().splitlines()
+    in_order = tmp_path / "ordered.jsonl"
+    in_order.write_text("\n".join([*lines[:4], lines[6], lines[4], lines[5], lines[7]]) + "\n")
+    assert not store.ingest(in_order).reordered

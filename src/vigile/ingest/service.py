@@ -13,17 +13,21 @@ at the end instead of row by row (DDL is transactional there, so all-or-nothing 
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
+import pickle
+import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing.pool import Pool
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
-from vigile.activitylog.reader import ActivityLogReader
+from vigile.activitylog.reader import ActivityLogReader, DecodedChunk
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger
 from vigile.ledger.sql import event_leaf
@@ -51,6 +55,9 @@ _KIND_NAMES: Mapping[str, str] = {
     "audit_events": "audit",
 }
 _EVENTS = frozenset(str(table.name) for table in t.EVENT_TABLES)
+_TIME_AT = {table: COLUMNS[table].index("time_us") for table in _EVENTS if table in COLUMNS}
+_RUN = 100_000  # records sorted in memory at once when a file is out of time order
+_SPILL_BATCH = 5_000
 _IP = COLUMNS["accesses"].index("ip")
 _PARALLEL_FROM = 16 << 20  # bytes: below this a worker process costs more than it saves
 _BYTES_PER_EVENT = 300  # to estimate a file's events from its size
@@ -70,6 +77,7 @@ class IngestSummary:
     first_seq: int
     last_seq: int
     seconds: float
+    reordered: bool = False  # the file was out of time order and was sorted first
     errors: tuple[str, ...] = field(default=())
 
     @property
@@ -87,27 +95,66 @@ def ingest_file(
     parallel: bool | None = None,
 ) -> IngestSummary:
     """Store every record of the activity log at ``path`` in one transaction, each new
-    event appended to the ledger in the same transaction.
+    event appended to the ledger in the same transaction, in time order.
 
-    ``parallel`` decodes in a worker process; by default only for large files.
+    Records may come in any order (spec); events are numbered and appended in time order.
+    A file already in order (the common case) is read once; one found out of order is
+    rolled back and read again through a bounded-memory external sort. ``parallel``
+    decodes in a worker process; by default only for large files.
     """
-    settings = settings or Settings.from_env()
-    started = time.perf_counter()
-    reader = ActivityLogReader(path, skip_invalid=skip_invalid)
-    use_pool = reader.size >= _PARALLEL_FROM if parallel is None else parallel
-    ledger = Ledger(engine, settings)
-    with _decoder_pool(use_pool) as pool, write_transaction(engine) as conn:
-        writer = EventWriter(conn, ledger.writer(conn))
-        with _deferred_indexes(conn, reader.size // _BYTES_PER_EVENT, writer.first_seq):
-            chunks = reader.decoded_chunks(settings.ingest_batch, prepare=_prepare, pool=pool)
-            for decoded in chunks:
-                writer.write(decoded.records)
-                if progress is not None:
-                    progress(reader.position, reader.size)
-        writer.finish()
-    ledger.publish()
-    if progress is not None:
-        progress(reader.size, reader.size)
+    job = _Job(
+        engine=engine,
+        path=path,
+        settings=settings or Settings.from_env(),
+        skip_invalid=skip_invalid,
+        progress=progress,
+        parallel=parallel,
+    )
+    try:
+        return job.run(sort=False)
+    except _OutOfOrder:
+        return job.run(sort=True)
+
+
+class _OutOfOrder(Exception):
+    """An event earlier than one before it: the file has to be sorted first."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Job:
+    engine: Engine
+    path: Path
+    settings: Settings
+    skip_invalid: bool
+    progress: Progress | None
+    parallel: bool | None
+
+    def run(self, *, sort: bool) -> IngestSummary:
+        started = time.perf_counter()
+        reader = ActivityLogReader(self.path, skip_invalid=self.skip_invalid)
+        use_pool = reader.size >= _PARALLEL_FROM if self.parallel is None else self.parallel
+        ledger = Ledger(self.engine, self.settings)
+        batch = self.settings.ingest_batch
+        with _decoder_pool(use_pool) as pool, write_transaction(self.engine) as conn:
+            writer = EventWriter(conn, ledger.writer(conn))
+            expected = reader.size // _BYTES_PER_EVENT
+            with _deferred_indexes(conn, expected, writer.first_seq):
+                chunks = reader.decoded_chunks(batch, prepare=_prepare, pool=pool)
+                batches = _in_time_order(chunks, batch) if sort else _checked_order(chunks)
+                for records in batches:
+                    writer.write(records)
+                    if self.progress is not None:
+                        self.progress(reader.position, reader.size)
+            writer.finish()
+        ledger.publish()
+        if self.progress is not None:
+            self.progress(reader.size, reader.size)
+        return _summary(self.path, reader, writer, started, reordered=sort)
+
+
+def _summary(
+    path: Path, reader: ActivityLogReader, writer: EventWriter, started: float, *, reordered: bool
+) -> IngestSummary:
     report = reader.report
     return IngestSummary(
         source=str(path),
@@ -120,8 +167,65 @@ def ingest_file(
         first_seq=writer.first_seq,
         last_seq=writer.seq - 1,
         seconds=time.perf_counter() - started,
+        reordered=reordered,
         errors=tuple(str(e) for e in report.errors),
     )
+
+
+def _time_of(prepared: Prepared) -> int:
+    """An event's time; directory records (no time needed) sort first."""
+    table, values, _ = prepared
+    return values[_TIME_AT[table]] if table in _TIME_AT else -1
+
+
+def _checked_order(chunks: Iterable[DecodedChunk]) -> Iterator[list[Prepared]]:
+    """The chunks' records as they come, as long as their times never go back."""
+    latest = -1
+    for chunk in chunks:
+        for prepared in chunk.records:
+            moment = _time_of(prepared)
+            if 0 <= moment < latest:
+                raise _OutOfOrder
+            latest = max(latest, moment)
+        yield chunk.records
+
+
+def _in_time_order(chunks: Iterable[DecodedChunk], batch: int) -> Iterator[list[Prepared]]:
+    """All records in time order (file order among equals), in batches, with at most
+    ``_RUN`` records in memory: sorted runs spill to temporary files and are merged."""
+    with tempfile.TemporaryDirectory(prefix="vigile-sort-") as folder:
+        runs: list[Path] = []
+        run: list[tuple[int, int, Prepared]] = []
+        number = 0
+        for chunk in chunks:
+            for prepared in chunk.records:
+                run.append((_time_of(prepared), number, prepared))
+                number += 1
+            if len(run) >= _RUN:
+                runs.append(_spill(run, Path(folder) / f"run-{len(runs)}"))
+                run = []
+        runs.append(_spill(run, Path(folder) / f"run-{len(runs)}"))
+        merged = heapq.merge(*(_unspill(path) for path in runs))
+        while records := [item[2] for item in islice(merged, batch)]:
+            yield records
+
+
+def _spill(run: list[tuple[int, int, Prepared]], path: Path) -> Path:
+    run.sort(key=lambda item: (item[0], item[1]))
+    with path.open("wb") as out:
+        for start in range(0, len(run), _SPILL_BATCH):
+            pickle.dump(run[start : start + _SPILL_BATCH], out, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _unspill(path: Path) -> Iterator[tuple[int, int, Prepared]]:
+    # Our own temporary files, written just above: unpickling them is safe.
+    with path.open("rb") as spilled:
+        while True:
+            try:
+                yield from pickle.load(spilled)  # noqa: S301
+            except EOFError:
+                return
 
 
 def _prepare(record: ActivityRecord) -> Prepared:
