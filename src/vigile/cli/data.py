@@ -69,6 +69,8 @@ def _print_ingest(summary: IngestSummary, location: str) -> None:
             kind, f"{summary.stored.get(kind, 0):,}", f"{summary.upserted.get(kind, 0):,}"
         )
     console.print(table)
+    if summary.reordered:
+        console.print("The file was not in time order: its events were stored in time order.")
     if summary.duplicates:
         console.print(f"{summary.duplicates:,} events were already stored and were skipped.")
     if summary.skipped:
