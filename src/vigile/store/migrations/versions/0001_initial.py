@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vigile.store.migrations.append_only import refuse_changes
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -139,33 +141,7 @@ def upgrade() -> None:
         sa.Column("time_us", sa.BigInteger, primary_key=True),
         sa.Column("access_seq", sa.BigInteger, primary_key=True),
     )
-    _refuse_changes(_EVENT_TABLES)
-
-
-def _refuse_changes(tables: tuple[str, ...]) -> None:
-    """Make the database itself refuse UPDATE and DELETE on the append-only tables."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE FUNCTION vigile_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION 'vigile: % is append-only (% refused)', "
-            "TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$"
-        )
-        for table in tables:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION vigile_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION vigile_append_only()"
-            )
-        return
-    for table in tables:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'vigile: {table} is append-only ({verb} refused)'); END"
-            )
+    refuse_changes(*_EVENT_TABLES)
 
 
 def downgrade() -> None:

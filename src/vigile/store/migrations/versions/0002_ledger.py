@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vigile.store.migrations.append_only import refuse_changes
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -34,23 +36,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=False),
     )
     op.create_index("ix_ledger_checkpoints_size", "ledger_checkpoints", ["size"])
-    if op.get_bind().dialect.name == "postgresql":
-        for table in _TABLES:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION vigile_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION vigile_append_only()"
-            )
-        return
-    for table in _TABLES:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'vigile: {table} is append-only ({verb} refused)'); END"
-            )
+    refuse_changes(*_TABLES)
 
 
 def downgrade() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vigile.store.migrations.append_only import refuse_changes
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -32,22 +34,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_events_subject_time", "audit_events", ["subject", "time_us"])
     op.create_index("ix_audit_events_customer_time", "audit_events", ["customer", "time_us"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION vigile_append_only()"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
-            "FOR EACH STATEMENT EXECUTE FUNCTION vigile_append_only()"
-        )
-        return
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-            "BEGIN SELECT RAISE(ABORT, "
-            f"'vigile: audit_events is append-only ({verb} refused)'); END"
-        )
+    refuse_changes("audit_events")
 
 
 def downgrade() -> None:
