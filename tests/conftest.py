@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,25 +31,33 @@ def _pg_admin_url() -> str | None:
     return url or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database on each engine."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "vigile.db")
+@contextmanager
+def empty_database(engine: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database on ``engine`` (``sqlite`` or ``postgresql``), dropped
+    afterwards; PostgreSQL tests skip without a server (fail with VIGILE_REQUIRE_PG=1)."""
+    if engine == "sqlite":
+        yield str(folder / "vigile.db")
         return
     admin = _pg_admin_url()
     if admin is None:
         pytest.skip("no PostgreSQL server (set VIGILE_TEST_PG)")
     name = f"vigile_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+    server = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as conn:
+        with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        server.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database on each engine."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

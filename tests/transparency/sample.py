@@ -3,16 +3,11 @@ what it holds, shared with the API tests."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from tests.conftest import _pg_admin_url
+from tests.conftest import empty_database
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.note import Verifier
 from vigile.ledger.service import public_key_path
@@ -44,33 +39,12 @@ def sample_store(engine: str, folder: Path, log: Path = ACCESSES) -> Iterator[St
     database, its migrations and an ingest each time (over a second). The read-only
     tests of a module share this one instead; tests that write use ``store``.
     """
-    with _database(engine, folder) as url:
+    with empty_database(engine, folder) as url:
         settings = Settings(db=url, ledger_key=str(folder / "keys" / "ledger.key"))
         (folder / "keys").mkdir()
         with Store.open(settings, create=True) as store:
             store.ingest(log)
             yield store
-
-
-@contextmanager
-def _database(engine: str, folder: Path) -> Iterator[str]:
-    """An empty database on ``engine``, as the conftest's ``db_url`` makes one."""
-    if engine == "sqlite":
-        yield str(folder / "vigile.db")
-        return
-    admin = _pg_admin_url()
-    if admin is None:
-        pytest.skip("no PostgreSQL server (set VIGILE_TEST_PG)")
-    name = f"vigile_test_{uuid.uuid4().hex[:12]}"
-    server = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def filled(store: Store) -> Store:
