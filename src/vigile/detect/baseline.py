@@ -88,11 +88,13 @@ class Baselines:
         return max(self.agent_rates[agent][feature], self.floor)
 
     def rates(self, agents: list[str], teams: list[str], feature: str) -> Floats:
-        """Rates of one feature for rows of (agent, team)."""
-        return np.array(
-            [self.rate(a, t, feature) for a, t in zip(agents, teams, strict=True)],
-            dtype=np.float64,
-        )
+        """Rates of one feature for rows of (agent, team): one lookup per distinct pair."""
+        pairs = np.array([f"{a}\x00{t}" for a, t in zip(agents, teams, strict=True)], dtype=object)
+        if pairs.size == 0:
+            return np.zeros(0)
+        uniq, inverse = np.unique(pairs, return_inverse=True)
+        values = [self.rate(*str(pair).split("\x00", 1), feature) for pair in uniq]
+        return np.asarray(values, dtype=np.float64)[inverse]
 
 
 def _robust_rate(values: Floats) -> float:

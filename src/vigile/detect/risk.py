@@ -23,6 +23,7 @@ from vigile.detect.source import DAY_US, HOUR_US
 
 __all__ = [
     "FLAG_SIGNALS",
+    "MISUSE_SIGNALS",
     "RiskPolicy",
     "ScoredHours",
     "Severity",
@@ -43,6 +44,18 @@ FLAG_SIGNALS: Mapping[str, float] = {
     "exports": 6.0,
     "break_glass": 5.0,
 }
+
+
+#: Signals of misuse or of someone else at the keyboard. The rest (volume, searches, off
+#: shift, new customers, denials, the model) is context: it can raise a score that misuse
+#: started, never make one alone, because busy honest agents have plenty of context.
+MISUSE_SIGNALS: frozenset[str] = frozenset(
+    {
+        "unjustified_customers", "other_ticket_customers", "closed_ticket_customers",
+        "not_assigned_customers", "sensitive_unjustified_customers", "unjustified_reveals",
+        "new_unjustified_customers", "rules", *FLAG_SIGNALS,
+    }
+)  # fmt: skip
 
 
 class Severity(StrEnum):
@@ -69,6 +82,8 @@ class RiskPolicy:
     long_factor: float = 0.5  # ... counts half
     allowance: float = 1.0  # surprise (in log10 units) ignored per signal and hour
     model_points: float = 6.0
+    context_ratio: float = 1.0  # context adds at most this times the misuse...
+    context_floor: float = 1.0  # ... or this much when there is no misuse
     evidence_hour: float = 3.0  # an hour scoring at least this is evidence
     min_history: int = 40  # active hours before an agent is its own baseline
     thresholds: Mapping[Severity, float] = field(
@@ -142,8 +157,18 @@ def score_hours(
         parts["model"] = policy.model_points * model.points(relative_vectors(rows, baselines))
     if rule_points is not None:
         parts["rules"] = rule_points
-    total = np.sum(np.vstack(list(parts.values())), axis=0) if parts else np.zeros(rows.num_rows)
-    return ScoredHours(rows=rows, score=total, parts=parts)
+    return ScoredHours(rows=rows, score=_total(parts, rows.num_rows, policy), parts=parts)
+
+
+def _total(parts: Mapping[str, Floats], size: int, policy: RiskPolicy) -> Floats:
+    misuse, context = np.zeros(size), np.zeros(size)
+    for name, values in parts.items():
+        if name in MISUSE_SIGNALS:
+            misuse += values
+        else:
+            context += values
+    bound = np.maximum(misuse * policy.context_ratio, policy.context_floor)
+    return misuse + np.minimum(context, bound)
 
 
 def combine(hours: ScoredHours, days: ScoredHours) -> ScoredHours:
