@@ -360,6 +360,7 @@ def test_parallel_http_requests_lose_no_access(
         statuses = list(pool.map(one, range(80)))
     assert sorted(set(statuses)) == [200, 403]
     assert len(accesses(store)) == 80
+    assert store.counts()["signins"] == 1  # one new session, however many first requests
 
 
 def test_openapi_is_served_with_the_broker_routes(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from vigile.broker.recording import GroupCommitter
 from vigile.model import AuditEvent
@@ -31,21 +32,29 @@ class Sessions:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def open(self, session: str, agent: str, now: datetime) -> tuple[bool, bool]:
-        """``(new, revoked)`` for ``session``, remembering it when new. A session id
-        already used by another agent counts as revoked: it is never shared."""
+    def state(self, session: str, agent: str) -> str:
+        """``new``, ``open`` or ``revoked``. A session id already used by another agent
+        counts as revoked: a session is never shared."""
         table = t.broker_sessions
         with connect(self.store.engine) as conn:
             row = conn.execute(
                 select(table.c.agent, table.c.revoked_us).where(table.c.session == session)
             ).first()
-            if row is not None:
-                return False, row.revoked_us is not None or row.agent != agent
-            conn.execute(
-                insert(table).values(session=session, agent=agent, opened_us=to_micros(now))
-            )
-            conn.commit()
-        return True, False
+        if row is None:
+            return "new"
+        return "revoked" if row.revoked_us is not None or row.agent != agent else "open"
+
+    def open(self, session: str, agent: str, now: datetime) -> None:
+        """Remember a new session (a concurrent first request may have done it already)."""
+        table = t.broker_sessions
+        with connect(self.store.engine) as conn:
+            try:
+                conn.execute(
+                    insert(table).values(session=session, agent=agent, opened_us=to_micros(now))
+                )
+                conn.commit()
+            except IntegrityError:
+                conn.rollback()
 
     def revoke_all(self, agent: str, now: datetime) -> int:
         """Revoke every open session of ``agent``; returns how many."""

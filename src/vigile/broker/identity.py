@@ -187,11 +187,14 @@ class Authenticator:
         if self.require_mfa and not principal.has_mfa:
             self._record_signin(principal, user_agent, outcome="failure")
             raise Unauthenticated("this sign-in used no second factor: sign in again with MFA")
-        new, revoked = self._sessions.open(claims.session, claims.agent, self._clock())
-        if revoked:
+        state = self._sessions.state(claims.session, claims.agent)
+        if state == "revoked":
             raise Unauthenticated("this session was revoked: sign in again")
-        if new:
+        if state == "new":
+            # Recorded before the session is remembered: if recording fails, the next
+            # request tries again (the event's id makes a repeat a duplicate).
             self._record_signin(principal, user_agent, outcome="success")
+            self._sessions.open(claims.session, claims.agent, self._clock())
         return principal
 
     def _verify(self, token: str) -> _Claims:
