@@ -168,6 +168,9 @@ def test_grants_over_http(client: TestClient, api_settings: Settings, store: Sto
     reveal = {"object": "u-1", "field": "account.email", "reason": "agent_initiated_review"}
     _error(client.post("/v1/customers/c-1/reveal", json=reveal, headers=agent), 403)
     _error(client.post(f"/v1/grants/{grant['id']}/approve", headers=agent), 403)
+    pending = client.get("/v1/grants", params={"status": "pending"}, headers=supervisor).json()
+    assert [g["id"] for g in pending] == [grant["id"]]
+    assert client.get("/v1/grants", headers=_token(api_settings, "a-2")).json() == []
     approved = client.post(f"/v1/grants/{grant['id']}/approve", headers=supervisor).json()
     assert approved["status"] == "approved"
     assert approved["starts"]
@@ -217,6 +220,11 @@ def test_lockbox_over_http(client: TestClient, api_settings: Settings, store: St
         404,
     )
     mine = issue_token(store.engine, "c-gov").token
+    listed = client.get("/v1/lockbox/grants", headers={"Authorization": f"Bearer {mine}"}).json()
+    assert [g["id"] for g in listed] == [asked["id"]]
+    assert (
+        client.get("/v1/lockbox/grants", headers={"Authorization": f"Bearer {other}"}).json() == []
+    )
     approved = client.post(
         f"/v1/lockbox/grants/{asked['id']}/approve", headers={"Authorization": f"Bearer {mine}"}
     ).json()

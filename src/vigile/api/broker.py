@@ -29,6 +29,7 @@ from vigile.broker import (
     Forbidden,
     Grant,
     GrantConflict,
+    GrantStatus,
     InvalidBrokerRequest,
     NotFound,
     Principal,
@@ -276,6 +277,19 @@ def request_grant(broker: BrokerDep, who: AgentDep, ask: GrantIn) -> GrantOut:
     return _grant_out(grant)
 
 
+@router.get("/grants")
+def list_grants(
+    broker: BrokerDep,
+    who: AgentDep,
+    status: Annotated[GrantStatus | None, Query(description="Only grants in this state.")] = None,
+) -> list[GrantOut]:
+    """Grants, oldest first: supervisors and analysts see all (approvers find the pending
+    ones here), an agent its own."""
+    broker.grants.sweep(broker.clock())
+    mine = None if who.roles & {"supervisor", "analyst"} else who.agent
+    return [_grant_out(g) for g in broker.grants.history(agent=mine, status=status)]
+
+
 @router.get("/grants/{grant_id}")
 def get_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
     """A grant: its agent, supervisors and analysts may read it."""
@@ -304,6 +318,17 @@ def revoke_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
 
 
 CustomerDep = Annotated[str, Depends(customer_of_token)]
+
+
+@router.get("/lockbox/grants", tags=["lockbox"])
+def lockbox_grants(
+    broker: BrokerDep,
+    customer: CustomerDep,
+    status: Annotated[GrantStatus | None, Query(description="Only grants in this state.")] = None,
+) -> list[GrantOut]:
+    """Every grant on the caller's data (customer token), oldest first."""
+    broker.grants.sweep(broker.clock())
+    return [_grant_out(g) for g in broker.grants.history(customer=customer, status=status)]
 
 
 @router.post("/lockbox/grants/{grant_id}/approve", tags=["lockbox"])

@@ -162,14 +162,22 @@ class GrantBook:
             row = conn.execute(query).mappings().first()
         return None if row is None else _grant(row)
 
-    def history(self, *, agent: str | None = None, customer: str | None = None) -> list[Grant]:
-        """Every grant of an agent or a customer, oldest first (kept forever)."""
+    def history(
+        self,
+        *,
+        agent: str | None = None,
+        customer: str | None = None,
+        status: GrantStatus | None = None,
+    ) -> list[Grant]:
+        """Every grant of an agent or a customer (in a status), oldest first (kept forever)."""
         table = t.broker_grants
         query = select(table).order_by(table.c.requested_us, table.c.id)
         if agent is not None:
             query = query.where(table.c.agent == agent)
         if customer is not None:
             query = query.where(table.c.customer == customer)
+        if status is not None:
+            query = query.where(table.c.status == status.value)
         with connect(self.store.engine) as conn:
             return [_grant(row) for row in conn.execute(query).mappings()]
 
