@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.transparency.sample import _database
+from tests.conftest import empty_database
 from vigile.model.times import format_rfc3339, parse_rfc3339
 from vigile.respond import Scope, category_of
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
 
+#: The engines the module-scoped fixtures run on.
+ENGINES = ("sqlite", "postgresql")
 #: The nobelium scenario (an account takeover in the second half of May 2021), small.
 CONFIG = SimulationConfig(scenario="nobelium", seed=11, days=30, agents=8, customers=60)
 
@@ -41,7 +43,7 @@ def simulated_store(engine: str, folder: Path) -> Iterator[Simulated]:
     lines = result.path.read_text().splitlines()
     records = [json.loads(line) for line in lines[1:] if line]
     truth = json.loads(result.truth_path.read_text())
-    with _database(engine, folder) as url:
+    with empty_database(engine, folder) as url:
         (folder / "keys").mkdir()
         settings = Settings(db=url, ledger_key=str(folder / "keys" / "ledger.key"))
         with Store.open(settings, create=True) as store:

@@ -129,9 +129,9 @@ class BlastRadius:
     summary: BlastSummary
 
     def to_json(self) -> dict[str, Any]:
-        """``{"scope", "customers": [...], "summary": {...}}``."""
+        """``{"customers": [...], "summary": {...}}``, the CLI contract (the caller knows
+        the scope it asked for)."""
         return {
-            "scope": self.scope.to_json(),
             "customers": [c.to_json() for c in self.customers],
             "summary": self.summary.to_json(),
         }
