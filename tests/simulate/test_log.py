@@ -55,7 +55,8 @@ def _check_event(record: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "scenario", ["baseline", "nobelium", "bribed_insider", "session_hijack", "search_sweep"]
+    "scenario",
+    ["baseline", "nobelium", "bribed_insider", "session_hijack", "search_sweep", "mixed"],
 )
 def test_every_record_has_the_fields_the_spec_requires(
     simulated: Callable[[str], Simulated], scenario: str

@@ -17,7 +17,7 @@ from vigile.simulate.clock import Calendar
 from vigile.simulate.threat import Window, relative_window
 from vigile.simulate.world import World
 
-ATTACKS = ["nobelium", "bribed_insider", "session_hijack", "search_sweep"]
+ATTACKS = ["nobelium", "bribed_insider", "session_hijack", "search_sweep", "mixed"]
 
 
 def _attacker_events(sim: Simulated, attack: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,6 +53,11 @@ def test_truth_is_consistent_with_the_log(
                 allowed.add(event["customer"])
         assert sorted(allowed) == attack["customers"]
     assert truth["summary"]["attacker_events"] == sum(a["events"] for a in truth["attacks"])
+
+
+def test_mixed_runs_every_shape(simulated: Callable[[str], Simulated]) -> None:
+    shapes = [a["shape"] for a in simulated("mixed").truth["attacks"]]
+    assert shapes == ["account_takeover", "insider", "session_hijack", "search_sweep"]
 
 
 def test_baseline_has_no_attack(baseline: Simulated) -> None:

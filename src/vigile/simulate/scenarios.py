@@ -237,5 +237,30 @@ class Sweep(Scenario):
         )
 
 
-for _builtin in (Baseline(), Nobelium(), Insider(), SessionHijack(), Sweep()):
+class Mixed(Scenario):
+    """Every attack shape at once, each on its own agent and in its own window.
+
+    One file to measure detection on all shapes together, with the organisation's honest
+    noise around them: the account takeover in late May, the insider, the replayed session
+    and the sweep, as in their own scenarios.
+    """
+
+    name = "mixed"
+    real_world = "the four cases above in one organisation"
+    parts = ("nobelium", "bribed_insider", "session_hijack", "search_sweep")
+
+    def window(self, calendar: Calendar) -> Window:
+        windows = [SCENARIOS[part].window(calendar) for part in self.parts]
+        spans = [w for w in windows if w is not None]
+        return Window(first=min(w.first for w in spans), last=max(w.last for w in spans))
+
+    def plan(self, world: World, window: Window | None) -> tuple[Attack, ...]:
+        attacks: list[Attack] = []
+        for part in self.parts:
+            scenario = SCENARIOS[part]
+            attacks += scenario.plan(world, scenario.window(world.calendar))
+        return tuple(attacks)
+
+
+for _builtin in (Baseline(), Nobelium(), Insider(), SessionHijack(), Sweep(), Mixed()):
     register_scenario(_builtin)
