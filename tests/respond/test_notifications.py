@@ -3,6 +3,7 @@ and sending workflow (never twice), delivery through a real local SMTP server.""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -202,3 +203,26 @@ def test_cli(
     assert code == 0
     assert out.count('"already_sent": false') == 3
     assert len(list((tmp_path / "out" / "sent" / "INC-0001").glob("*.eml"))) == 3
+
+
+def test_hostile_directory_values_stay_in_their_place(store: Store, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.jsonl"
+    records = [
+        {"kind": "customer", "id": "../../evil", "name": "Evil\nBcc: all@x.example",
+         "country": "US"},
+        {"kind": "contact", "id": "k-e1", "customer": "../../evil", "role": "admin",
+         "email": "ok@evil.example"},
+        {"kind": "contact", "id": "k-e2", "customer": "../../evil", "role": "billing",
+         "email": "a@b.example\nBcc: c@d.example"},
+        {"kind": "access", "time": "2021-05-21T10:00:00Z", "id": "e-h1", "agent": "a-0017",
+         "session": "s-9f3", "action": "customer.view", "customer": "../../evil",
+         "fields": ["customer.name"], "outcome": "allowed"},
+    ]  # fmt: skip
+    hostile.write_text("".join(json.dumps(r) + "\n" for r in records))
+    service, incident = _incident(_with(store, notify_outbox=str(tmp_path / "out")))
+    service.store.ingest(hostile)
+    preview = service.preview(incident, "ana")
+    notice = next(n for n in preview.notices if n.customer == "../../evil")
+    assert notice.message["To"] == "ok@evil.example"
+    assert "\n" not in notice.message["Subject"]
+    assert all((tmp_path / "out") in path.parents for path in preview.paths)

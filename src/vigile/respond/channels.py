@@ -9,6 +9,7 @@ skipped while no server is configured). ``VIGILE_NOTIFY_CHANNELS`` picks them, i
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import tempfile
 from collections.abc import Callable
@@ -27,6 +28,7 @@ __all__ = [
     "OutboxChannel",
     "SmtpChannel",
     "channels_for",
+    "eml_path",
     "register_channel",
     "write_eml",
 ]
@@ -42,6 +44,20 @@ class Channel(Protocol):
 
 #: Builds a channel from the settings, or None when it is not configured.
 ChannelFactory = Callable[[Settings], Channel | None]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def eml_path(folder: Path, incident: str, customer: str) -> Path:
+    """``folder/INCIDENT/CUSTOMER.eml``, ids reduced to safe file names: they come from
+    activity logs, and a ``../`` in one must not write outside the outbox."""
+    return folder / _safe(incident) / f"{_safe(customer)}.eml"
+
+
+def _safe(name: str) -> str:
+    cleaned = _UNSAFE.sub("_", name).lstrip(".")
+    return cleaned or "_"
 
 
 def write_eml(message: EmailMessage, path: Path) -> Path:
@@ -67,7 +83,7 @@ class OutboxChannel:
         self.outbox = outbox
 
     def deliver(self, message: EmailMessage, *, incident: str, customer: str) -> str:
-        return str(write_eml(message, self.outbox / "sent" / incident / f"{customer}.eml"))
+        return str(write_eml(message, eml_path(self.outbox / "sent", incident, customer)))
 
 
 class SmtpChannel:

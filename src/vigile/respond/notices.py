@@ -24,8 +24,9 @@ from babel.dates import format_date
 from babel.languages import get_official_languages
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2 import TemplateError as JinjaError
+from jinja2.sandbox import SandboxedEnvironment
 
 from vigile.errors import ConfigError
 from vigile.model import Account, Contact
@@ -80,7 +81,8 @@ class Templates:
             if not folder.is_dir():
                 raise ConfigError(f"VIGILE_NOTIFY_TEMPLATES: {folder} is not a folder")
         self.sender = sender
-        self.env = Environment(
+        # Sandboxed: templates from a folder render data, they do not run code.
+        self.env = SandboxedEnvironment(
             # The user's folder first: it overrides the built-in templates file by file.
             loader=FileSystemLoader([*folders, BUILTIN_TEMPLATES]),
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -109,7 +111,8 @@ class Templates:
         language = self.language_for(facts)
         context = self._context(facts, language)
         try:
-            subject = self._render(language, "subject.txt.j2", context).strip()
+            # One line: a name from the directory must not fold into extra headers.
+            subject = " ".join(self._render(language, "subject.txt.j2", context).split())
             text = self._render(language, "body.txt.j2", context | {"subject": subject})
             html = self._render(language, "body.html.j2", context | {"subject": subject})
         except JinjaError as exc:

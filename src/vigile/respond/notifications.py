@@ -11,6 +11,7 @@ audit event on the incident.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Update, insert, select, update
 from vigile.model import Contact
 from vigile.model.times import to_micros
 from vigile.respond.blast import CustomerExposure, blast_radius
-from vigile.respond.channels import Channel, channels_for, write_eml
+from vigile.respond.channels import Channel, channels_for, eml_path, write_eml
 from vigile.respond.errors import NotificationNotReady
 from vigile.respond.incidents import Incidents
 from vigile.respond.notices import Notice, NoticeFacts, Templates
@@ -31,6 +32,7 @@ from vigile.store.engine import connect
 
 __all__ = ["Delivery", "Notifications", "Preview", "digest_of"]
 
+_ADDRESS = re.compile(r"[^\s@<>,;\"]+@[^\s@<>,;\"]+")
 _ROLE_ORDER = {"admin": 0, "billing": 1, "technical": 2}
 _N = t.incident_notifications
 
@@ -92,8 +94,10 @@ class Notifications:
     def preview(self, incident_id: str, actor: str) -> Preview:
         """Render every notice to the preview folder and pin its digest."""
         notices, unreachable = self.render(incident_id)
-        folder = self.outbox / "preview" / incident_id
-        paths = tuple(write_eml(n.message, folder / f"{n.customer}.eml") for n in notices)
+        folder = self.outbox / "preview"
+        paths = tuple(
+            write_eml(n.message, eml_path(folder, incident_id, n.customer)) for n in notices
+        )
         digests = {n.customer: digest_of(n.message) for n in notices}
         with connect(self.store.engine) as conn:
             for notice in notices:
@@ -214,9 +218,11 @@ def _language(extra: Mapping[str, Any]) -> str | None:
 
 
 def _recipients(contacts: Sequence[Contact]) -> tuple[str, ...]:
-    """Every contact address, administrative contacts first."""
+    """Every well-formed contact address, administrative contacts first (an address from
+    the directory with spaces or line breaks could inject headers: it is left out)."""
     ordered = sorted(contacts, key=lambda c: (_ROLE_ORDER.get(c.role or "", 9), c.id))
-    return tuple(dict.fromkeys(c.email for c in ordered if c.email))
+    emails = (c.email for c in ordered if c.email and _ADDRESS.fullmatch(c.email))
+    return tuple(dict.fromkeys(emails))
 
 
 def _pin(conn: Connection, incident_id: str, notice: Notice, digest: str) -> None:
