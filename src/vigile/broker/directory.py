@@ -7,17 +7,27 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
-from vigile.model import Account, Agent, Contact, Customer, Subscription
+from vigile.model import Account, Agent, Contact, Customer, Subscription, Ticket, TicketEvent
 from vigile.model.times import from_micros, to_micros
+from vigile.model.vocabulary import TicketStep
 from vigile.policy import SENSITIVE_FIELDS
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
 from vigile.store.rows import from_row
 
-__all__ = ["all_directory", "find_object", "like_pattern", "recent_accesses", "search_customers"]
+__all__ = [
+    "agent_of",
+    "all_directory",
+    "find_object",
+    "like_pattern",
+    "recent_accesses",
+    "search_customers",
+    "suspension_of",
+    "ticket_as_of",
+]
 
 _OBJECT_TABLES = {"contact": (Contact, t.contacts), "account": (Account, t.accounts)}
 _OBJECT_TABLES_ALL = {**_OBJECT_TABLES, "subscription": (Subscription, t.subscriptions)}
@@ -80,3 +90,39 @@ def recent_accesses(
         )
         for row in rows
     ]
+
+
+# -- reads on a connection the caller holds (one checkout for all the facts) ---------
+
+
+def agent_of(conn: Connection, agent_id: str) -> Agent | None:
+    """The agent ``agent_id`` from the directory."""
+    row = conn.execute(select(t.agents).where(t.agents.c.id == agent_id)).mappings().first()
+    return None if row is None else from_row(Agent, row)
+
+
+def suspension_of(conn: Connection, agent_id: str) -> str | None:
+    """Why ``agent_id`` is suspended, or ``None``."""
+    table = t.broker_suspensions
+    query = select(table.c.reason).where(table.c.agent == agent_id)
+    return conn.execute(query).scalar_one_or_none()
+
+
+def ticket_as_of(conn: Connection, ticket_id: str, moment: datetime) -> Ticket | None:
+    """The ticket as it stood at ``moment`` (as :meth:`vigile.store.Store.ticket_as_of`)."""
+    table = t.ticket_events
+    query = (
+        select(table)
+        .where(table.c.ticket == ticket_id, table.c.time_us <= to_micros(moment))
+        .order_by(table.c.time_us, table.c.seq)
+    )
+    ticket: Ticket | None = None
+    for row in conn.execute(query).mappings():
+        step = from_row(TicketEvent, row)
+        if step.event is TicketStep.OPENED and step.customer is not None:
+            ticket = Ticket(
+                id=step.ticket, customer=step.customer, category=step.category, opened_at=step.time
+            )
+        elif ticket is not None:
+            ticket = ticket.fold(step)
+    return ticket

@@ -49,6 +49,7 @@ from vigile.policy import (
 )
 from vigile.settings import Settings
 from vigile.store import Store
+from vigile.store.engine import connect
 
 __all__ = ["BROKER_ACTOR", "Broker"]
 
@@ -357,9 +358,14 @@ class Broker:
         if ask.reason not in REASONS:
             known = ", ".join(sorted(REASONS))
             return Decision.deny(f"unknown reason code (one of: {known})"), None
-        agent = self.store.agent(principal.agent)
-        if agent is None:
-            return Decision.deny("unknown agent: not in the directory"), None
+        self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
+        with connect(self.store.engine) as conn:
+            agent = directory.agent_of(conn, principal.agent)
+            if agent is None:
+                return Decision.deny("unknown agent: not in the directory"), None
+            grant = self.grants.best_for(agent.id, ask.customer.id, now, conn)
+            ticket = directory.ticket_as_of(conn, ask.ticket, now) if ask.ticket else None
+            suspended = directory.suspension_of(conn, agent.id) is not None
         self.policy.entities.ensure(
             [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
         )
@@ -370,15 +376,14 @@ class Broker:
             reveal=bool(ask.clear),
             now=now,
         )
-        grant = self.grants.best_for(agent.id, ask.customer.id, now)
         facts = RequestFacts(
             now=now,
             customer=ask.customer.id,
             reason=ask.reason,
             clear=ask.clear,
-            ticket=self.store.ticket_as_of(ask.ticket, now) if ask.ticket else None,
+            ticket=ticket,
             grant=grant.facts() if grant else None,
-            suspended=self.containment.suspension_of(agent.id) is not None,
+            suspended=suspended,
             velocity_exceeded=exceeded is not None,
             mfa=principal.has_mfa,
         )
