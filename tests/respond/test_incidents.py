@@ -6,18 +6,23 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from tests.respond.sample import run
 from vigile.ledger.service import Ledger
+from vigile.model.times import to_micros
 from vigile.respond import (
     IncidentClosed,
     IncidentNotFound,
     Incidents,
     IncidentStatus,
+    InvalidScope,
     RegulatoryClock,
     Scope,
 )
 from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
 
 MAY = datetime(2021, 5, 16, tzinfo=UTC)
 SCOPE = Scope(agents=("a-0005",), since=MAY, until=MAY + timedelta(days=14))
@@ -113,3 +118,32 @@ def test_cli(
     assert "no incident 'INC-0404'" in err
     assert run(capsys, "incident", "status", "INC-0001", "sideways")[0] == 2
     assert run(capsys, "incident", "open", "--title", "x", *window)[0] == 1  # empty scope
+    assert run(capsys, "incident", "open", "--agent", "a-5")[0] == 1  # no window
+    code, _, err = run(capsys, "incident", "open", "--alert", "12")
+    assert code == 1
+    assert "no alert '12'" in err
+
+
+def test_an_incident_opens_from_a_detection_alert(store: Store) -> None:
+    first, last, raised = (datetime(2021, 5, d, tzinfo=UTC) for d in (16, 29, 30))
+    alert = {
+        "agent": "a-0005",
+        "severity": "high",
+        "score": 0.97,
+        "first_us": to_micros(first),
+        "last_us": to_micros(last),
+        "reasons": "[]",
+        "evidence": "[]",
+        "status": "open",
+        "created_us": to_micros(raised),
+        "updated_us": to_micros(raised),
+    }
+    with connect(store.engine) as conn:
+        alert_id = conn.execute(insert(t.detect_alerts).values(alert)).inserted_primary_key[0]
+        conn.commit()
+    incident = _service(store).open_from_alert(str(alert_id), actor="ana")
+    assert incident.scope == Scope(agents=("a-0005",), since=first, until=NOW)
+    assert (incident.aware, incident.alert) == (raised, str(alert_id))
+    assert incident.title == f"Alert {alert_id}: agent a-0005 (high)"
+    with pytest.raises(InvalidScope, match="no alert '999'"):
+        _service(store).open_from_alert("999", actor="ana")

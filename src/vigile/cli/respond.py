@@ -22,6 +22,7 @@ from vigile.respond import (
     Incident,
     Incidents,
     IncidentStatus,
+    InvalidScope,
     Notifications,
     PlannedAction,
     RegulatoryClock,
@@ -132,31 +133,39 @@ ActorOption = typer.Option(None, "--actor", help="Who acts (default: $USER).")
 
 @incident_app.command("open")
 def incident_open(
-    title: str = typer.Option(..., "--title", help="What happened, in a line."),
+    title: str | None = typer.Option(None, "--title", help="What happened, in a line."),
     agent: list[str] = typer.Option([], "--agent", help="Agent id (repeatable)."),
     session: list[str] = typer.Option([], "--session", help="Session id (repeatable)."),
     ip: list[str] = typer.Option([], "--ip", help="Source address (repeatable)."),
     device: list[str] = typer.Option([], "--device", help="Device id (repeatable)."),
-    since: str = typer.Option(..., "--since", help="RFC 3339 time, inclusive."),
-    until: str = typer.Option(..., "--until", help="RFC 3339 time, inclusive."),
+    since: str | None = typer.Option(None, "--since", help="RFC 3339 time, inclusive."),
+    until: str | None = typer.Option(None, "--until", help="RFC 3339 time, inclusive."),
     owner: str | None = typer.Option(None, "--owner", help="Who handles it."),
-    alert: str | None = typer.Option(None, "--alert", help="The alert it comes from."),
+    alert: str | None = typer.Option(
+        None, "--alert", help="Open from this detection alert (its agent and window)."
+    ),
     aware: str | None = typer.Option(None, "--aware", help="Time of awareness (default now)."),
     actor: str | None = ActorOption,
     format: Format = FormatOption,
 ) -> None:
-    """Open an incident over a scope and a window."""
-    scope = scope_of(agent, session, ip, device, since, until)
-    moment = parse_time(aware, "--aware") if aware else None
+    """Open an incident over a scope and a window, or from a detection alert."""
+    who = actor or _actor()
+    by_hand = bool(agent or session or ip or device or since or until)
     with Store.open() as store:
-        incident = Incidents(store).open(
-            title=title,
-            scope=scope,
-            actor=actor or _actor(),
-            owner=owner,
-            alert=alert,
-            aware=moment,
-        )
+        service = Incidents(store)
+        if alert is not None and not by_hand:
+            incident = service.open_from_alert(alert, actor=who, title=title, owner=owner)
+        else:
+            if since is None or until is None or title is None:
+                raise InvalidScope("--title, --since and --until are needed (or --alert alone)")
+            incident = service.open(
+                title=title,
+                scope=scope_of(agent, session, ip, device, since, until),
+                actor=who,
+                owner=owner,
+                alert=alert,
+                aware=parse_time(aware, "--aware") if aware else None,
+            )
     _print_incident(incident, format)
 
 

@@ -168,6 +168,32 @@ class Incidents:
             conn.commit()
         return incident
 
+    def open_from_alert(
+        self, alert_id: str, *, actor: str, title: str | None = None, owner: str | None = None
+    ) -> Incident:
+        """Open an incident from a detection alert: the alert's agent, from its first
+        evidence until now, aware since the alert was raised."""
+        a = t.detect_alerts
+        key = int(alert_id) if alert_id.isdigit() else -1
+        with connect(self.store.engine) as conn:
+            row = conn.execute(select(a).where(a.c.id == key)).mappings().first()
+        if row is None:
+            raise InvalidScope(f"no alert {alert_id!r} (see `vigile detect`)")
+        now = self.clock()
+        scope = Scope(
+            agents=(row["agent"],),
+            since=from_micros(row["first_us"]),
+            until=max(now, from_micros(row["last_us"])),
+        )
+        return self.open(
+            title=title or f"Alert {alert_id}: agent {row['agent']} ({row['severity']})",
+            scope=scope,
+            actor=actor,
+            owner=owner,
+            alert=alert_id,
+            aware=from_micros(row["created_us"]),
+        )
+
     def note(self, incident_id: str, text: str, actor: str) -> TimelineEntry:
         """Add a note to the incident's timeline."""
         self._changeable(incident_id)
