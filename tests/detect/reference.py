@@ -108,6 +108,10 @@ def signin_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
             continue
         counts[key]["signins"] += 1
         seasoned = since[r["agent"]] < when - HISTORY
-        counts[key]["new_countries"] += seasoned and countries.get((r["agent"], r.get("country"))) == when
-        counts[key]["new_devices"] += seasoned and devices.get((r["agent"], r.get("device"))) == when
+        counts[key]["new_countries"] += (
+            seasoned and countries.get((r["agent"], r.get("country"))) == when
+        )
+        counts[key]["new_devices"] += (
+            seasoned and devices.get((r["agent"], r.get("device"))) == when
+        )
     return {key: dict(values) for key, values in counts.items()}

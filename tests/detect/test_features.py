@@ -67,8 +67,12 @@ def test_the_attackers_hours_stand_out(
 ) -> None:
     data, rows = nobelium_rows
     victim = data.truth["compromised_agents"][0]
-    worst = {name: max(r[name] for k, r in rows.items() if k[0] != victim) for name in FEATURE_COLUMNS}
-    theirs = {name: max(r[name] for k, r in rows.items() if k[0] == victim) for name in FEATURE_COLUMNS}
+    worst = {
+        name: max(r[name] for k, r in rows.items() if k[0] != victim) for name in FEATURE_COLUMNS
+    }
+    theirs = {
+        name: max(r[name] for k, r in rows.items() if k[0] == victim) for name in FEATURE_COLUMNS
+    }
     assert theirs["unjustified_customers"] > 2 * worst["unjustified_customers"]
     assert theirs["new_countries"] == 1
 

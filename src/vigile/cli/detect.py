@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
+import orjson
 import typer
 from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json
 from vigile.detect.alerts import Alert, AlertStatus
 from vigile.detect.book import AlertBook
-from vigile.detect.risk import RiskPolicy
+from vigile.detect.containment import RecordedContainment
+from vigile.detect.risk import RiskPolicy, Severity
 from vigile.detect.service import DetectionConfig, detect
-from vigile.errors import InputError
+from vigile.detect.stream import StepResult, StreamingDetector
+from vigile.errors import ConfigError, InputError
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -41,9 +47,15 @@ def detect_command(
     mark: list[str] = typer.Option(
         [], "--mark", help="Set an alert's status: ID=acknowledged|closed_benign|... (repeatable)."
     ),
+    follow: bool = typer.Option(
+        False, "--follow", help="Keep detecting as events arrive (from the saved watermark)."
+    ),
 ) -> None:
     """Detect hijacked or abusive agent accounts in the store; print the alerts."""
     settings = Settings.from_env()
+    if follow:
+        _follow(settings, format)
+        return
     with Store.open(settings) as store:
         book = AlertBook(store.engine)
         if mark:
@@ -54,6 +66,50 @@ def detect_command(
         else:
             alerts = book.record(detect(store.engine, _config(settings)))
     _print_alerts(alerts, format)
+
+
+def _contain_at(settings: Settings) -> Severity | None:
+    if not settings.detect_contain:
+        return None
+    try:
+        return Severity(settings.detect_contain)
+    except ValueError as exc:
+        known = ", ".join(s.value for s in Severity)
+        raise ConfigError(f"VIGILE_DETECT_CONTAIN: expected one of {known}") from exc
+
+
+def _follow(settings: Settings, format: Format) -> None:
+    with Store.open(settings) as store:
+        detector = StreamingDetector(
+            store.engine,
+            _config(settings),
+            containment=RecordedContainment(store.engine),
+            contain_at=_contain_at(settings),
+        )
+        shown: dict[str, Severity] = {}
+        try:
+            while True:
+                for step in detector.run():
+                    _print_step(step, format, shown)
+                time.sleep(settings.detect_poll_seconds)
+        finally:
+            detector.close()
+
+
+def _print_step(step: StepResult, format: Format, shown: dict[str, Severity]) -> None:
+    # An agent is printed when it first alerts and each time its severity rises.
+    fresh = [a for a in step.alerts if a.agent not in shown or a.severity.rank > shown[a.agent].rank]
+    shown.update({a.agent: a.severity for a in fresh})
+    if format is Format.JSON:
+        for alert in fresh:
+            sys.stdout.write(orjson.dumps(alert.as_json()).decode() + "\n")
+        sys.stdout.flush()
+        return
+    for alert in fresh:
+        console.print(f"[bold]{alert.severity.value}[/] {alert.agent} risk {alert.score:.0f}: "
+                      + "; ".join(alert.reasons[:2]))  # fmt: skip
+    for agent in step.contained:
+        console.print(f"[red]containment requested[/] for {agent}")
 
 
 def _print_alerts(alerts: list[Alert], format: Format) -> None:

@@ -22,7 +22,7 @@ from vigile.detect.risk import RiskPolicy, ScoredHours, Severity
 from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
 
-__all__ = ["AgentRisk", "Alert", "AlertStatus", "agent_risks", "explain"]
+__all__ = ["AgentRisk", "Alert", "AlertStatus", "agent_risks", "explain", "first_crossing"]
 
 Ints = npt.NDArray[np.int64]
 
@@ -240,3 +240,20 @@ def _peak_hour(scored: ScoredHours, rows: Sequence[int] | Ints) -> str | None:
     if customers.size == 0 or customers.max() < 5:
         return None
     return f"up to {int(customers.max())} customers in one hour"
+
+
+def first_crossing(scored: ScoredHours, agent: str, risk: float, policy: RiskPolicy) -> int | None:
+    """The time of the last event of the earliest window in which ``agent``'s risk reached
+    ``risk``: when a detector fed event by event raised it, at the latest."""
+    agents = np.array(scored.rows.column("agent").to_pylist(), dtype=object)
+    rows = np.flatnonzero(agents == agent)
+    if rows.size == 0:
+        return None
+    buckets = scored.column("bucket_us").astype(np.int64)
+    rows = rows[np.argsort(buckets[rows], kind="stable")]
+    short = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
+    long = _window_sums(buckets[rows], scored.score[rows], policy.long_window_us)
+    reached = np.flatnonzero(np.maximum(short, policy.long_factor * long) >= risk)
+    if reached.size == 0:
+        return None
+    return int(scored.column("last_us")[rows[reached[0]]])

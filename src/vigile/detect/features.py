@@ -51,6 +51,10 @@ def _statements(name: str) -> list[str]:
     return [s.strip() for s in sql_text(name).split(";") if s.strip()]
 
 
+_SQL = {name: sql_text(name) for name in ("judged", "features", "evidence")}
+_REMEMBER = _statements("remember")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FeatureParams:
     """Knobs of the feature SQL.
@@ -117,7 +121,7 @@ class FeatureEngine:
         self._append(batch)
         self._cover_shifts(earliest, latest)
         try:
-            for statement in _statements("remember"):
+            for statement in _REMEMBER:
                 self.db.execute(statement, {"after": self.watermark})
         except duckdb.Error as exc:
             raise DetectError(f"remember.sql: {exc}") from exc
@@ -129,16 +133,31 @@ class FeatureEngine:
     def features(self, bucket_us: int, since_us: int) -> pa.Table:
         """Feature rows of every agent and window (``bucket_us`` wide) from ``since_us``."""
         since = since_us - since_us % bucket_us
+        self.judge(since)
+        return self.aggregate(bucket_us, since)
+
+    def judge(self, since_us: int) -> None:
+        """Judge every buffered access from ``since_us`` on (the ``judged`` table)."""
         params = {
-            "bucket_us": bucket_us,
-            "since_us": since,
+            "since_us": since_us,
             "grace_us": self.params.grace_us,
             "history_us": self.params.history_us,
         }
         try:
-            self.db.execute(sql_text("judged"), _only(params, "since_us", "grace_us", "history_us"))
-            features = _only(params, "bucket_us", "since_us", "history_us")
-            return self.db.sql(sql_text("features"), params=features).to_arrow_table()
+            self.db.execute(_SQL["judged"], params)
+        except duckdb.Error as exc:
+            raise DetectError(f"judged.sql: {exc}") from exc
+
+    def aggregate(self, bucket_us: int, since_us: int) -> pa.Table:
+        """Feature rows from the judged accesses and the sign-ins, windows from ``since_us``
+        (which :meth:`judge` must cover)."""
+        params = {
+            "bucket_us": bucket_us,
+            "since_us": since_us - since_us % bucket_us,
+            "history_us": self.params.history_us,
+        }
+        try:
+            return self.db.sql(_SQL["features"], params=params).to_arrow_table()
         except duckdb.Error as exc:
             raise DetectError(f"features.sql: {exc}") from exc
 
@@ -180,9 +199,6 @@ class FeatureEngine:
         self._shift_span = (min(low, known_low) if known_high >= 0 else low, max(high, known_high))
 
 
-def _only(params: dict[str, int], *names: str) -> dict[str, int]:
-    # DuckDB refuses parameters a statement does not use.
-    return {name: params[name] for name in names}
 
 
 def evidence_ids(
@@ -203,7 +219,7 @@ def evidence_ids(
     )
     engine.db.register("flagged", table)
     try:
-        rows = engine.db.sql(sql_text("evidence")).fetchall()
+        rows = engine.db.sql(_SQL["evidence"]).fetchall()
     except duckdb.Error as exc:
         raise DetectError(f"evidence.sql: {exc}") from exc
     finally:
