@@ -25,7 +25,7 @@ SIGNIN = ("signins", "failed_signins", "new_countries", "new_devices")
 
 def _sql_rows(stored: Stored, tmp_path: Path, bucket: int) -> dict[tuple[str, int], dict[str, int]]:
     with Store.open(stored.settings(tmp_path)) as store:
-        features, _ = open_features(store.engine, DetectionConfig().params)
+        features, _ = open_features(store.engine, DetectionConfig())
         features.absorb(read_events(store.engine))
         table = features.features(bucket, 0)
         features.close()

@@ -1,9 +1,10 @@
-"""Commands of detection: detect (batch or --follow), rules, eval."""
+"""Commands of detection: detect (batch or --follow), rules (list, test), eval."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import orjson
 import typer
@@ -14,6 +15,7 @@ from vigile.detect.alerts import Alert, AlertStatus
 from vigile.detect.book import AlertBook
 from vigile.detect.containment import RecordedContainment
 from vigile.detect.risk import RiskPolicy, Severity
+from vigile.detect.rules import RULE_PACKS, check_rules, load_rules
 from vigile.detect.service import DetectionConfig, detect
 from vigile.detect.stream import StepResult, StreamingDetector
 from vigile.errors import ConfigError, InputError
@@ -25,12 +27,67 @@ __all__ = ["register"]
 FormatOption = typer.Option(Format.TEXT, "--format", help="Output format: text or json.")
 
 
+rules_app = typer.Typer(help="Sigma detection rules: list and test them.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command(name="detect")(detect_command)
+    app.add_typer(rules_app, name="rules")
+    rules_app.command(name="test")(rules_test)
+    rules_app.command(name="list")(rules_list)
+
+
+def _rule_folders(settings: Settings, folder: Path | None) -> list[Path]:
+    extra = folder or (Path(settings.detect_rules) if settings.detect_rules else None)
+    return [*RULE_PACKS.values(), *([extra] if extra else [])]
+
+
+def rules_test(
+    folder: Path | None = typer.Argument(None, help="Your rules (default VIGILE_DETECT_RULES)."),
+    format: Format = FormatOption,
+) -> None:
+    """Validate every rule and run it against its own positive and negative examples."""
+    checks = check_rules(load_rules(_rule_folders(Settings.from_env(), folder)))
+    if format is Format.JSON:
+        print_json({"rules": [
+            {"id": c.rule.id, "title": c.rule.title, "source": c.rule.source, "ok": c.ok,
+             "failures": list(c.failures)}
+            for c in checks
+        ]})  # fmt: skip
+    else:
+        for check in checks:
+            mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+            console.print(f"{mark} {check.rule.title} ({check.rule.source})", highlight=False)
+            for failure in check.failures:
+                console.print(f"    {failure}", highlight=False, markup=False)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def rules_list(
+    folder: Path | None = typer.Argument(None, help="Your rules (default VIGILE_DETECT_RULES)."),
+    format: Format = FormatOption,
+) -> None:
+    """List the rules with their level and SQL condition."""
+    rules = load_rules(_rule_folders(Settings.from_env(), folder))
+    if format is Format.JSON:
+        print_json({"rules": [
+            {"id": r.id, "title": r.title, "level": r.level, "source": r.source,
+             "condition": r.condition}
+            for r in rules
+        ]})  # fmt: skip
+        return
+    table = Table("level", "title", "condition")
+    for r in rules:
+        table.add_row(r.level, r.title, r.condition)
+    console.print(table)
 
 
 def _config(settings: Settings) -> DetectionConfig:
-    return DetectionConfig(policy=RiskPolicy(min_history=settings.detect_min_history))
+    return DetectionConfig(
+        policy=RiskPolicy(min_history=settings.detect_min_history),
+        rules=tuple(load_rules(_rule_folders(settings, None))),
+    )
 
 
 def _parse_mark(mark: str) -> tuple[int, AlertStatus]:

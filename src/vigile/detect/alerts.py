@@ -230,6 +230,9 @@ def explain(scored: ScoredHours, risk: AgentRisk, zone: str) -> tuple[str, ...]:
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak:
         reasons.append(peak)
+    titles = sorted({t for i in risk.rows for t in str(scored.rows.column("rule_titles")[int(i)]).split("|") if t})
+    if titles:
+        reasons.append("rules matched: " + "; ".join(titles))
     if "model" in scored.parts and scored.parts["model"][risk.rows].sum() > 0:
         reasons.append("hours the anomaly model finds unusual for this agent")
     return tuple(r for r in reasons if r)

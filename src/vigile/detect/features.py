@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vigile.detect.errors import DetectError
+from vigile.detect.rules import Rule, rule_hits
 from vigile.detect.source import (
     ACCESS_SCHEMA,
     DAY_US,
@@ -79,8 +80,10 @@ class FeatureEngine:
         customers: pa.Table,
         shifts: dict[str, tuple[str, str]],
         params: FeatureParams | None = None,
+        rules: tuple[Rule, ...] = (),
     ) -> None:
         self.params = params or FeatureParams()
+        self.rules = rules
         self._shifts = shifts
         self._shift_span = (0, -1)
         self.db = duckdb.connect(":memory:")
@@ -157,9 +160,18 @@ class FeatureEngine:
             "history_us": self.params.history_us,
         }
         try:
-            return self.db.sql(_SQL["features"], params=params).to_arrow_table()
+            rows = self.db.sql(_SQL["features"], params=params).to_arrow_table()
         except duckdb.Error as exc:
             raise DetectError(f"features.sql: {exc}") from exc
+        return self._with_rules(rows, hourly=bucket_us == HOUR_US)
+
+    def _with_rules(self, rows: pa.Table, *, hourly: bool) -> pa.Table:
+        # Rules count per agent-hour; day rows carry empty columns to share the schema.
+        hits = rule_hits(self.db, self.rules) if hourly and self.rules else {}
+        keys = zip(rows.column("agent").to_pylist(), rows.column("bucket_us").to_pylist(), strict=True)
+        found = [hits.get(key, (0.0, ())) for key in keys]
+        rows = rows.append_column("rule_points", pa.array([p for p, _ in found], pa.float64()))
+        return rows.append_column("rule_titles", pa.array(["|".join(t) for _, t in found], pa.string()))
 
     def prune(self) -> None:
         """Forget buffered events older than the buffer span (state tables are kept)."""

@@ -27,8 +27,8 @@ __all__ = [
     "RiskPolicy",
     "ScoredHours",
     "Severity",
-    "relative_vectors",
     "combine",
+    "relative_vectors",
     "score_hours",
 ]
 
@@ -40,10 +40,9 @@ FLAG_SIGNALS: Mapping[str, float] = {
     "new_devices": 4.0,
     "new_addresses": 1.0,
     "impossible_travel": 6.0,
-    "address_mismatches": 10.0,
-    "exports": 6.0,
-    "break_glass": 5.0,
 }
+# Exports, break-glass and a session used from another address are Sigma rules of the
+# shipped pack (vigile/detect/sigma): their points come through ``rule_points``.
 
 
 #: Signals of misuse or of someone else at the keyboard. The rest (volume, searches, off
@@ -155,6 +154,8 @@ def score_hours(
         parts[feature] = np.where(present, points, 0.0)
     if model is not None:
         parts["model"] = policy.model_points * model.points(relative_vectors(rows, baselines))
+    if rule_points is None and "rule_points" in rows.column_names:
+        rule_points = np.asarray(rows.column("rule_points").to_numpy(), dtype=np.float64)
     if rule_points is not None:
         parts["rules"] = rule_points
     return ScoredHours(rows=rows, score=_total(parts, rows.num_rows, policy), parts=parts)

@@ -27,10 +27,10 @@ from vigile.detect.model import AnomalyModel
 from vigile.detect.risk import FLAG_SIGNALS, RiskPolicy, ScoredHours, relative_vectors, score_hours
 from vigile.detect.source import DAY_US, HOUR_US
 
-__all__ = ["Fitted", "fit_period", "period_of", "score_rows", "score_over_time", "widen"]
+__all__ = ["Fitted", "fit_period", "period_of", "score_over_time", "score_rows", "widen"]
 
 Floats = npt.NDArray[np.float64]
-_PARTS = (*COUNT_SIGNALS, *FLAG_SIGNALS, "model")
+_PARTS = (*COUNT_SIGNALS, *FLAG_SIGNALS, "model", "rules")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,8 +98,9 @@ def score_rows(rows: pa.Table, fitted: Fitted, policy: RiskPolicy) -> tuple[Floa
             scored = score_hours(subset, fitted.hours, policy=policy, model=fitted.model)
         else:
             scored = score_hours(
-                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, flags={}
-            )
+                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, flags={},
+                rule_points=np.zeros(subset.num_rows),
+            )  # fmt: skip
         score[where] = scored.score
         for name, values in scored.parts.items():
             parts[name][where] = values

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, agent_risks, explain
-from vigile.detect.baseline import DAY_FLOOR, DAY_SIGNALS, Baselines, fit_baselines
 from vigile.detect.features import FeatureEngine, FeatureParams, evidence_ids
-from vigile.detect.model import AnomalyModel
 from vigile.detect.risk import (
     RiskPolicy,
     ScoredHours,
-    combine,
-    relative_vectors,
-    score_hours,
 )
+from vigile.detect.rules import RULE_PACKS, Rule, load_rules
 from vigile.detect.scoring import score_over_time, widen
 from vigile.detect.source import DAY_US, HOUR_US, read_directory, read_events
 
@@ -29,10 +23,7 @@ __all__ = [
     "DetectionConfig",
     "alerts_from",
     "detect",
-    "fit",
-    "fit_days",
     "open_features",
-    "score_days",
 ]
 
 _EVIDENCE_CAP = 2_000  # ids per alert: enough to scope a response, small enough to print
@@ -44,48 +35,22 @@ class DetectionConfig:
 
     params: FeatureParams = field(default_factory=FeatureParams)
     policy: RiskPolicy = field(default_factory=RiskPolicy)
+    rules: tuple[Rule, ...] = field(default_factory=lambda: tuple(load_rules(RULE_PACKS.values())))
     use_model: bool = True
     seed: int = 0
 
 
-def open_features(engine: Engine, params: FeatureParams) -> tuple[FeatureEngine, Mapping[str, str]]:
+def open_features(
+    engine: Engine, config: DetectionConfig
+) -> tuple[FeatureEngine, Mapping[str, str]]:
     """A feature engine loaded with the store's directory, and each agent's time zone."""
     agents, customers, shifts = read_directory(engine)
     zones = {agent: zone for agent, (zone, _) in shifts.items()}
-    return FeatureEngine(agents=agents, customers=customers, shifts=shifts, params=params), zones
-
-
-def fit_days(days: pa.Table, config: DetectionConfig) -> Baselines:
-    """Daily baselines (an agent needs a week of active days to be its own yardstick)."""
-    return fit_baselines(
-        days.column("agent").to_pylist(),
-        days.column("team").to_pylist(),
-        _numeric(days),
-        min_history=max(config.policy.min_history // 6, 5),
-        floor=DAY_FLOOR,
-    )
-
-
-def _numeric(rows: pa.Table) -> dict[str, Any]:
-    return {
-        name: np.asarray(rows.column(name).to_numpy(), dtype=np.float64)
-        for name in rows.column_names
-        if pa.types.is_integer(rows.schema.field(name).type)
-    }
-
-
-def fit(hours: pa.Table, config: DetectionConfig) -> tuple[Baselines, AnomalyModel | None]:
-    """Baselines and model from hourly feature rows."""
-    baselines = fit_baselines(
-        hours.column("agent").to_pylist(),
-        hours.column("team").to_pylist(),
-        _numeric(hours),
-        min_history=config.policy.min_history,
-    )
-    model = None
-    if config.use_model and hours.num_rows >= 256:
-        model = AnomalyModel.fit(relative_vectors(hours, baselines), seed=config.seed)
-    return baselines, model
+    features = FeatureEngine(
+        agents=agents, customers=customers, shifts=shifts, params=config.params,
+        rules=config.rules,
+    )  # fmt: skip
+    return features, zones
 
 
 def alerts_from(
@@ -123,7 +88,7 @@ def alerts_from(
 def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]:
     """Alerts over every event in the store (batch)."""
     config = config or DetectionConfig()
-    features, zones = open_features(engine, config.params)
+    features, zones = open_features(engine, config)
     try:
         features.absorb(read_events(engine))
         rows = pa.concat_tables([
@@ -138,7 +103,3 @@ def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]
     finally:
         features.close()
 
-
-def score_days(days: pa.Table, baselines: Baselines, policy: RiskPolicy) -> ScoredHours:
-    """Score agent-days on the daily signals only (flags and model count per hour)."""
-    return score_hours(days, baselines, policy=policy, signals=DAY_SIGNALS, flags={})

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["EventBatch", "HOUR_US", "DAY_US", "read_directory", "read_events", "shift_table"]
+__all__ = ["DAY_US", "HOUR_US", "EventBatch", "read_directory", "read_events", "shift_table"]
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US

@@ -81,7 +81,7 @@ class StreamingDetector:
         self.batch_events = batch_events
         self.retention_us = retention_days * DAY_US
         self.record = record
-        self.features, self._zones = open_features(engine, self.config.params)
+        self.features, self._zones = open_features(engine, self.config)
         self._scores = _Scores()
         self._contained: set[str] = set()
         self._next_day_refresh = 0

@@ -5,7 +5,7 @@
 CREATE OR REPLACE TABLE judged AS
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
-    acc.reason, acc.outcome, acc.result_count, acc.query,
+    acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
     CASE
       WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
       WHEN acc.ticket IS NULL THEN 'none'
