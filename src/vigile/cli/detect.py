@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import orjson
 import typer
 from rich.table import Table
 
-from vigile.cli.output import Format, console, print_json
+from vigile.cli.output import Format, console, err, print_json
 from vigile.detect.alerts import Alert, AlertStatus
 from vigile.detect.book import AlertBook
 from vigile.detect.containment import RecordedContainment
+from vigile.detect.evaluate import EvalConfig, evaluate
 from vigile.detect.risk import RiskPolicy, Severity
 from vigile.detect.rules import RULE_PACKS, check_rules, load_rules
 from vigile.detect.service import DetectionConfig, detect
@@ -33,6 +35,7 @@ rules_app = typer.Typer(help="Sigma detection rules: list and test them.", no_ar
 def register(app: typer.Typer) -> None:
     app.command(name="detect")(detect_command)
     app.add_typer(rules_app, name="rules")
+    app.command(name="eval")(eval_command)
     rules_app.command(name="test")(rules_test)
     rules_app.command(name="list")(rules_list)
 
@@ -182,5 +185,44 @@ def _print_alerts(alerts: list[Alert], format: Format) -> None:
         table.add_row(
             str(a.id), a.agent, a.severity.value, f"{a.score:.0f}", first, last,
             "\n".join(a.reasons),
+        )  # fmt: skip
+    console.print(table)
+
+
+def eval_command(
+    scenario: list[str] = typer.Option(
+        [], "--scenario", help="Scenarios to run (repeatable; default: all built-in)."
+    ),
+    seed: list[int] = typer.Option([1, 2, 3], "--seed", help="Seeds (repeatable)."),
+    agents: int = typer.Option(40, "--agents", help="Agents per simulation."),
+    days: int = typer.Option(31, "--days", help="Days per simulation."),
+    workdir: Path | None = typer.Option(
+        None, "--workdir", help="Where simulations are written (default: a temporary folder)."
+    ),
+    format: Format = FormatOption,
+) -> None:
+    """Run the simulator's scenarios over several seeds through streaming detection."""
+    config = EvalConfig(
+        scenarios=tuple(scenario) or EvalConfig().scenarios,
+        seeds=tuple(seed),
+        agents=agents,
+        days=days,
+        detection=_config(Settings.from_env()),
+    )
+    with tempfile.TemporaryDirectory(prefix="vigile-eval-") as scratch:
+        folder = workdir or Path(scratch)
+        results = evaluate(config, folder, progress=lambda what: err.print(f"running {what}"))
+    if format is Format.JSON:
+        print_json({"scenarios": [r.as_json() for r in results]})
+        return
+    table = Table("scenario", "caught", "false alarms /1000 agent-weeks", "minutes to high",
+                  "recall at 1% FA")  # fmt: skip
+    for r in results:
+        data = r.as_json()
+        table.add_row(
+            r.scenario, f"{r.caught}/{r.compromised}",
+            f"{data['false_alarms_per_1000_agent_weeks']} ({r.false_alarm_agents} agents)",
+            str(data["median_minutes_to_high"] if r.minutes_to_high else "-"),
+            "-" if r.recall_at_1pct is None else f"{r.recall_at_1pct:.2f}",
         )  # fmt: skip
     console.print(table)
