@@ -22,14 +22,19 @@ def test_detect_prints_the_alerts_contract(
     assert result.exit_code == 0, result.output
     alerts = orjson.loads(result.stdout)["alerts"]
     top = alerts[0]
-    assert {"agent", "severity", "score", "first_seen", "last_seen", "reasons", "evidence"} <= set(top)
+    assert {"agent", "severity", "score", "first_seen", "last_seen", "reasons", "evidence"} <= set(
+        top
+    )
     assert top["agent"] == data.truth["compromised_agents"][0]
     assert top["severity"] in ("high", "critical")
-    assert top["first_seen"].endswith("Z") and top["last_seen"] >= top["first_seen"]
+    assert top["first_seen"].endswith("Z")
+    assert top["last_seen"] >= top["first_seen"]
     assert all(isinstance(r, str) for r in top["reasons"])
     again = orjson.loads(CliRunner().invoke(app, ["detect", "--format", "json"]).stdout)["alerts"]
     assert [a["id"] for a in again] == [a["id"] for a in alerts]  # stored once, updated
-    marked = CliRunner().invoke(app, ["detect", "--mark", f"{top['id']}=closed_malicious", "--format", "json"])
+    marked = CliRunner().invoke(
+        app, ["detect", "--mark", f"{top['id']}=closed_malicious", "--format", "json"]
+    )
     statuses = {a["id"]: a["status"] for a in orjson.loads(marked.stdout)["alerts"]}
     assert statuses[top["id"]] == "closed_malicious"
 

@@ -44,7 +44,8 @@ def test_reasons_say_what_happened(nobelium: tuple[Stored, list[Alert]]) -> None
     text = " ".join(alerts[0].reasons)
     assert "without a valid ticket" in text
     assert "government or enterprise" in text
-    assert "signed in from a new country" in text and "new device" in text
+    assert "signed in from a new country" in text
+    assert "new device" in text
     assert "local time" in text
 
 

@@ -53,7 +53,9 @@ def test_a_users_rule_maps_sigma_fields_and_quotes_values(tmp_path: Path) -> Non
 
 
 def test_a_wrong_example_fails_the_test_command(tmp_path: Path) -> None:
-    wrong = RULE.format(n=2, extra="").replace("nomatch:\n    - {agent: a-02", "nomatch:\n    - {agent: \"a-0'1\"")
+    wrong = RULE.format(n=2, extra="").replace(
+        "nomatch:\n    - {agent: a-02", 'nomatch:\n    - {agent: "a-0\'1"'
+    )
     (tmp_path / "wrong.yml").write_text(wrong)
     result = CliRunner().invoke(app, ["rules", "test", str(tmp_path)])
     assert result.exit_code == 1

@@ -158,7 +158,9 @@ def _follow(settings: Settings, format: Format) -> None:
 
 def _print_step(step: StepResult, format: Format, shown: dict[str, Severity]) -> None:
     # An agent is printed when it first alerts and each time its severity rises.
-    fresh = [a for a in step.alerts if a.agent not in shown or a.severity.rank > shown[a.agent].rank]
+    fresh = [
+        a for a in step.alerts if a.agent not in shown or a.severity.rank > shown[a.agent].rank
+    ]
     shown.update({a.agent: a.severity for a in fresh})
     if format is Format.JSON:
         for alert in fresh:

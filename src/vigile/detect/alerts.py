@@ -171,9 +171,7 @@ def _signins(scored: ScoredHours, rows: Ints, zone: str) -> str | None:
         parts.append("a new address")
     if not parts:
         return None
-    times = [
-        t for t in (scored.rows.column("novel_signin_us")[int(i)].as_py() for i in rows) if t
-    ]
+    times = [t for t in (scored.rows.column("novel_signin_us")[int(i)].as_py() for i in rows) if t]
     when = f" at {_local_time(min(times), zone)}" if times else ""
     return f"signed in from {' and '.join(parts)}{when}"
 
@@ -212,7 +210,8 @@ def _days_of(scored: ScoredHours, risk: AgentRisk) -> Ints:
     widths = scored.column("width_us").astype(np.int64)
     days = set((buckets[risk.rows] - buckets[risk.rows] % DAY_US).tolist())
     candidates = risk.all_rows[widths[risk.all_rows] == DAY_US]
-    return candidates[np.isin(buckets[candidates], list(days))]
+    kept: Ints = candidates[np.isin(buckets[candidates], list(days))]
+    return kept
 
 
 def explain(scored: ScoredHours, risk: AgentRisk, zone: str) -> tuple[str, ...]:
@@ -230,7 +229,14 @@ def explain(scored: ScoredHours, risk: AgentRisk, zone: str) -> tuple[str, ...]:
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak:
         reasons.append(peak)
-    titles = sorted({t for i in risk.rows for t in str(scored.rows.column("rule_titles")[int(i)]).split("|") if t})
+    titles = sorted(
+        {
+            t
+            for i in risk.rows
+            for t in str(scored.rows.column("rule_titles")[int(i)]).split("|")
+            if t
+        }
+    )
     if titles:
         reasons.append("rules matched: " + "; ".join(titles))
     if "model" in scored.parts and scored.parts["model"][risk.rows].sum() > 0:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import poisson
+from scipy.stats import poisson  # type: ignore[import-untyped]
 
 __all__ = [
     "COUNT_SIGNALS",
@@ -93,8 +93,13 @@ class Baselines:
         if pairs.size == 0:
             return np.zeros(0)
         uniq, inverse = np.unique(pairs, return_inverse=True)
-        values = [self.rate(*str(pair).split("\x00", 1), feature) for pair in uniq]
+        values = [self.rate(*_split(str(pair)), feature) for pair in uniq]
         return np.asarray(values, dtype=np.float64)[inverse]
+
+
+def _split(pair: str) -> tuple[str, str]:
+    agent, _, team = pair.partition("\x00")
+    return agent, team
 
 
 def _robust_rate(values: Floats) -> float:

@@ -11,7 +11,7 @@ to ``detect_alert_history``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -32,7 +32,7 @@ def now_us() -> int:
     return time.time_ns() // 1_000
 
 
-def _alert(row: Mapping[str, Any]) -> Alert:
+def _alert(row: Any) -> Alert:
     return Alert(
         id=row["id"],
         agent=row["agent"],
@@ -101,20 +101,26 @@ class AlertBook:
     ) -> Alert:
         """Record an analyst's verdict or acknowledgement."""
         with connect(self.engine) as conn, conn.begin():
-            row = conn.execute(
-                select(t.detect_alerts).where(t.detect_alerts.c.id == alert_id)
-            ).mappings().first()
+            row = (
+                conn.execute(select(t.detect_alerts).where(t.detect_alerts.c.id == alert_id))
+                .mappings()
+                .first()
+            )
             if row is None:
                 raise AlertNotFound(f"no alert with id {alert_id}")
             return self._write(conn, replace(_alert(row), status=status), actor, note)
 
     def _latest(self, conn: Connection, agent: str) -> Alert | None:
-        row = conn.execute(
-            select(t.detect_alerts)
-            .where(t.detect_alerts.c.agent == agent)
-            .order_by(t.detect_alerts.c.id.desc())
-            .limit(1)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(t.detect_alerts)
+                .where(t.detect_alerts.c.agent == agent)
+                .order_by(t.detect_alerts.c.id.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
         return None if row is None else _alert(row)
 
     def _write(self, conn: Connection, alert: Alert, actor: str, note: str | None) -> Alert:
@@ -132,7 +138,9 @@ class AlertBook:
         }
         if alert.id is None:
             result = conn.execute(insert(t.detect_alerts).values(created_us=moment, **values))
-            alert = replace(alert, id=int(result.inserted_primary_key[0]))
+            key = result.inserted_primary_key
+            assert key is not None
+            alert = replace(alert, id=int(key[0]))
         else:
             conn.execute(
                 update(t.detect_alerts).where(t.detect_alerts.c.id == alert.id).values(**values)

@@ -1,9 +1,9 @@
 """Errors of detection, under :class:`vigile.errors.VigileError`::
 
-    VigileError
-    └── DetectError               detection cannot run
-        ├── RuleError             a Sigma rule is invalid (file, rule id)
-        └── AlertNotFound         no alert with that id
+VigileError
+└── DetectError               detection cannot run
+    ├── RuleError             a Sigma rule is invalid (file, rule id)
+    └── AlertNotFound         no alert with that id
 """
 
 from __future__ import annotations

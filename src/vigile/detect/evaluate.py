@@ -91,7 +91,9 @@ class ScenarioResult:
         }  # fmt: skip
 
 
-def _store(folder: Path, scenario: str, seed: int, config: EvalConfig) -> tuple[Store, dict[str, Any]]:
+def _store(
+    folder: Path, scenario: str, seed: int, config: EvalConfig
+) -> tuple[Store, dict[str, Any]]:
     sim = SimulationConfig(scenario=scenario, seed=seed, agents=config.agents, days=config.days)
     result = simulate(sim, folder, workers=1)
     settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
@@ -100,7 +102,9 @@ def _store(folder: Path, scenario: str, seed: int, config: EvalConfig) -> tuple[
     return store, orjson.loads(result.truth_path.read_bytes())
 
 
-def replay(store: Store, truth: dict[str, Any], config: EvalConfig) -> tuple[dict[str, float], set[str], dict[str, float]]:
+def replay(
+    store: Store, truth: dict[str, Any], config: EvalConfig
+) -> tuple[dict[str, float], set[str], dict[str, float]]:
     """Stream every event; peak risk per agent, agents at high, minutes to high."""
     starts = {
         a["agent"]: to_micros(parse_rfc3339(a["window"]["start"]))
@@ -181,4 +185,3 @@ def evaluate(
             runs.append(run_one(folder, scenario, seed, config))
         results.append(summarise(scenario, runs))
     return results
-

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from vigile.detect.errors import DetectError
 from vigile.detect.rules import Rule, rule_hits
@@ -97,8 +97,10 @@ class FeatureEngine:
             (TICKET_SCHEMA, "ticket_events"),
         ):
             self.db.register(f"{name}_empty", schema.empty_table())
-            self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_empty")
-        self.db.execute("CREATE TABLE shifts (agent VARCHAR, hour_us BIGINT, start_us BIGINT, end_us BIGINT)")
+            self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_empty")  # noqa: S608 - our names
+        self.db.execute(
+            "CREATE TABLE shifts (agent VARCHAR, hour_us BIGINT, start_us BIGINT, end_us BIGINT)"
+        )
         for statement in _statements("schema"):
             self.db.execute(statement)
         self.watermark = -1
@@ -168,17 +170,21 @@ class FeatureEngine:
     def _with_rules(self, rows: pa.Table, *, hourly: bool) -> pa.Table:
         # Rules count per agent-hour; day rows carry empty columns to share the schema.
         hits = rule_hits(self.db, self.rules) if hourly and self.rules else {}
-        keys = zip(rows.column("agent").to_pylist(), rows.column("bucket_us").to_pylist(), strict=True)
+        keys = zip(
+            rows.column("agent").to_pylist(), rows.column("bucket_us").to_pylist(), strict=True
+        )
         found = [hits.get(key, (0.0, ())) for key in keys]
         rows = rows.append_column("rule_points", pa.array([p for p, _ in found], pa.float64()))
-        return rows.append_column("rule_titles", pa.array(["|".join(t) for _, t in found], pa.string()))
+        return rows.append_column(
+            "rule_titles", pa.array(["|".join(t) for _, t in found], pa.string())
+        )
 
     def prune(self) -> None:
         """Forget buffered events older than the buffer span (state tables are kept)."""
         horizon = self.latest_us - self.params.buffer_us
         horizon -= horizon % DAY_US
         for name in ("accesses", "signins", "ticket_events"):
-            self.db.execute(f"DELETE FROM {name} WHERE time_us < $h", {"h": horizon})
+            self.db.execute(f"DELETE FROM {name} WHERE time_us < $h", {"h": horizon})  # noqa: S608
         self.db.execute("DELETE FROM shifts WHERE hour_us < $h", {"h": horizon})
         self.db.execute("DELETE FROM sessions WHERE time_us < $h", {"h": horizon - DAY_US})
 
@@ -190,7 +196,7 @@ class FeatureEngine:
         ):
             if table.num_rows:
                 self.db.register("incoming", table)
-                self.db.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+                self.db.execute(f"INSERT INTO {name} SELECT * FROM incoming")  # noqa: S608
                 self.db.unregister("incoming")
 
     def _cover_shifts(self, first_us: int, last_us: int) -> None:
@@ -209,8 +215,6 @@ class FeatureEngine:
         )
         self.db.unregister("incoming_shifts")
         self._shift_span = (min(low, known_low) if known_high >= 0 else low, max(high, known_high))
-
-
 
 
 def evidence_ids(

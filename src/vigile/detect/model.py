@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import IsolationForest
+from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
 
 __all__ = ["AnomalyModel"]
 
@@ -43,4 +43,5 @@ class AnomalyModel:
         if vectors.shape[0] == 0:
             return np.zeros(0)
         anomaly = -self.forest.score_samples(vectors)
-        return np.clip((anomaly - self.threshold) / self.spread, 0.0, 1.0)
+        points: Floats = np.clip((anomaly - self.threshold) / self.spread, 0.0, 1.0)
+        return points

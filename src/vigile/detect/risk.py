@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from vigile.detect.baseline import COUNT_SIGNALS, Baselines, surprise
 from vigile.detect.model import AnomalyModel
@@ -174,8 +174,11 @@ def _total(parts: Mapping[str, Floats], size: int, policy: RiskPolicy) -> Floats
 
 def combine(hours: ScoredHours, days: ScoredHours) -> ScoredHours:
     """Hour and day rows in one scored table, with their width in ``width_us``."""
+
     def widened(part: ScoredHours, width: int) -> pa.Table:
-        return part.rows.append_column("width_us", pa.array([width] * part.rows.num_rows, pa.int64()))
+        return part.rows.append_column(
+            "width_us", pa.array([width] * part.rows.num_rows, pa.int64())
+        )
 
     rows = pa.concat_tables([widened(hours, HOUR_US), widened(days, DAY_US)])
     names = set(hours.parts) | set(days.parts)

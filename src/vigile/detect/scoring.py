@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from vigile.detect.baseline import (
     COUNT_SIGNALS,
@@ -47,7 +47,9 @@ def widen(rows: pa.Table, width: int) -> pa.Table:
     return rows.append_column("width_us", pa.array([width] * rows.num_rows, pa.int64()))
 
 
-def period_of(buckets: npt.NDArray[np.int64], origin_us: int, period_us: int) -> npt.NDArray[np.int64]:
+def period_of(
+    buckets: npt.NDArray[np.int64], origin_us: int, period_us: int
+) -> npt.NDArray[np.int64]:
     """The period index of each window start, counted from the day of ``origin_us``."""
     start = origin_us - origin_us % DAY_US
     return np.asarray((buckets - start) // period_us, dtype=np.int64)
@@ -84,7 +86,9 @@ def fit_period(history: pa.Table, policy: RiskPolicy, *, use_model: bool, seed: 
     return Fitted(hours=hourly, days=daily, model=model)
 
 
-def score_rows(rows: pa.Table, fitted: Fitted, policy: RiskPolicy) -> tuple[Floats, dict[str, Floats]]:
+def score_rows(
+    rows: pa.Table, fitted: Fitted, policy: RiskPolicy
+) -> tuple[Floats, dict[str, Floats]]:
     """Scores and parts of hour and day rows (``width_us`` says which)."""
     widths = np.asarray(rows.column("width_us").to_numpy())
     score = np.zeros(rows.num_rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, agent_risks, explain
@@ -102,4 +102,3 @@ def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]
         return alerts_from(scored, features, zones, config.policy)
     finally:
         features.close()
-

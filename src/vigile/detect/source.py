@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-import pyarrow as pa
-from sqlalchemy import Engine, func, select
+import pyarrow as pa  # type: ignore[import-untyped]
+from sqlalchemy import Engine, Select, Table, func, select
 
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -57,7 +58,8 @@ class EventBatch:
     @property
     def size(self) -> int:
         """How many events the batch holds."""
-        return self.accesses.num_rows + self.signins.num_rows + self.ticket_events.num_rows
+        tables = (self.accesses, self.signins, self.ticket_events)
+        return sum(int(table.num_rows) for table in tables)
 
 
 def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) -> EventBatch:
@@ -81,12 +83,12 @@ def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) ->
         )
 
 
-def _query(table: t.Table, schema: pa.Schema, window: tuple[int, int]) -> select:  # type: ignore[valid-type]
+def _query(table: Table, schema: pa.Schema, window: tuple[int, int]) -> Select[Any]:
     columns = [table.c[name] for name in schema.names]
     return select(*columns).where(table.c.seq > window[0], table.c.seq <= window[1])
 
 
-def _access_query(window: tuple[int, int]) -> select:  # type: ignore[valid-type]
+def _access_query(window: tuple[int, int]) -> Select[Any]:
     a = t.accesses
     names = [n for n in ACCESS_SCHEMA.names if n != "result_count"]
     return select(*(a.c[n] for n in names), a.c.results).where(
@@ -150,13 +152,13 @@ def shift_table(shifts: dict[str, tuple[str, str]], first_us: int, last_us: int)
 
 def has_shift(shift: str | None) -> bool:
     """Whether a stored shift declares working days."""
-    return bool(shift) and bool(orjson.loads(shift).get("days"))
+    return bool(shift) and bool(orjson.loads(shift or "{}").get("days"))
 
 
 def _intervals(zone: str, shift: str, first: date, last: date) -> Iterator[tuple[int, int]]:
     if not has_shift(shift):
         return
-    spec = orjson.loads(shift)
+    spec = orjson.loads(shift or "{}")
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):

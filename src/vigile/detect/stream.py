@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, first_crossing
@@ -232,7 +232,9 @@ class StreamingDetector:
         done = []
         for alert in alerts:
             if alert.severity.rank >= self.contain_at.rank and alert.agent not in self._contained:
-                reason = f"{alert.severity.value} risk {alert.score:.0f}: " + "; ".join(alert.reasons[:2])
+                reason = f"{alert.severity.value} risk {alert.score:.0f}: " + "; ".join(
+                    alert.reasons[:2]
+                )
                 self.containment.suspend(alert.agent, reason)
                 self._contained.add(alert.agent)
                 done.append(alert.agent)
