@@ -202,7 +202,7 @@ def rule_hits(
     for rule in rules:
         # The condition is SQL the backend generated from the rule, values quoted by it.
         where = f"WHERE {rule.condition} GROUP BY 1, 2"
-        query = "SELECT agent, time_us - time_us % 3600000000 AS hour_us FROM judged " + where
+        query = "SELECT agent, time_us - time_us % 3600000000 AS hour_us FROM judged " + where  # noqa: S608
         try:
             found = db.sql(query).fetchall()
         except duckdb.Error as exc:
