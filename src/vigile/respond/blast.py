@@ -147,7 +147,7 @@ class _Fold:
     first: int = 2**62
     last: int = -(2**62)
     count: int = 0
-    actions: Counter[str] = field(default_factory=Counter)
+    actions: dict[str, int] = field(default_factory=dict)
 
     def add(self, group: _Group) -> None:
         self.clear.update(group.fields)
@@ -155,7 +155,7 @@ class _Fold:
         self.first = min(self.first, group.first)
         self.last = max(self.last, group.last)
         self.count += group.count
-        self.actions[group.action] += group.count
+        self.actions[group.action] = self.actions.get(group.action, 0) + group.count
         kind = _OBJECT_KINDS.get(group.action.split(".", 1)[0])
         if kind is not None and group.object is not None and group.customer_direct:
             self.objects.setdefault(kind, set()).add(group.object)
@@ -187,14 +187,15 @@ def blast_radius(store: Store, scope: Scope) -> BlastRadius:
 def _fold_groups(conn: Connection, scope: Scope) -> tuple[dict[str, _Fold], int]:
     folds: dict[str, _Fold] = {}
     accesses = 0
+    lists: dict[str, Sequence[str]] = {}  # the few distinct field lists, parsed once each
     for row in conn.execute(_grouped(conn, scope)):
         customer, action, obj, clear, masked, results, first, last, count = row
         accesses += count
         group = _Group(
             action=action,
             object=obj,
-            fields=orjson.loads(clear),
-            masked=orjson.loads(masked),
+            fields=lists.get(clear) or lists.setdefault(clear, orjson.loads(clear)),
+            masked=lists.get(masked) or lists.setdefault(masked, orjson.loads(masked)),
             first=first,
             last=last,
             count=count,
