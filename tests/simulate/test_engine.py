@@ -6,13 +6,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vigile.errors import InputError, OutputError
 from vigile.simulate import SimulationConfig, simulate
-from vigile.simulate.emit import DayLog
+from vigile.simulate.emit import DayLog, Emitter
 from vigile.simulate.keys import IdMint
 from vigile.simulate.ordering import Block, TimeOrder
 
@@ -87,6 +88,22 @@ def test_ids_are_unique_per_day_slot_and_counter() -> None:
     assert len(ids) == 3 * 40 * 50
     assert mint.events(2, 7)(9) == mint.event(2, 7, 9)
     assert IdMint.for_seed(6).event(0, 0, 0) != mint.event(0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "query", ["northwind a", "o'brien & co", 'say "hi"', "back\\slash", "é\tx", ""]
+)
+def test_templates_and_orjson_encode_searches_alike(query: str) -> None:
+    log = DayLog()
+    emitter = Emitter(log, IdMint.for_seed(1), day=0, slot=0, agent="a-0001")
+    emitter.session, emitter.ip = "s-1", "192.0.2.1"
+    emitter.search(60, query, ("c-00001", "c-00002"), None, "agent_initiated_review")
+    emitter.search(61, query, (), "T-1", "customer_initiated_support")
+    first, second = (orjson.loads(line) for line in log.lines)
+    assert first["query"] == second["query"] == query
+    assert first["results"] == ["c-00001", "c-00002"]
+    assert second["results"] == []
+    assert list(first) == list(second)
 
 
 def _block(records: list[tuple[int, str]]) -> Block:
