@@ -28,6 +28,7 @@ from vigile.ledger.note import Signer
 from vigile.model.times import from_micros, to_micros
 from vigile.store import tables as t
 from vigile.store.rows import spec_object
+from vigile.store.writer import bulk_insert
 
 __all__ = [
     "LedgerWriter",
@@ -85,10 +86,7 @@ class SqlNodes:
 
     def write(self, entries: Sequence[tuple[int, bytes]]) -> None:
         """Store ``(leaf index, hashes its append completed)`` rows."""
-        if entries:
-            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-            sql = f"INSERT INTO ledger_entries (idx, hashes) VALUES ({mark}, {mark})"  # noqa: S608
-            self.conn.exec_driver_sql(sql, list(entries))
+        bulk_insert(self.conn, "ledger_entries", ("idx", "hashes"), entries)
 
 
 def ledger_size(conn: Connection) -> int:
@@ -213,6 +211,8 @@ class LedgerWriter:
                 f"the ledger holds {self.size:,} entries but the store only "
                 f"{events_stored:,} events: events were deleted (run `vigile ledger verify`)"
             )
+        if self.size == events_stored:  # the usual case: no query to open
+            return
         for table, values in events_in_order(self.conn, self.size):
             self.append(event_leaf(table, values))
 

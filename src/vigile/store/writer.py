@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS
 
-__all__ = ["EventLog", "EventWriter", "Prepared", "Values", "next_seq"]
+__all__ = ["EventLog", "EventWriter", "Prepared", "Values", "bulk_insert", "next_seq"]
 
 Values = tuple[Any, ...]
 #: ``(table, row in column order, leaf hash if already computed)``: what ``write`` takes.
@@ -29,6 +29,28 @@ _EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
 _SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while writing
 _A = {name: i for i, name in enumerate(COLUMNS["accesses"])}
 _S = {name: i for i, name in enumerate(COLUMNS["signins"])}
+
+
+def bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Values]
+) -> None:
+    """Insert rows (tuples in ``columns`` order) straight to the driver, in the
+    connection's transaction: COPY on PostgreSQL, executemany on SQLite. SQLAlchemy's
+    per-row processing, or psycopg's one statement per row, would cost more than the
+    inserts themselves, and these values need no conversion."""
+    if not rows:
+        return
+    names = ", ".join(f'"{column}"' for column in columns)
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["?"] * len(columns))
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def next_seq(conn: Connection) -> int:
@@ -138,12 +160,7 @@ class EventWriter:
             self._insert("search_results", ("customer", "time_us", "access_seq"), searches)
 
     def _insert(self, table: str, columns: tuple[str, ...], rows: list[Values]) -> None:
-        """executemany straight to the driver: SQLAlchemy's per-row processing would
-        cost more than the insert itself, and these values need no conversion."""
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join([self._mark] * len(columns))
-        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
-        self.conn.exec_driver_sql(sql, rows)
+        bulk_insert(self.conn, table, columns, rows)
 
     def _unseen(self, events: list[Prepared]) -> list[Prepared]:
         """Events whose id is neither earlier in this batch nor already stored."""
