@@ -54,6 +54,14 @@ def test_the_record_and_its_report(store: Store) -> None:
     assert document["clock"]["art33_deadline"] == "2021-06-04T09:00:00Z"
     assert document["facts"]["customers_affected"] == 3
     assert sum(a["applied"] for a in document["remedial_action"]["actions"]) == 3
+    assert document["effects"]["suggested_high_risk"] == {
+        "high_risk": True,
+        "reasons": [
+            "accounts of 2 customer(s) seen in clear",
+            "billing of 1 customer(s) seen in clear",
+            "contacts of 2 customer(s) seen in clear",
+        ],
+    }
     assert [day for day, _ in record.daily_accesses] == [
         date(2021, 5, 20),
         date(2021, 5, 21),

@@ -8,7 +8,7 @@ accesses drawn here as SVG, so it opens offline and loads nothing from anywhere.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
@@ -29,6 +29,7 @@ from vigile.store.engine import connect
 
 __all__ = ["BreachRecord", "breach_record", "render_html", "timeline_svg"]
 
+_HIGH_RISK_CATEGORIES = frozenset({"contacts", "accounts", "billing"})
 _EFFECTS = (
     "Targeted phishing of the exposed contacts, above all billing contacts, using the "
     "customer's real services, plans and invoices to look genuine.",
@@ -68,7 +69,11 @@ def breach_record(incidents: Incidents, incident_id: str) -> BreachRecord:
             "accesses": radius.summary.accesses,
             "summary": radius.summary.to_json(),
         },
-        "effects": {"likely_consequences": list(_EFFECTS), "high_risk": incident.high_risk},
+        "effects": {
+            "likely_consequences": list(_EFFECTS),
+            "high_risk": incident.high_risk,
+            "suggested_high_risk": _suggested_risk(radius.summary.by_category),
+        },
         "remedial_action": {
             "actions": [a.to_json() for a in plan],
             "notifications": _notifications(incidents, incident_id),
@@ -78,6 +83,18 @@ def breach_record(incidents: Incidents, incident_id: str) -> BreachRecord:
     }
     days = Counter(moment.date() for moment in access_times(store, incident.scope))
     return BreachRecord(document=document, daily_accesses=_every_day(days))
+
+
+def _suggested_risk(by_category: Mapping[str, int]) -> dict[str, Any]:
+    """A starting point for the Art. 34 assessment, never a substitute for it: contact
+    details or sign-in usernames seen in clear make targeted phishing and account takeover
+    likely, which is a high risk to the people concerned."""
+    reasons = [
+        f"{category} of {count} customer(s) seen in clear"
+        for category, count in by_category.items()
+        if category in _HIGH_RISK_CATEGORIES and count
+    ]
+    return {"high_risk": bool(reasons), "reasons": reasons}
 
 
 def _notifications(incidents: Incidents, incident_id: str) -> dict[str, int]:
