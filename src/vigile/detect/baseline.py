@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
 from scipy.stats import poisson  # type: ignore[import-untyped]
 
 __all__ = [
@@ -88,38 +90,57 @@ class Baselines:
         return max(self.agent_rates[agent][feature], self.floor)
 
     def rates(self, agents: list[str], teams: list[str], feature: str) -> Floats:
-        """Rates of one feature for rows of (agent, team): one lookup per distinct pair."""
+        """Rates of one feature for rows of (agent, team)."""
+        return self.lookup(agents, teams).rates(feature)
+
+    def lookup(self, agents: list[str], teams: list[str]) -> RateLookup:
+        """Rates for many rows, resolved once per distinct (agent, team)."""
+        return RateLookup(self, agents, teams)
+
+
+class RateLookup:
+    """The rows' distinct (agent, team) pairs, found once, for every feature's rates."""
+
+    def __init__(self, baselines: Baselines, agents: list[str], teams: list[str]) -> None:
+        self._baselines = baselines
         pairs = np.array([f"{a}\x00{t}" for a, t in zip(agents, teams, strict=True)], dtype=object)
-        if pairs.size == 0:
+        self._pairs: list[tuple[str, str, str]] = []
+        self._inverse = np.zeros(0, dtype=np.int64)
+        if pairs.size:
+            uniq, self._inverse = np.unique(pairs, return_inverse=True)
+            self._pairs = [str(pair).partition("\x00") for pair in uniq]
+
+    def rates(self, feature: str) -> Floats:
+        """One rate per row."""
+        if not self._pairs:
             return np.zeros(0)
-        uniq, inverse = np.unique(pairs, return_inverse=True)
-        values = [self.rate(*_split(str(pair)), feature) for pair in uniq]
-        return np.asarray(values, dtype=np.float64)[inverse]
-
-
-def _split(pair: str) -> tuple[str, str]:
-    agent, _, team = pair.partition("\x00")
-    return agent, team
-
-
-def _robust_rate(values: Floats) -> float:
-    if values.size == 0:
-        return 0.0
-    cut = np.quantile(values, _TRIM)
-    kept = values[values <= cut]
-    return float(max(kept.mean() if kept.size else 0.0, np.median(values)))
+        values = [self._baselines.rate(agent, team, feature) for agent, _, team in self._pairs]
+        found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
+        return found
 
 
 def _rates_by(keys: list[str], columns: Mapping[str, Floats]) -> dict[str, dict[str, float]]:
-    order = np.argsort(np.array(keys, dtype=object), kind="stable")
-    ordered = np.array(keys, dtype=object)[order]
-    uniq, starts = np.unique(ordered, return_index=True)
-    bounds = [*starts[1:], len(ordered)]
-    rates: dict[str, dict[str, float]] = {}
-    for key, lo, hi in zip(uniq, starts, bounds, strict=True):
-        rows = order[lo:hi]
-        rates[str(key)] = {f: _robust_rate(col[rows]) for f, col in columns.items()}
-    return rates
+    """Per key and feature: the mean after dropping values above the 90th percentile,
+    never below the median (one DuckDB query, not a loop per agent)."""
+    if not keys:
+        return {}
+    names = list(columns)
+    table = pa.table({"k": pa.array(keys, pa.string()), **{n: columns[n] for n in names}})
+    cuts = ", ".join(f"quantile_cont({n}, {_TRIM}) AS c_{n}, median({n}) AS m_{n}" for n in names)
+    rates = ", ".join(
+        f"greatest(coalesce(avg(CASE WHEN t.{n} <= q.c_{n} THEN t.{n} END), 0), "
+        f"any_value(q.m_{n})) AS {n}"
+        for n in names
+    )
+    db = duckdb.connect()
+    db.register("t", table)
+    query = (
+        f"WITH q AS (SELECT k, {cuts} FROM t GROUP BY k) "  # noqa: S608 - our feature names
+        f"SELECT t.k, {rates} FROM t JOIN q ON q.k = t.k GROUP BY t.k"
+    )
+    rows = db.sql(query).fetchall()
+    db.close()
+    return {row[0]: dict(zip(names, (float(v) for v in row[1:]), strict=True)) for row in rows}
 
 
 def fit_baselines(

@@ -17,6 +17,7 @@ from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
 __all__ = ["AnomalyModel"]
 
 Floats = npt.NDArray[np.float64]
+_THRESHOLD_SAMPLE = 20_000
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,7 +33,9 @@ class AnomalyModel:
         """Fit on agent-hour vectors (rows) of relative features."""
         forest = IsolationForest(n_estimators=100, max_samples=256, random_state=seed)
         forest.fit(vectors)
-        anomaly = -forest.score_samples(vectors)
+        # The threshold needs the distribution, not every row: a fixed sample bounds the cost.
+        sample = np.random.default_rng(seed).permutation(vectors.shape[0])[:_THRESHOLD_SAMPLE]
+        anomaly = -forest.score_samples(vectors[sample])
         threshold = float(np.quantile(anomaly, quantile))
         spread = float(max(anomaly.max() - threshold, 1e-6))
         return cls(forest=forest, threshold=threshold, spread=spread)

@@ -121,11 +121,11 @@ def _columns(rows: pa.Table) -> tuple[list[str], list[str]]:
 
 def relative_vectors(rows: pa.Table, baselines: Baselines) -> Floats:
     """Each row as how far each count sits above the agent's rate (log ratio), plus flags."""
-    agents, teams = _columns(rows)
+    lookup = baselines.lookup(*_columns(rows))
     parts = []
     for feature in COUNT_SIGNALS:
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
-        rate = baselines.rates(agents, teams, feature)
+        rate = lookup.rates(feature)
         parts.append(np.log1p(observed) - np.log1p(rate))
     for feature in FLAG_SIGNALS:
         parts.append(np.minimum(np.asarray(rows.column(feature).to_numpy(), dtype=np.float64), 3))
@@ -143,11 +143,11 @@ def score_hours(
     flags: Mapping[str, float] = FLAG_SIGNALS,
 ) -> ScoredHours:
     """Score each agent-window: baseline surprises beyond the allowance, flags, rules, model."""
-    agents, teams = _columns(rows)
+    lookup = baselines.lookup(*_columns(rows))
     parts: dict[str, Floats] = {}
     for feature, weight in signals.items():
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
-        bits = surprise(observed, baselines.rates(agents, teams, feature))
+        bits = surprise(observed, lookup.rates(feature))
         parts[feature] = weight * np.maximum(bits - policy.allowance, 0.0)
     for feature, points in flags.items():
         present = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64) > 0
