@@ -13,7 +13,6 @@ the same file, so the ratios stay meaningful on a shared, noisy machine:
 from __future__ import annotations
 
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -26,7 +25,6 @@ import pytest
 from sqlalchemy import text
 
 from vigile.activitylog.reader import ActivityLogReader
-from vigile.ingest import ingest_file
 from vigile.model.times import from_micros
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
@@ -82,31 +80,51 @@ def _insert_only(path: Path, db: Path) -> tuple[float, int]:
     return time.perf_counter() - start, seq
 
 
+_INGEST = """
+import json, sys
+from pathlib import Path
+from vigile.ingest import ingest_file
+from vigile.settings import Settings
+from vigile.store import open_engine
+settings = Settings(db=sys.argv[2], ledger_key=sys.argv[3])
+summary = ingest_file(open_engine(settings.db, create=True), Path(sys.argv[1]), settings=settings)
+status = Path("/proc/self/status").read_text().splitlines()
+peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+print(json.dumps({"events": summary.events_stored, "seconds": summary.seconds, "kib": peak}))
+"""
+
+
 def test_ingest_rate(activity: Path, tmp_path: Path) -> None:
-    engine = open_engine(str(tmp_path / "bench.db"), create=True)
-    settings = Settings(db=str(tmp_path / "bench.db"), ledger_key=str(tmp_path / "bench.key"))
-    summary = ingest_file(engine, activity, settings=settings)
-    engine.dispose()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baselines
+    """Ingest in a process of its own, so its peak memory is its own."""
+    db, key = tmp_path / "bench.db", tmp_path / "bench.key"
+    done = subprocess.run(
+        [sys.executable, "-c", _INGEST, str(activity), str(db), str(key)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = orjson.loads(done.stdout)
+    seconds, peak = result["seconds"], result["kib"] / 1024
     parse = _parse_only(activity)
     insert, events = _insert_only(activity, tmp_path / "floor.db")
-    assert summary.events_stored == events
-    rate = events / summary.seconds
+    assert result["events"] == events
+    rate = events / seconds
     print(
         f"\ningest: {events:,} events ({activity.stat().st_size / 1e6:,.0f} MB) in "
-        f"{summary.seconds:.1f} s = {rate:,.0f} events/s; peak RSS {peak:,.0f} MiB\n"
+        f"{seconds:.1f} s = {rate:,.0f} events/s; peak RSS {peak:,.0f} MiB (writer process)\n"
         f"  baseline parse only: {events / parse:,.0f} lines/s "
-        f"(ingest takes {summary.seconds / parse:.2f}x)\n"
+        f"(ingest takes {seconds / parse:.2f}x)\n"
         f"  baseline insert only: {events / insert:,.0f} rows/s "
-        f"(ingest takes {summary.seconds / insert:.2f}x)"
+        f"(ingest takes {seconds / insert:.2f}x)"
     )
-    _report_queries(tmp_path / "bench.db")
+    _report_queries(db)
     assert rate >= 100_000, f"ingest {rate:,.0f} events/s is below the 100,000/s goal"
 
 
 def _report_queries(db: Path) -> None:
     """The three questions every later part asks, on the store just filled."""
-    with Store.open(Settings(db=str(db))) as store, store.engine.connect() as conn:
+    settings = Settings(db=str(db), ledger_key=str(db.with_suffix(".key")))
+    with Store.open(settings) as store, store.engine.connect() as conn:
         agent, customer, session, start = conn.execute(
             text("SELECT agent, customer, session, time_us FROM accesses WHERE seq = 500000")
         ).one()
