@@ -126,7 +126,10 @@ def _report_queries(db: Path) -> None:
     settings = Settings(db=str(db), ledger_key=str(db.with_suffix(".key")))
     with Store.open(settings) as store, store.engine.connect() as conn:
         agent, customer, session, start = conn.execute(
-            text("SELECT agent, customer, session, time_us FROM accesses WHERE seq = 500000")
+            text(
+                "SELECT agent, customer, session, time_us FROM accesses WHERE seq >= "
+                "(SELECT max(seq) / 2 FROM accesses) ORDER BY seq LIMIT 1"
+            )
         ).one()
         since = from_micros(start)
         timings = {
