@@ -68,7 +68,7 @@ class Settings:
     #: and validated against its schema at start-up (empty: defaults only).
     broker_policies: str = ""
     #: The key (created, mode 0600, on first use) that signs the broker's local tokens.
-    broker_token_key: str = "vigile-broker.key"
+    broker_token_key: str = "vigile-broker.key"  # noqa: S105 - a file path, not a secret
     #: Hours a locally issued agent token stays valid.
     broker_token_hours: float = 8.0
     #: The OIDC issuer whose JWTs authenticate agents (empty: local tokens only).

@@ -198,8 +198,8 @@ def test_events_are_numbered_in_time_order_whatever_the_file_order(
             conn.execute(
                 text(
                     "SELECT id FROM (SELECT seq, id FROM signins UNION ALL "
-                    "SELECT seq, id FROM ticket_events UNION ALL SELECT seq, id FROM accesses) AS events "
-                    "ORDER BY seq"
+                    "SELECT seq, id FROM ticket_events UNION ALL "
+                    "SELECT seq, id FROM accesses) AS events ORDER BY seq"
                 )
             )
             .scalars()
