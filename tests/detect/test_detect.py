@@ -72,3 +72,10 @@ def test_each_attack_shape_is_flagged_high(
     data = stored(scenario)
     flagged = {a.agent for a in _alerts(data, tmp_path) if a.severity in HIGH}
     assert flagged == set(data.truth["compromised_agents"])
+
+
+def test_detection_runs_on_each_engine(store: Store) -> None:
+    from tests.conftest import SPEC_EXAMPLE  # noqa: PLC0415 - the shared example log
+
+    store.ingest(SPEC_EXAMPLE)
+    assert detect(store.engine) == []  # two events: nothing to learn from, nothing raised

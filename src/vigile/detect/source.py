@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
-from sqlalchemy import Engine, Select, Table, func, select
+from sqlalchemy import Connection, Engine, Select, Table, func, select
 
+from vigile.detect.errors import DetectError
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
@@ -102,15 +103,24 @@ def _access_row(row: Sequence[object]) -> tuple[object, ...]:
     return (*row[:-1], count)
 
 
-def _read(conn: object, query: object, schema: pa.Schema, shape: object) -> pa.Table:
+def _read(conn: Connection, query: Select[Any], schema: pa.Schema, shape: Any) -> pa.Table:
+    # The DB-API cursor directly: SQLAlchemy's Row objects cost a third of the read, and
+    # the only parameters are the two integers of the watermark window.
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     batches = []
-    result = conn.execute(query)  # type: ignore[attr-defined]
-    while rows := result.fetchmany(_FETCH):
-        if shape is not None:
-            rows = [shape(row) for row in rows]  # type: ignore[operator]
-        columns = list(zip(*rows, strict=True))
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(_FETCH):
+            if shape is not None:
+                rows = [shape(row) for row in rows]
+            columns = list(zip(*rows, strict=True))
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DetectError(f"cannot read events: {exc}") from exc
+    finally:
+        cursor.close()
     return pa.Table.from_batches(batches, schema=schema)
 
 
