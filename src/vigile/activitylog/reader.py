@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
-from multiprocessing.pool import Pool
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -29,6 +30,8 @@ __all__ = ["FORMAT", "VERSION", "ActivityLogReader", "DecodedChunk", "ReadReport
 FORMAT = "vigile-activity"
 VERSION = 1
 _GZIP_MAGIC = b"\x1f\x8b"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(kw_only=True, slots=True)
@@ -88,7 +91,9 @@ class ActivityLogReader:
         """
         work = partial(decode_chunk, str(self.path), prepare=prepare)
         with closing(self._chunks(size)) as chunks:
-            decoded_all = pool.imap(work, chunks) if pool is not None else map(work, chunks)
+            decoded_all = (
+                _bounded_imap(pool, work, chunks) if pool is not None else map(work, chunks)
+            )
             for decoded in decoded_all:
                 self.report.lines += decoded.lines
                 self.report.records += len(decoded.records)
@@ -128,6 +133,23 @@ class ActivityLogReader:
         self.report.skipped += 1
         if len(self.report.errors) < self.keep_errors:
             self.report.errors.append(error)
+
+
+_IN_FLIGHT = 4  # chunks handed to the pool ahead of the consumer
+
+
+def _bounded_imap(
+    pool: Pool, work: Callable[[T], R], items: Iterator[T], window: int = _IN_FLIGHT
+) -> Iterator[R]:
+    """``pool.imap`` with at most ``window`` items in flight: ``imap`` itself reads its
+    input as fast as it can, so a slow consumer would hold the whole file in memory."""
+    pending: deque[AsyncResult[R]] = deque()
+    for item in items:
+        pending.append(pool.apply_async(work, (item,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
