@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.respond.sample import run
 from vigile.api.app import create_app
@@ -24,6 +24,7 @@ from vigile.respond import (
     check_signin,
     username_keys,
 )
+from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -210,6 +211,10 @@ def test_cli(
     args = ("incident", "apply", "INC-0001", "--execute", "--yes", "--format", "json")
     assert len(json.loads(run(capsys, *args)[1])) == 3
     assert json.loads(run(capsys, *args)[1]) == []
+    # The suspension went through the broker: its sessions revoked, its requests denied.
+    with Store.open(Settings(db="cli.db")) as opened, opened.engine.connect() as conn:
+        suspended = conn.execute(text("SELECT agent FROM broker_suspensions")).scalars().all()
+    assert suspended == ["a-0017"]
     rename = ("incident", "rename", "INC-0001", "u-00500-1", "--username", "fromage-2")
     code, out, _ = run(capsys, *rename, "--format", "json")
     assert json.loads(out)["retired"] == "fromage"

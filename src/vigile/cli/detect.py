@@ -11,6 +11,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from vigile.broker import Broker
 from vigile.cli.output import Format, console, err, print_json
 from vigile.detect.alerts import Alert, AlertStatus
 from vigile.detect.book import AlertBook
@@ -139,12 +140,14 @@ def _contain_at(settings: Settings) -> Severity | None:
 
 
 def _follow(settings: Settings, format: Format) -> None:
+    contain_at = _contain_at(settings)
     with Store.open(settings) as store:
+        # With automatic containment on, the broker suspends for real (sessions revoked,
+        # requests denied); without it, requests are only recorded for an analyst.
+        broker = Broker(store, settings) if contain_at is not None else None
+        containment = broker.containment if broker else RecordedContainment(store.engine)
         detector = StreamingDetector(
-            store.engine,
-            _config(settings),
-            containment=RecordedContainment(store.engine),
-            contain_at=_contain_at(settings),
+            store.engine, _config(settings), containment=containment, contain_at=contain_at
         )
         shown: dict[str, Severity] = {}
         try:
@@ -154,6 +157,8 @@ def _follow(settings: Settings, format: Format) -> None:
                 time.sleep(settings.detect_poll_seconds)
         finally:
             detector.close()
+            if broker is not None:
+                broker.close()
 
 
 def _print_step(step: StepResult, format: Format, shown: dict[str, Severity]) -> None:

@@ -13,6 +13,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from vigile.broker import Broker
 from vigile.cli.output import Format, console, print_json
 from vigile.errors import OutputError
 from vigile.model.times import format_rfc3339
@@ -346,14 +347,22 @@ def incident_apply(
     actor: str | None = ActorOption,
     format: Format = FormatOption,
 ) -> None:
-    """Apply the plan's automatic actions: a dry run unless --execute; idempotent."""
+    """Apply the plan's automatic actions: a dry run unless --execute; idempotent.
+
+    Suspensions go through the broker's containment: the agent's sessions are revoked and
+    its requests denied at once."""
     with Store.open() as store:
-        remediation = Remediation(Incidents(store))
-        pending = [a for a in remediation.plan(incident_id) if a.automatic and not a.applied]
+        plan = Remediation(Incidents(store)).plan(incident_id)
+        pending = [a for a in plan if a.automatic and not a.applied]
         if execute and pending:
             if not yes:
                 typer.confirm(f"Apply {len(pending)} action(s) to {incident_id}?", abort=True)
-            pending = remediation.apply(incident_id, actor or _actor())
+            broker = Broker(store, store.settings)
+            try:
+                remediation = Remediation(Incidents(store), suspension=broker.containment)
+                pending = remediation.apply(incident_id, actor or _actor())
+            finally:
+                broker.close()
     title = "Applied" if execute else "Dry run: would apply (add --execute)"
     _print_actions(pending, format, title=f"{title}: {len(pending)} action(s)")
 
