@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from vigile.cli.detect import detection_config
 from vigile.cli.output import Format, console, print_json, progress_bar
+from vigile.detect import Alert, AlertBook, Severity, detect
 from vigile.ledger.audit import VerifyReport, verify_ledger
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.service import public_key_path
@@ -44,6 +47,10 @@ def demo(
         with progress_bar("Storing the activity log and its ledger", total=1) as update:
             summary = store.ingest(result.path, progress=update)
         counts, location = store.counts(), store.location
+        with progress_bar("Detecting hijacked accounts", total=1):
+            alerts = AlertBook(store.engine).record(
+                detect(store.engine, detection_config(settings))
+            )
         report = _verify(store, sum(counts[t] for t in ("ticket_events", "signins", "accesses")))
     truth = json.loads(result.truth_path.read_text())
     if format is Format.JSON:
@@ -52,11 +59,13 @@ def demo(
                 "store": location,
                 "tables": counts,
                 "ledger": {"entries": report.entries, "root": report.root, "ok": report.ok},
+                "alerts": [alert.as_json() for alert in alerts],
                 "truth": truth,
             }
         )
         return
     _print_story(location, counts, truth, summary.events_stored)
+    _print_detection(alerts, truth)
     _print_ledger(report, settings)
 
 
@@ -67,6 +76,26 @@ def _verify(store: Store, events: int) -> VerifyReport:
         progress_bar("Verifying the ledger", total=max(events, 1), counts=True) as update,
     ):
         return verify_ledger(conn, verifier, progress=update)
+
+
+def _print_detection(alerts: list[Alert], truth: dict[str, Any]) -> None:
+    serious = [a for a in alerts if a.severity in (Severity.HIGH, Severity.CRITICAL)]
+    compromised = set(truth.get("compromised_agents", []))
+    console.print(
+        f"Detection: {len(serious)} agent(s) at high or critical, "
+        f"{len({a.agent for a in serious} & compromised)} of {len(compromised)} compromised."
+    )
+    for alert in serious[:3]:
+        verdict = "[red]compromised[/]" if alert.agent in compromised else "no attack simulated"
+        console.print(f"  [bold]{alert.agent}[/] {alert.severity.value} ({verdict}):")
+        for reason in alert.reasons[:3]:
+            console.print(f"    - {reason}", markup=False, highlight=False)
+    if serious:
+        agent = serious[0].agent
+        console.print(
+            f"  Next: `vigile incident open --agent {agent} ...`, then "
+            f"`vigile blast-radius --agent {agent} --since ... --until ...`"
+        )
 
 
 def _print_ledger(report: VerifyReport, settings: Settings) -> None:

@@ -87,7 +87,8 @@ def rules_list(
     console.print(table)
 
 
-def _config(settings: Settings) -> DetectionConfig:
+def detection_config(settings: Settings) -> DetectionConfig:
+    """Detection as the settings configure it (also used by ``vigile demo``)."""
     return DetectionConfig(
         policy=RiskPolicy(min_history=settings.detect_min_history),
         rules=tuple(load_rules(_rule_folders(settings, None))),
@@ -125,7 +126,7 @@ def detect_command(
                 book.set_status(alert_id, status, actor="cli")
             alerts = book.alerts(include_closed=True)
         else:
-            alerts = book.record(detect(store.engine, _config(settings)))
+            alerts = book.record(detect(store.engine, detection_config(settings)))
     _print_alerts(alerts, format)
 
 
@@ -147,7 +148,7 @@ def _follow(settings: Settings, format: Format) -> None:
         broker = Broker(store, settings) if contain_at is not None else None
         containment = broker.containment if broker else RecordedContainment(store.engine)
         detector = StreamingDetector(
-            store.engine, _config(settings), containment=containment, contain_at=contain_at
+            store.engine, detection_config(settings), containment=containment, contain_at=contain_at
         )
         shown: dict[str, Severity] = {}
         try:
@@ -214,7 +215,7 @@ def eval_command(
         seeds=tuple(seed),
         agents=agents,
         days=days,
-        detection=_config(Settings.from_env()),
+        detection=detection_config(Settings.from_env()),
     )
     with tempfile.TemporaryDirectory(prefix="vigile-eval-") as scratch:
         folder = workdir or Path(scratch)
