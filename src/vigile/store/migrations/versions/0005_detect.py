@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vigile.store.migrations.append_only import refuse_changes
+
 revision = "0005_detect"
 down_revision = "0003"
 branch_labels = ("detect",)
@@ -63,27 +65,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("outcome", sa.String, nullable=False),
     )
-    _refuse_changes()
-
-
-def _refuse_changes() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in _APPEND_ONLY:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION vigile_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION vigile_append_only()"
-            )
-        return
-    for table in _APPEND_ONLY:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'vigile: {table} is append-only ({verb} refused)'); END"
-            )
+    refuse_changes(*_APPEND_ONLY)
 
 
 def downgrade() -> None:
