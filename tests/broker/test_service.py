@@ -198,6 +198,25 @@ def test_a_revoked_grant_is_never_honoured(broker: Broker, store: Store) -> None
     assert len(broker.grants.history(agent="a-1")) == 1
 
 
+def test_containment_revokes_the_agents_grants_for_good(broker: Broker, store: Store) -> None:
+    approved = broker.request_grant(
+        A1, "c-1", classes=("contact",), duration=timedelta(hours=1), reason=SUPPORT, ticket=None
+    )
+    approve_grant(broker, SUP, approved.id)
+    waiting = broker.request_grant(
+        A1, "c-2", classes=("contact",), duration=timedelta(hours=1), reason=SUPPORT, ticket=None
+    )
+    assert broker.suspend("a-1", "harvesting billing contacts") == "suspended"
+    assert broker.suspend("a-1", "again") == "already suspended"
+    statuses = {g.id: g.status for g in broker.grants.history(agent="a-1")}
+    assert statuses == {approved.id: GrantStatus.REVOKED, waiting.id: GrantStatus.REVOKED}
+    assert resume_agent(broker, principal("an-1", "analyst"), "a-1", "false alarm")
+    with pytest.raises(AccessDenied):  # resumed, but the grant it had does not come back
+        broker.reveal(
+            A1, "c-1", object_id="k-1", field="contact.phone", ticket=None, reason=SUPPORT
+        )
+
+
 def test_unattended_requests_expire(broker: Broker, clock: Clock, store: Store) -> None:
     grant = broker.request_grant(
         A1, "c-1", classes=("contact",), duration=timedelta(hours=1), reason=SUPPORT, ticket=None

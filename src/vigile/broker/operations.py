@@ -76,9 +76,9 @@ def deny_as_customer(broker: Broker, customer: str, grant_id: str) -> Grant:
 
 
 def suspend_agent(broker: Broker, principal: Principal, agent: str, reason: str) -> str:
-    """An analyst suspends an agent: sessions revoked, requests denied."""
+    """An analyst suspends an agent: sessions revoked, requests denied, grants revoked."""
     _require(principal, "analyst", "suspending an agent")
-    return broker.containment.suspend(agent, reason, actor=principal.agent)
+    return broker.suspend(agent, reason, actor=principal.agent)
 
 
 def resume_agent(broker: Broker, principal: Principal, agent: str, reason: str) -> bool:

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from vigile.broker import directory, views
-from vigile.broker.containment import Containment
+from vigile.broker.containment import DETECTION, Containment
 from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
-from vigile.broker.grants import Grant, GrantBook
+from vigile.broker.grants import Grant, GrantBook, GrantStatus
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.recording import GroupCommitter
@@ -115,6 +115,17 @@ class Broker:
     def close(self) -> None:
         """Stop the group-commit thread (what is queued is recorded first)."""
         self.committer.close()
+
+    def suspend(self, agent: str, reason: str, *, actor: str = DETECTION) -> str:
+        """Containment, as detection, response and analysts ask for it: the agent is
+        suspended (every session revoked, every request denied) and every grant it holds
+        or waits for is revoked, so nothing it had comes back when it is resumed.
+        Returns ``suspended`` or ``already suspended``; each step is an audit event."""
+        outcome = self.containment.suspend(agent, reason, actor=actor)
+        for status in (GrantStatus.PENDING, GrantStatus.APPROVED):
+            for grant in self.grants.history(agent=agent, status=status):
+                self.grants.revoke(grant.id, actor=actor)
+        return outcome
 
     def authenticate(
         self, token: str | None, *, ip: str, user_agent: str | None = None

@@ -119,11 +119,11 @@ def suspend(
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the ledger)."),
     analyst: str = typer.Option(..., "--analyst", help="Who decides (recorded)."),
 ) -> None:
-    """Suspend an agent: every session revoked, every request denied."""
+    """Suspend an agent: every session revoked, every request denied, its grants revoked."""
     settings = Settings.from_env()
     with Store.open(settings) as store:
         broker = Broker(store, settings)
-        outcome = broker.containment.suspend(agent, reason, actor=analyst)
+        outcome = broker.suspend(agent, reason, actor=analyst)
         broker.close()
     console.print(f"{agent}: {outcome}", highlight=False)
 

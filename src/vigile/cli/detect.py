@@ -146,7 +146,7 @@ def _follow(settings: Settings, format: Format) -> None:
         # With automatic containment on, the broker suspends for real (sessions revoked,
         # requests denied); without it, requests are only recorded for an analyst.
         broker = Broker(store, settings) if contain_at is not None else None
-        containment = broker.containment if broker else RecordedContainment(store.engine)
+        containment = broker if broker else RecordedContainment(store.engine)
         detector = StreamingDetector(
             store.engine, detection_config(settings), containment=containment, contain_at=contain_at
         )

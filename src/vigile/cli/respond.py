@@ -359,7 +359,7 @@ def incident_apply(
                 typer.confirm(f"Apply {len(pending)} action(s) to {incident_id}?", abort=True)
             broker = Broker(store, store.settings)
             try:
-                remediation = Remediation(Incidents(store), suspension=broker.containment)
+                remediation = Remediation(Incidents(store), suspension=broker)
                 pending = remediation.apply(incident_id, actor or _actor())
             finally:
                 broker.close()
