@@ -114,6 +114,13 @@ class Settings:
     broker_integration_token: str = ""
     #: Most events written per group commit by the broker.
     broker_commit_batch: int = 512
+    #: Minutes of inactivity after which a web console session ends.
+    console_idle_minutes: float = 30.0
+    #: Hours after which a web console session ends, active or not.
+    console_session_hours: float = 8.0
+    #: 1: console cookies are marked Secure even on plain HTTP (behind a TLS proxy);
+    #: 0: only when the request itself came over HTTPS.
+    console_secure_cookies: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

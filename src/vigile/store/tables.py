@@ -420,3 +420,17 @@ broker_suspensions = Table(
     Column("actor", String, nullable=False),
     Column("reason", String, nullable=False),
 )
+
+# Local accounts of the web console (embedded mode; OIDC deployments sign in upstream).
+# ``subject`` is the agent id (agent, supervisor, analyst) or the customer id (customer).
+console_accounts = Table(
+    "console_accounts",
+    metadata,
+    Column("username", String, primary_key=True),
+    Column("role", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("password", String, nullable=False),  # scrypt, see vigile.web.accounts
+    Column("totp_secret", String),  # base32; none: the account has no second factor
+    Column("created_us", BigInteger, nullable=False),
+    Column("disabled_us", BigInteger),
+)

@@ -1,0 +1,43 @@
+"""The web console (``/console``): the agent workspace, the analyst console and the
+customer portal, served by ``vigile serve`` beside the API. See docs/console.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from vigile.broker import Broker
+from vigile.settings import Settings
+from vigile.store import Store
+from vigile.web import agent, auth
+from vigile.web.core import Console, LoginRequired, PageDenied, console_of, login_redirect
+from vigile.web.security import SecurityHeaders
+
+__all__ = ["STATIC", "install"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> None:
+    """Serve the console on ``app`` (the broker must be the app's own)."""
+    app.state.console = Console(store, settings, broker)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PageDenied, _page_denied)
+    for router in (auth.router, agent.router):
+        app.include_router(router)
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    message = exc.message if isinstance(exc, LoginRequired) else None
+    return login_redirect(request, message)
+
+
+async def _page_denied(request: Request, exc: Exception) -> Response:
+    console = console_of(request)
+    session = console.sessions.get(request.cookies.get("vigile_session"))
+    return console.render(request, "denied.html.j2", session=session, message=str(exc), status=403)
