@@ -29,7 +29,7 @@ from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["Grant", "GrantBook", "GrantStatus"]
+__all__ = ["Grant", "GrantBook", "GrantStatus", "grant_of_row"]
 
 
 class GrantStatus(StrEnum):
@@ -91,7 +91,8 @@ def _time(value: int | None) -> datetime | None:
     return None if value is None else from_micros(value)
 
 
-def _grant(row: Mapping[Any, Any]) -> Grant:
+def grant_of_row(row: Mapping[Any, Any]) -> Grant:
+    """The grant of a ``broker_grants`` row."""
     return Grant(
         id=row["id"],
         agent=row["agent"],
@@ -140,7 +141,7 @@ class GrantBook:
             found = row.mappings().first()
         if found is None:
             raise NotFound(f"no grant {grant_id!r}")
-        return _grant(found)
+        return grant_of_row(found)
 
     def best_for(
         self, agent: str, customer: str, now: datetime, conn: Connection | None = None
@@ -166,7 +167,7 @@ class GrantBook:
             .limit(1)
         )
         row = conn.execute(query).mappings().first()
-        return None if row is None else _grant(row)
+        return None if row is None else grant_of_row(row)
 
     def history(
         self,
@@ -185,7 +186,7 @@ class GrantBook:
         if status is not None:
             query = query.where(table.c.status == status.value)
         with connect(self.store.engine) as conn:
-            return [_grant(row) for row in conn.execute(query).mappings()]
+            return [grant_of_row(row) for row in conn.execute(query).mappings()]
 
     # -- transitions -----------------------------------------------------------------
 
@@ -276,7 +277,8 @@ class GrantBook:
             table.c.requested_us <= to_micros(now - self._pending_for)
         )
         with connect(self.store.engine) as conn:
-            grants = [_grant(row) for row in conn.execute(select(table).where(due)).mappings()]
+            rows = conn.execute(select(table).where(due)).mappings()
+            grants = [grant_of_row(row) for row in rows]
         expired = 0
         with self._lock:
             for grant in grants:

@@ -22,6 +22,7 @@ import jwt
 
 from vigile.broker.containment import Sessions
 from vigile.broker.errors import Unauthenticated
+from vigile.broker.facts import FactReader
 from vigile.broker.recording import GroupCommitter
 from vigile.errors import ConfigError
 from vigile.model import SignIn
@@ -168,6 +169,8 @@ class Authenticator:
         sessions: Sessions,
         committer: GroupCommitter,
         clock: Callable[[], datetime],
+        *,
+        facts: FactReader | None = None,
     ) -> None:
         self.local = LocalTokens(settings)
         self.oidc = OidcVerifier(settings) if settings.broker_oidc_issuer else None
@@ -175,6 +178,7 @@ class Authenticator:
         self._sessions = sessions
         self._committer = committer
         self._clock = clock
+        self._facts = facts
 
     def authenticate(self, token: str | None, *, ip: str, user_agent: str | None) -> Principal:
         """The principal of ``token`` (:class:`Unauthenticated` otherwise)."""
@@ -187,7 +191,7 @@ class Authenticator:
         if self.require_mfa and not principal.has_mfa:
             self._record_signin(principal, user_agent, outcome="failure")
             raise Unauthenticated("this sign-in used no second factor: sign in again with MFA")
-        state = self._sessions.state(claims.session, claims.agent)
+        state = self._session_state(claims)
         if state == "revoked":
             raise Unauthenticated("this session was revoked: sign in again")
         if state == "new":
@@ -196,6 +200,12 @@ class Authenticator:
             self._record_signin(principal, user_agent, outcome="success")
             self._sessions.open(claims.session, claims.agent, self._clock())
         return principal
+
+    def _session_state(self, claims: _Claims) -> str:
+        if self._facts is None:
+            return self._sessions.state(claims.session, claims.agent)
+        with self._facts.reading() as facts:
+            return facts.session_state(claims.session, claims.agent)
 
     def _verify(self, token: str) -> _Claims:
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 from vigile.broker import directory, views
 from vigile.broker.containment import DETECTION, Containment
 from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
+from vigile.broker.facts import FactReader
 from vigile.broker.grants import Grant, GrantBook, GrantStatus
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
@@ -49,18 +50,17 @@ from vigile.policy import (
 )
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.store.engine import connect
 
 __all__ = ["BROKER_ACTOR", "Broker"]
 
 #: The actor named in audit events the broker decides on its own (velocity, break-glass).
 BROKER_ACTOR = "vigile.broker"
 
-_LISTS: dict[str, tuple[Action, Callable[[Store, str], list[object]], Callable[..., views.Shown]]]
-_LISTS = {
-    "contacts": (Action.CONTACT_VIEW, Store.contacts_of, views.contacts),  # type: ignore[dict-item]
-    "accounts": (Action.ACCOUNT_VIEW, Store.accounts_of, views.accounts),  # type: ignore[dict-item]
-    "subscriptions": (Action.SUBSCRIPTION_VIEW, Store.subscriptions_of, views.subscriptions),  # type: ignore[dict-item]
+#: What each list shows: the action it is recorded as, the kind of object, the view.
+_LISTS: dict[str, tuple[Action, str, Callable[..., views.Shown]]] = {
+    "contacts": (Action.CONTACT_VIEW, "contact", views.contacts),
+    "accounts": (Action.ACCOUNT_VIEW, "account", views.accounts),
+    "subscriptions": (Action.SUBSCRIPTION_VIEW, "subscription", views.subscriptions),
 }
 
 
@@ -96,6 +96,7 @@ class Broker:
         self.clock = clock or (lambda: datetime.now(UTC))
         folder = Path(settings.broker_policies) if settings.broker_policies else None
         self.policy = PolicyEngine.load(folder)
+        self.facts = FactReader(store.engine, lock_timeout=settings.db_lock_timeout)
         self.committer = GroupCommitter(Recorder(store), max_batch=settings.broker_commit_batch)
         self.containment = Containment(store, self.committer, self.clock)
         pending = timedelta(hours=settings.broker_grant_pending_hours)
@@ -109,12 +110,15 @@ class Broker:
             lambda agent, since: directory.recent_accesses(store, agent, since),
         )
         self.notifier = notifier or Notifier.from_settings(settings)
-        self.auth = Authenticator(settings, self.containment.sessions, self.committer, self.clock)
+        self.auth = Authenticator(
+            settings, self.containment.sessions, self.committer, self.clock, facts=self.facts
+        )
         self.policy.entities.ensure(entity_of(r) for r in directory.all_directory(store))
 
     def close(self) -> None:
         """Stop the group-commit thread (what is queued is recorded first)."""
         self.committer.close()
+        self.facts.close()
 
     def suspend(self, agent: str, reason: str, *, actor: str = DETECTION) -> str:
         """Containment, as detection, response and analysts ask for it: the agent is
@@ -144,15 +148,18 @@ class Broker:
             reason = f"a search needs at least {minimum} characters"
             self._record([self._search_access(principal, now, text, (), Decision.deny(reason))])
             raise InvalidBrokerRequest(reason)
+        with self.facts.reading() as facts:
+            suspended = facts.suspension(principal.agent) is not None
+            known = facts.agent(principal.agent) is not None
         context = search_context(
             now=now,
             query=text,
-            suspended=self.containment.suspension_of(principal.agent) is not None,
+            suspended=suspended,
             velocity_exceeded=False,
             mfa=principal.has_mfa,
         )
         decision = self._decide(principal, "customer.search", DIRECTORY, context)
-        if self.store.agent(principal.agent) is None:
+        if not known:
             decision = Decision.deny("unknown agent: not in the directory")
         found = directory.search_customers(self.store, text, self.settings.broker_search_limit)
         results = tuple(key for key, _ in found) if decision.allowed else ()
@@ -179,9 +186,10 @@ class Broker:
         self, principal: Principal, customer_id: str, what: str, *, ticket: str | None, reason: str
     ) -> views.Shown:
         """A customer's contacts, accounts or subscriptions, masked."""
-        action, read, show = _LISTS[what]
+        action, kind, show = _LISTS[what]
         customer = self._customer(principal, action, customer_id, ticket, reason)
-        records = read(self.store, customer.id)
+        with self.facts.reading() as facts:
+            records = facts.objects_of(kind, customer.id)
         ask = _Ask(
             action=action,
             customer=customer,
@@ -206,7 +214,8 @@ class Broker:
             raise InvalidBrokerRequest(f"{field!r} cannot be revealed")
         action = Action(views.REVEALABLE[field])
         customer = self._customer(principal, action, customer_id, ticket, reason)
-        record = directory.find_object(self.store, field.split(".", 1)[0], object_id)
+        with self.facts.reading() as facts:
+            record = facts.object(field.split(".", 1)[0], object_id)
         if record is None or record.customer != customer.id:
             self._record(
                 [
@@ -238,7 +247,9 @@ class Broker:
     ) -> views.Shown:
         """A bulk export of a customer's data: forbidden by the default policies."""
         customer = self._customer(principal, Action.EXPORT, customer_id, ticket, reason)
-        contacts = self.store.contacts_of(customer.id)
+        with self.facts.reading() as facts:
+            found = facts.objects_of("contact", customer.id)
+        contacts = [c for c in found if isinstance(c, Contact)]
         ask = _Ask(
             action=Action.EXPORT,
             customer=customer,
@@ -324,7 +335,8 @@ class Broker:
         ticket: str | None,
         reason: str,
     ) -> Customer:
-        customer = self.store.customer(customer_id)
+        with self.facts.reading() as facts:
+            customer = facts.customer(customer_id)
         if customer is None:
             denied = self._denied(
                 principal,
@@ -370,13 +382,13 @@ class Broker:
             known = ", ".join(sorted(REASONS))
             return Decision.deny(f"unknown reason code (one of: {known})"), None
         self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
-        with connect(self.store.engine) as conn:
-            agent = directory.agent_of(conn, principal.agent)
+        with self.facts.reading() as read:
+            agent = read.agent(principal.agent)
             if agent is None:
                 return Decision.deny("unknown agent: not in the directory"), None
-            grant = self.grants.best_for(agent.id, ask.customer.id, now, conn)
-            ticket = directory.ticket_as_of(conn, ask.ticket, now) if ask.ticket else None
-            suspended = directory.suspension_of(conn, agent.id) is not None
+            grant = read.best_grant(agent.id, ask.customer.id, now)
+            ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
+            suspended = read.suspension(agent.id) is not None
         self.policy.entities.ensure(
             [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
         )

@@ -1,0 +1,235 @@
+"""The facts a decision reads, on connections the broker holds open.
+
+A decision needs the customer and its objects, the agent, the ticket as it stands now,
+the agent's best grant and whether it is suspended: read from the store at the moment of
+the request, so a ticket step, a grant or a suspension written by anyone (the integration
+endpoint, ``vigile ingest``, another broker process) counts from the next request on.
+
+Taking a connection from SQLAlchemy's pool and running its statements costs more than
+the reads themselves (about 145 µs a checkout, 40 µs a statement). So these reads run as
+plain SQL on DB-API connections the broker opens itself, in autocommit mode (each
+statement sees the latest commit), kept in a free list and shared by the request threads
+one at a time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table
+
+from vigile.broker.grants import Grant, GrantStatus, grant_of_row
+from vigile.errors import StoreError
+from vigile.model import (
+    Account,
+    Agent,
+    Contact,
+    Customer,
+    Subscription,
+    Ticket,
+    TicketEvent,
+    TicketStep,
+)
+from vigile.model.times import to_micros
+from vigile.store import tables as t
+from vigile.store.engine import describe
+from vigile.store.rows import from_row
+
+__all__ = ["FactReader", "Facts"]
+
+DirectoryObject = Contact | Account | Subscription
+_OBJECTS: dict[str, tuple[type[DirectoryObject], Table]] = {
+    "contact": (Contact, t.contacts),
+    "account": (Account, t.accounts),
+    "subscription": (Subscription, t.subscriptions),
+}
+
+
+def _columns(table: Table) -> tuple[str, ...]:
+    return tuple(str(c.name) for c in table.columns)
+
+
+def _select(table: Table, where: str, order: str = "") -> str:
+    names = ", ".join(f'"{c}"' for c in _columns(table))
+    tail = f" ORDER BY {order}" if order else ""
+    return f'SELECT {names} FROM "{table.name}" WHERE {where}{tail}'  # noqa: S608 - our names
+
+
+class _Sql:
+    """The statements, in the driver's parameter style."""
+
+    def __init__(self, mark: str) -> None:
+        m = mark
+        self.agent = _select(t.agents, f"id = {m}")
+        self.customer = _select(t.customers, f"id = {m}")
+        self.object = {k: _select(tab, f"id = {m}") for k, (_, tab) in _OBJECTS.items()}
+        self.of_customer = {
+            k: _select(tab, f"customer = {m}", "id") for k, (_, tab) in _OBJECTS.items()
+        }
+        self.ticket = _select(t.ticket_events, f"ticket = {m} AND time_us <= {m}", "time_us, seq")
+        self.grant = _select(
+            t.broker_grants,
+            f"agent = {m} AND customer = {m} AND status = {m} AND expires_us > {m}",
+            "customer_approved DESC, expires_us DESC",
+        )
+        self.suspension = f"SELECT reason FROM broker_suspensions WHERE agent = {m}"  # noqa: S608
+        self.session = f"SELECT agent, revoked_us FROM broker_sessions WHERE session = {m}"  # noqa: S608
+
+
+class Facts:
+    """Reads on one held connection (see :class:`FactReader`)."""
+
+    def __init__(self, cursor: Any, sql: _Sql) -> None:
+        self._cursor = cursor
+        self._sql = sql
+
+    def _rows(self, sql: str, params: Sequence[Any], table: Table) -> list[dict[str, Any]]:
+        names = _columns(table)
+        self._cursor.execute(sql, tuple(params))
+        return [dict(zip(names, row, strict=True)) for row in self._cursor.fetchall()]
+
+    def agent(self, agent_id: str) -> Agent | None:
+        rows = self._rows(self._sql.agent, (agent_id,), t.agents)
+        return from_row(Agent, rows[0]) if rows else None
+
+    def customer(self, customer_id: str) -> Customer | None:
+        rows = self._rows(self._sql.customer, (customer_id,), t.customers)
+        return from_row(Customer, rows[0]) if rows else None
+
+    def objects_of(self, kind: str, customer_id: str) -> list[DirectoryObject]:
+        """The customer's contacts, accounts or subscriptions (``kind`` singular), by id."""
+        record_type, table = _OBJECTS[kind]
+        rows = self._rows(self._sql.of_customer[kind], (customer_id,), table)
+        return [from_row(record_type, row) for row in rows]
+
+    def object(self, kind: str, object_id: str) -> DirectoryObject | None:
+        """The contact, account or subscription ``object_id`` (any customer's)."""
+        record_type, table = _OBJECTS[kind]
+        rows = self._rows(self._sql.object[kind], (object_id,), table)
+        return from_row(record_type, rows[0]) if rows else None
+
+    def ticket_as_of(self, ticket_id: str, moment: datetime) -> Ticket | None:
+        """The ticket as it stood at ``moment`` (as :meth:`vigile.store.Store.ticket_as_of`)."""
+        ticket: Ticket | None = None
+        for row in self._rows(self._sql.ticket, (ticket_id, to_micros(moment)), t.ticket_events):
+            step = from_row(TicketEvent, row)
+            if step.event is TicketStep.OPENED and step.customer is not None:
+                ticket = Ticket(
+                    id=step.ticket,
+                    customer=step.customer,
+                    category=step.category,
+                    opened_at=step.time,
+                )
+            elif ticket is not None:
+                ticket = ticket.fold(step)
+        return ticket
+
+    def best_grant(self, agent: str, customer: str, now: datetime) -> Grant | None:
+        """The active grant that lasts longest, customer-approved first (as
+        :meth:`vigile.broker.GrantBook.best_for`)."""
+        params = (agent, customer, GrantStatus.APPROVED.value, to_micros(now))
+        rows = self._rows(self._sql.grant, params, t.broker_grants)
+        return grant_of_row(rows[0]) if rows else None
+
+    def suspension(self, agent: str) -> str | None:
+        """Why ``agent`` is suspended, or ``None``."""
+        self._cursor.execute(self._sql.suspension, (agent,))
+        row = self._cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    def session_state(self, session: str, agent: str) -> str:
+        """``new``, ``open`` or ``revoked`` (as :meth:`vigile.broker.Sessions.state`)."""
+        self._cursor.execute(self._sql.session, (session,))
+        row = self._cursor.fetchone()
+        if row is None:
+            return "new"
+        return "revoked" if row[1] is not None or row[0] != agent else "open"
+
+
+class FactReader:
+    """A free list of DB-API connections on the store, opened on demand (one per
+    concurrent reader at most) and closed by :meth:`close` or when the reader goes."""
+
+    def __init__(self, engine: Engine, *, lock_timeout: float) -> None:
+        self._engine = engine
+        self._lock_timeout = lock_timeout
+        self._sql = _Sql("?" if engine.dialect.paramstyle == "qmark" else "%s")
+        self._idle: list[Any] = []
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+        dbapi = engine.dialect.loaded_dbapi
+        if dbapi is not None:
+            self._errors = (*self._errors, dbapi.Error)
+        # Close what was opened even if nobody calls close() (the list is shared).
+        weakref.finalize(self, _close_all, self._all)
+
+    @contextmanager
+    def reading(self) -> Iterator[Facts]:
+        """A :class:`Facts` on a held connection; store errors become :class:`StoreError`."""
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            conn = self._open()
+        try:
+            cursor = conn.cursor()
+            try:
+                yield Facts(cursor, self._sql)
+            finally:
+                cursor.close()
+        except self._errors as exc:
+            self._discard(conn)
+            where = describe(self._engine.url)
+            raise StoreError(f"{where}: {str(exc).strip().splitlines()[0]}") from exc
+        except BaseException:
+            self._idle.append(conn)
+            raise
+        self._idle.append(conn)
+
+    def close(self) -> None:
+        """Close every connection; later reads open new ones."""
+        with self._lock:
+            self._idle.clear()
+            _close_all(self._all)
+
+    def _open(self) -> Any:
+        dialect = self._engine.dialect
+        args, kwargs = dialect.create_connect_args(self._engine.url)
+        try:
+            if dialect.name == "sqlite":
+                kwargs = {**kwargs, "check_same_thread": False, "timeout": self._lock_timeout}
+                conn = dialect.loaded_dbapi.connect(*args, **kwargs)
+                conn.isolation_level = None  # autocommit: each read sees the latest commit
+                conn.execute(f"PRAGMA busy_timeout={int(self._lock_timeout * 1000)}")
+            else:
+                conn = dialect.loaded_dbapi.connect(*args, **kwargs)
+                conn.autocommit = True
+        except self._errors as exc:
+            where = describe(self._engine.url)
+            raise StoreError(f"{where}: cannot connect: {exc}") from exc
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _discard(self, conn: Any) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with suppress(*self._errors):
+            conn.close()
+
+
+def _close_all(connections: list[Any]) -> None:
+    while connections:
+        conn = connections.pop()
+        try:
+            conn.close()
+        except Exception:  # noqa: S112 - closing what may already be broken
+            continue
