@@ -19,6 +19,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,10 +34,9 @@ from vigile.model import (
     Customer,
     Subscription,
     Ticket,
-    TicketEvent,
     TicketStep,
 )
-from vigile.model.times import to_micros
+from vigile.model.times import from_micros, to_micros
 from vigile.store import tables as t
 from vigile.store.engine import describe
 from vigile.store.rows import from_row
@@ -51,12 +51,13 @@ _OBJECTS: dict[str, tuple[type[DirectoryObject], Table]] = {
 }
 
 
-def _columns(table: Table) -> tuple[str, ...]:
-    return tuple(str(c.name) for c in table.columns)
+_COLUMNS = {
+    str(table.name): tuple(str(c.name) for c in table.columns) for table in t.metadata.sorted_tables
+}
 
 
 def _select(table: Table, where: str, order: str = "") -> str:
-    names = ", ".join(f'"{c}"' for c in _columns(table))
+    names = ", ".join(f'"{c}"' for c in _COLUMNS[str(table.name)])
     tail = f" ORDER BY {order}" if order else ""
     return f'SELECT {names} FROM "{table.name}" WHERE {where}{tail}'  # noqa: S608 - our names
 
@@ -66,13 +67,20 @@ class _Sql:
 
     def __init__(self, mark: str) -> None:
         m = mark
-        self.agent = _select(t.agents, f"id = {m}")
-        self.customer = _select(t.customers, f"id = {m}")
+        # The agent and its suspension in one round trip.
+        self.agent = (
+            "SELECT a.id, a.team, a.tier, s.reason FROM agents a"  # noqa: S608 - our names
+            f" LEFT JOIN broker_suspensions s ON s.agent = a.id WHERE a.id = {m}"
+        )
+        self.customer = f"SELECT id, name, tier, country FROM customers WHERE id = {m}"  # noqa: S608
         self.object = {k: _select(tab, f"id = {m}") for k, (_, tab) in _OBJECTS.items()}
         self.of_customer = {
             k: _select(tab, f"customer = {m}", "id") for k, (_, tab) in _OBJECTS.items()
         }
-        self.ticket = _select(t.ticket_events, f"ticket = {m} AND time_us <= {m}", "time_us, seq")
+        self.ticket = (
+            "SELECT event, customer, agent, category, time_us FROM ticket_events"  # noqa: S608
+            f" WHERE ticket = {m} AND time_us <= {m} ORDER BY time_us, seq"
+        )
         self.grant = _select(
             t.broker_grants,
             f"agent = {m} AND customer = {m} AND status = {m} AND expires_us > {m}",
@@ -90,17 +98,25 @@ class Facts:
         self._sql = sql
 
     def _rows(self, sql: str, params: Sequence[Any], table: Table) -> list[dict[str, Any]]:
-        names = _columns(table)
+        names = _COLUMNS[str(table.name)]
         self._cursor.execute(sql, tuple(params))
         return [dict(zip(names, row, strict=True)) for row in self._cursor.fetchall()]
 
-    def agent(self, agent_id: str) -> Agent | None:
-        rows = self._rows(self._sql.agent, (agent_id,), t.agents)
-        return from_row(Agent, rows[0]) if rows else None
+    def agent(self, agent_id: str) -> tuple[Agent | None, str | None]:
+        """The agent as the policies see it (id, team, tier), and why it is suspended
+        (``None`` when it is not)."""
+        self._cursor.execute(self._sql.agent, (agent_id,))
+        row = self._cursor.fetchone()
+        if row is None:
+            return None, None
+        return Agent(id=row[0], team=row[1], tier=row[2]), row[3]
 
     def customer(self, customer_id: str) -> Customer | None:
-        rows = self._rows(self._sql.customer, (customer_id,), t.customers)
-        return from_row(Customer, rows[0]) if rows else None
+        self._cursor.execute(self._sql.customer, (customer_id,))
+        row = self._cursor.fetchone()
+        return (
+            None if row is None else Customer(id=row[0], name=row[1], tier=row[2], country=row[3])
+        )
 
     def objects_of(self, kind: str, customer_id: str) -> list[DirectoryObject]:
         """The customer's contacts, accounts or subscriptions (``kind`` singular), by id."""
@@ -117,17 +133,19 @@ class Facts:
     def ticket_as_of(self, ticket_id: str, moment: datetime) -> Ticket | None:
         """The ticket as it stood at ``moment`` (as :meth:`vigile.store.Store.ticket_as_of`)."""
         ticket: Ticket | None = None
-        for row in self._rows(self._sql.ticket, (ticket_id, to_micros(moment)), t.ticket_events):
-            step = from_row(TicketEvent, row)
-            if step.event is TicketStep.OPENED and step.customer is not None:
+        self._cursor.execute(self._sql.ticket, (ticket_id, to_micros(moment)))
+        for event, customer, agent, category, time_us in self._cursor.fetchall():
+            if event == TicketStep.OPENED.value and customer is not None:
                 ticket = Ticket(
-                    id=step.ticket,
-                    customer=step.customer,
-                    category=step.category,
-                    opened_at=step.time,
+                    id=ticket_id,
+                    customer=customer,
+                    category=category,
+                    opened_at=from_micros(time_us),
                 )
-            elif ticket is not None:
-                ticket = ticket.fold(step)
+            elif ticket is not None and event == TicketStep.ASSIGNED.value:
+                ticket = replace(ticket, assignee=agent)
+            elif ticket is not None and event == TicketStep.CLOSED.value:
+                ticket = replace(ticket, closed_at=from_micros(time_us))
         return ticket
 
     def best_grant(self, agent: str, customer: str, now: datetime) -> Grant | None:
@@ -138,7 +156,7 @@ class Facts:
         return grant_of_row(rows[0]) if rows else None
 
     def suspension(self, agent: str) -> str | None:
-        """Why ``agent`` is suspended, or ``None``."""
+        """Why ``agent`` is suspended, or ``None`` (known to the directory or not)."""
         self._cursor.execute(self._sql.suspension, (agent,))
         row = self._cursor.fetchone()
         return None if row is None else str(row[0])

@@ -149,8 +149,9 @@ class Broker:
             self._record([self._search_access(principal, now, text, (), Decision.deny(reason))])
             raise InvalidBrokerRequest(reason)
         with self.facts.reading() as facts:
-            suspended = facts.suspension(principal.agent) is not None
-            known = facts.agent(principal.agent) is not None
+            agent, suspension = facts.agent(principal.agent)
+            suspended = (suspension or facts.suspension(principal.agent)) is not None
+        known = agent is not None
         context = search_context(
             now=now,
             query=text,
@@ -383,12 +384,12 @@ class Broker:
             return Decision.deny(f"unknown reason code (one of: {known})"), None
         self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
         with self.facts.reading() as read:
-            agent = read.agent(principal.agent)
+            agent, suspension = read.agent(principal.agent)
             if agent is None:
                 return Decision.deny("unknown agent: not in the directory"), None
             grant = read.best_grant(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
-            suspended = read.suspension(agent.id) is not None
+        suspended = suspension is not None
         self.policy.entities.ensure(
             [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
         )

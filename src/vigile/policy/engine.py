@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import cedarpy
+import orjson
 
 from vigile.policy.entities import EntityCache, uid
 from vigile.policy.errors import InvalidPolicy, PolicyError
@@ -105,11 +106,12 @@ class PolicyEngine:
             "principal": uid(*principal),
             "action": {"type": "Action", "id": action},
             "resource": uid(*resource),
-            "context": dict(context),
+            # As JSON text: cedarpy would otherwise encode it with the slower json module.
+            "context": orjson.dumps(dict(context)).decode(),
         }
         try:
             result = cedarpy.is_authorized(request, self._set, self.entities.handle)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, orjson.JSONEncodeError) as exc:
             return Decision.deny(f"policy evaluation failed: {exc}")
         return self._decision(result)
 
