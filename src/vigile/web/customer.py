@@ -1,0 +1,224 @@
+"""The customer portal: who accessed my data, when and why, each access with its proof
+checked offline; and the grants on my data, to approve or deny (lockbox).
+
+The signed-in account's subject is the customer id: no page takes a customer as a
+parameter, so no request reaches another customer's accesses or grants. Accesses come
+from :class:`~vigile.transparency.Transparency`, exactly as the API gives them; each
+inclusion proof is checked here with the same offline verifier a customer would run
+(``vigile.ledger.verify_inclusion_bundle``, the ledger's public key), not trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Engine, select
+
+from vigile.broker import BrokerError, GrantStatus, NotFound
+from vigile.broker import operations as ops
+from vigile.broker.grants import Grant
+from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
+from vigile.model.times import from_micros
+from vigile.store import tables as t
+from vigile.store.engine import connect
+from vigile.transparency import (
+    AccessEntry,
+    AccessNotFound,
+    ProofStatus,
+    Transparency,
+    TransparencyError,
+    entry_json,
+)
+from vigile.web.core import Console, ConsoleDep, require
+from vigile.web.sessions import ConsoleSession
+
+__all__ = ["PAGE_SIZE", "ProofCheck", "check_proof", "router"]
+
+router = APIRouter(prefix="/console/customer", include_in_schema=False)
+CustomerSession = Annotated[ConsoleSession, Depends(require("customer"))]
+#: Accesses per page of the log (a page may hold a few more: ties at its oldest time).
+PAGE_SIZE = 50
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class ProofCheck(StrEnum):
+    """What checking an access's inclusion proof against the checkpoint found."""
+
+    VERIFIED = "verified"
+    PENDING = "not yet in a checkpoint"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Row:
+    entry: AccessEntry
+    check: ProofCheck
+    why: str
+
+
+@router.get("", response_class=HTMLResponse)
+def accesses(
+    request: Request,
+    console: ConsoleDep,
+    session: CustomerSession,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """Every access concerning the customer, newest first, a page at a time."""
+    customer = session.account.subject
+    since, older = _page(console.store.engine, customer, before, PAGE_SIZE)
+    until = None if before is None else from_micros(before) - _ONE_MICROSECOND
+    transparency = Transparency(console.store)
+    try:
+        listing = transparency.accesses(customer, since=since, until=until)
+    except TransparencyError as exc:
+        return _denied(request, console, session, str(exc), 404)
+    verifier = _verifier(transparency)
+    rows = [_row(entry, listing.checkpoint, verifier) for entry in reversed(listing.entries)]
+    return console.render(
+        request,
+        "customer/accesses.html.j2",
+        session=session,
+        customer=console.store.customer(customer),
+        rows=rows,
+        tree_size=listing.tree_size,
+        checkpoint=listing.checkpoint,
+        older=older,
+        first_page=before is None,
+        failed=sum(row.check is ProofCheck.FAILED for row in rows),
+    )
+
+
+@router.get("/accesses/{event_id}/proof.json")
+def proof(console: ConsoleDep, session: CustomerSession, event_id: str) -> Response:
+    """One access and its inclusion bundle with the checkpoint, to check offline
+    (``vigile ledger check-proof``); 404 alike for unknown and others' accesses."""
+    try:
+        proven = Transparency(console.store).access(session.account.subject, event_id)
+    except AccessNotFound:
+        return JSONResponse({"error": "no such access"}, status_code=404)
+    body = {"checkpoint": proven.checkpoint, "access": entry_json(proven.entry)}
+    name = "".join(c for c in event_id if c.isalnum() or c in "-_.")[:64] or "access"
+    return JSONResponse(
+        body,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/approvals", response_class=HTMLResponse)
+def approvals(request: Request, console: ConsoleDep, session: CustomerSession) -> Response:
+    """Grants on the customer's data: pending ones to decide, then the history."""
+    broker = console.broker
+    broker.grants.sweep(broker.clock())
+    grants = list(reversed(broker.grants.history(customer=session.account.subject)))
+    return console.render(
+        request,
+        "customer/approvals.html.j2",
+        session=session,
+        pending=[g for g in grants if g.status is GrantStatus.PENDING],
+        decided=[g for g in grants if g.status is not GrantStatus.PENDING][:PAGE_SIZE],
+    )
+
+
+@router.post("/approvals/{grant_id}/{verdict}", response_class=HTMLResponse)
+def decide(
+    request: Request, console: ConsoleDep, session: CustomerSession, grant_id: str, verdict: str
+) -> Response:
+    """The customer's approver approves or denies a grant on its own data."""
+    actions = {"approve": ops.approve_as_customer, "deny": ops.deny_as_customer}
+    if verdict not in actions:
+        return _denied(request, console, session, f"no such decision: {verdict[:20]!r}", 404)
+    try:
+        grant: Grant = actions[verdict](console.broker, session.account.subject, grant_id)
+    except BrokerError as exc:
+        status = 404 if isinstance(exc, NotFound) else 409
+        return _denied(request, console, session, str(exc), status)
+    return RedirectResponse(f"/console/customer/approvals?decided={grant.id}", status_code=303)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _page(
+    engine: Engine, customer: str, before: int | None, size: int
+) -> tuple[datetime | None, int | None]:
+    """The oldest time of the page of accesses before ``before`` (microseconds,
+    exclusive), and the cursor of the next older page (``None`` when this is the last).
+
+    Only access times are read here, from the customer's own accesses and the searches
+    that listed it (the rows :meth:`Transparency.accesses` reads); the page itself then
+    comes from the transparency domain, bounded by these times.
+    """
+    bound = before if before is not None else 2**62
+    newest: list[int] = []
+    for table in (t.accesses, t.search_results):
+        query = (
+            select(table.c.time_us)
+            .where(table.c.customer == customer, table.c.time_us < bound)
+            .order_by(table.c.time_us.desc())
+            .limit(size + 1)
+        )
+        with connect(engine) as conn:
+            newest.extend(int(row.time_us) for row in conn.execute(query))
+    newest.sort(reverse=True)
+    if len(newest) <= size:
+        return None, None
+    oldest = newest[size - 1]
+    return from_micros(oldest), oldest
+
+
+def _verifier(transparency: Transparency) -> Verifier | None:
+    try:
+        return transparency.ledger.verifier()
+    except (LedgerError, OSError):
+        return None
+
+
+def _row(entry: AccessEntry, checkpoint: str, verifier: Verifier | None) -> _Row:
+    check, why = check_proof(entry, checkpoint, verifier)
+    return _Row(entry=entry, check=check, why=why)
+
+
+def check_proof(
+    entry: AccessEntry, checkpoint: str, verifier: Verifier | None
+) -> tuple[ProofCheck, str]:
+    """The access's proof checked as the customer would offline: the checkpoint's
+    signature, the bundle (as JSON) against it, and a disclosed leaf against the access."""
+    bundle = entry.proof.bundle
+    if entry.proof.status is ProofStatus.PENDING or bundle is None:
+        return ProofCheck.PENDING, "recorded after the latest checkpoint: the next one proves it"
+    if verifier is None:
+        return ProofCheck.FAILED, "the ledger's public key could not be read"
+    try:
+        verify_inclusion_bundle(
+            verifier=verifier, checkpoint_note=checkpoint, bundle=bundle.to_json()
+        )
+    except LedgerError as exc:
+        return ProofCheck.FAILED, str(exc)
+    if bundle.leaf is not None and not _leaf_is(bundle.leaf, entry):
+        return ProofCheck.FAILED, "the ledger entry is not this access"
+    return ProofCheck.VERIFIED, f"entry {bundle.leaf_index} of {bundle.tree_size}, signed"
+
+
+def _leaf_is(leaf: bytes, entry: AccessEntry) -> bool:
+    try:
+        recorded = json.loads(leaf)
+    except ValueError:
+        return False
+    return isinstance(recorded, dict) and recorded.get("id") == entry.event_id
+
+
+def _denied(
+    request: Request, console: Console, session: ConsoleSession, message: str, status: int
+) -> Response:
+    return console.render(
+        request, "denied.html.j2", session=session, message=message, status=status
+    )
