@@ -116,16 +116,3 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["records"] == 7
-
-
-def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    args = ("demo", "--agents", "20", "--out", str(tmp_path / "demo"), "--format", "json")
-    code, out, err = run(capsys, *args)
-    assert code == 0, err
-    story = json.loads(out)
-    assert story["ledger"]["ok"] is True
-    assert story["ledger"]["entries"] == sum(
-        story["tables"][name] for name in ("ticket_events", "signins", "accesses")
-    )
-    assert story["truth"]["compromised_agents"]
-    assert {"agent", "severity", "reasons"} <= set(story["alerts"][0])

@@ -1,25 +1,49 @@
-"""``vigile demo``: the seed incident, simulated into the embedded store."""
+"""``vigile demo``: the seed incident, end to end, in the embedded store.
+
+Simulates the organisation and the nobelium attack, stores the organisation's events and
+replays the attacker's through the access broker, runs detection, opens the incident
+(blast radius, notification drafts, remediation plan), verifies the ledger, writes a
+self-contained HTML report, then serves the console on loopback (unless ``--no-serve``).
+The steps are in :mod:`vigile.demo`; this module runs them with progress bars and prints.
+"""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+import uvicorn
 from rich.panel import Panel
 from rich.table import Table
 
+from vigile.api import create_app
 from vigile.cli.detect import detection_config
 from vigile.cli.output import Format, console, print_json, progress_bar
-from vigile.detect import Alert, AlertBook, Severity, detect
-from vigile.ledger.audit import VerifyReport, verify_ledger
-from vigile.ledger.keyfile import load_verifier
+from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
+from vigile.demo.story import (
+    EVENT_TABLES,
+    check_unused,
+    console_subjects,
+    detect_alerts,
+    plan_replay,
+    replay,
+    respond,
+    run_simulation,
+    serious,
+    verify,
+)
+from vigile.detect import Alert
 from vigile.ledger.service import public_key_path
 from vigile.settings import Settings
-from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
-from vigile.store.engine import connect
+from vigile.web import totp
+from vigile.web.accounts import ConsoleAccounts
 
 __all__ = ["register"]
 
@@ -29,101 +53,204 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    out: Path = typer.Option(Path("vigile-demo"), help="Folder for the simulated files."),
-    agents: int = typer.Option(150, help="Support agents to simulate."),
-    days: int = typer.Option(31, help="Days to simulate, from 2021-05-01."),
+    out: Path = typer.Option(Path("vigile-demo"), help="Folder for the files the demo writes."),
+    agents: int = typer.Option(150, min=5, help="Support agents to simulate."),
+    days: int = typer.Option(31, help="Days to simulate, from 2021-05-01 (at least 29)."),
     seed: int = typer.Option(2021, help="Random seed."),
+    serve: bool = typer.Option(
+        True,
+        "--serve/--no-serve",
+        help="Serve the console afterwards; --no-serve: only the report.",
+    ),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Console port (loopback)."),
     format: Format = typer.Option(Format.TEXT, "--format", help="Output format: text or json."),
 ) -> None:
-    """Replay the 2021 incident: a hijacked support agent harvesting billing contacts."""
-    settings = Settings.from_env()
-    out.mkdir(parents=True, exist_ok=True)
-    config = SimulationConfig(
-        scenario="nobelium", seed=seed, days=days, agents=agents, customers=agents * 10
-    )
-    with progress_bar("Simulating the support organisation", total=1) as update:
-        result = simulate(config, out, progress=update)
+    """Replay the 2021 incident: a hijacked support agent harvesting billing contacts,
+    this time through Vigile's broker; then detect, respond, verify, report and serve."""
+    # The notification drafts go to the demo's folder, beside its report.
+    settings = dataclasses.replace(Settings.from_env(), notify_outbox=str(out / "outbox"))
+    timings: dict[str, float] = {}
     with Store.open(settings, create=True) as store:
-        with progress_bar("Storing the activity log and its ledger", total=1) as update:
-            summary = store.ingest(result.path, progress=update)
-        counts, location = store.counts(), store.location
-        with progress_bar("Detecting hijacked accounts", total=1):
-            alerts = AlertBook(store.engine).record(
-                detect(store.engine, detection_config(settings))
-            )
-        report = _verify(store, sum(counts[t] for t in ("ticket_events", "signins", "accesses")))
-    truth = json.loads(result.truth_path.read_text())
-    if format is Format.JSON:
-        print_json(
-            {
-                "store": location,
-                "tables": counts,
-                "ledger": {"entries": report.entries, "root": report.root, "ok": report.ok},
-                "alerts": [alert.as_json() for alert in alerts],
-                "truth": truth,
-            }
-        )
-        return
-    _print_story(location, counts, truth, summary.events_stored)
-    _print_detection(alerts, truth)
-    _print_ledger(report, settings)
+        check_unused(store)
+        run = _run(store, out, agents=agents, days=days, seed=seed, timings=timings)
+        with _timed(timings, "report"):
+            write_report(run)
+        if format is Format.JSON:
+            print_json(run.to_json())
+        else:
+            _print(run, settings)
+        if serve:
+            _serve(store, settings, run, port)
 
 
-def _verify(store: Store, events: int) -> VerifyReport:
-    verifier = load_verifier(public_key_path(store.settings))
-    with (
-        connect(store.engine) as conn,
-        progress_bar("Verifying the ledger", total=max(events, 1), counts=True) as update,
-    ):
-        return verify_ledger(conn, verifier, progress=update)
-
-
-def _print_detection(alerts: list[Alert], truth: dict[str, Any]) -> None:
-    serious = [a for a in alerts if a.severity in (Severity.HIGH, Severity.CRITICAL)]
-    compromised = set(truth.get("compromised_agents", []))
-    console.print(
-        f"Detection: {len(serious)} agent(s) at high or critical, "
-        f"{len({a.agent for a in serious} & compromised)} of {len(compromised)} compromised."
-    )
-    for alert in serious[:3]:
-        verdict = "[red]compromised[/]" if alert.agent in compromised else "no attack simulated"
-        console.print(f"  [bold]{alert.agent}[/] {alert.severity.value} ({verdict}):")
-        for reason in alert.reasons[:3]:
-            console.print(f"    - {reason}", markup=False, highlight=False)
-    if serious:
-        agent = serious[0].agent
-        console.print(
-            f"  Next: `vigile incident open --agent {agent} ...`, then "
-            f"`vigile blast-radius --agent {agent} --since ... --until ...`"
-        )
-
-
-def _print_ledger(report: VerifyReport, settings: Settings) -> None:
-    verdict = "[green]verified[/]" if report.ok else "[bold red]FAILED[/]"
-    console.print(
-        f"Ledger: {report.entries:,} entries, {report.checkpoints} signed checkpoints, root "
-        f"{report.root}, {verdict} against the events (key {public_key_path(settings)})."
+def _run(
+    store: Store, out: Path, *, agents: int, days: int, seed: int, timings: dict[str, float]
+) -> DemoRun:
+    out.mkdir(parents=True, exist_ok=True)
+    with _phase(timings, "simulate", "Simulating the support organisation", days) as update:
+        result, truth = run_simulation(out, agents=agents, days=days, seed=seed, progress=update)
+    with _phase(timings, "split", "Separating the attacker's events", 1):
+        plan = plan_replay(result, truth, out / "replay")
+    agent = truth["attacks"][0]["agent"]
+    title = "Storing the organisation's events, replaying the attacker through the broker"
+    total = plan.benign_events + plan.attacker_events
+    with _phase(timings, "store and replay", title, total, counts=True) as update:
+        outcome = replay(store, plan, agent, update)
+    with _phase(timings, "detect", "Detecting hijacked accounts", 1):
+        alerts = detect_alerts(store, detection_config(store.settings))
+    response = None
+    if serious(alerts):
+        with _phase(timings, "respond", "Opening the incident, drafting, planning", 1):
+            response = respond(store, serious(alerts)[0], outcome)
+    tables = store.counts()
+    entries = sum(tables.get(name, 0) for name in EVENT_TABLES)
+    with _phase(timings, "verify", "Verifying the ledger", entries, counts=True) as update:
+        ledger = verify(store, update)
+    return DemoRun(
+        store=store.location,
+        out=out,
+        tables=tables,
+        truth=truth,
+        outcome=outcome,
+        alerts=tuple(alerts),
+        response=response,
+        ledger=ledger,
+        timings=timings,
+        report=out / "report.html",
     )
 
 
-def _print_story(location: str, counts: dict[str, int], truth: dict[str, object], new: int) -> None:
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - started
+
+
+@contextmanager
+def _phase(
+    timings: dict[str, float], name: str, title: str, total: float, *, counts: bool = False
+) -> Iterator[Any]:
+    with _timed(timings, name), progress_bar(title, total=total, counts=counts) as update:
+        yield update
+
+
+# -- printing ---------------------------------------------------------------------------
+
+
+def _print(run: DemoRun, settings: Settings) -> None:
+    _print_story(run)
+    _print_broker(run.outcome)
+    _print_detection(list(run.alerts), set(run.compromised))
+    if run.response is not None:
+        _print_response(run.response)
+    _print_ledger(run, settings)
+    seconds = ", ".join(f"{k} {v:.0f}s" for k, v in run.timings.items())
+    console.print(f"Report: [bold]{run.report}[/] (one self-contained page). Took {seconds}.")
+
+
+def _print_story(run: DemoRun) -> None:
     table = Table("table", "rows", box=None)
-    for name, count in counts.items():
+    for name, count in run.tables.items():
         table.add_row(name, f"{count:,}")
-    console.print(Panel(table, title=f"Embedded store {location}", expand=False))
-    console.print(f"{new:,} new events stored.")
-    attacks = truth.get("attacks")
-    for attack in attacks if isinstance(attacks, list) else []:
+    console.print(Panel(table, title=f"Embedded store {run.store}", expand=False))
+    for attack in run.truth.get("attacks", []):
         window = attack.get("window", {})
         console.print(
-            f"[bold red]Hidden in the log:[/] agent [bold]{attack.get('agent')}[/]'s account "
-            f"was taken over ({attack.get('shape')}) from {window.get('start')} to "
-            f"{window.get('end')}: {len(attack.get('event_ids', [])):,} attacker events from "
-            f"{', '.join(attack.get('addresses', []))}, "
-            f"{len(attack.get('customers', [])):,} customers looked at."
+            f"[bold red]The attack:[/] agent [bold]{attack.get('agent')}[/]'s credentials, "
+            f"stolen, used from {', '.join(attack.get('addresses', []))} from "
+            f"{window.get('start')} to {window.get('end')}: {attack.get('events', 0):,} "
+            "events, replayed through the broker at their times."
         )
-        customers = attack.get("customers") or []
-        if customers:
-            console.print(
-                f"  What customer {customers[0]} can see: `vigile transparency {customers[0]}`"
-            )
+
+
+def _print_broker(outcome: ReplayOutcome) -> None:
+    console.print(
+        f"[bold]The broker:[/] {outcome.signins_accepted} sign-ins accepted (push MFA beaten), "
+        f"{outcome.signins_refused} refused; {outcome.requests:,} requests: "
+        f"{outcome.allowed_masked:,} allowed masked, {outcome.revealed:,} revealed in clear, "
+        f"[green]{outcome.denied:,} denied[/]."
+    )
+    for reason, count in outcome.deny_reasons[:3]:
+        console.print(f"  {count:>6,} denied: {reason}", markup=False, highlight=False)
+
+
+def _print_detection(alerts: list[Alert], compromised: set[str]) -> None:
+    found = serious(alerts)
+    console.print(
+        f"[bold]Detection:[/] {len(found)} agent(s) at high or critical, "
+        f"{len({a.agent for a in found} & compromised)} of {len(compromised)} compromised."
+    )
+    for alert in found[:3]:
+        verdict = "[red]hijacked[/]" if alert.agent in compromised else "no attack simulated"
+        console.print(f"  [bold]{alert.agent}[/] {alert.severity.value} ({verdict}):")
+        for reason in alert.reasons[:4]:
+            console.print(f"    - {reason}", markup=False, highlight=False)
+
+
+def _print_response(response: Response) -> None:
+    incident, summary = response.incident, response.radius.summary
+    tiers = ", ".join(f"{k} {v}" for k, v in summary.by_tier.items())
+    fields = ", ".join(summary.by_field) or "nothing"
+    console.print(
+        f"[bold]Incident {incident.id}[/] opened from alert {incident.alert}, scoped to "
+        f"{', '.join(incident.scope.ips) or 'the whole account'}: {summary.customers} "
+        f"customers reached ({tiers}); seen in clear: {fields}. The whole account: "
+        f"{response.whole_radius.summary.customers} customers."
+    )
+    languages = ", ".join(f"{v} in {k}" for k, v in response.languages().items())
+    folder = response.previews[0].path.parent if response.previews else "-"
+    console.print(
+        f"  {len(response.previews)} notifications drafted ({languages}) in {folder}; none sent."
+    )
+    kinds: dict[str, int] = {}
+    for action in response.plan:
+        kinds[action.kind.value] = kinds.get(action.kind.value, 0) + 1
+    plan = ", ".join(f"{v} {k}" for k, v in kinds.items())
+    console.print(f"  Remediation planned, not applied: {plan}.")
+
+
+def _print_ledger(run: DemoRun, settings: Settings) -> None:
+    report = run.ledger
+    verdict = "[green]verified[/]" if report.ok else f"[bold red]FAILED[/]: {report.problem}"
+    console.print(
+        f"[bold]Ledger:[/] {report.entries:,} entries, {report.checkpoints} signed checkpoints, "
+        f"{verdict} against the events (key {public_key_path(settings)})."
+    )
+
+
+# -- serving ------------------------------------------------------------------------------
+
+
+def _serve(store: Store, settings: Settings, run: DemoRun, port: int) -> None:
+    accounts = _console_accounts(store, run)
+    console.print(
+        f"\n[bold]Console:[/] http://127.0.0.1:{port}/console/  (loopback only; Ctrl-C stops)"
+    )
+    for account in accounts:
+        console.print(f"  {account}", markup=False, highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _console_accounts(store: Store, run: DemoRun) -> list[str]:
+    """One console account per role, with random passwords, as lines to print: an
+    analyst; an honest agent with a ticket still open; a customer the attacker looked at.
+    The analyst and the agent act through the broker, which wants a second factor: they
+    get a TOTP secret to enrol in an authenticator app."""
+    agent, ticket, customer = console_subjects(store, run.truth)
+    wanted = [("analyst", "analyst", "demo-analyst", "alerts, incidents, ledger")]
+    if agent:
+        wanted.append(("agent", f"agent-{agent}", agent, f"its open ticket {ticket}"))
+    if customer:
+        wanted.append(("customer", f"customer-{customer}", customer, "its access log"))
+    book = ConsoleAccounts(store)
+    lines = []
+    for role, username, subject, what in wanted:
+        password = secrets.token_urlsafe(12)
+        account = book.add(
+            username, role=role, subject=subject, password=password, mfa=role != "customer"
+        )
+        lines.append(f"{role:<9} {username}  password {password}  ({what})")
+        if account.totp_secret:
+            lines.append(f"          TOTP: {totp.otpauth_uri(account.totp_secret, username)}")
+    return lines

@@ -1,0 +1,140 @@
+"""The demo's report: one self-contained HTML page (inline CSS and SVG, nothing loaded
+from anywhere) telling the story, what the broker refused the attacker, detection with its
+reasons, the incident's blast radius, the notification previews, the remediation plan and
+the ledger's verification.
+
+No clear contact address reaches the page: the previews' text is shown with every e-mail
+address masked, as the broker masks it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from vigile.demo.story import DemoRun, serious
+from vigile.errors import OutputError
+from vigile.model.times import format_rfc3339, from_micros
+from vigile.policy import mask_value
+from vigile.respond import timeline_svg
+
+__all__ = ["bars_svg", "mask_addresses", "render_report", "write_report"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_SHOWN_ACTIONS = 12  # remediation actions listed in the page (all are in the JSON)
+
+
+def mask_addresses(text: str) -> str:
+    """``text`` with every e-mail address masked (``a***@example.org``)."""
+    return _ADDRESS.sub(lambda m: mask_value("contact.email", m.group(0)) or "", text)
+
+
+def bars_svg(counts: Mapping[str, int], *, label: str, width: int = 360) -> str:
+    """Horizontal bars, one per key, as standalone SVG markup."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+    if not items:
+        return ""
+    peak = max(v for _, v in items) or 1
+    row, left = 20, 110
+    height = row * len(items) + 4
+    parts = []
+    for i, (key, value) in enumerate(items):
+        y = i * row + 2
+        bar = (width - left - 50) * value / peak
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
+            f"{escape(key)}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{max(bar, 1):.1f}" height="{row - 6}" '
+            f'fill="#3b6ea8"><title>{escape(f"{key}: {value}")}</title></rect>'
+            f'<text x="{left + bar + 4:.1f}" y="{y + 14}" font-size="12">{value:,}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
+    )
+
+
+def render_report(run: DemoRun) -> str:
+    """The report as one HTML page."""
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True),
+        undefined=StrictUndefined,
+    )
+    return env.get_template("demo.html.j2").render(**_context(run))
+
+
+def write_report(run: DemoRun) -> Path:
+    """Write the report to ``run.report``."""
+    try:
+        run.report.write_text(render_report(run), encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{run.report}: cannot write the report: {exc.strerror}") from exc
+    return run.report
+
+
+def _context(run: DemoRun) -> dict[str, Any]:
+    outcome = run.outcome
+    attack = (run.truth.get("attacks") or [{}])[0]
+    response = run.response
+    context: dict[str, Any] = {
+        "run": run,
+        "attack": attack,
+        "summary": run.truth.get("summary", {}),
+        "broker": outcome.to_json(),
+        "first": format_rfc3339(from_micros(outcome.first_us)) if outcome.first_us else "",
+        "last": format_rfc3339(from_micros(outcome.last_us)) if outcome.last_us else "",
+        "outcomes": _by_outcome(outcome.by_action),
+        "alerts": serious(list(run.alerts)),
+        "compromised": set(run.compromised),
+        "response": response,
+        "previews": [],
+        "actions": [],
+        "charts": {},
+        "ledger": run.ledger,
+        "seconds": {k: f"{v:.1f}" for k, v in run.timings.items()},
+    }
+    if response is not None:
+        summary = response.radius.summary
+        context["charts"] = {
+            "tier": Markup(bars_svg(summary.by_tier, label="Customers by tier")),  # noqa: S704
+            "country": Markup(  # noqa: S704 - built and escaped by bars_svg
+                bars_svg(summary.by_country, label="Customers by country")
+            ),
+            "timeline": Markup(timeline_svg(response.record.daily_accesses)),  # noqa: S704
+        }
+        context["previews"] = _one_per_language(response.previews)
+        context["actions"] = list(response.plan[:_SHOWN_ACTIONS])
+        context["by_kind"] = dict(Counter(a.kind.value for a in response.plan))
+    return context
+
+
+def _by_outcome(by_action: tuple[tuple[str, str, int], ...]) -> list[dict[str, Any]]:
+    """One row per action: how many allowed masked, revealed, denied."""
+    rows: dict[str, dict[str, Any]] = {}
+    for action, outcome, count in by_action:
+        row = rows.setdefault(action, {"action": action})
+        row[outcome] = row.get(outcome, 0) + count
+    return [rows[a] for a in sorted(rows)]
+
+
+def _one_per_language(previews: tuple[Any, ...]) -> list[dict[str, str]]:
+    chosen: dict[str, dict[str, str]] = {}
+    for preview in previews:
+        if preview.language not in chosen:
+            chosen[preview.language] = {
+                "language": preview.language,
+                "customer": preview.customer,
+                "file": preview.path.name,
+                "subject": mask_addresses(preview.subject),
+                "text": mask_addresses(preview.text),
+            }
+    return [chosen[k] for k in sorted(chosen)]

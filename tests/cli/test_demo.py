@@ -1,0 +1,149 @@
+"""``vigile demo``, run small: the attacker goes through the broker and is refused clear
+data, detection fires on the hijacked agent, the incident is opened and prepared, the
+ledger verifies, and the report is one self-contained page without clear addresses."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vigile.cli.app import main
+from vigile.settings import Settings
+from vigile.store import Store
+
+# A src or href to anything fetched over the network (http:, https:, protocol-relative).
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def _demo(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(["demo", *args])
+        except SystemExit as exc:
+            return (exc.code if isinstance(exc.code, int) else 1), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo's working folder: its store, keys and files, nothing in the repository."""
+    where = tmp_path_factory.mktemp("demo")
+    patch = pytest.MonkeyPatch()
+    patch.chdir(where)
+    patch.setenv("VIGILE_DB", str(where / "demo.db"))
+    patch.setenv("COLUMNS", "200")
+    yield where
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def story(folder: Path) -> dict[str, Any]:
+    """One small demo (20 agents) for every test of this module."""
+    out_folder = str(folder / "out")
+    code, out, err = _demo("--agents", "20", "--out", out_folder, "--no-serve", "--format", "json")
+    assert code == 0, err
+    found: dict[str, Any] = json.loads(out)
+    return found
+
+
+def test_the_attacker_goes_through_the_broker_and_gets_nothing_in_clear(
+    story: dict[str, Any],
+) -> None:
+    broker = story["broker"]
+    assert broker["agent"] in story["truth"]["compromised_agents"]
+    assert broker["events"] == story["truth"]["summary"]["attacker_events"]
+    assert broker["signins"]["accepted"] >= 1  # the stolen credentials came with push MFA
+    assert broker["requests"] == broker["allowed_masked"] + broker["revealed"] + broker["denied"]
+    assert broker["revealed"] == 0
+    assert broker["revealed_objects"] == []
+    assert broker["denied"] > broker["allowed_masked"] > 0  # searches only: names
+    assert broker["deny_reasons"][0]["count"] > 0
+    denied = {row["action"] for row in broker["by_action"] if row["outcome"] == "denied"}
+    assert {"contact.reveal", "contact.view", "subscription.view"} <= denied
+
+
+def test_detection_raises_the_hijacked_agent_at_high_or_critical(story: dict[str, Any]) -> None:
+    agent = story["broker"]["agent"]
+    alert = next(a for a in story["alerts"] if a["agent"] == agent)
+    assert alert["severity"] in ("high", "critical")
+    assert alert["reasons"]
+    assert agent in story["detected"]
+
+
+def test_the_incident_is_opened_scoped_and_prepared_not_applied(story: dict[str, Any]) -> None:
+    response = story["response"]
+    incident = response["incident"]
+    assert incident["id"] == "INC-0001"
+    assert incident["status"] == "open"
+    assert incident["scope"]["agents"] == [story["broker"]["agent"]]
+    assert set(story["broker"]["addresses"]) <= set(incident["scope"]["ips"])
+    radius = response["blast_radius"]
+    assert radius["customers"] > 0
+    assert "customer.name" in radius["by_field"]  # the names the searches listed
+    assert radius["customers"] <= response["whole_account_blast_radius"]["customers"]
+    notifications = response["notifications"]
+    assert notifications["sent"] == 0
+    assert {"en", "fr"} <= set(notifications["languages"])
+    drafts = list(Path(notifications["folder"]).glob("*.eml"))
+    assert len(drafts) == notifications["drafted"]
+    remediation = response["remediation"]
+    assert remediation["applied"] is False
+    assert not any(action["applied"] for action in remediation["actions"])
+    assert f"suspend-agent:{story['broker']['agent']}" in {
+        action["action"] for action in remediation["actions"]
+    }
+
+
+def test_the_ledger_verifies_every_event_the_broker_recorded_included(
+    story: dict[str, Any],
+) -> None:
+    ledger = story["ledger"]
+    assert ledger["ok"] is True
+    assert ledger["problem"] is None
+    tables = story["tables"]
+    stored = sum(tables[n] for n in ("ticket_events", "signins", "accesses", "audit_events"))
+    # The incident's actions after the count (notes, previews, plan) are entries too.
+    assert stored <= ledger["entries"] <= stored + 10
+
+
+def test_the_report_is_self_contained_and_shows_no_clear_address(
+    story: dict[str, Any], folder: Path
+) -> None:
+    report = Path(story["report"])
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert not _EXTERNAL.search(page)
+    assert "<link" not in page
+    assert "<script" not in page
+    for section in ("What the broker did", "Detection", "blast radius", "Remediation", "ledger"):
+        assert section in page
+    assert 'lang="fr"' in page
+    assert 'lang="en"' in page
+    revealed = {(r["customer"], r["object"]) for r in story["broker"]["revealed_objects"]}
+    attacked = set(story["truth"]["attacks"][0]["customers"])
+    with Store.open(Settings(db=str(folder / "demo.db"))) as store:
+        for customer in attacked:
+            for contact in store.contacts_of(customer):
+                if contact.email and (customer, contact.id) not in revealed:
+                    assert contact.email not in page, contact.id
+
+
+def test_a_second_demo_on_the_same_store_stops_with_what_to_do(
+    story: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("VIGILE_DB", str(folder / "demo.db"))
+    code, _, err = _demo("--agents", "20", "--out", str(folder / "again"), "--no-serve")
+    assert code == 1
+    assert "already holds" in err
+    assert "VIGILE_DB" in err
+    assert "Traceback" not in err
+    assert not (folder / "again").exists()
