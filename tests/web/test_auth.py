@@ -133,7 +133,7 @@ def test_every_response_carries_the_security_headers(client: TestClient) -> None
         assert headers["content-security-policy"] == CSP
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
     login = client.get("/console/login")
     cookie = login.headers["set-cookie"].lower()
     assert "httponly" in cookie

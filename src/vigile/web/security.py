@@ -1,10 +1,10 @@
 """What every console response carries and every console form must prove.
 
 Headers: a strict Content-Security-Policy (scripts and styles only from Vigile itself,
-no inline script, no framing), no sniffing, no referrer, no caching of pages that show
-customer data. Forms: a POST must carry the session's CSRF token (form field ``csrf`` or
-header ``X-CSRF-Token``, which htmx sends) and, when the browser names one, come from
-this origin.
+no inline script, no framing), no sniffing, no referrer to other sites, no caching of
+pages that show customer data. Forms: a POST must carry the session's CSRF token (form
+field ``csrf`` or header ``X-CSRF-Token``, which htmx sends) and, when the browser names
+one, come from this origin.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ _HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends "Origin: null" with every form POST,
+    # and the same-origin check below refuses them all (seen in Chromium).
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
