@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from vigile import __version__
 from vigile.cli import broker as broker_cli
+from vigile.cli import console as console_cli
 from vigile.cli import data, demo, ledger
 from vigile.cli import detect as detect_cli
 from vigile.cli import respond as respond_cli
@@ -37,6 +38,7 @@ transparency_cli.register(app)
 detect_cli.register(app)
 respond_cli.register(app)
 broker_cli.register(app)
+console_cli.register(app)
 
 
 def _version(value: bool) -> None:

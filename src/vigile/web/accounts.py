@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from vigile.errors import VigileError
 from vigile.model.times import to_micros
@@ -127,39 +127,23 @@ class ConsoleAccounts:
                 raise AccountError(f"no account {username!r}")
 
     def get(self, username: str) -> Account | None:
+        """The enabled account of that name, if any."""
         with connect(self.store.engine) as conn:
-            row = (
-                conn.execute(
-                    select(console_accounts).where(
-                        console_accounts.c.username == username,
-                        console_accounts.c.disabled_us.is_(None),
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            return None
-        return Account(
-            username=row["username"],
-            role=row["role"],
-            subject=row["subject"],
-            totp_secret=row["totp_secret"],
-        )
+            row = _enabled(conn, username)
+        return None if row is None else _account(row)
+
+    def all(self) -> list[tuple[Account, bool]]:
+        """Every account with whether it is enabled, by username."""
+        with connect(self.store.engine) as conn:
+            rows = conn.execute(
+                select(console_accounts).order_by(console_accounts.c.username)
+            ).mappings()
+            return [(_account(row), row["disabled_us"] is None) for row in rows]
 
     def check(self, username: str, password: str, code: str, *, now: datetime) -> Account | None:
         """The account when the password (and, if it has one, the TOTP code) match."""
         with connect(self.store.engine) as conn:
-            row = (
-                conn.execute(
-                    select(console_accounts).where(
-                        console_accounts.c.username == username.strip().lower(),
-                        console_accounts.c.disabled_us.is_(None),
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            row = _enabled(conn, username.strip().lower())
         if row is None:
             _matches(password, _DECOY)
             return None
@@ -168,9 +152,7 @@ class ConsoleAccounts:
         secret = row["totp_secret"]
         if secret is not None and not totp.verify(secret, code, now):
             return None
-        return Account(
-            username=row["username"], role=row["role"], subject=row["subject"], totp_secret=secret
-        )
+        return _account(row)
 
     def _check_subject(self, role: str, subject: str) -> None:
         if role == "customer":
@@ -178,3 +160,25 @@ class ConsoleAccounts:
                 raise AccountError(f"subject {subject!r}: no such customer")
         elif role == "agent" and self.store.agent(subject) is None:
             raise AccountError(f"subject {subject!r}: no such agent in the directory")
+
+
+def _enabled(conn: Connection, username: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            select(console_accounts).where(
+                console_accounts.c.username == username,
+                console_accounts.c.disabled_us.is_(None),
+            )
+        )
+        .mappings()
+        .first()
+    )
+
+
+def _account(row: RowMapping) -> Account:
+    return Account(
+        username=row["username"],
+        role=row["role"],
+        subject=row["subject"],
+        totp_secret=row["totp_secret"],
+    )

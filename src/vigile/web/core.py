@@ -137,6 +137,9 @@ async def signed_in(request: Request, console: ConsoleDep) -> ConsoleSession:
     session = console.sessions.get(request.cookies.get(COOKIE))
     if session is None:
         raise LoginRequired()
+    if console.accounts.get(session.account.username) is None:
+        console.sessions.close(session.id)
+        raise LoginRequired("this account was disabled")
     if request.method not in ("GET", "HEAD"):
         await check_csrf(request, session.csrf)
     return session
