@@ -9,14 +9,19 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from vigile.broker import Broker, LocalTokens
 from vigile.cli.app import main
+from vigile.cli.demo import _console_accounts
 from vigile.settings import Settings
 from vigile.store import Store
+from vigile.web.accounts import ConsoleAccounts
 
 # A src or href to anything fetched over the network (http:, https:, protocol-relative).
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -147,3 +152,36 @@ def test_a_second_demo_on_the_same_store_stops_with_what_to_do(
     assert "VIGILE_DB" in err
     assert "Traceback" not in err
     assert not (folder / "again").exists()
+
+
+def test_the_console_accounts_can_act_as_the_story_needs(
+    story: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(folder)  # the broker's token key is the demo's
+    settings = Settings(db=str(folder / "demo.db"))
+    with Store.open(settings) as store:
+        lines = _console_accounts(store, SimpleNamespace(truth=story["truth"]))  # type: ignore[arg-type]
+        roles = {account.role: account for account, _ in ConsoleAccounts(store).all()}
+        assert set(roles) == {"analyst", "agent", "customer"}
+        assert roles["agent"].has_mfa
+        assert roles["analyst"].has_mfa
+        assert not roles["customer"].has_mfa
+        assert sum("password" in line for line in lines) == 3
+        customer, agent = roles["customer"].subject, roles["agent"].subject
+        assert customer in story["truth"]["attacks"][0]["customers"]
+        assert agent not in story["truth"]["compromised_agents"]
+        # The agent's ticket is open now: the broker lets it see that customer's contacts.
+        now = datetime.now(UTC)
+        ticket = next(line for line in lines if "T-DEMO-" in line).split("ticket ")[1].split()[0]
+        broker = Broker(store, settings)
+        try:
+            token = LocalTokens(settings).issue(
+                agent, roles=frozenset({"agent"}), mfa="totp", now=now
+            )
+            principal = broker.authenticate(token, ip="127.0.0.1")
+            shown = broker.view_list(
+                principal, customer, "contacts", ticket=ticket, reason="customer_initiated_support"
+            )
+        finally:
+            broker.close()
+        assert shown.masked_fields == ("contact.email", "contact.phone")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
 from vigile.demo.story import (
     EVENT_TABLES,
     check_unused,
-    console_subjects,
+    console_cast,
     detect_alerts,
     plan_replay,
     replay,
@@ -89,13 +91,15 @@ def _run(
     out.mkdir(parents=True, exist_ok=True)
     with _phase(timings, "simulate", "Simulating the support organisation", days) as update:
         result, truth = run_simulation(out, agents=agents, days=days, seed=seed, progress=update)
-    with _phase(timings, "split", "Separating the attacker's events", 1):
-        plan = plan_replay(result, truth, out / "replay")
     agent = truth["attacks"][0]["agent"]
-    title = "Storing the organisation's events, replaying the attacker through the broker"
-    total = plan.benign_events + plan.attacker_events
-    with _phase(timings, "store and replay", title, total, counts=True) as update:
-        outcome = replay(store, plan, agent, update)
+    # The segments are scratch copies of the log, removed once stored.
+    with tempfile.TemporaryDirectory(prefix=".replay-", dir=out) as scratch:
+        with _phase(timings, "split", "Separating the attacker's events", 1):
+            plan = plan_replay(result, truth, Path(scratch))
+        title = "Storing the organisation's events, replaying the attacker through the broker"
+        total = plan.benign_events + plan.attacker_events
+        with _phase(timings, "store and replay", title, total, counts=True) as update:
+            outcome = replay(store, plan, agent, update)
     with _phase(timings, "detect", "Detecting hijacked accounts", 1):
         alerts = detect_alerts(store, detection_config(store.settings))
     response = None
@@ -234,15 +238,17 @@ def _serve(store: Store, settings: Settings, run: DemoRun, port: int) -> None:
 
 def _console_accounts(store: Store, run: DemoRun) -> list[str]:
     """One console account per role, with random passwords, as lines to print: an
-    analyst; an honest agent with a ticket still open; a customer the attacker looked at.
-    The analyst and the agent act through the broker, which wants a second factor: they
-    get a TOTP secret to enrol in an authenticator app."""
-    agent, ticket, customer = console_subjects(store, run.truth)
+    analyst; an honest agent with a ticket just opened; the customer of that ticket, one
+    the attacker asked about. The analyst and the agent act through the broker, which
+    wants a second factor: they get a TOTP secret to enrol in an authenticator app."""
+    cast = console_cast(store, run.truth, datetime.now(UTC))
     wanted = [("analyst", "analyst", "demo-analyst", "alerts, incidents, ledger")]
-    if agent:
-        wanted.append(("agent", f"agent-{agent}", agent, f"its open ticket {ticket}"))
-    if customer:
-        wanted.append(("customer", f"customer-{customer}", customer, "its access log"))
+    if cast.agent:
+        what = f"ticket {cast.ticket} of {cast.customer}, open"
+        wanted.append(("agent", f"agent-{cast.agent}", cast.agent, what))
+    if cast.customer:
+        what = "who accessed its data: the attacker's denied requests included"
+        wanted.append(("customer", f"customer-{cast.customer}", cast.customer, what))
     book = ConsoleAccounts(store)
     lines = []
     for role, username, subject, what in wanted:

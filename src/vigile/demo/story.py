@@ -20,9 +20,11 @@ from vigile.broker import Broker
 from vigile.demo.replay import AttackerReplay, ReplayClock, ReplayOutcome, ReplayPlan, split_log
 from vigile.detect import Alert, AlertBook, DetectionConfig, Severity, detect
 from vigile.errors import InputError
+from vigile.ingest import Recorder
 from vigile.ledger.audit import VerifyReport, verify_ledger
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.service import public_key_path
+from vigile.model import TicketEvent, TicketStep
 from vigile.model.times import from_micros
 from vigile.respond import (
     BlastRadius,
@@ -45,12 +47,13 @@ from vigile.store.engine import connect
 __all__ = [
     "ACTOR",
     "EVENT_TABLES",
+    "ConsoleCast",
     "DemoRun",
     "DemoStoreInUse",
     "NoticePreview",
     "Response",
     "check_unused",
-    "console_subjects",
+    "console_cast",
     "detect_alerts",
     "new_addresses",
     "plan_replay",
@@ -120,7 +123,7 @@ def replay(store: Store, plan: ReplayPlan, agent: str, progress: Progress) -> Re
 
     try:
         for k, segment in enumerate(plan.segments):
-            summary = store.ingest(segment, parallel=False)
+            summary = store.ingest(segment)  # decoded in a worker when large
             done += summary.events_stored
             progress(done, total)
             if k < len(plan.sittings):
@@ -312,19 +315,51 @@ class DemoRun:
         }
 
 
-def console_subjects(store: Store, truth: dict[str, Any]) -> tuple[str, str, str]:
-    """Who the demo's console accounts act as: an honest agent with a ticket still open
-    (and that ticket), and a customer the attacker asked about ("" when there is none)."""
-    compromised = set(truth.get("compromised_agents", []))
-    e = t.ticket_events
-    closed = select(e.c.ticket).where(e.c.event == "closed")
-    query = (
-        select(e.c.agent, e.c.ticket)
-        .where(e.c.event == "assigned", e.c.agent.is_not(None), e.c.ticket.not_in(closed))
-        .order_by(e.c.time_us.desc())
-    )
-    with connect(store.engine) as conn:
-        rows = conn.execute(query).all()
-    agent, ticket = next(((a, k) for a, k in rows if a not in compromised), ("", ""))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsoleCast:
+    """Who the demo's console accounts act as."""
+
+    customer: str  # a customer the attacker asked about ("" when there is none)
+    agent: str  # an honest agent who served it before ("" when there is none)
+    ticket: str  # the ticket just opened for that agent and customer
+
+
+def console_cast(store: Store, truth: dict[str, Any], now: datetime) -> ConsoleCast:
+    """A customer the attacker asked about and an honest agent who served it before,
+    with a ticket of that customer opened and assigned to the agent at ``now`` (the
+    simulation closes every ticket it opens): in the console the agent can reveal that
+    customer's data with a justification, and the customer sees it in its access log.
+    The ticket's steps are recorded like any other events (store and ledger)."""
     attacked = [c for attack in truth.get("attacks", []) for c in attack.get("customers", [])]
-    return agent, ticket, attacked[0] if attacked else ""
+    if not attacked:
+        return ConsoleCast(customer="", agent="", ticket="")
+    customer = attacked[0]
+    agent = _honest_agent_of(store, customer, set(truth.get("compromised_agents", [])))
+    if not agent:
+        return ConsoleCast(customer=customer, agent="", ticket="")
+    ticket = f"T-DEMO-{customer.upper()}"
+    steps = (TicketStep.OPENED, TicketStep.ASSIGNED)
+    Recorder(store).record(
+        [
+            TicketEvent(
+                id=f"{ticket}/{step.value}", time=now, ticket=ticket, event=step,
+                customer=customer, agent=agent if step is TicketStep.ASSIGNED else None,
+                category="billing",
+            )
+            for step in steps
+        ]
+    )  # fmt: skip
+    return ConsoleCast(customer=customer, agent=agent, ticket=ticket)
+
+
+def _honest_agent_of(store: Store, customer: str, compromised: set[str]) -> str:
+    """The honest agent who was last assigned a ticket of ``customer``, else any."""
+    e = t.ticket_events
+    assigned = select(e.c.agent).where(e.c.event == "assigned", e.c.agent.is_not(None))
+    ordered = e.c.time_us.desc()
+    with connect(store.engine) as conn:
+        for query in (assigned.where(e.c.customer == customer), assigned):
+            for agent in conn.execute(query.order_by(ordered).limit(200)).scalars():
+                if agent not in compromised:
+                    return str(agent)
+    return ""
