@@ -1,0 +1,141 @@
+"""The console's SVG charts on hand-built inputs: exact bars, bands and marks, escaping."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from vigile.web.charts import HourCounts, SigninMark, activity_timeline, bar_chart
+
+NS = "{http://www.w3.org/2000/svg}"
+START = datetime(2021, 5, 16, tzinfo=UTC)
+
+
+def _at(hours: float) -> datetime:
+    return START + timedelta(hours=hours)
+
+
+def _svg(markup: str) -> ET.Element:
+    root = ET.fromstring(markup)  # well-formed XML, or this raises
+    assert root.tag == f"{NS}svg"
+    return root
+
+
+def _bars(root: ET.Element) -> list[tuple[str, str, int, float]]:
+    """(hour, kind, count, height) of every data bar, in drawing order."""
+    return [
+        (r.attrib["data-hour"], r.attrib["class"], int(r.attrib["data-count"]),
+         float(r.attrib["height"]))
+        for r in root.iter(f"{NS}rect")
+        if "data-count" in r.attrib
+    ]  # fmt: skip
+
+
+def _timeline(**more: object) -> ET.Element:
+    counts = [
+        HourCounts(hour=_at(3), clear=2, masked=3, denied=1),
+        HourCounts(hour=_at(5), masked=4),
+        HourCounts(hour=_at(30), clear=9),  # outside the 24 hours drawn
+    ]
+    return _svg(activity_timeline(start=START, hours=24, counts=counts, **more))  # type: ignore[arg-type]
+
+
+def test_bars_are_stacked_clear_masked_denied_with_exact_counts() -> None:
+    bars = _bars(_timeline())
+    assert [(hour[11:16], kind, count) for hour, kind, count, _ in bars] == [
+        ("03:00", "clear", 2),
+        ("03:00", "masked", 3),
+        ("03:00", "denied", 1),
+        ("05:00", "masked", 4),
+    ]
+    heights = {(hour[11:13], kind): height for hour, kind, _, height in bars}
+    # one scale for all: the tallest stack drawn (6 accesses) fills the plot
+    plot = 240 - 34 - 24  # the picture's height less its margins
+    assert heights == pytest.approx(
+        {
+            ("03", "clear"): plot * 2 / 6,
+            ("03", "masked"): plot * 3 / 6,
+            ("03", "denied"): plot * 1 / 6,
+            ("05", "masked"): plot * 4 / 6,
+        },
+        abs=0.01,
+    )
+
+
+def test_bars_sit_in_their_hour_slot() -> None:
+    root = _timeline()
+    xs = {
+        r.attrib["data-hour"][11:13]: float(r.attrib["x"])
+        for r in root.iter(f"{NS}rect")
+        if "data-count" in r.attrib
+    }
+    slot = (960 - 40 - 10) / 24
+    assert abs(xs["03"] - (40 + 3 * slot + slot * 0.1)) < 0.01
+    assert abs(xs["05"] - xs["03"] - 2 * slot) < 0.02
+
+
+def test_anomalous_hours_are_shaded_in_runs() -> None:
+    root = _timeline(anomalous={_at(3), _at(4), _at(10), _at(99)})
+    bands = [r for r in root.iter(f"{NS}rect") if "data-hours" in r.attrib]
+    assert [(r.attrib["class"], r.attrib["data-hours"]) for r in bands] == [
+        ("anomaly", "2"),
+        ("anomaly", "1"),
+    ]
+    titles = [r.find(f"{NS}title").text for r in bands]  # type: ignore[union-attr]
+    assert titles[0] == "2021-05-16 03:00 UTC to 2021-05-16 05:00 UTC: anomalous"
+
+
+def test_signins_are_marked_with_their_country() -> None:
+    root = _timeline(
+        signins=[
+            SigninMark(time=_at(2.8), country="SG"),
+            SigninMark(time=_at(6.2), country=None, failed=True),
+            SigninMark(time=_at(40), country="FR"),  # outside
+        ]
+    )
+    marks = list(root.iter(f"{NS}g"))
+    assert [(g.attrib["class"], g.attrib["data-country"]) for g in marks] == [
+        ("signin", "SG"),
+        ("signin failed", "?"),
+    ]
+    assert [g.find(f"{NS}text").text for g in marks] == ["SG", "?"]  # type: ignore[union-attr]
+
+
+def test_text_from_the_data_is_escaped() -> None:
+    markup = activity_timeline(
+        start=START,
+        hours=24,
+        counts=[],
+        signins=[SigninMark(time=_at(1), country='<script>"x"</script>')],
+    )
+    assert "<script>" not in markup
+    root = _svg(markup)
+    [mark] = root.iter(f"{NS}g")
+    assert mark.attrib["data-country"] == '<script>"x"</script>'
+    bars = bar_chart([('a"b<c>', 1)], label="<tiers>")
+    assert "<tiers>" not in bars
+    assert "<c>" not in bars
+    assert _svg(bars).attrib["aria-label"] == "<tiers>"
+
+
+def test_an_empty_timeline_is_still_a_chart() -> None:
+    root = _svg(activity_timeline(start=START, hours=48, counts=[]))
+    assert _bars(root) == []
+    days = [t.text for t in root.iter(f"{NS}text") if t.attrib.get("text-anchor") == "middle"]
+    assert days == ["May 16", "May 17"]
+
+
+def test_bar_chart_lengths_follow_the_counts() -> None:
+    root = _svg(bar_chart([("enterprise", 12), ("smb", 5), ("government", 3)], label="tiers"))
+    bars = [r for r in root.iter(f"{NS}rect") if "data-count" in r.attrib]
+    assert [(r.attrib["data-label"], int(r.attrib["data-count"])) for r in bars] == [
+        ("enterprise", 12),
+        ("smb", 5),
+        ("government", 3),
+    ]
+    widths = [float(r.attrib["width"]) for r in bars]
+    assert widths[0] == 460 - 120 - 50  # the largest fills the row
+    assert abs(widths[1] / widths[0] - 5 / 12) < 0.001
+    assert _bars(_svg(bar_chart([], label="nothing"))) == []
