@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from vigile.broker import Broker
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web import agent, auth, customer
+from vigile.web import agent, analyst, auth, customer
 from vigile.web.core import Console, LoginRequired, PageDenied, console_of, login_redirect
 from vigile.web.security import SecurityHeaders
 
@@ -28,7 +28,7 @@ def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> N
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageDenied, _page_denied)
-    for router in (auth.router, agent.router, customer.router):
+    for router in (auth.router, agent.router, customer.router, analyst.router):
         app.include_router(router)
 
 

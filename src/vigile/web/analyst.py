@@ -1,0 +1,238 @@
+"""The analyst console: alerts with their reasons and the analyst's verdicts, an agent's
+page (activity timeline, sign-ins, suspension), incidents (:mod:`analyst_incidents`) and
+the ledger's status (:mod:`analyst_ledger`).
+
+A thin adapter: alerts are the detection's :class:`~vigile.detect.AlertBook`, incidents
+the response's :class:`~vigile.respond.Incidents`, containment the broker's. Nothing here
+reads customer data: the pages show counts, ids, tiers and countries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from vigile.broker import BrokerError
+from vigile.broker import operations as ops
+from vigile.detect import Alert, AlertBook, AlertStatus
+from vigile.respond import Incident, Incidents, InvalidScope
+from vigile.web import analyst_incidents, analyst_ledger
+from vigile.web.analyst_activity import (
+    activity_span,
+    day_floor,
+    evidence_hours,
+    hourly_accesses,
+    signins,
+)
+from vigile.web.analyst_common import AnalystSession, missing
+from vigile.web.charts import activity_timeline
+from vigile.web.core import Console, ConsoleDep
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console/analyst", include_in_schema=False)
+router.include_router(analyst_incidents.router)
+router.include_router(analyst_ledger.router)
+
+#: The verdicts an analyst may record, as the buttons name them.
+VERDICTS = {
+    "acknowledged": AlertStatus.ACKNOWLEDGED,
+    "closed_benign": AlertStatus.BENIGN,
+    "closed_malicious": AlertStatus.MALICIOUS,
+}
+_MAX_DAYS = 31
+#: What the agent page says after a suspend or resume (only these: no text from the URL).
+_OUTCOMES = {
+    "suspended": "Suspended: its sessions are revoked and its requests denied.",
+    "already-suspended": "Already suspended.",
+    "resumed": "Resumed: the agent may sign in again.",
+    "was-not-suspended": "The agent was not suspended.",
+}
+
+
+@router.get("", response_class=HTMLResponse)
+def alerts(
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    closed: Annotated[bool, Query()] = False,
+) -> Response:
+    """Alerts, most severe first (closed ones on request), each with its incident if one
+    was opened from it."""
+    found = AlertBook(console.store.engine).alerts(include_closed=closed)
+    return console.render(
+        request,
+        "analyst/alerts.html.j2",
+        session=session,
+        alerts=found,
+        incidents=_incidents_by_alert(console),
+        closed=closed,
+        verdicts=VERDICTS,
+    )
+
+
+@router.post("/alerts/{alert_id}/status", response_class=HTMLResponse)
+def set_alert_status(
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    alert_id: int,
+    status: Annotated[str, Form(max_length=32)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Record the analyst's acknowledgement or verdict (kept in the alert's history)."""
+    who = console.principal(request, session)
+    book = AlertBook(console.store.engine)
+    if _alert(book, alert_id) is None:
+        return missing(console, request, session, f"no alert {alert_id}")
+    if status not in VERDICTS:
+        return missing(console, request, session, f"no such alert status: {status}")
+    book.set_status(alert_id, VERDICTS[status], actor=who.agent, note=note or None)
+    return RedirectResponse("/console/analyst", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/incident", response_class=HTMLResponse)
+def open_incident(
+    request: Request, console: ConsoleDep, session: AnalystSession, alert_id: int
+) -> Response:
+    """Open an incident from the alert (or go to the one already opened from it)."""
+    who = console.principal(request, session)
+    existing = _incidents_by_alert(console).get(str(alert_id))
+    if existing is not None:
+        return RedirectResponse(f"/console/analyst/incidents/{existing.id}", status_code=303)
+    try:
+        incident = Incidents(console.store).open_from_alert(
+            str(alert_id), actor=who.agent, owner=who.agent
+        )
+    except InvalidScope:
+        return missing(console, request, session, f"no alert {alert_id}")
+    return RedirectResponse(f"/console/analyst/incidents/{incident.id}", status_code=303)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Window:
+    """The period the agent page charts: ``days`` days ending at ``end`` (exclusive)."""
+
+    end: datetime
+    days: int
+
+    @property
+    def start(self) -> datetime:
+        return self.end - timedelta(days=self.days)
+
+    def moved(self, days: int) -> str:
+        """The query string of the same-sized window shifted by ``days``."""
+        end = (self.end + timedelta(days=days)).date()
+        return f"?end={end.isoformat()}&days={self.days}"
+
+
+@router.get("/agents/{agent_id}", response_class=HTMLResponse)
+def agent_page(
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    agent_id: str,
+    end: Annotated[date | None, Query()] = None,
+    days: Annotated[int | None, Query(ge=1, le=_MAX_DAYS)] = None,
+) -> Response:
+    """An agent: its alerts, its activity timeline, its sign-ins, suspend or resume."""
+    store = console.store
+    span = activity_span(store, agent_id)
+    if store.agent(agent_id) is None and span is None:
+        return missing(console, request, session, f"no agent {agent_id}")
+    mine = [a for a in AlertBook(store.engine).alerts(include_closed=True) if a.agent == agent_id]
+    window = _window(console, mine, span, end, days)
+    anomalous = set().union(*(evidence_hours(store, a.evidence) for a in mine)) if mine else set()
+    in_window = signins(store, agent_id, since=window.start, until=window.end)
+    chart = activity_timeline(
+        start=window.start,
+        hours=window.days * 24,
+        counts=hourly_accesses(store, agent_id, window.start, window.end),
+        anomalous=anomalous,
+        signins=[s.mark() for s in reversed(in_window)],
+    )
+    return console.render(
+        request,
+        "analyst/agent.html.j2",
+        session=session,
+        agent_id=agent_id,
+        agent=store.agent(agent_id),
+        alerts=mine,
+        window=window,
+        chart=Markup(chart),  # noqa: S704 - built by charts.py, every value escaped there
+        recent=signins(store, agent_id, limit=20),
+        suspension=console.broker.containment.suspension_of(agent_id),
+        done=_OUTCOMES.get(request.query_params.get("done", "")),
+    )
+
+
+def _window(
+    console: Console,
+    alerts: list[Alert],
+    span: tuple[datetime, datetime] | None,
+    end: date | None,
+    days: int | None,
+) -> _Window:
+    """The window asked for; by default the latest alert's evidence and a day either side,
+    else the last 14 days with activity."""
+    if alerts:
+        latest = max(alerts, key=lambda a: a.last_us)
+        default_end = day_floor(latest.last_seen) + timedelta(days=2)
+        default_days = (default_end - day_floor(latest.first_seen)).days + 1
+    else:
+        last = span[1] if span else console.clock()
+        default_end, default_days = day_floor(last) + timedelta(days=1), 14
+    chosen_end = (
+        default_end
+        if end is None
+        else datetime.combine(end, datetime.min.time(), tzinfo=default_end.tzinfo)
+    )
+    return _Window(end=chosen_end, days=min(days or default_days, _MAX_DAYS))
+
+
+@router.post("/agents/{agent_id}/{action}", response_class=HTMLResponse)
+def contain(
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    agent_id: str,
+    action: str,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Suspend the agent (sessions revoked, requests denied, grants revoked) or resume it;
+    the broker records either in the ledger."""
+    who = console.principal(request, session)
+    store = console.store
+    if action not in ("suspend", "resume"):
+        return missing(console, request, session, f"no such action: {action}")
+    if store.agent(agent_id) is None and activity_span(store, agent_id) is None:
+        return missing(console, request, session, f"no agent {agent_id}")
+    why = reason.strip() or f"{action} from the analyst console by {who.agent}"
+    try:
+        if action == "suspend":
+            outcome = ops.suspend_agent(console.broker, who, agent_id, why)
+        else:
+            outcome = (
+                "resumed"
+                if ops.resume_agent(console.broker, who, agent_id, why)
+                else ("was not suspended")
+            )
+    except BrokerError as exc:
+        return console.render(
+            request, "denied.html.j2", session=session, message=str(exc), status=403
+        )
+    key = outcome.replace(" ", "-")
+    return RedirectResponse(f"/console/analyst/agents/{agent_id}?done={key}", status_code=303)
+
+
+def _alert(book: AlertBook, alert_id: int) -> Alert | None:
+    return next((a for a in book.alerts(include_closed=True) if a.id == alert_id), None)
+
+
+def _incidents_by_alert(console: Console) -> dict[str, Incident]:
+    return {i.alert: i for i in Incidents(console.store).find() if i.alert is not None}

@@ -1,0 +1,179 @@
+"""The analyst's incident pages: the list, and one incident with its timeline, blast
+radius (table, charts by tier and country), notification previews, and the remediation
+plan with an apply step that asks for confirmation first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from vigile.broker import Broker
+from vigile.errors import VigileError
+from vigile.policy import mask_value
+from vigile.respond import (
+    IncidentNotFound,
+    Incidents,
+    Notice,
+    Notifications,
+    RegulatoryClock,
+    Remediation,
+    blast_radius,
+)
+from vigile.store import Store
+from vigile.web.analyst_common import AnalystSession, missing
+from vigile.web.charts import bar_chart
+from vigile.web.core import ConsoleDep
+
+__all__ = ["MaskedNotice", "masked_notice", "router"]
+
+router = APIRouter(prefix="/incidents", include_in_schema=False)
+#: The languages the page previews in full (one message each), when the incident has any.
+PREVIEW_LANGUAGES = ("en", "fr")
+
+
+@router.get("", response_class=HTMLResponse)
+def incidents(request: Request, console: ConsoleDep, session: AnalystSession) -> Response:
+    """Every incident, newest first."""
+    found = list(reversed(Incidents(console.store).find()))
+    return console.render(request, "analyst/incidents.html.j2", session=session, incidents=found)
+
+
+@router.get("/{incident_id}", response_class=HTMLResponse)
+def incident_page(
+    request: Request, console: ConsoleDep, session: AnalystSession, incident_id: str
+) -> Response:
+    """One incident: what it is, what it reached, what customers would be told, what to do."""
+    service = Incidents(console.store)
+    try:
+        incident = service.get(incident_id)
+    except IncidentNotFound:
+        return missing(console, request, session, f"no incident {incident_id}")
+    radius = blast_radius(console.store, incident.scope)
+    notices, unreachable = Notifications(service).render(incident_id)
+    previews = [masked_notice(console.store, n) for n in notices]
+    return console.render(
+        request,
+        "analyst/incident.html.j2",
+        session=session,
+        incident=incident,
+        clock=RegulatoryClock(
+            aware=incident.aware, now=console.clock(), high_risk=incident.high_risk
+        ),
+        timeline=service.timeline(incident_id),
+        radius=radius,
+        tier_chart=_bars(radius.summary.by_tier, "Affected customers by tier"),
+        country_chart=_bars(radius.summary.by_country, "Affected customers by country"),
+        previews=previews,
+        samples=_samples(previews),
+        unreachable=unreachable,
+        plan=Remediation(service).plan(incident_id),
+        applied=request.query_params.get("applied", "").isdigit(),
+    )
+
+
+@router.post("/{incident_id}/apply", response_class=HTMLResponse)
+def apply_remediation(
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    incident_id: str,
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Without ``confirm=yes``: what would be applied, and a button to confirm. With it:
+    apply every automatic action not applied yet (agents suspended through the broker)."""
+    who = console.principal(request, session)
+    service = Incidents(console.store)
+    try:
+        incident = service.get(incident_id)
+    except IncidentNotFound:
+        return missing(console, request, session, f"no incident {incident_id}")
+    remediation = Remediation(service, suspension=_AnalystSuspension(console.broker, who.agent))
+    if confirm != "yes":
+        pending = [a for a in remediation.plan(incident_id) if a.automatic and not a.applied]
+        return console.render(
+            request, "analyst/apply.html.j2", session=session, incident=incident, pending=pending
+        )
+    try:
+        done = remediation.apply(incident_id, who.agent)
+    except VigileError as exc:
+        return console.render(
+            request, "denied.html.j2", session=session, message=str(exc), status=409
+        )
+    return RedirectResponse(
+        f"/console/analyst/incidents/{incident_id}?applied={len(done)}", status_code=303
+    )
+
+
+class _AnalystSuspension:
+    """The broker as the remediation's suspension port, acting as the analyst (so the
+    ledger names who suspended the agent)."""
+
+    def __init__(self, broker: Broker, actor: str) -> None:
+        self.broker = broker
+        self.actor = actor
+
+    def suspend(self, agent: str, reason: str) -> str:
+        return self.broker.suspend(agent, reason, actor=self.actor)
+
+
+def _bars(counts: Mapping[str, int], label: str) -> Markup:
+    items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return Markup(bar_chart(items, label=label))  # noqa: S704 - charts.py escapes every value
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MaskedNotice:
+    """A notification as the analyst sees it before it is sent: contact values masked."""
+
+    customer: str
+    language: str
+    recipients: tuple[str, ...]
+    subject: str
+    text: str
+
+
+def masked_notice(store: Store, notice: Notice) -> MaskedNotice:
+    """The notice with every contact address and phone number of its customer masked
+    (the message itself, sent to the customer, keeps them: it is their own data)."""
+    secrets = dict(_contact_values(store, notice.customer))
+    message = notice.message
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    recipients = [r.strip() for r in str(message["To"] or "").split(",") if r.strip()]
+    return MaskedNotice(
+        customer=notice.customer,
+        language=notice.language,
+        recipients=tuple(mask_value("contact.email", r) or "" for r in recipients),
+        subject=_masked(str(message["Subject"] or ""), secrets),
+        text=_masked(text, secrets),
+    )
+
+
+def _contact_values(store: Store, customer: str) -> Iterable[tuple[str, str]]:
+    for contact in store.contacts_of(customer):
+        for name, value in (("contact.email", contact.email), ("contact.phone", contact.phone)):
+            if value:
+                yield value, mask_value(name, value) or ""
+    for account in store.accounts_of(customer):
+        if account.email:
+            yield account.email, mask_value("account.email", account.email) or ""
+
+
+def _masked(text: str, secrets: Mapping[str, str]) -> str:
+    # Longest first: an address that contains another is masked whole.
+    for clear in sorted(secrets, key=len, reverse=True):
+        text = text.replace(clear, secrets[clear])
+    return text
+
+
+def _samples(previews: list[MaskedNotice]) -> list[MaskedNotice]:
+    """The first notice in each previewed language."""
+    first: dict[str, MaskedNotice] = {}
+    for preview in previews:
+        first.setdefault(preview.language, preview)
+    return [first[lang] for lang in PREVIEW_LANGUAGES if lang in first]

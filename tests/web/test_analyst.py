@@ -1,0 +1,373 @@
+"""The analyst console: alerts and verdicts, incidents from alerts with their blast radius,
+notification previews (masked), remediation, the agent page and containment, the ledger.
+
+A real alert: a small nobelium simulation (6 agents, May 8-29 2021) is simulated and
+detected once per session on SQLite; each test that needs it ingests the same log into
+its own store (either engine) and records the detected alert there.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.world import BOB_EMAIL, Login
+from vigile.detect import Alert, AlertBook, AlertStatus, detect
+from vigile.ledger.service import Ledger
+from vigile.respond import Incidents
+from vigile.settings import Settings
+from vigile.simulate import SimulationConfig, simulate
+from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
+
+SIMULATION = SimulationConfig(
+    scenario="nobelium", seed=5, days=22, agents=6, start=date(2021, 5, 8)
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Detected:
+    """The simulation's log, its answer key, and the alerts detection raised on it."""
+
+    log: Path
+    truth: dict[str, Any]
+    alerts: list[Alert]
+
+    @property
+    def attacker(self) -> str:
+        return str(self.truth["compromised_agents"][0])
+
+
+@pytest.fixture(scope="session")
+def detected(tmp_path_factory: pytest.TempPathFactory) -> Detected:
+    folder = tmp_path_factory.mktemp("analyst-nobelium")
+    result = simulate(SIMULATION, folder, workers=1)
+    settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
+    with Store.open(settings, create=True) as store:
+        store.ingest(result.path, parallel=False)
+        alerts = detect(store.engine)
+    return Detected(
+        log=result.path, truth=orjson.loads(result.truth_path.read_bytes()), alerts=alerts
+    )
+
+
+@pytest.fixture
+def alert(store: Store, detected: Detected) -> Alert:
+    """The attacker's alert, recorded in this test's store. Ask for it before ``client``:
+    the simulation is ingested before the console's organisation is."""
+    store.ingest(detected.log, parallel=False)
+    [recorded] = AlertBook(store.engine).record(
+        a for a in detected.alerts if a.agent == detected.attacker
+    )
+    return recorded
+
+
+def _post(client: TestClient, path: str, page: str, **data: str) -> Any:
+    return client.post(path, data={"csrf": csrf_of(page), **data}, follow_redirects=False)
+
+
+# -- alerts ---------------------------------------------------------------------------
+
+
+def test_the_alerts_page_lists_the_detected_alert_with_its_reasons(
+    alert: Alert, client: TestClient, logins: dict[str, Login], detected: Detected
+) -> None:
+    page = sign_in(client, logins["analyst"])  # the analyst lands on the alerts
+    assert f'id="alert-{alert.id}"' in page
+    assert f'href="/console/analyst/agents/{detected.attacker}"' in page
+    assert f'severity-{alert.severity.value}">{alert.severity.value}<' in page
+    assert f"score {alert.score:.1f}" in page
+    assert "without a valid ticket" in page  # reasons in plain language
+    assert "2021-05-16" in page  # first seen
+    assert "Open an incident" in page
+
+
+def test_analyst_feedback_changes_the_alert_status_and_is_kept(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    path = f"/console/analyst/alerts/{alert.id}/status"
+    # htmx sends the token as a header (hx-headers on the body), without the form field
+    answer = client.post(
+        path,
+        data={"status": "acknowledged"},
+        headers={"X-CSRF-Token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert "acknowledged" in client.get("/console/analyst").text
+    assert _post(client, path, page, status="closed_benign").status_code == 303
+    assert f'id="alert-{alert.id}"' not in client.get("/console/analyst").text
+    assert "closed benign" in client.get("/console/analyst?closed=true").text
+    [stored] = AlertBook(store.engine).alerts(include_closed=True)
+    assert stored.status is AlertStatus.BENIGN
+    history = t.detect_alert_history
+    with connect(store.engine) as conn:
+        rows = conn.execute(select(history.c.status, history.c.actor).order_by(history.c.id)).all()
+    assert [tuple(r) for r in rows][-2:] == [("acknowledged", "sam"), ("closed_benign", "sam")]
+    assert _post(client, path, page, status="deleted").status_code == 404
+
+
+# -- incidents ------------------------------------------------------------------------
+
+
+def _open_incident(client: TestClient, page: str, alert: Alert) -> str:
+    answer = _post(client, f"/console/analyst/alerts/{alert.id}/incident", page)
+    assert answer.status_code == 303
+    return str(answer.headers["location"])
+
+
+def test_an_incident_opened_from_an_alert_shows_its_blast_radius(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store, detected: Detected
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    location = _open_incident(client, page, alert)
+    assert location == "/console/analyst/incidents/INC-0001"
+    assert _open_incident(client, page, alert) == location  # once per alert
+    incident = client.get(location)
+    assert incident.status_code == 200
+    html = incident.text
+    table = html[
+        html.index('id="blast-radius"') : html.index("</table>", html.index("blast-radius"))
+    ]
+    listed = set(re.findall(r"<td>(c-\d+)</td>", table))
+    attacked = set(detected.truth["attacks"][0]["customers"])
+    assert attacked <= listed
+    radius_customers = int(re.search(r'id="customers-reached">(\d+)<', html).group(1))  # type: ignore[union-attr]
+    assert radius_customers == len(listed)
+    tiers = _bars(html, "Affected customers by tier")
+    assert sum(tiers.values()) == len(listed)
+    assert sum(_bars(html, "Affected customers by country").values()) == len(listed)
+    assert "English:" in html or "French:" in html  # a notification previewed in full
+    assert "nothing is sent from this page" in html
+    assert "suspend-agent:" + detected.attacker in html
+    assert "incident.opened" in html  # the timeline
+    _assert_no_contact_value_in_clear(store, listed, html)
+    assert client.get("/console/analyst/incidents").text.count("INC-0001") >= 1
+
+
+def _bars(html: str, label: str) -> dict[str, int]:
+    """The bars of the chart named ``label``: {name: count}."""
+    start = html.index(f'aria-label="{label}"')
+    svg = html[html.rindex("<svg", 0, start) : html.index("</svg>", start) + 6]
+    root = ET.fromstring(svg)
+    return {
+        rect.attrib["data-label"]: int(rect.attrib["data-count"])
+        for rect in root.iter("{http://www.w3.org/2000/svg}rect")
+        if "data-count" in rect.attrib
+    }
+
+
+def _assert_no_contact_value_in_clear(store: Store, customers: set[str], html: str) -> None:
+    values = [
+        value
+        for customer in customers
+        for contact in store.contacts_of(customer)
+        for value in (contact.email, contact.phone)
+        if value
+    ]
+    assert values, "the attacked customers have contacts"
+    leaked = [value for value in values if value in html]
+    assert leaked == []
+
+
+def test_apply_asks_for_confirmation_then_suspends_the_agent_through_the_broker(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store, detected: Detected
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    location = _open_incident(client, page, alert)
+    apply = f"{location}/apply"
+    question = _post(client, apply, page)
+    assert question.status_code == 200
+    assert "Yes, apply" in question.text
+    assert f"suspend-agent:{detected.attacker}" in question.text
+    broker = client.app.state.broker  # type: ignore[attr-defined]
+    assert broker.containment.suspension_of(detected.attacker) is None  # not before confirming
+    done = _post(client, apply, page, confirm="yes")
+    assert done.status_code == 303
+    assert broker.containment.suspension_of(detected.attacker) is not None
+    after = client.get(done.headers["location"]).text
+    assert "Remediation applied" in after
+    assert "agent.suspended" in after
+    timeline = Incidents(store).timeline("INC-0001")
+    suspended = [e for e in timeline if e.action == "agent.suspended"]
+    assert [e.actor for e in suspended] == ["sam"]
+
+
+# -- the agent page -------------------------------------------------------------------
+
+
+def test_the_agent_page_charts_every_access_of_the_window(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store, detected: Detected
+) -> None:
+    sign_in(client, logins["analyst"])
+    agent = detected.attacker
+    page = client.get(f"/console/analyst/agents/{agent}", params={"end": "2021-05-31", "days": 25})
+    assert page.status_code == 200
+    svg = page.text[page.text.index("<svg") : page.text.index("</svg>") + 6]
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in root.iter(f"{ns}rect") if "data-count" in r.attrib]
+    a = t.accesses
+    with connect(store.engine) as conn:
+        total = conn.execute(select(func.count()).where(a.c.agent == agent)).scalar_one()
+        denied = conn.execute(
+            select(func.count()).where(a.c.agent == agent, a.c.outcome != "allowed")
+        ).scalar_one()
+    assert sum(int(r.attrib["data-count"]) for r in bars) == total
+    assert sum(int(r.attrib["data-count"]) for r in bars if r.attrib["class"] == "denied") == denied
+    assert [r for r in root.iter(f"{ns}rect") if "data-hours" in r.attrib]  # anomalous hours
+    countries = {g.attrib["data-country"] for g in root.iter(f"{ns}g")}
+    assert "SG" in countries  # the intruder's sign-ins (the alert's reasons name SG)
+    assert 'id="signins"' in page.text
+    assert "Suspend the agent" in page.text
+    default = client.get(f"/console/analyst/agents/{agent}")
+    assert "2021-05-15" in default.text  # the default window: the alert's, a day before
+
+
+def test_suspend_from_the_agent_page_denies_the_agents_requests(
+    client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    answer = _post(client, "/console/analyst/agents/a-1/suspend", page, reason="hijacked?")
+    assert answer.status_code == 303
+    assert "Suspended" in client.get(answer.headers["location"]).text
+    sign_in(client, logins["agent"])
+    denied = client.get(
+        "/console/agent/customers/c-1",
+        params={"ticket": "T-1", "reason": "customer_initiated_support"},
+    )
+    assert denied.status_code == 403
+    assert BOB_EMAIL not in denied.text
+    a = t.accesses
+    with connect(store.engine) as conn:
+        outcomes = conn.execute(select(a.c.outcome).where(a.c.agent == "a-1")).scalars().all()
+    assert outcomes == ["denied"]
+    page = sign_in(client, logins["analyst"])
+    assert _post(client, "/console/analyst/agents/a-1/resume", page).status_code == 303
+    sign_in(client, logins["agent"])
+    allowed = client.get(
+        "/console/agent/customers/c-1",
+        params={"ticket": "T-1", "reason": "customer_initiated_support"},
+    )
+    assert allowed.status_code == 200
+
+
+# -- the ledger -----------------------------------------------------------------------
+
+
+def test_verify_says_ok_then_names_the_tampered_entry(
+    client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    Ledger(store.engine, store.settings).checkpoint()
+    page = sign_in(client, logins["analyst"])
+    status = client.get("/console/analyst/ledger")
+    assert "Latest signed checkpoint" in status.text
+    assert 'id="checkpoint"' in status.text
+    ok = _post(client, "/console/analyst/ledger/verify", page)
+    assert ok.status_code == 200
+    assert "<strong>OK</strong>" in ok.text
+    e = t.ticket_events
+    with connect(store.engine) as conn:
+        seq, event_id = conn.execute(
+            select(e.c.seq, e.c.id).where(e.c.ticket == "T-1", e.c.event == "assigned")
+        ).one()
+    _tamper(store, "UPDATE ticket_events SET agent = 'a-2' WHERE ticket = 'T-1' AND "
+            "event = 'assigned'")  # fmt: skip
+    bad = _post(client, "/console/analyst/ledger/verify", page)
+    assert "Ledger tampered" in bad.text
+    assert f"at entry {seq}:" in bad.text
+    assert event_id in bad.text
+
+
+def _tamper(store: Store, statement: str) -> None:
+    """As a database owner could: the append-only triggers off, then a change."""
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE ticket_events DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS ticket_events_no_update"))
+        conn.execute(text(statement))
+
+
+# -- who may do what ------------------------------------------------------------------
+
+PAGES = (
+    "/console/analyst",
+    "/console/analyst?closed=true",
+    "/console/analyst/agents/a-1",
+    "/console/analyst/incidents",
+    "/console/analyst/incidents/INC-0001",
+    "/console/analyst/ledger",
+)
+POSTS = (
+    "/console/analyst/alerts/1/status",
+    "/console/analyst/alerts/1/incident",
+    "/console/analyst/agents/a-1/suspend",
+    "/console/analyst/incidents/INC-0001/apply",
+    "/console/analyst/ledger/verify",
+)
+
+
+@pytest.mark.parametrize("role", ["agent", "customer"])
+def test_every_analyst_page_refuses_the_other_roles(
+    role: str, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    home = sign_in(client, logins[role])
+    for path in PAGES:
+        assert client.get(path).status_code == 403, path
+    for path in POSTS:
+        answer = _post(client, path, home, status="acknowledged", confirm="yes")
+        assert answer.status_code == 403, path
+    with connect(store.engine) as conn:
+        assert conn.execute(select(func.count()).select_from(t.broker_suspensions)).scalar() == 0
+
+
+def test_a_post_without_the_csrf_token_is_refused(
+    client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    sign_in(client, logins["analyst"])
+    for path in POSTS:
+        answer = client.post(path, data={"status": "acknowledged"}, follow_redirects=False)
+        assert answer.status_code == 403, path
+        assert "expired" in answer.text
+    broker = client.app.state.broker  # type: ignore[attr-defined]
+    assert broker.containment.suspension_of("a-1") is None
+
+
+def test_what_does_not_exist_is_a_404_page(client: TestClient, logins: dict[str, Login]) -> None:
+    page = sign_in(client, logins["analyst"])
+    for answer in (
+        client.get("/console/analyst/agents/nobody"),
+        client.get("/console/analyst/incidents/INC-9999"),
+        _post(client, "/console/analyst/alerts/999/status", page, status="acknowledged"),
+        _post(client, "/console/analyst/alerts/999/incident", page),
+        _post(client, "/console/analyst/incidents/INC-9999/apply", page, confirm="yes"),
+        _post(client, "/console/analyst/agents/nobody/suspend", page),
+    ):
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Not found" in answer.text
+        assert "Traceback" not in answer.text
+
+
+def test_an_empty_console_says_so(client: TestClient, logins: dict[str, Login]) -> None:
+    page = sign_in(client, logins["analyst"])
+    assert "No open alert" in page
+    assert "No incident yet" in client.get("/console/analyst/incidents").text
+    ledger = client.get("/console/analyst/ledger").text
+    assert "Verify now" in ledger
+    agent = client.get("/console/analyst/agents/a-1")
+    assert agent.status_code == 200
+    assert "<svg" in agent.text
