@@ -3,6 +3,7 @@ customer portal, served by ``vigile serve`` beside the API. See docs/console.md.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -13,17 +14,25 @@ from vigile.broker import Broker
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.web import agent, analyst, auth, customer
-from vigile.web.core import Console, LoginRequired, PageDenied, console_of, login_redirect
+from vigile.web.core import COOKIE, Console, LoginRequired, PageDenied, console_of, login_redirect
 from vigile.web.security import SecurityHeaders
 
 __all__ = ["STATIC", "install"]
 
 STATIC = Path(__file__).parent / "static"
+_log = logging.getLogger("vigile.web")
 
 
 def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> None:
     """Serve the console on ``app`` (the broker must be the app's own)."""
     app.state.console = Console(store, settings, broker)
+    if not (STATIC / "vendor" / "htmx.min.js").exists():
+        # A source tree that was never built: every page still works as plain forms.
+        _log.warning(
+            "the console's htmx is missing from %s: pages work without it; reinstall "
+            "(`pip install -e .` runs npm ci) to get it",
+            STATIC / "vendor",
+        )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
@@ -39,5 +48,5 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 async def _page_denied(request: Request, exc: Exception) -> Response:
     console = console_of(request)
-    session = console.sessions.get(request.cookies.get("vigile_session"))
+    session = console.sessions.get(request.cookies.get(COOKIE))
     return console.render(request, "denied.html.j2", session=session, message=str(exc), status=403)
