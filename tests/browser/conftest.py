@@ -12,7 +12,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,17 +68,20 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``vigile.api.create_app`` under uvicorn in a background thread."""
-    folder = tmp_path_factory.mktemp("browser")
-    (folder / "keys").mkdir()
+@contextmanager
+def serving(folder: Path, prepare: Callable[[Store], None] | None = None) -> Iterator[Served]:
+    """``vigile.api.create_app`` under uvicorn in a background thread, over a new store in
+    ``folder``: ``prepare`` fills it first, then the small organisation of the console
+    tests is added (its accounts, one per role)."""
+    (folder / "keys").mkdir(parents=True)
     settings = Settings(
         db=str(folder / "vigile.db"),
         ledger_key=str(folder / "keys" / "ledger.key"),
         broker_token_key=str(folder / "keys" / "broker.key"),
     )
     with Store.open(settings, create=True) as store:
+        if prepare is not None:
+            prepare(store)
         logins = populate(store)
         app = create_app(settings, store=store)
         port = _free_port()
@@ -101,6 +105,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The app over the small organisation alone."""
+    with serving(tmp_path_factory.mktemp("browser")) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, launched by Playwright."""
     if not CHROMIUM.exists():
@@ -120,11 +131,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def new_page(browser: Any, served: Served) -> Iterator[Any]:
     """A factory of pages, each in its own browser context (its own cookies: one
-    person signed in per context)."""
+    person signed in per context), on ``served`` unless given another app's address."""
     contexts: list[Any] = []
 
-    def make() -> Any:
-        context = browser.new_context(viewport=VIEWPORT, base_url=served.url)
+    def make(url: str | None = None) -> Any:
+        context = browser.new_context(viewport=VIEWPORT, base_url=url or served.url)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
