@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ ROLES = frozenset({"agent", "supervisor", "analyst"})
 # amr values (RFC 8176) that prove a second factor, and the spec's mfa word for each.
 _AMR_MFA = {"hwk": "webauthn", "swk": "webauthn", "otp": "totp", "sms": "totp", "mfa": "push"}
 _MFA_METHODS = {"totp", "push", "webauthn"}
+_VERIFIED_MEMORY = 100_000  # verified tokens remembered (forgotten all at once past that)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,6 +69,9 @@ class LocalTokens:
     def __init__(self, settings: Settings) -> None:
         self.path = Path(settings.broker_token_key)
         self.hours = settings.broker_token_hours
+        # The key as last read, and the file it was read from (inode, size, mtime): a
+        # replaced key file is read again, an unchanged one is not read per request.
+        self._read: tuple[tuple[int, int, int], bytes] | None = None
 
     def issue(self, agent: str, *, roles: frozenset[str], mfa: str | None, now: datetime) -> str:
         """A token for ``agent`` valid ``VIGILE_BROKER_TOKEN_HOURS``; a new session."""
@@ -108,7 +113,10 @@ class LocalTokens:
         info = self.path.stat()
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(f"{self.path}: readable by others; chmod 600 it")
-        return bytes.fromhex(self.path.read_text().strip())
+        version = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._read is None or self._read[0] != version:
+            self._read = (version, bytes.fromhex(self.path.read_text().strip()))
+        return self._read[1]
 
 
 def _write_key(path: Path) -> None:
@@ -179,6 +187,9 @@ class Authenticator:
         self._committer = committer
         self._clock = clock
         self._facts = facts
+        # Tokens already verified: (claims, not before, expiry). A token is a signed,
+        # immutable text, so its signature needs checking once; its times every time.
+        self._verified: dict[str, tuple[_Claims, float, float]] = {}
 
     def authenticate(self, token: str | None, *, ip: str, user_agent: str | None) -> Principal:
         """The principal of ``token`` (:class:`Unauthenticated` otherwise)."""
@@ -201,6 +212,21 @@ class Authenticator:
             self._sessions.open(claims.session, claims.agent, self._clock())
         return principal
 
+    def known(self, token: str | None, *, ip: str) -> Principal | None:
+        """The principal of ``token`` when nothing needs recording (a valid token, its
+        second factor as required, its session already open); ``None`` when
+        :meth:`authenticate` must run (it may record a sign-in). Raises
+        :class:`Unauthenticated` for a token that is refused whatever happens."""
+        if not token:
+            return None
+        claims = self._verify(token)
+        principal = Principal(
+            agent=claims.agent, session=claims.session, roles=claims.roles, mfa=claims.mfa, ip=ip
+        )
+        if self.require_mfa and not principal.has_mfa:
+            return None
+        return principal if self._session_state(claims) == "open" else None
+
     def _session_state(self, claims: _Claims) -> str:
         if self._facts is None:
             return self._sessions.state(claims.session, claims.agent)
@@ -208,6 +234,31 @@ class Authenticator:
             return facts.session_state(claims.session, claims.agent)
 
     def _verify(self, token: str) -> _Claims:
+        known = self._verified.get(token)
+        if known is not None:
+            claims, not_before, expires = known
+            if not_before <= time.time() < expires:
+                return claims
+            self._verified.pop(token, None)
+        claims = self._verify_signed(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: _Claims) -> None:
+        times = jwt.decode(token, options={"verify_signature": False})
+        expires = times.get("exp")
+        if not isinstance(expires, int | float):
+            return  # never cached without an expiry
+        not_before = times.get("nbf", 0)
+        if len(self._verified) >= _VERIFIED_MEMORY:
+            self._verified.clear()
+        self._verified[token] = (
+            claims,
+            float(not_before) if isinstance(not_before, int | float) else float("inf"),
+            float(expires),
+        )
+
+    def _verify_signed(self, token: str) -> _Claims:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError as exc:
