@@ -52,7 +52,7 @@ def test_bars_are_stacked_clear_masked_denied_with_exact_counts() -> None:
     ]
     heights = {(hour[11:13], kind): height for hour, kind, _, height in bars}
     # one scale for all: the tallest stack drawn (6 accesses) fills the plot
-    plot = 240 - 34 - 24  # the picture's height less its margins
+    plot = 240 - 44 - 24  # the picture's height less its margins
     assert heights == pytest.approx(
         {
             ("03", "clear"): plot * 2 / 6,
@@ -101,6 +101,21 @@ def test_signins_are_marked_with_their_country() -> None:
         ("signin failed", "?"),
     ]
     assert [g.find(f"{NS}text").text for g in marks] == ["SG", "?"]  # type: ignore[union-attr]
+
+
+def test_a_country_label_that_would_overlap_the_previous_one_is_left_to_the_tooltip() -> None:
+    root = _timeline(
+        signins=[
+            SigninMark(time=_at(2.5), country="NL"),
+            SigninMark(time=_at(2.6), country="SG"),  # 4 px further: triangle and tooltip only
+            SigninMark(time=_at(4), country="SG"),
+        ]
+    )
+    marks = list(root.iter(f"{NS}g"))
+    assert [g.attrib["data-country"] for g in marks] == ["NL", "SG", "SG"]
+    labels = [getattr(g.find(f"{NS}text"), "text", None) for g in marks]
+    assert labels == ["NL", None, "SG"]
+    assert "from SG at 2021-05-16 02:36 UTC" in str(marks[1].find(f"{NS}title").text)  # type: ignore[union-attr]
 
 
 def test_text_from_the_data_is_escaped() -> None:

@@ -8,9 +8,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 
 from vigile.model.times import from_micros, to_micros
+from vigile.policy.masking import SENSITIVE_FIELDS
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -46,13 +47,15 @@ class SignInRow:
 
 
 def hourly_accesses(store: Store, agent: str, since: datetime, until: datetime) -> list[HourCounts]:
-    """The agent's accesses per hour in ``[since, until)``: allowed with fields in clear,
-    allowed with nothing in clear (masked), and denied."""
+    """The agent's accesses per hour in ``[since, until)``: allowed with sensitive data in
+    clear (a field masked by default, :data:`~vigile.policy.SENSITIVE_FIELDS`: revealed or
+    under a grant), allowed with sensitive data masked or none shown, and denied."""
     a = t.accesses
     hour = (a.c.time_us - a.c.time_us % HOUR_US).label("hour")
+    sensitive = or_(*(a.c.fields.like(_quoted(name), escape="\\") for name in SENSITIVE_FIELDS))
     kind = case(
         (a.c.outcome != "allowed", literal("denied")),
-        (a.c.fields != "[]", literal("clear")),
+        (sensitive, literal("clear")),
         else_=literal("masked"),
     ).label("kind")
     query = (
@@ -126,6 +129,12 @@ def activity_span(store: Store, agent: str) -> tuple[datetime, datetime] | None:
 
 def day_floor(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _quoted(data_field: str) -> str:
+    """A LIKE pattern matching ``data_field`` as an item of a stored JSON list."""
+    literal_text = data_field.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{literal_text}"%'
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -71,7 +71,7 @@ class _Frame:
     height: int
     left: int = 40
     right: int = 10
-    top: int = 34
+    top: int = 44
     bottom: int = 24
 
     @property
@@ -219,8 +219,11 @@ def _stack(
 def _signins(
     frame: _Frame, start: datetime, hours: int, slot: float, signins: Sequence[SigninMark]
 ) -> list[str]:
+    """A triangle per sign-in above the plot; its country written unless the label would
+    overlap the previous one (the tooltip always names it)."""
     out = []
-    for mark in signins:
+    labelled = float("-inf")
+    for mark in sorted(signins, key=lambda m: m.time):
         offset = (mark.time - start) / _HOUR
         if not 0 <= offset < hours:
             continue
@@ -228,27 +231,37 @@ def _signins(
         country = mark.country or "?"
         failed = " (failed)" if mark.failed else ""
         title = f"sign-in{failed} from {country} at {_hour_label(mark.time, minutes=True)}"
-        tip, top = frame.top - 4, frame.top - 12
+        tip, top = frame.top - 2, frame.top - 10
         points = f"{_num(x - 4)},{top} {_num(x + 4)},{top} {_num(x)},{tip}"
         group = _attrs(class_="signin failed" if mark.failed else "signin", data_country=country)
+        label = ""
+        if x - labelled >= 8 * len(country) + 6:
+            labelled = x
+            label = _element("text", text=country, x=_num(x), y=top - 3, text_anchor="middle")
         out.append(
             f"<g {group}><title>{escape(title)}</title>"
             + _element("polygon", points=points)
-            + _element("text", text=country, x=_num(x), y=top - 3, text_anchor="middle")
+            + label
             + "</g>"
         )
     return out
 
 
+_LEGEND = (
+    ("clear", "sensitive data in clear"),
+    ("masked", "masked or not sensitive"),
+    ("denied", "denied"),
+    ("anomaly", "anomalous hour"),
+)
+
+
 def _legend(frame: _Frame) -> list[str]:
     out = []
     x = frame.left
-    for kind, label in (
-        ("clear", "clear"), ("masked", "masked"), ("denied", "denied"), ("anomaly", "anomalous"),
-    ):  # fmt: skip
+    for kind, label in _LEGEND:
         out.append(_element("rect", class_=kind, x=x, y=2, width=10, height=10))
         out.append(_element("text", text=label, x=x + 14, y=11))
-        x += 90
+        x += 24 + 6 * len(label)
     return out
 
 
