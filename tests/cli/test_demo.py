@@ -185,3 +185,9 @@ def test_the_console_accounts_can_act_as_the_story_needs(
         finally:
             broker.close()
         assert shown.masked_fields == ("contact.email", "contact.phone")
+
+
+def test_streaming_detection_gives_the_time_to_detect(story: dict[str, Any]) -> None:
+    minutes = story["streaming"]["minutes_after_first_attacker_event"]
+    assert minutes is not None
+    assert 0 <= minutes < 14 * 24 * 60  # within the attack's two weeks

@@ -101,6 +101,7 @@ def _context(run: DemoRun) -> dict[str, Any]:
         "charts": {},
         "ledger": run.ledger,
         "seconds": {k: f"{v:.1f}" for k, v in run.timings.items()},
+        "streaming": run.to_json()["streaming"],
     }
     if response is not None:
         summary = response.radius.summary
