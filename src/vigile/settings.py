@@ -64,6 +64,14 @@ class Settings:
     #: Active hours an agent needs before it is judged against its own baseline
     #: (before that, against its team's).
     detect_min_history: int = 40
+    #: Events batch detection reads and folds at a time (its memory follows this, not
+    #: the size of the history).
+    detect_batch_events: int = 1_000_000
+    #: DuckDB's memory limit for detection (``2GB``...; empty: DuckDB's default, 80% of
+    #: the machine's memory); beyond it DuckDB spills to ``detect_temp_dir``.
+    detect_memory_limit: str = ""
+    #: Where DuckDB spills during detection (empty: DuckDB's default, ``.tmp`` beside it).
+    detect_temp_dir: str = ""
     #: A folder of custom Cedar policies (``*.cedar``) loaded beside the broker's defaults
     #: and validated against its schema at start-up (empty: defaults only).
     broker_policies: str = ""

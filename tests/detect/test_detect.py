@@ -12,7 +12,7 @@ import pytest
 from tests.detect.conftest import Stored
 from vigile.detect.alerts import Alert
 from vigile.detect.risk import Severity
-from vigile.detect.service import detect
+from vigile.detect.service import DetectionConfig, detect
 from vigile.store import Store
 
 HIGH = (Severity.HIGH, Severity.CRITICAL)
@@ -79,3 +79,18 @@ def test_detection_runs_on_each_engine(store: Store) -> None:
 
     store.ingest(SPEC_EXAMPLE)
     assert detect(store.engine) == []  # two events: nothing to learn from, nothing raised
+
+
+def test_batches_give_the_answer_of_one_read(
+    nobelium: tuple[Stored, list[Alert]], tmp_path: Path
+) -> None:
+    # Read 20,000 events at a time: days are computed as they complete and their events
+    # pruned; the alerts must be those of reading everything at once.
+    data, whole = nobelium
+    with Store.open(data.settings(tmp_path)) as store:
+        parts = detect(store.engine, DetectionConfig(batch_events=20_000))
+    assert [(a.agent, a.severity, round(a.score, 6)) for a in parts] == [
+        (a.agent, a.severity, round(a.score, 6)) for a in whole
+    ]
+    assert [a.evidence for a in parts] == [a.evidence for a in whole]
+    assert [a.reasons for a in parts] == [a.reasons for a in whole]

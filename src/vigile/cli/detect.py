@@ -17,6 +17,7 @@ from vigile.detect.alerts import Alert, AlertStatus
 from vigile.detect.book import AlertBook
 from vigile.detect.containment import RecordedContainment
 from vigile.detect.evaluate import EvalConfig, evaluate
+from vigile.detect.features import EngineLimits
 from vigile.detect.risk import RiskPolicy, Severity
 from vigile.detect.rules import RULE_PACKS, check_rules, load_rules
 from vigile.detect.service import DetectionConfig, detect
@@ -92,6 +93,10 @@ def detection_config(settings: Settings) -> DetectionConfig:
     return DetectionConfig(
         policy=RiskPolicy(min_history=settings.detect_min_history),
         rules=tuple(load_rules(_rule_folders(settings, None))),
+        limits=EngineLimits(
+            memory_limit=settings.detect_memory_limit, temp_directory=settings.detect_temp_dir
+        ),
+        batch_events=settings.detect_batch_events,
     )
 
 

@@ -52,7 +52,18 @@ def _statements(name: str) -> list[str]:
     return [s.strip() for s in sql_text(name).split(";") if s.strip()]
 
 
-_SQL = {name: sql_text(name) for name in ("judged", "features", "evidence")}
+_SQL = {name: sql_text(name) for name in ("judged", "features", "evidence", "candidates")}
+_NEVER = 2**62  # an open end: no window starts after it
+_PRUNE_SIGNINS = """
+DELETE FROM signins WHERE time_us < $h AND seq NOT IN (
+  SELECT s.seq FROM signins s
+  JOIN (
+    SELECT agent, max(time_us) AS last_us FROM signins
+    WHERE outcome = 'success' AND time_us < $h GROUP BY agent
+  ) m ON m.agent = s.agent AND m.last_us = s.time_us
+  WHERE s.outcome = 'success'
+)
+"""
 _REMEMBER = _statements("remember")
 
 
@@ -70,6 +81,27 @@ class FeatureParams:
     buffer_us: int = 2 * DAY_US
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EngineLimits:
+    """DuckDB's resources: beyond ``memory_limit`` (``"2GB"``; empty: DuckDB's default,
+    80% of the machine) it spills to ``temp_directory`` (empty: DuckDB's default)."""
+
+    memory_limit: str = ""
+    temp_directory: str = ""
+    threads: int = 0  # 0: DuckDB's default (every core)
+
+    def config(self) -> dict[str, str | bool | int | float | list[str]]:
+        """The DuckDB configuration these limits make."""
+        found: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
+        if self.memory_limit:
+            found["memory_limit"] = self.memory_limit
+        if self.temp_directory:
+            found["temp_directory"] = self.temp_directory
+        if self.threads > 0:
+            found["threads"] = self.threads
+        return found
+
+
 class FeatureEngine:
     """One DuckDB database of detection state; feed it events, ask it for features."""
 
@@ -81,12 +113,16 @@ class FeatureEngine:
         shifts: dict[str, tuple[str, str]],
         params: FeatureParams | None = None,
         rules: tuple[Rule, ...] = (),
+        limits: EngineLimits | None = None,
     ) -> None:
         self.params = params or FeatureParams()
         self.rules = rules
         self._shifts = shifts
         self._shift_span = (0, -1)
-        self.db = duckdb.connect(":memory:")
+        try:
+            self.db = duckdb.connect(":memory:", config=(limits or EngineLimits()).config())
+        except duckdb.Error as exc:
+            raise DetectError(f"cannot start DuckDB: {exc}") from exc
         self.db.register("agents_arrow", agents)
         self.db.register("customers_arrow", customers)
         self.db.execute("CREATE TABLE agents AS SELECT * FROM agents_arrow")
@@ -99,13 +135,14 @@ class FeatureEngine:
             self.db.register(f"{name}_empty", schema.empty_table())
             self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_empty")  # noqa: S608 - our names
         self.db.execute(
-            "CREATE TABLE shifts (agent VARCHAR, hour_us BIGINT, start_us BIGINT, end_us BIGINT)"
+            "CREATE TABLE shifts (agent VARCHAR, day_us BIGINT, start_us BIGINT, end_us BIGINT)"
         )
         for statement in _statements("schema"):
             self.db.execute(statement)
         self.watermark = -1
         self.latest_us = 0
         self.origin_us: int = 0  # time of the first event absorbed
+        self.kept_until = 0  # evidence candidates are kept for accesses before this time
 
     def close(self) -> None:
         """Release DuckDB's memory."""
@@ -135,16 +172,18 @@ class FeatureEngine:
         self.latest_us = max(self.latest_us, latest)
         return int(earliest)
 
-    def features(self, bucket_us: int, since_us: int) -> pa.Table:
-        """Feature rows of every agent and window (``bucket_us`` wide) from ``since_us``."""
+    def features(self, bucket_us: int, since_us: int, until_us: int = _NEVER) -> pa.Table:
+        """Feature rows of every agent and window (``bucket_us`` wide) from ``since_us``
+        up to ``until_us`` (excluded; window-aligned)."""
         since = since_us - since_us % bucket_us
-        self.judge(since)
-        return self.aggregate(bucket_us, since)
+        self.judge(since, until_us)
+        return self.aggregate(bucket_us, since, until_us)
 
-    def judge(self, since_us: int) -> None:
-        """Judge every buffered access from ``since_us`` on (the ``judged`` table)."""
+    def judge(self, since_us: int, until_us: int = _NEVER) -> None:
+        """Judge every buffered access in ``[since_us, until_us)`` (the ``judged`` table)."""
         params = {
             "since_us": since_us,
+            "until_us": until_us,
             "grace_us": self.params.grace_us,
             "history_us": self.params.history_us,
         }
@@ -153,12 +192,13 @@ class FeatureEngine:
         except duckdb.Error as exc:
             raise DetectError(f"judged.sql: {exc}") from exc
 
-    def aggregate(self, bucket_us: int, since_us: int) -> pa.Table:
-        """Feature rows from the judged accesses and the sign-ins, windows from ``since_us``
-        (which :meth:`judge` must cover)."""
+    def aggregate(self, bucket_us: int, since_us: int, until_us: int = _NEVER) -> pa.Table:
+        """Feature rows from the judged accesses and the sign-ins, windows in
+        ``[since_us, until_us)`` (which :meth:`judge` must cover)."""
         params = {
             "bucket_us": bucket_us,
             "since_us": since_us - since_us % bucket_us,
+            "until_us": until_us,
             "history_us": self.params.history_us,
         }
         try:
@@ -166,6 +206,16 @@ class FeatureEngine:
         except duckdb.Error as exc:
             raise DetectError(f"features.sql: {exc}") from exc
         return self._with_rules(rows, hourly=bucket_us == HOUR_US)
+
+    def keep_evidence(self, since_us: int, until_us: int) -> None:
+        """Keep the judged windows' evidence candidates (accesses worth showing and
+        sign-ins) before their events are pruned: batch detection finds its evidence
+        windows only once history is scored."""
+        try:
+            self.db.execute(_SQL["candidates"], {"since_us": since_us, "until_us": until_us})
+        except duckdb.Error as exc:
+            raise DetectError(f"candidates.sql: {exc}") from exc
+        self.kept_until = max(self.kept_until, until_us)
 
     def _with_rules(self, rows: pa.Table, *, hourly: bool) -> pa.Table:
         # Rules count per agent-hour; day rows carry empty columns to share the schema.
@@ -179,14 +229,20 @@ class FeatureEngine:
             "rule_titles", pa.array(["|".join(t) for _, t in found], pa.string())
         )
 
-    def prune(self) -> None:
-        """Forget buffered events older than the buffer span (state tables are kept)."""
+    def prune(self, keep_from_us: int | None = None) -> None:
+        """Forget buffered events older than the buffer span, and than ``keep_from_us``
+        when given (state tables are kept)."""
         horizon = self.latest_us - self.params.buffer_us
+        if keep_from_us is not None:
+            horizon = min(horizon, keep_from_us)
         horizon -= horizon % DAY_US
-        for name in ("accesses", "signins", "ticket_events"):
+        for name in ("accesses", "ticket_events"):
             self.db.execute(f"DELETE FROM {name} WHERE time_us < $h", {"h": horizon})  # noqa: S608
-        self.db.execute("DELETE FROM shifts WHERE hour_us < $h", {"h": horizon})
-        self.db.execute("DELETE FROM sessions WHERE time_us < $h", {"h": horizon - DAY_US})
+        # Each agent's last sign-in before the horizon stays: the next one is compared
+        # with it (impossible travel), however long the agent was away.
+        self.db.execute(_PRUNE_SIGNINS, {"h": horizon})
+        self.db.execute("DELETE FROM shifts WHERE end_us < $h", {"h": horizon})
+        self.db.execute("DELETE FROM sessions WHERE time_us < $h", {"h": horizon - 7 * DAY_US})
 
     def _append(self, batch: EventBatch) -> None:
         for name, table in (
@@ -206,12 +262,13 @@ class FeatureEngine:
         known_low, known_high = self._shift_span
         if known_low <= low and high <= known_high:
             return
-        start = high if known_high >= low and known_low <= low else low
+        # Only the days past the covered span (a step may jump days ahead of it).
+        start = known_high if known_high >= low and known_low <= low else low
         rows = shift_table(self._shifts, start, high - 1)
         self.db.register("incoming_shifts", rows)
         self.db.execute(
             "INSERT INTO shifts SELECT * FROM incoming_shifts i WHERE NOT EXISTS "
-            "(SELECT 1 FROM shifts s WHERE s.agent = i.agent AND s.hour_us = i.hour_us)"
+            "(SELECT 1 FROM shifts s WHERE s.agent = i.agent AND s.start_us = i.start_us)"
         )
         self.db.unregister("incoming_shifts")
         self._shift_span = (min(low, known_low) if known_high >= 0 else low, max(high, known_high))
@@ -235,7 +292,7 @@ def evidence_ids(
     )
     engine.db.register("flagged", table)
     try:
-        rows = engine.db.sql(_SQL["evidence"]).fetchall()
+        rows = engine.db.sql(_SQL["evidence"], params={"kept_us": engine.kept_until}).fetchall()
     except duckdb.Error as exc:
         raise DetectError(f"evidence.sql: {exc}") from exc
     finally:

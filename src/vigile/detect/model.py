@@ -31,10 +31,12 @@ class AnomalyModel:
     @classmethod
     def fit(cls, vectors: Floats, *, seed: int = 0, quantile: float = 0.995) -> AnomalyModel:
         """Fit on agent-hour vectors (rows) of relative features."""
-        forest = IsolationForest(n_estimators=100, max_samples=256, random_state=seed)
-        forest.fit(vectors)
-        # The threshold needs the distribution, not every row: a fixed sample bounds the cost.
+        # Each tree sees 256 rows; the forest and the threshold need the distribution, not
+        # every row: one fixed sample bounds the cost (drawing 256 of a million rows per
+        # tree cost more than building the tree).
         sample = np.random.default_rng(seed).permutation(vectors.shape[0])[:_THRESHOLD_SAMPLE]
+        forest = IsolationForest(n_estimators=100, max_samples=256, random_state=seed)
+        forest.fit(vectors[sample])
         anomaly = -forest.score_samples(vectors[sample])
         threshold = float(np.quantile(anomaly, quantile))
         spread = float(max(anomaly.max() - threshold, 1e-6))

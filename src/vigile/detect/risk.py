@@ -76,7 +76,8 @@ class RiskPolicy:
     """How scores add up to risk and risk to severity."""
 
     window_us: int = DAY_US
-    period_us: int = 7 * DAY_US  # baselines and model are refitted every period
+    period_us: int = 7 * DAY_US  # baselines and model are refitted every period...
+    history_us: int = 35 * DAY_US  # ... on at most this much earlier history
     long_window_us: int = 7 * DAY_US  # low and slow: a week of small excesses...
     long_factor: float = 0.5  # ... counts half
     allowance: float = 1.0  # surprise (in log10 units) ignored per signal and hour

@@ -120,10 +120,15 @@ def score_over_time(
     score = np.zeros(rows.num_rows)
     parts = {name: np.zeros(rows.num_rows) for name in _PARTS}
     learnt = np.zeros(rows.num_rows, dtype=bool)
+    start = origin_us - origin_us % DAY_US
     for period in np.unique(periods):
         current = periods == period
-        if period > 0 and learnt.any():
-            history = rows.filter(pa.array(learnt))
+        # A sliding history (as streaming retains): each refit costs the same, not more
+        # every week, and old habits stop weighing on today's.
+        boundary = start + int(period) * policy.period_us
+        recent = learnt & (buckets >= boundary - policy.history_us)
+        if period > 0 and recent.any():
+            history = rows.filter(pa.array(recent))
             fitted = fit_period(history, policy, use_model=use_model, seed=seed)
             where = np.flatnonzero(current)
             got, got_parts = score_rows(rows.take(pa.array(where)), fitted, policy)

@@ -10,19 +10,21 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, agent_risks, explain
-from vigile.detect.features import FeatureEngine, FeatureParams, evidence_ids
+from vigile.detect.errors import DetectError
+from vigile.detect.features import EngineLimits, FeatureEngine, FeatureParams, evidence_ids
 from vigile.detect.risk import (
     RiskPolicy,
     ScoredHours,
 )
 from vigile.detect.rules import RULE_PACKS, Rule, load_rules
 from vigile.detect.scoring import score_over_time, widen
-from vigile.detect.source import DAY_US, HOUR_US, read_directory, read_events
+from vigile.detect.source import DAY_US, HOUR_US, read_batches, read_directory
 
 __all__ = [
     "DetectionConfig",
     "alerts_from",
     "detect",
+    "feature_rows",
     "open_features",
 ]
 
@@ -38,6 +40,10 @@ class DetectionConfig:
     rules: tuple[Rule, ...] = field(default_factory=lambda: tuple(load_rules(RULE_PACKS.values())))
     use_model: bool = True
     seed: int = 0
+    limits: EngineLimits = field(default_factory=EngineLimits)
+    #: Events read from the store and folded at a time in batch: memory is bounded by
+    #: this and by two days of events, not by history.
+    batch_events: int = 1_000_000
 
 
 def open_features(
@@ -48,7 +54,7 @@ def open_features(
     zones = {agent: zone for agent, (zone, _) in shifts.items()}
     features = FeatureEngine(
         agents=agents, customers=customers, shifts=shifts, params=config.params,
-        rules=config.rules,
+        rules=config.rules, limits=config.limits,
     )  # fmt: skip
     return features, zones
 
@@ -85,16 +91,55 @@ def alerts_from(
     return sorted(alerts, key=lambda a: (-a.severity.rank, -a.score, a.agent))
 
 
+class _OutOfOrder(DetectError):
+    """A batch of the store holds events older than windows already computed."""
+
+
+def feature_rows(engine: Engine, features: FeatureEngine, batch_events: int | None) -> pa.Table:
+    """Hour and day rows (with ``width_us``) of every event in the store, read in batches
+    of about ``batch_events`` (None: all at once).
+
+    Events come in ``seq`` order, which is time order when the store was filled in time
+    order (ingest sorts each file, the broker appends as it goes). After each batch the
+    days before the latest one are complete: they are judged, aggregated, their evidence
+    candidates kept, and their events pruned (two days stay buffered for the signals that
+    look back, as in streaming). A batch holding events of an already computed day raises
+    :class:`_OutOfOrder`; :func:`detect` then reads everything at once.
+    """
+    done = 0  # windows before this time are computed
+    tables: list[pa.Table] = []
+    for batch in read_batches(engine, after=features.watermark, limit=batch_events):
+        last = batch_events is None or batch.upto <= features.watermark  # nothing after it
+        earliest = features.absorb(batch)
+        if earliest is not None and earliest < done:
+            raise _OutOfOrder(f"events of {earliest} after windows up to {done} were computed")
+        latest = features.latest_us
+        ready = latest - latest % DAY_US + (DAY_US if last else 0)
+        if ready > done:
+            tables.append(widen(features.features(HOUR_US, done, ready), HOUR_US))
+            tables.append(widen(features.aggregate(DAY_US, done, ready), DAY_US))
+            features.keep_evidence(done, ready)
+            done = ready
+            features.prune(keep_from_us=done)
+    # One order whatever the batches: hours then days, by agent and time.
+    return pa.concat_tables(tables).sort_by(
+        [("width_us", "ascending"), ("agent", "ascending"), ("bucket_us", "ascending")]
+    )
+
+
 def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]:
     """Alerts over every event in the store (batch)."""
     config = config or DetectionConfig()
+    try:
+        return _detect(engine, config, config.batch_events)
+    except _OutOfOrder:
+        return _detect(engine, config, None)
+
+
+def _detect(engine: Engine, config: DetectionConfig, batch_events: int | None) -> list[Alert]:
     features, zones = open_features(engine, config)
     try:
-        features.absorb(read_events(engine))
-        rows = pa.concat_tables([
-            widen(features.features(HOUR_US, 0), HOUR_US),
-            widen(features.features(DAY_US, 0), DAY_US),
-        ])  # fmt: skip
+        rows = feature_rows(engine, features, batch_events)
         scored = score_over_time(
             rows, config.policy, origin_us=features.origin_us,
             use_model=config.use_model, seed=config.seed,

@@ -9,6 +9,7 @@ feature SQL needs no time-zone functions and stays portable to Spark.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,7 +23,15 @@ from vigile.detect.errors import DetectError
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["DAY_US", "HOUR_US", "EventBatch", "read_directory", "read_events", "shift_table"]
+__all__ = [
+    "DAY_US",
+    "HOUR_US",
+    "EventBatch",
+    "read_batches",
+    "read_directory",
+    "read_events",
+    "shift_table",
+]
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -44,7 +53,7 @@ TICKET_SCHEMA = pa.schema(
 )
 AGENT_SCHEMA = pa.schema([("agent", _S), ("team", _S), ("has_shift", pa.bool_())])
 CUSTOMER_SCHEMA = pa.schema([("customer", _S), ("tier", _S)])
-SHIFT_SCHEMA = pa.schema([("agent", _S), ("hour_us", _I), ("start_us", _I), ("end_us", _I)])
+SHIFT_SCHEMA = pa.schema([("agent", _S), ("day_us", _I), ("start_us", _I), ("end_us", _I)])
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,6 +91,25 @@ def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) ->
             ),
             upto=max(upto, after),
         )
+
+
+def read_batches(engine: Engine, *, after: int = -1, limit: int | None) -> Iterator[EventBatch]:
+    """Every event after ``after`` in batches of ``limit`` (None: one batch), ending with an
+    empty one. The next batch is read in a thread while the caller works on this one: the
+    read is Python work on the store's cursor, the caller's mostly DuckDB's, which runs
+    without the interpreter lock."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-read") as pool:
+        pending = pool.submit(read_events, engine, after=after, limit=limit)
+        while True:
+            batch = pending.result()
+            # A window of seq numbers may hold no event (gaps): only the top ends the read.
+            more = limit is not None and batch.upto > after
+            if more:
+                pending = pool.submit(read_events, engine, after=batch.upto, limit=limit)
+            yield batch
+            if not more:
+                return
+            after = batch.upto
 
 
 def _query(table: Table, schema: pa.Schema, window: tuple[int, int]) -> Select[Any]:
@@ -146,18 +174,26 @@ def read_directory(engine: Engine) -> tuple[pa.Table, pa.Table, dict[str, tuple[
 
 
 def shift_table(shifts: dict[str, tuple[str, str]], first_us: int, last_us: int) -> pa.Table:
-    """Each agent's shift, per UTC hour it overlaps, as ``[start_us, end_us)`` within the hour.
+    """Each agent's shifts as ``[start_us, end_us)`` pieces within a UTC day (``day_us``):
+    a night shift is two pieces. Joined on (agent, day), an access meets at most two.
 
     An agent without a declared shift gets no rows, and ``agents.has_shift`` false: the SQL
     then counts none of their work as off shift (no shift known, no claim made).
     """
-    rows: list[dict[str, object]] = []
+    columns: tuple[list[str], list[int], list[int], list[int]] = ([], [], [], [])
     first = datetime.fromtimestamp(first_us / 1e6, UTC).date() - timedelta(days=1)
     last = datetime.fromtimestamp(last_us / 1e6, UTC).date() + timedelta(days=1)
     for agent, (zone, shift) in shifts.items():
         for start, end in _intervals(zone, shift, first, last):
-            rows.extend(_per_hour(agent, start, end))
-    return pa.Table.from_pylist(rows, schema=SHIFT_SCHEMA)
+            for day, piece_start, piece_end in _per_day(start, end):
+                columns[0].append(agent)
+                columns[1].append(day)
+                columns[2].append(piece_start)
+                columns[3].append(piece_end)
+    return pa.Table.from_arrays(
+        [pa.array(c, f.type) for c, f in zip(columns, SHIFT_SCHEMA, strict=True)],
+        schema=SHIFT_SCHEMA,
+    )
 
 
 def has_shift(shift: str | None) -> bool:
@@ -186,13 +222,8 @@ def _intervals(zone: str, shift: str, first: date, last: date) -> Iterator[tuple
         day += timedelta(days=1)
 
 
-def _per_hour(agent: str, start: int, end: int) -> Iterator[dict[str, object]]:
-    hour = start - start % HOUR_US
-    while hour < end:
-        yield {
-            "agent": agent,
-            "hour_us": hour,
-            "start_us": max(start, hour),
-            "end_us": min(end, hour + HOUR_US),
-        }
-        hour += HOUR_US
+def _per_day(start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    day = start - start % DAY_US
+    while day < end:
+        yield day, max(start, day), min(end, day + DAY_US)
+        day += DAY_US

@@ -180,7 +180,7 @@ class StreamingDetector:
         learnt = [
             b.rows.filter(pa.array(b.score < policy.evidence_hour))
             for (start, _), b in self._scores.blocks.items()
-            if start < boundary
+            if boundary - policy.history_us <= start < boundary
         ]
         fitted = None
         if period > 0 and learnt:

@@ -1,8 +1,49 @@
--- Features of each agent per window ($bucket_us: an hour or a day) from $since_us on,
+-- Features of each agent per window ($bucket_us: an hour or a day) in [$since_us, $until_us),
 -- aggregated from judged.sql's table and the sign-ins. Portable SQL: CASE instead of
 -- FILTER, no time-zone functions (shifts come as UTC intervals).
 WITH judged_w AS (
   SELECT j.*, j.time_us - j.time_us % $bucket_us AS bucket_us FROM judged j
+),
+-- Distinct customers are counted in two steps: first one row per agent, window and
+-- customer with what was true of any of its accesses, then plain sums (one grouping
+-- instead of a dozen DISTINCT aggregates over every access).
+per_customer AS (
+  SELECT
+    agent, bucket_us, customer,
+    max(CASE WHEN justification <> 'n/a' THEN 1 ELSE 0 END) AS counted,
+    max(CASE WHEN justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END) AS unjustified,
+    max(CASE WHEN justification = 'none' THEN 1 ELSE 0 END) AS no_ticket,
+    max(CASE WHEN justification = 'not_assigned' THEN 1 ELSE 0 END) AS not_assigned,
+    max(CASE WHEN justification IN ('other_customer', 'unknown') THEN 1 ELSE 0 END)
+      AS other_ticket,
+    max(CASE WHEN justification = 'closed' THEN 1 ELSE 0 END) AS closed_ticket,
+    max(CASE WHEN sensitive = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS sensitive,
+    max(CASE WHEN sensitive = 1 AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
+      AS sensitive_unjustified,
+    max(CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
+      AS new_unjustified,
+    max(new_for_team) AS new_team,
+    max(CASE WHEN off_shift = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS off_shift
+  FROM judged_w
+  WHERE customer IS NOT NULL
+  GROUP BY agent, bucket_us, customer
+),
+customers AS (
+  SELECT
+    agent, bucket_us,
+    sum(counted) AS customers,
+    sum(unjustified) AS unjustified_customers,
+    sum(no_ticket) AS no_ticket_customers,
+    sum(not_assigned) AS not_assigned_customers,
+    sum(other_ticket) AS other_ticket_customers,
+    sum(closed_ticket) AS closed_ticket_customers,
+    sum(sensitive) AS sensitive_customers,
+    sum(sensitive_unjustified) AS sensitive_unjustified_customers,
+    sum(new_unjustified) AS new_unjustified_customers,
+    sum(new_team) AS new_team_customers,
+    sum(off_shift) AS off_shift_customers
+  FROM per_customer
+  GROUP BY agent, bucket_us
 ),
 reads AS (
   SELECT
@@ -10,28 +51,9 @@ reads AS (
     count(*) AS accesses,
     min(time_us) AS first_us,
     max(time_us) AS last_us,
-    count(DISTINCT CASE WHEN justification <> 'n/a' THEN customer END) AS customers,
-    count(DISTINCT CASE WHEN justification NOT IN ('ok', 'n/a') THEN customer END)
-      AS unjustified_customers,
-    count(DISTINCT CASE WHEN justification = 'none' THEN customer END) AS no_ticket_customers,
-    count(DISTINCT CASE WHEN justification = 'not_assigned' THEN customer END)
-      AS not_assigned_customers,
-    count(DISTINCT CASE WHEN justification IN ('other_customer', 'unknown') THEN customer END)
-      AS other_ticket_customers,
-    count(DISTINCT CASE WHEN justification = 'closed' THEN customer END) AS closed_ticket_customers,
     sum(CASE WHEN action = 'contact.reveal' AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
       AS unjustified_reveals,
-    count(DISTINCT CASE WHEN sensitive = 1 AND justification <> 'n/a' THEN customer END)
-      AS sensitive_customers,
-    count(DISTINCT CASE
-      WHEN sensitive = 1 AND justification NOT IN ('ok', 'n/a') THEN customer END)
-      AS sensitive_unjustified_customers,
-    count(DISTINCT CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'n/a') THEN customer END)
-      AS new_unjustified_customers,
-    count(DISTINCT CASE WHEN new_for_team = 1 THEN customer END) AS new_team_customers,
     sum(off_shift) AS off_shift_accesses,
-    count(DISTINCT CASE WHEN off_shift = 1 AND justification <> 'n/a' THEN customer END)
-      AS off_shift_customers,
     sum(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END) AS denied,
     sum(CASE WHEN action = 'customer.search' THEN 1 ELSE 0 END) AS searches,
     sum(CASE WHEN action = 'customer.search' THEN coalesce(result_count, 0) ELSE 0 END)
@@ -68,7 +90,7 @@ travel AS (
       ))
     END AS km
   FROM sig
-  WHERE sig.time_us >= $since_us
+  WHERE sig.time_us >= $since_us AND sig.time_us < $until_us
 ),
 logins AS (
   SELECT
@@ -98,7 +120,7 @@ logins AS (
 failures AS (
   SELECT agent, time_us - time_us % $bucket_us AS bucket_us, count(*) AS failed_signins
   FROM signins
-  WHERE outcome <> 'success' AND time_us >= $since_us
+  WHERE outcome <> 'success' AND time_us >= $since_us AND time_us < $until_us
   GROUP BY agent, time_us - time_us % $bucket_us
 ),
 keys AS (
@@ -112,19 +134,19 @@ SELECT
     AS first_us,
   coalesce(r.last_us, l.signin_first_us, k.bucket_us) AS last_us,
   CAST(coalesce(r.accesses, 0) AS BIGINT) AS accesses,
-  CAST(coalesce(r.customers, 0) AS BIGINT) AS customers,
-  CAST(coalesce(r.unjustified_customers, 0) AS BIGINT) AS unjustified_customers,
-  CAST(coalesce(r.no_ticket_customers, 0) AS BIGINT) AS no_ticket_customers,
-  CAST(coalesce(r.not_assigned_customers, 0) AS BIGINT) AS not_assigned_customers,
-  CAST(coalesce(r.other_ticket_customers, 0) AS BIGINT) AS other_ticket_customers,
-  CAST(coalesce(r.closed_ticket_customers, 0) AS BIGINT) AS closed_ticket_customers,
+  CAST(coalesce(c.customers, 0) AS BIGINT) AS customers,
+  CAST(coalesce(c.unjustified_customers, 0) AS BIGINT) AS unjustified_customers,
+  CAST(coalesce(c.no_ticket_customers, 0) AS BIGINT) AS no_ticket_customers,
+  CAST(coalesce(c.not_assigned_customers, 0) AS BIGINT) AS not_assigned_customers,
+  CAST(coalesce(c.other_ticket_customers, 0) AS BIGINT) AS other_ticket_customers,
+  CAST(coalesce(c.closed_ticket_customers, 0) AS BIGINT) AS closed_ticket_customers,
   CAST(coalesce(r.unjustified_reveals, 0) AS BIGINT) AS unjustified_reveals,
-  CAST(coalesce(r.sensitive_customers, 0) AS BIGINT) AS sensitive_customers,
-  CAST(coalesce(r.sensitive_unjustified_customers, 0) AS BIGINT) AS sensitive_unjustified_customers,
-  CAST(coalesce(r.new_unjustified_customers, 0) AS BIGINT) AS new_unjustified_customers,
-  CAST(coalesce(r.new_team_customers, 0) AS BIGINT) AS new_team_customers,
+  CAST(coalesce(c.sensitive_customers, 0) AS BIGINT) AS sensitive_customers,
+  CAST(coalesce(c.sensitive_unjustified_customers, 0) AS BIGINT) AS sensitive_unjustified_customers,
+  CAST(coalesce(c.new_unjustified_customers, 0) AS BIGINT) AS new_unjustified_customers,
+  CAST(coalesce(c.new_team_customers, 0) AS BIGINT) AS new_team_customers,
   CAST(coalesce(r.off_shift_accesses, 0) AS BIGINT) AS off_shift_accesses,
-  CAST(coalesce(r.off_shift_customers, 0) AS BIGINT) AS off_shift_customers,
+  CAST(coalesce(c.off_shift_customers, 0) AS BIGINT) AS off_shift_customers,
   CAST(coalesce(r.denied, 0) AS BIGINT) AS denied,
   CAST(coalesce(r.searches, 0) AS BIGINT) AS searches,
   CAST(coalesce(r.search_results, 0) AS BIGINT) AS search_results,
@@ -146,6 +168,7 @@ SELECT
 FROM keys k
 JOIN agents g ON g.agent = k.agent
 LEFT JOIN reads r ON r.agent = k.agent AND r.bucket_us = k.bucket_us
+LEFT JOIN customers c ON c.agent = k.agent AND c.bucket_us = k.bucket_us
 LEFT JOIN logins l ON l.agent = k.agent AND l.bucket_us = k.bucket_us
 LEFT JOIN failures f ON f.agent = k.agent AND f.bucket_us = k.bucket_us
 ORDER BY k.agent, k.bucket_us

@@ -1,4 +1,4 @@
--- Every access from $since_us on, judged: is it justified by a ticket of that customer
+-- Every access in [$since_us, $until_us), judged: is it justified by a ticket of that customer
 -- assigned to that agent and still open, is the customer sensitive, is it off shift, is it
 -- the first touch of that customer by the agent (or its team), does its address differ
 -- from its session's sign-in. Materialised once, read by features.sql and for evidence.
@@ -36,10 +36,10 @@ SELECT
     ON asg.ticket = acc.ticket AND asg.agent = acc.agent
     AND asg.assigned_us <= acc.time_us + $grace_us
   LEFT JOIN shifts sh
-    ON sh.agent = acc.agent AND sh.hour_us = acc.time_us - acc.time_us % 3600000000
+    ON sh.agent = acc.agent AND sh.day_us = acc.time_us - acc.time_us % 86400000000
     AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us
   LEFT JOIN touched t ON t.agent = acc.agent AND t.customer = acc.customer
   LEFT JOIN team_touched tt ON tt.team = g.team AND tt.customer = acc.customer
   LEFT JOIN agent_since s ON s.agent = acc.agent
   LEFT JOIN sessions ses ON ses.session = acc.session
-  WHERE acc.time_us >= $since_us
+  WHERE acc.time_us >= $since_us AND acc.time_us < $until_us

@@ -10,3 +10,4 @@ CREATE TABLE IF NOT EXISTS seen_ip (agent VARCHAR, ip VARCHAR, first_us BIGINT);
 CREATE TABLE IF NOT EXISTS seen_country (agent VARCHAR, country VARCHAR, first_us BIGINT);
 CREATE TABLE IF NOT EXISTS seen_device (agent VARCHAR, device VARCHAR, first_us BIGINT);
 CREATE TABLE IF NOT EXISTS sessions (session VARCHAR, agent VARCHAR, ip VARCHAR, time_us BIGINT);
+CREATE TABLE IF NOT EXISTS candidates (agent VARCHAR, id VARCHAR, time_us BIGINT);
