@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
@@ -191,3 +192,18 @@ def test_streaming_detection_gives_the_time_to_detect(story: dict[str, Any]) -> 
     minutes = story["streaming"]["minutes_after_first_attacker_event"]
     assert minutes is not None
     assert 0 <= minutes < 14 * 24 * 60  # within the attack's two weeks
+
+
+def test_a_taken_port_stops_the_demo_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGILE_DB", str(tmp_path / "other.db"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = _demo("--agents", "20", "--out", str(tmp_path / "d"), "--port", str(port))
+    assert code == 1
+    assert f"port {port}" in err
+    assert "--no-serve" in err
+    assert not (tmp_path / "d").exists()

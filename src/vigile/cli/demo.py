@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,12 +23,13 @@ from typing import Any
 
 import typer
 import uvicorn
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
 from vigile.api import create_app
 from vigile.cli.detect import detection_config
-from vigile.cli.output import Format, console, print_json, progress_bar
+from vigile.cli.output import Format, console, err, print_json, progress_bar
 from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
 from vigile.demo.story import (
     EVENT_TABLES,
@@ -42,6 +45,7 @@ from vigile.demo.story import (
     verify,
 )
 from vigile.detect import Alert
+from vigile.errors import InputError
 from vigile.ledger.service import public_key_path
 from vigile.settings import Settings
 from vigile.store import Store
@@ -73,8 +77,12 @@ def demo(
     # The notification drafts go to the demo's folder, beside its report.
     settings = dataclasses.replace(Settings.from_env(), notify_outbox=str(out / "outbox"))
     timings: dict[str, float] = {}
+    if serve:
+        _check_port(port)  # before the work, not after it
     with Store.open(settings, create=True) as store:
         check_unused(store)
+        # Drafts of an earlier demo in this folder would mix with this one's (INC-0001 again).
+        shutil.rmtree(out / "outbox" / "preview", ignore_errors=True)
         run = _run(store, out, agents=agents, days=days, seed=seed, timings=timings)
         with _timed(timings, "report"):
             write_report(run)
@@ -83,7 +91,7 @@ def demo(
         else:
             _print(run, settings)
         if serve:
-            _serve(store, settings, run, port)
+            _serve(store, settings, run, port, err if format is Format.JSON else console)
 
 
 def _run(
@@ -238,13 +246,24 @@ def _print_ledger(run: DemoRun, settings: Settings) -> None:
 # -- serving ------------------------------------------------------------------------------
 
 
-def _serve(store: Store, settings: Settings, run: DemoRun, port: int) -> None:
+def _check_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise InputError(
+                f"port {port} on 127.0.0.1 is taken ({exc.strerror}): choose another with "
+                "--port, or --no-serve"
+            ) from exc
+
+
+def _serve(store: Store, settings: Settings, run: DemoRun, port: int, out: Console) -> None:
     accounts = _console_accounts(store, run)
-    console.print(
+    out.print(
         f"\n[bold]Console:[/] http://127.0.0.1:{port}/console/  (loopback only; Ctrl-C stops)"
     )
     for account in accounts:
-        console.print(f"  {account}", markup=False, highlight=False, soft_wrap=True)
+        out.print(f"  {account}", markup=False, highlight=False, soft_wrap=True)
     uvicorn.run(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
 
 
