@@ -100,14 +100,16 @@ def test_analyst_feedback_changes_the_alert_status_and_is_kept(
 ) -> None:
     page = sign_in(client, logins["analyst"])
     path = f"/console/analyst/alerts/{alert.id}/status"
-    # htmx sends the token as a header (hx-headers on the body), without the form field
+    # htmx sends the token as a header (hx-headers on the body) and gets the card back
     answer = client.post(
         path,
         data={"status": "acknowledged"},
-        headers={"X-CSRF-Token": csrf_of(page)},
+        headers={"X-CSRF-Token": csrf_of(page), "HX-Request": "true"},
         follow_redirects=False,
     )
-    assert answer.status_code == 303
+    assert answer.status_code == 200
+    assert answer.text.startswith(f'<article class="card alert" id="alert-{alert.id}">')
+    assert "status-acknowledged" in answer.text
     assert "acknowledged" in client.get("/console/analyst").text
     assert _post(client, path, page, status="closed_benign").status_code == 303
     assert f'id="alert-{alert.id}"' not in client.get("/console/analyst").text
@@ -296,6 +298,12 @@ def test_verify_says_ok_then_names_the_tampered_entry(
             "event = 'assigned'")  # fmt: skip
     bad = _post(client, "/console/analyst/ledger/verify", page)
     assert "Ledger tampered" in bad.text
+    swapped = client.post(
+        "/console/analyst/ledger/verify",
+        headers={"X-CSRF-Token": csrf_of(page), "HX-Request": "true"},
+    )
+    assert swapped.text.startswith('<section class="card" id="verification">')
+    assert f"at entry {seq}:" in swapped.text
     assert f"at entry {seq}:" in bad.text
     assert event_id in bad.text
 

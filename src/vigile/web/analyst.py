@@ -92,7 +92,16 @@ def set_alert_status(
         return missing(console, request, session, f"no alert {alert_id}")
     if status not in VERDICTS:
         return missing(console, request, session, f"no such alert status: {status}")
-    book.set_status(alert_id, VERDICTS[status], actor=who.agent, note=note or None)
+    changed = book.set_status(alert_id, VERDICTS[status], actor=who.agent, note=note or None)
+    if request.headers.get("hx-request"):  # htmx swaps the alert's card in place
+        return console.render(
+            request,
+            "analyst/_alert.html.j2",
+            session=session,
+            alert=changed,
+            incidents=_incidents_by_alert(console),
+            verdicts=VERDICTS,
+        )
     return RedirectResponse("/console/analyst", status_code=303)
 
 

@@ -37,6 +37,14 @@ def verify_now(request: Request, console: ConsoleDep, session: AnalystSession) -
         report, error = verify(console), None
     except VigileError as exc:  # no verifier key yet, a corrupt checkpoint file...
         report, error = None, str(exc)
+    if request.headers.get("hx-request"):  # htmx swaps the verification card in place
+        return console.render(
+            request,
+            "analyst/_verification.html.j2",
+            session=session,
+            report=report,
+            error=error,
+        )
     return _page(request, console, session, report=report, error=error)
 
 
