@@ -20,6 +20,8 @@ import pytest
 from vigile.broker import Broker, LocalTokens
 from vigile.cli.app import main
 from vigile.cli.demo import _console_accounts
+from vigile.demo import split_log
+from vigile.model.times import parse_rfc3339, to_micros
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.web.accounts import ConsoleAccounts
@@ -207,3 +209,23 @@ def test_a_taken_port_stops_the_demo_before_it_starts(
     assert f"port {port}" in err
     assert "--no-serve" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_the_log_splits_into_benign_segments_around_the_attacker_sittings(
+    story: dict[str, Any], tmp_path: Path
+) -> None:
+    activity = Path(story["out"]) / "activity.jsonl"
+    attacker = frozenset(story["truth"]["attacks"][0]["event_ids"])
+    plan = split_log(activity, attacker, tmp_path)
+    assert len(plan.segments) == len(plan.sittings) + 1
+    assert plan.attacker_events == len(attacker)
+    assert plan.benign_events + plan.attacker_events == story["truth"]["summary"]["events"]
+    assert all(s.events[0]["kind"] == "signin" for s in plan.sittings)  # stolen credentials
+    bounds = [-1, *(s.start_us for s in plan.sittings), 2**62]
+    for k, segment in enumerate(plan.segments):
+        times = [
+            to_micros(parse_rfc3339(r["time"]))
+            for r in map(json.loads, segment.read_text().splitlines())
+            if r["kind"] in ("signin", "access", "ticket")
+        ]
+        assert all(bounds[k] <= t < bounds[k + 1] for t in times), k

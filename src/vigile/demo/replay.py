@@ -45,6 +45,7 @@ _LISTS = {
 # A session first seen in an access (no sign-in) is a stolen live session: it carries the
 # second factor of the sign-in it was stolen from.
 _STOLEN_SESSION_MFA = "totp"
+_SKIPPED = "not replayed"
 _NO_ADDRESS = "0.0.0.0"  # noqa: S104 - an address to record, never one to listen on
 
 
@@ -143,10 +144,12 @@ class ReplayOutcome:
     events: int  # attacker events replayed
     signins_accepted: int
     signins_refused: int
+    signin_refusals: tuple[tuple[str, int], ...]
     requests: int  # requests for customer data (searches included)
     allowed_masked: int  # allowed, sensitive fields masked (or names only, for a search)
     revealed: int  # allowed with data in clear (reveals, exports)
     denied: int
+    not_replayed: int  # events that are no request to the broker (none in nobelium)
     deny_reasons: tuple[tuple[str, int], ...]  # most frequent first
     by_action: tuple[tuple[str, str, int], ...]  # (action, outcome, count)
     revealed_objects: tuple[tuple[str, str], ...]  # (customer, object) shown in clear
@@ -160,11 +163,16 @@ class ReplayOutcome:
         return {
             "agent": self.agent,
             "events": self.events,
-            "signins": {"accepted": self.signins_accepted, "refused": self.signins_refused},
+            "signins": {
+                "accepted": self.signins_accepted,
+                "refused": self.signins_refused,
+                "refusals": [{"reason": r, "count": n} for r, n in self.signin_refusals],
+            },
             "requests": self.requests,
             "allowed_masked": self.allowed_masked,
             "revealed": self.revealed,
             "denied": self.denied,
+            "not_replayed": self.not_replayed,
             "deny_reasons": [{"reason": r, "count": n} for r, n in self.deny_reasons],
             "by_action": [{"action": a, "outcome": o, "count": n} for a, o, n in self.by_action],
             "revealed_objects": [{"customer": c, "object": o} for c, o in self.revealed_objects],
@@ -230,10 +238,12 @@ class AttackerReplay:
             events=t.events,
             signins_accepted=t.signins_accepted,
             signins_refused=t.signins_refused,
-            requests=sum(t.actions.values()),
+            signin_refusals=tuple(t.signin_refusals.most_common()),
+            requests=sum(n for (_, outcome), n in t.actions.items() if outcome != _SKIPPED),
             allowed_masked=t.allowed_masked,
             revealed=t.revealed,
             denied=sum(t.reasons.values()),
+            not_replayed=sum(n for (_, outcome), n in t.actions.items() if outcome == _SKIPPED),
             deny_reasons=tuple(t.reasons.most_common()),
             by_action=tuple((a, o, n) for (a, o), n in sorted(t.actions.items())),
             revealed_objects=tuple(sorted(t.revealed_objects)),
@@ -291,7 +301,7 @@ class AttackerReplay:
             self._count(action, "denied", str(exc))
         else:
             if shown is None:
-                self._tally.actions[(action, "not replayed")] += 1
+                self._tally.actions[(action, _SKIPPED)] += 1
                 return
             clear = bool(set(shown.fields) & _SENSITIVE)
             self._tally.actions[(action, "revealed" if clear else "allowed masked")] += 1
