@@ -153,11 +153,21 @@ def test_an_incident_opened_from_an_alert_shows_its_blast_radius(
     tiers = _bars(html, "Affected customers by tier")
     assert sum(tiers.values()) == len(listed)
     assert sum(_bars(html, "Affected customers by country").values()) == len(listed)
-    assert "English:" in html or "French:" in html  # a notification previewed in full
-    assert "nothing is sent from this page" in html
     assert "suspend-agent:" + detected.attacker in html
     assert "incident.opened" in html  # the timeline
+    assert f'hx-get="{location}/notifications"' in html
     _assert_no_contact_value_in_clear(store, listed, html)
+    previews = client.get(f"{location}/notifications")
+    assert previews.status_code == 200
+    assert "nothing is sent from this page" in previews.text
+    assert re.search(r"<summary>(English|French): c-\d+ — ", previews.text)
+    notified = set(re.findall(r"<tr><td>(c-\d+)</td><td>(?:en|fr)</td>", previews.text))
+    assert attacked <= notified <= listed
+    assert re.search(r"<td>\w\*\*\*@[\w.-]+", previews.text)  # recipients, masked
+    _assert_no_contact_value_in_clear(store, listed, previews.text)
+    fragment = client.get(f"{location}/notifications", headers={"HX-Request": "true"})
+    assert fragment.text.startswith('<section class="card" id="notifications-card">')
+    assert not list(Path(store.settings.notify_outbox).glob("**/*.eml"))  # nothing written
     assert client.get("/console/analyst/incidents").text.count("INC-0001") >= 1
 
 
@@ -326,6 +336,7 @@ PAGES = (
     "/console/analyst/agents/a-1",
     "/console/analyst/incidents",
     "/console/analyst/incidents/INC-0001",
+    "/console/analyst/incidents/INC-0001/notifications",
     "/console/analyst/ledger",
 )
 POSTS = (
@@ -368,6 +379,7 @@ def test_what_does_not_exist_is_a_404_page(client: TestClient, logins: dict[str,
     for answer in (
         client.get("/console/analyst/agents/nobody"),
         client.get("/console/analyst/incidents/INC-9999"),
+        client.get("/console/analyst/incidents/INC-9999/notifications"),
         _post(client, "/console/analyst/alerts/999/status", page, status="acknowledged"),
         _post(client, "/console/analyst/alerts/999/incident", page),
         _post(client, "/console/analyst/incidents/INC-9999/apply", page, confirm="yes"),

@@ -47,15 +47,14 @@ def incidents(request: Request, console: ConsoleDep, session: AnalystSession) ->
 def incident_page(
     request: Request, console: ConsoleDep, session: AnalystSession, incident_id: str
 ) -> Response:
-    """One incident: what it is, what it reached, what customers would be told, what to do."""
+    """One incident: what it is, what it reached, what to do. The notification previews
+    load from their own address (rendering every customer's message takes a while)."""
     service = Incidents(console.store)
     try:
         incident = service.get(incident_id)
     except IncidentNotFound:
         return missing(console, request, session, f"no incident {incident_id}")
     radius = blast_radius(console.store, incident.scope)
-    notices, unreachable = Notifications(service).render(incident_id)
-    previews = [masked_notice(console.store, n) for n in notices]
     return console.render(
         request,
         "analyst/incident.html.j2",
@@ -68,11 +67,33 @@ def incident_page(
         radius=radius,
         tier_chart=_bars(radius.summary.by_tier, "Affected customers by tier"),
         country_chart=_bars(radius.summary.by_country, "Affected customers by country"),
+        plan=Remediation(service).plan(incident_id),
+        applied=request.query_params.get("applied", "").isdigit(),
+    )
+
+
+@router.get("/{incident_id}/notifications", response_class=HTMLResponse)
+def notification_previews(
+    request: Request, console: ConsoleDep, session: AnalystSession, incident_id: str
+) -> Response:
+    """What each affected customer would be sent (contact values masked); nothing is
+    written or sent. A page of its own, or the incident page's card for htmx."""
+    service = Incidents(console.store)
+    try:
+        incident = service.get(incident_id)
+    except IncidentNotFound:
+        return missing(console, request, session, f"no incident {incident_id}")
+    notices, unreachable = Notifications(service).render(incident_id)
+    previews = [masked_notice(console.store, n) for n in notices]
+    fragment = bool(request.headers.get("hx-request"))
+    return console.render(
+        request,
+        "analyst/_notifications.html.j2" if fragment else "analyst/notifications.html.j2",
+        session=session,
+        incident=incident,
         previews=previews,
         samples=_samples(previews),
         unreachable=unreachable,
-        plan=Remediation(service).plan(incident_id),
-        applied=request.query_params.get("applied", "").isdigit(),
     )
 
 
