@@ -69,6 +69,7 @@ def render_report(run: DemoRun) -> str:
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True),
         undefined=StrictUndefined,
     )
+    env.filters["time"] = format_rfc3339
     return env.get_template("demo.html.j2").render(**_context(run))
 
 
