@@ -11,8 +11,10 @@ import pytest
 
 from tests.detect.conftest import Stored
 from vigile.detect.alerts import Alert
+from vigile.detect.errors import DetectError
 from vigile.detect.risk import Severity
-from vigile.detect.service import DetectionConfig, detect
+from vigile.detect.service import DetectionConfig, detect, feature_rows, open_features
+from vigile.detect.source import read_events
 from vigile.store import Store
 
 HIGH = (Severity.HIGH, Severity.CRITICAL)
@@ -94,3 +96,19 @@ def test_batches_give_the_answer_of_one_read(
     ]
     assert [a.evidence for a in parts] == [a.evidence for a in whole]
     assert [a.reasons for a in parts] == [a.reasons for a in whole]
+
+
+def test_a_batch_older_than_computed_days_is_refused(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # A store filled out of time order (a late file ingested after later events): batch
+    # detection cannot fold it day by day and says so; detect() then reads it at once.
+    data = stored("baseline")
+    with Store.open(data.settings(tmp_path)) as store:
+        top = read_events(store.engine).upto
+        later = read_events(store.engine, after=top // 2)
+        earlier = read_events(store.engine, after=-1, upto=top // 2)
+        features, _ = open_features(store.engine, DetectionConfig())
+        with pytest.raises(DetectError, match="after windows up to"):
+            feature_rows(features, [later, earlier])
+        features.close()

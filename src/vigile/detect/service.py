@@ -3,7 +3,7 @@ risk, alerts. :func:`detect` is what ``vigile detect`` runs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -18,7 +18,7 @@ from vigile.detect.risk import (
 )
 from vigile.detect.rules import RULE_PACKS, Rule, load_rules
 from vigile.detect.scoring import score_over_time, widen
-from vigile.detect.source import DAY_US, HOUR_US, read_batches, read_directory
+from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_batches, read_directory
 
 __all__ = [
     "DetectionConfig",
@@ -95,21 +95,24 @@ class _OutOfOrder(DetectError):
     """A batch of the store holds events older than windows already computed."""
 
 
-def feature_rows(engine: Engine, features: FeatureEngine, batch_events: int | None) -> pa.Table:
-    """Hour and day rows (with ``width_us``) of every event in the store, read in batches
-    of about ``batch_events`` (None: all at once).
+def feature_rows(
+    features: FeatureEngine, batches: Iterable[EventBatch], *, whole: bool = False
+) -> pa.Table:
+    """Hour and day rows (with ``width_us``) of the events of ``batches``: in ``seq`` order,
+    ending with an empty batch (:func:`~vigile.detect.source.read_batches`); ``whole``:
+    one batch holds everything.
 
-    Events come in ``seq`` order, which is time order when the store was filled in time
-    order (ingest sorts each file, the broker appends as it goes). After each batch the
-    days before the latest one are complete: they are judged, aggregated, their evidence
-    candidates kept, and their events pruned (two days stay buffered for the signals that
-    look back, as in streaming). A batch holding events of an already computed day raises
+    ``seq`` order is time order when the store was filled in time order (ingest sorts each
+    file, the broker appends as it goes). After each batch the days before the latest one
+    are complete: they are judged, aggregated, their evidence candidates kept, and their
+    events pruned (two days stay buffered for the signals that look back, as in
+    streaming). A batch holding events of an already computed day raises
     :class:`_OutOfOrder`; :func:`detect` then reads everything at once.
     """
     done = 0  # windows before this time are computed
     tables: list[pa.Table] = []
-    for batch in read_batches(engine, after=features.watermark, limit=batch_events):
-        last = batch_events is None or batch.upto <= features.watermark  # nothing after it
+    for batch in batches:
+        last = whole or batch.upto <= features.watermark  # nothing after it
         earliest = features.absorb(batch)
         if earliest is not None and earliest < done:
             raise _OutOfOrder(f"events of {earliest} after windows up to {done} were computed")
@@ -139,7 +142,8 @@ def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]
 def _detect(engine: Engine, config: DetectionConfig, batch_events: int | None) -> list[Alert]:
     features, zones = open_features(engine, config)
     try:
-        rows = feature_rows(engine, features, batch_events)
+        batches = read_batches(engine, after=features.watermark, limit=batch_events)
+        rows = feature_rows(features, batches, whole=batch_events is None)
         scored = score_over_time(
             rows, config.policy, origin_us=features.origin_us,
             use_model=config.use_model, seed=config.seed,

@@ -72,8 +72,11 @@ class EventBatch:
         return sum(int(table.num_rows) for table in tables)
 
 
-def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) -> EventBatch:
-    """Events recorded after the watermark ``after`` (a ``seq``), at most about ``limit``."""
+def read_events(
+    engine: Engine, *, after: int = -1, limit: int | None = None, upto: int | None = None
+) -> EventBatch:
+    """Events recorded after the watermark ``after`` (a ``seq``), at most about ``limit``,
+    none after ``upto`` when given."""
     with connect(engine) as conn:
         last = conn.execute(
             select(func.max(t.accesses.c.seq)).union_all(
@@ -81,10 +84,11 @@ def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) ->
             )
         ).scalars()
         top = max((value for value in last if value is not None), default=after)
+        top = top if upto is None else min(top, upto)
         upto = top if limit is None else min(top, after + limit)
         window = (after, upto)
         return EventBatch(
-            accesses=_read(conn, _access_query(window), ACCESS_SCHEMA, _access_row),
+            accesses=_read_accesses(conn, window),
             signins=_read(conn, _query(t.signins, SIGNIN_SCHEMA, window), SIGNIN_SCHEMA, None),
             ticket_events=_read(
                 conn, _query(t.ticket_events, TICKET_SCHEMA, window), TICKET_SCHEMA, None
@@ -93,19 +97,21 @@ def read_events(engine: Engine, *, after: int = -1, limit: int | None = None) ->
         )
 
 
-def read_batches(engine: Engine, *, after: int = -1, limit: int | None) -> Iterator[EventBatch]:
-    """Every event after ``after`` in batches of ``limit`` (None: one batch), ending with an
-    empty one. The next batch is read in a thread while the caller works on this one: the
-    read is Python work on the store's cursor, the caller's mostly DuckDB's, which runs
-    without the interpreter lock."""
+def read_batches(
+    engine: Engine, *, after: int = -1, limit: int | None, upto: int | None = None
+) -> Iterator[EventBatch]:
+    """Every event after ``after`` (up to ``upto``) in batches of ``limit`` (None: one
+    batch), ending with an empty one. The next batch is read in a thread while the caller
+    works on this one: the read is Python work on the store's cursor, the caller's mostly
+    DuckDB's, which runs without the interpreter lock."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-read") as pool:
-        pending = pool.submit(read_events, engine, after=after, limit=limit)
+        pending = pool.submit(read_events, engine, after=after, limit=limit, upto=upto)
         while True:
             batch = pending.result()
             # A window of seq numbers may hold no event (gaps): only the top ends the read.
             more = limit is not None and batch.upto > after
             if more:
-                pending = pool.submit(read_events, engine, after=batch.upto, limit=limit)
+                pending = pool.submit(read_events, engine, after=batch.upto, limit=limit, upto=upto)
             yield batch
             if not more:
                 return
@@ -117,12 +123,17 @@ def _query(table: Table, schema: pa.Schema, window: tuple[int, int]) -> Select[A
     return select(*columns).where(table.c.seq > window[0], table.c.seq <= window[1])
 
 
-def _access_query(window: tuple[int, int]) -> Select[Any]:
+def _read_accesses(conn: Connection, window: tuple[int, int]) -> pa.Table:
+    # SQLite counts the search results itself (JSON1 is built in); elsewhere Python does.
     a = t.accesses
     names = [n for n in ACCESS_SCHEMA.names if n != "result_count"]
-    return select(*(a.c[n] for n in names), a.c.results).where(
-        a.c.seq > window[0], a.c.seq <= window[1]
-    )
+    in_window = (a.c.seq > window[0], a.c.seq <= window[1])
+    if conn.dialect.name == "sqlite":
+        count = func.json_array_length(a.c.results)
+        query = select(*(a.c[n] for n in names), count).where(*in_window)
+        return _read(conn, query, ACCESS_SCHEMA, None)
+    query = select(*(a.c[n] for n in names), a.c.results).where(*in_window)
+    return _read(conn, query, ACCESS_SCHEMA, _access_row)
 
 
 def _access_row(row: Sequence[object]) -> tuple[object, ...]:
@@ -137,14 +148,15 @@ def _read(conn: Connection, query: Select[Any], schema: pa.Schema, shape: Any) -
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     batches = []
+    struct = pa.struct(list(schema))
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(_FETCH):
             if shape is not None:
                 rows = [shape(row) for row in rows]
-            columns = list(zip(*rows, strict=True))
-            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
-            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            # Arrow converts the row tuples as structs in C++, ten times faster than
+            # transposing them into columns in Python.
+            batches.append(pa.RecordBatch.from_struct_array(pa.array(rows, type=struct)))
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DetectError(f"cannot read events: {exc}") from exc
     finally:
