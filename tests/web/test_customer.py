@@ -98,6 +98,23 @@ def test_the_customer_sees_the_agents_access_with_its_ticket_and_a_verified_proo
     assert BOB_EMAIL not in landing  # field names, never values
 
 
+def test_a_search_that_listed_the_customer_is_shown_and_proven_without_its_query(
+    client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    sign_in(client, logins["agent"])
+    assert client.get("/console/agent/search", params={"q": "Shop"}).status_code == 200
+    page = sign_in(client, logins["customer"])
+    (event_id,) = _rows(page)
+    row = page[page.index(f'id="access-{event_id}"') :].split("</tr>")[0]
+    assert "customer.search" in row
+    assert "in clear: <code>customer.name</code>" in row
+    assert ">verified<" in row  # the leaf hash alone is proven: the entry names others
+    assert "Shop" not in row  # not the query, nor the other shop it listed
+    assert "c-2" not in page
+    access = client.get(f"/console/customer/accesses/{event_id}/proof.json").json()["access"]
+    assert access["proof"]["leaf_disclosed"] is False
+
+
 def test_the_proof_file_checks_offline_and_a_tampered_proof_fails(
     client: TestClient, logins: dict[str, Login], store: Store
 ) -> None:
