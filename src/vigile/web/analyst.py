@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -236,7 +237,8 @@ def contain(
             request, "denied.html.j2", session=session, message=str(exc), status=403
         )
     key = outcome.replace(" ", "-")
-    return RedirectResponse(f"/console/analyst/agents/{agent_id}?done={key}", status_code=303)
+    target = f"/console/analyst/agents/{quote(agent_id, safe='')}?done={key}"
+    return RedirectResponse(target, status_code=303)
 
 
 def _alert(book: AlertBook, alert_id: int) -> Alert | None:
