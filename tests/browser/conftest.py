@@ -131,18 +131,31 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def new_page(browser: Any, served: Served) -> Iterator[Any]:
     """A factory of pages, each in its own browser context (its own cookies: one
-    person signed in per context), on ``served`` unless given another app's address."""
+    person signed in per context), on ``served`` unless given another app's address.
+
+    Every page must run without a script error or a Content-Security-Policy violation
+    (an inline script or style the policy blocked), checked at the end of the test.
+    """
     contexts: list[Any] = []
+    problems: list[str] = []
+
+    def watch(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            problems.append(message.text)
 
     def make(url: str | None = None) -> Any:
         context = browser.new_context(viewport=VIEWPORT, base_url=url or served.url)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert problems == [], problems
 
 
 def shoot(page: Any, name: str) -> Path:
