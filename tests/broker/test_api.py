@@ -379,3 +379,32 @@ def test_openapi_is_served_with_the_broker_routes(client: TestClient) -> None:
         "/v1/grants",
         "/v1/integrations/tickets",
     } <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("ticket=T-api&reason=customer_initiated_support", 200),  # served without solving
+        ("ticket=T-api&reason=customer_initiated_support&page=2", 200),  # FastAPI's handler
+        ("ticket=T-api&ticket=T-api&reason=customer_initiated_support", 200),
+        ("reason=customer_initiated_support", 403),
+        (f"ticket={'T' * 201}&reason=customer_initiated_support", 422),
+        ("ticket=T-api&reason=" + "x" * 65, 422),
+    ],
+)
+def test_plain_and_other_reads_answer_alike(
+    client: TestClient, api_settings: Settings, query: str, status: int
+) -> None:
+    headers = _token(api_settings, "a-1")
+    for path in ("/v1/customers/c-1", "/v1/customers/c-1/contacts"):
+        response = client.get(f"{path}?{query}", headers=headers)
+        if status == 200:
+            assert response.status_code == 200, response.text
+            assert BOB_EMAIL not in response.text
+            assert response.headers["content-type"] == "application/json"
+            assert response.headers["Cache-Control"] == "no-store"
+        else:
+            _error(response, status)
+    _error(client.get("/v1/customers/c-1?reason=none"), 401)
+    basic = {"Authorization": "Basic YTpi"}
+    _error(client.get("/v1/customers/c-1/contacts?reason=none", headers=basic), 401)
