@@ -97,7 +97,9 @@ class Broker:
         folder = Path(settings.broker_policies) if settings.broker_policies else None
         self.policy = PolicyEngine.load(folder)
         self.facts = FactReader(store.engine, lock_timeout=settings.db_lock_timeout)
-        self.committer = GroupCommitter(Recorder(store), max_batch=settings.broker_commit_batch)
+        # resume: the broker is (nearly always) the only writer between two of its commits.
+        recorder = Recorder(store, resume=True)
+        self.committer = GroupCommitter(recorder, max_batch=settings.broker_commit_batch)
         self.containment = Containment(store, self.committer, self.clock)
         pending = timedelta(hours=settings.broker_grant_pending_hours)
         self.grants = GrantBook(store, self.committer, self.clock, pending_for=pending)

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from vigile.ledger.service import Ledger
+from vigile.ledger.sql import Border
 from vigile.model import Record
 from vigile.store import Store
 from vigile.store.engine import write_transaction
@@ -18,6 +21,23 @@ from vigile.store.rows import to_values
 from vigile.store.writer import EventWriter
 
 __all__ = ["Recorded", "Recorder"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Left:
+    """Where a committed transaction left the store: its mark and the tree's border."""
+
+    mark: tuple[int | None, int | None]
+    border: Border
+
+
+def _mark(conn: Connection) -> tuple[int | None, int | None]:
+    """The last ledger entry and the last checkpoint: any other writer moves one of them
+    (every stored event is a ledger entry, so ``seq`` follows the ledger's size)."""
+    row = conn.exec_driver_sql(
+        "SELECT (SELECT max(idx) FROM ledger_entries), (SELECT max(id) FROM ledger_checkpoints)"
+    ).one()
+    return row[0], row[1]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,22 +52,37 @@ class Recorded:
 
 
 class Recorder:
-    """Appends records to a store and its ledger."""
+    """Appends records to a store and its ledger.
 
-    def __init__(self, store: Store) -> None:
+    With ``resume``, a recorder that calls often (the broker's group commit) remembers
+    where its last transaction left the events and the tree, and goes on from there when
+    one query shows nobody appended or signed since; otherwise it reads them again.
+    """
+
+    def __init__(self, store: Store, *, resume: bool = False) -> None:
         self.store = store
         self.ledger = Ledger(store.engine, store.settings)
+        self._resume = resume
+        self._left: _Left | None = None
 
     def record(self, records: Sequence[Record]) -> Recorded:
         """Store ``records`` in one transaction; returns once it is durable."""
+        left, self._left = self._left, None  # forgotten unless this commit succeeds
         with write_transaction(self.store.engine) as conn:
-            ledger = self.ledger.writer(conn)
+            mark = _mark(conn) if self._resume else None
+            going_on = left is not None and left.mark == mark
+            ledger = self.ledger.writer(conn, left.border if going_on and left else None)
             before = ledger.checkpointed
-            writer = EventWriter(conn, ledger)
+            first_seq = ledger.size if going_on else None
+            writer = EventWriter(conn, ledger, first_seq=first_seq)
             writer.write([(*to_values(record), None) for record in records])
             ledger.flush()
             ledger.checkpoint_if_due()
             checkpointed = ledger.checkpointed != before
+            if self._resume:
+                after = _Left(mark=_mark(conn), border=ledger.border)
+        if self._resume:
+            self._left = after
         if checkpointed:
             self.ledger.publish()
         return Recorded(

@@ -16,6 +16,7 @@ from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.keyfile import generate_key_files, load_signer, load_verifier
 from vigile.ledger.note import Signer, Verifier
 from vigile.ledger.sql import (
+    Border,
     LedgerWriter,
     SqlNodes,
     StoredCheckpoint,
@@ -76,14 +77,16 @@ class Ledger:
     def verifier(self) -> Verifier:
         return load_verifier(public_key_path(self.settings))
 
-    def writer(self, conn: Connection) -> LedgerWriter:
-        """A writer appending in ``conn``'s transaction."""
+    def writer(self, conn: Connection, border: Border | None = None) -> LedgerWriter:
+        """A writer appending in ``conn``'s transaction (going on from ``border``, a
+        previous writer's, when nothing was appended or signed since)."""
         return LedgerWriter(
             conn,
             signer=self.signer(conn),
             origin=self.settings.ledger_origin,
             every=self.settings.checkpoint_every,
             seconds=self.settings.checkpoint_seconds,
+            border=border,
         )
 
     # -- checkpoints -----------------------------------------------------------------

@@ -31,6 +31,7 @@ from vigile.store.rows import spec_object
 from vigile.store.writer import bulk_insert
 
 __all__ = [
+    "Border",
     "LedgerWriter",
     "SqlNodes",
     "StoredCheckpoint",
@@ -151,6 +152,8 @@ def events_in_order(
 
 
 Clock = Callable[[], datetime]
+#: A writer's tree (compact range) and latest checkpoint (size, time): see ``border``.
+Border = tuple[CompactRange, int, datetime]
 
 
 def _now() -> datetime:
@@ -169,7 +172,10 @@ class LedgerWriter:
         every: int,
         seconds: float,
         clock: Clock = _now,
+        border: Border | None = None,
     ) -> None:
+        """``border``: the tree and latest checkpoint as a writer left them, for a caller
+        that knows nobody appended or signed since (it saves reading them again)."""
         self.conn = conn
         self.nodes = SqlNodes(conn)
         self.signer = signer
@@ -177,11 +183,19 @@ class LedgerWriter:
         self.every = max(1, every)
         self.seconds = seconds
         self.clock = clock
-        self.range = CompactRange.from_reader(self.nodes, ledger_size(conn))
-        latest = latest_checkpoint(conn)
-        self.checkpointed = 0 if latest is None else latest.size
-        self.checkpointed_at = clock() if latest is None else latest.time
+        if border is not None:
+            self.range, self.checkpointed, self.checkpointed_at = border
+        else:
+            self.range = CompactRange.from_reader(self.nodes, ledger_size(conn))
+            latest = latest_checkpoint(conn)
+            self.checkpointed = 0 if latest is None else latest.size
+            self.checkpointed_at = clock() if latest is None else latest.time
         self._pending: list[tuple[int, bytes]] = []
+
+    @property
+    def border(self) -> Border:
+        """What a later writer needs to go on from here without reading the store."""
+        return self.range, self.checkpointed, self.checkpointed_at
 
     @property
     def size(self) -> int:

@@ -91,9 +91,10 @@ class EventWriter:
     their leaf in the ledger, in that order, before the transaction commits.
     """
 
-    def __init__(self, conn: Connection, ledger: EventLog) -> None:
+    def __init__(self, conn: Connection, ledger: EventLog, *, first_seq: int | None = None) -> None:
+        """``first_seq``: the next ``seq``, when the caller knows it (else it is read)."""
         self.conn = conn
-        first_seq = next_seq(conn)
+        first_seq = next_seq(conn) if first_seq is None else first_seq
         self.first_seq = first_seq
         self.seq = first_seq
         self.ledger = ledger
