@@ -1,7 +1,7 @@
 """A slow, obvious computation of some features straight from activity-log records, to
 check the feature SQL on small inputs (STYLE.md #9). Same definitions, no SQL: a ticket
-justifies an access to its own customer by an agent it was assigned to (15 minutes of
-grace), unless it was closed more than 15 minutes before."""
+justifies an access to its own customer by the agent it is assigned to at that time, or
+within 15 minutes after (grace), unless it was closed more than 15 minutes before."""
 
 from __future__ import annotations
 
@@ -27,14 +27,21 @@ class _Tickets:
     def __init__(self, records: list[dict[str, Any]]) -> None:
         self.customer: dict[str, str] = {}
         self.closed: dict[str, int] = {}
-        self.assigned: dict[tuple[str, str], int] = {}
+        self.steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for r in sorted((r for r in records if r["kind"] == "ticket"), key=_us):
             if r["event"] == "opened":
                 self.customer.setdefault(r["ticket"], r["customer"])
             elif r["event"] == "closed":
                 self.closed.setdefault(r["ticket"], _us(r))
             elif r["event"] == "assigned":
-                self.assigned.setdefault((r["ticket"], r["agent"]), _us(r))
+                self.steps[r["ticket"]].append((_us(r), r["agent"]))
+        for steps in self.steps.values():
+            steps.sort()
+
+    def holder(self, ticket: str, when: int) -> str | None:
+        """The assignee of ``ticket`` at ``when``: the latest assignment step so far."""
+        held = [agent for at, agent in self.steps.get(ticket, []) if at <= when]
+        return held[-1] if held else None
 
     def judge(self, access: dict[str, Any]) -> str:
         ticket, when = access.get("ticket"), _us(access)
@@ -46,8 +53,7 @@ class _Tickets:
             return "other_customer"
         if ticket in self.closed and self.closed[ticket] < when - GRACE:
             return "closed"
-        assigned = self.assigned.get((ticket, access["agent"]))
-        if assigned is None or assigned > when + GRACE:
+        if access["agent"] not in (self.holder(ticket, when), self.holder(ticket, when + GRACE)):
             return "not_assigned"
         return "ok"
 

@@ -90,3 +90,46 @@ def test_the_sql_is_in_files_and_names_no_extension() -> None:
         text = sql_text(name).upper()
         for word in ("INSTALL", "LOAD ", "HTTP"):
             assert word not in text
+
+
+def _log(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def _access(event_id: str, agent: str, time: str) -> dict[str, object]:
+    return {
+        "kind": "access", "id": event_id, "time": time, "agent": agent, "session": f"s-{agent}",
+        "action": "contact.view", "customer": "c-1", "ticket": "T-1",
+        "reason": "customer_initiated_support", "outcome": "allowed",
+    }  # fmt: skip
+
+
+def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
+    store: Store, tmp_path: Path
+) -> None:
+    # Known answer, by hand: T-1 goes to a-1 at 09:00, to a-2 at 11:00. a-1's read at
+    # 10:00 is justified, at 11:30 no longer; a-2's read at 10:50 is (grace: assigned
+    # 10 minutes later), at 12:00 too.
+    records: list[dict[str, object]] = [
+        {"kind": "agent", "id": "a-1", "team": "t"},
+        {"kind": "agent", "id": "a-2", "team": "t"},
+        {"kind": "customer", "id": "c-1", "tier": "smb"},
+        {"kind": "ticket", "time": "2026-01-05T08:55:00Z", "ticket": "T-1", "customer": "c-1",
+         "event": "opened"},
+        {"kind": "ticket", "time": "2026-01-05T09:00:00Z", "ticket": "T-1", "event": "assigned",
+         "agent": "a-1"},
+        {"kind": "ticket", "time": "2026-01-05T11:00:00Z", "ticket": "T-1", "event": "assigned",
+         "agent": "a-2"},
+        _access("e-1", "a-1", "2026-01-05T10:00:00Z"),
+        _access("e-2", "a-1", "2026-01-05T11:30:00Z"),
+        _access("e-3", "a-2", "2026-01-05T10:50:00Z"),
+        _access("e-4", "a-2", "2026-01-05T12:00:00Z"),
+    ]  # fmt: skip
+    store.ingest(_log(tmp_path / "reassigned.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    features.judge(0)
+    verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
+    features.close()
+    assert verdicts == {"e-1": "ok", "e-2": "not_assigned", "e-3": "ok", "e-4": "ok"}

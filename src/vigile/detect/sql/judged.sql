@@ -2,7 +2,18 @@
 -- assigned to that agent and still open, is the customer sensitive, is it off shift, is it
 -- the first touch of that customer by the agent (or its team), does its address differ
 -- from its session's sign-in. Materialised once, read by features.sql and for evidence.
+-- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
+-- reassignment stops justifying the previous assignee from its moment), for the tickets
+-- the buffered accesses cite.
 CREATE OR REPLACE TABLE judged AS
+WITH spans AS (
+  SELECT
+    s.ticket, s.agent, s.assigned_us AS from_us,
+    lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
+      AS until_us
+  FROM assignments s
+  WHERE s.ticket IN (SELECT c.ticket FROM accesses c WHERE c.time_us >= $since_us)
+)
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
     acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
@@ -12,7 +23,10 @@ SELECT
       WHEN tk.ticket IS NULL THEN 'unknown'
       WHEN tk.customer <> acc.customer THEN 'other_customer'
       WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us THEN 'closed'
-      WHEN asg.ticket IS NULL THEN 'not_assigned'
+      -- The agent holds the ticket, or is given it within the grace (an agent opens the
+      -- customer seconds before the assignment is recorded).
+      WHEN coalesce(now_sp.agent, '') <> acc.agent AND coalesce(soon_sp.agent, '') <> acc.agent
+        THEN 'not_assigned'
       ELSE 'ok'
     END AS justification,
     CASE WHEN cu.tier IN ('government', 'enterprise') THEN 1 ELSE 0 END AS sensitive,
@@ -32,9 +46,12 @@ SELECT
   LEFT JOIN customers cu ON cu.customer = acc.customer
   LEFT JOIN tickets tk ON tk.ticket = acc.ticket
   LEFT JOIN closures cl ON cl.ticket = acc.ticket
-  LEFT JOIN assignments asg
-    ON asg.ticket = acc.ticket AND asg.agent = acc.agent
-    AND asg.assigned_us <= acc.time_us + $grace_us
+  LEFT JOIN spans now_sp
+    ON now_sp.ticket = acc.ticket AND now_sp.from_us <= acc.time_us
+    AND (now_sp.until_us IS NULL OR acc.time_us < now_sp.until_us)
+  LEFT JOIN spans soon_sp
+    ON soon_sp.ticket = acc.ticket AND soon_sp.from_us <= acc.time_us + $grace_us
+    AND (soon_sp.until_us IS NULL OR acc.time_us + $grace_us < soon_sp.until_us)
   LEFT JOIN shifts sh
     ON sh.agent = acc.agent AND sh.day_us = acc.time_us - acc.time_us % 86400000000
     AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us

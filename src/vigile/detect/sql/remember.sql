@@ -1,5 +1,5 @@
 -- Fold the events recorded after the watermark ($after, a seq) into the state: what each
--- ticket is, who it was assigned to, and the first time each agent (and team) touched a
+-- ticket is, who it was assigned to and when, and the first time each agent (and team) touched a
 -- customer or signed in from an address, a country or a device. Insert-only, anti-joined.
 INSERT INTO tickets
 SELECT e.ticket, min(e.customer), min(e.time_us)
@@ -15,14 +15,16 @@ WHERE e.seq > $after AND e.event = 'closed'
   AND NOT EXISTS (SELECT 1 FROM closures c WHERE c.ticket = e.ticket)
 GROUP BY e.ticket;
 
+-- Every assignment step: a new assignee replaces the previous one from that moment.
 INSERT INTO assignments
-SELECT e.ticket, e.agent, min(e.time_us)
+SELECT e.ticket, e.agent, e.time_us
 FROM ticket_events e
 WHERE e.seq > $after AND e.event = 'assigned' AND e.agent IS NOT NULL
   AND NOT EXISTS (
-    SELECT 1 FROM assignments s WHERE s.ticket = e.ticket AND s.agent = e.agent
+    SELECT 1 FROM assignments s
+    WHERE s.ticket = e.ticket AND s.agent = e.agent AND s.assigned_us = e.time_us
   )
-GROUP BY e.ticket, e.agent;
+GROUP BY e.ticket, e.agent, e.time_us;
 
 INSERT INTO agent_since
 SELECT x.agent, min(x.time_us)
