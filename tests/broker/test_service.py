@@ -4,6 +4,7 @@ before answering, grants and lockbox, velocity, containment, concurrency."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -393,3 +394,44 @@ def _directory_events() -> list[object]:
     from vigile.model import TicketEvent  # noqa: PLC0415
 
     return [r for r in DIRECTORY if isinstance(r, TicketEvent)]
+
+
+def test_a_grant_that_justifies_an_access_is_recorded_as_used(broker: Broker, store: Store) -> None:
+    grant = broker.request_grant(
+        A1, "c-1", classes=("contact",), duration=timedelta(hours=1), reason=SUPPORT, ticket=None
+    )
+    approve_grant(broker, SUP, grant.id)
+    shown = broker.reveal(
+        A1, "c-1", object_id="k-1", field="contact.phone", ticket=None, reason=SUPPORT
+    )
+    broker.view_customer(A1, "c-1", ticket="T-1", reason=SUPPORT)  # the ticket suffices
+    recorded = accesses(store)
+    reveal, use = (a for a in recorded if a["action"] in ("contact.reveal", "grant.use"))
+    assert shown.body["value"]
+    assert reveal["outcome"] == "allowed"
+    assert (use["action"], use["outcome"], use["fields"], use["customer"]) == (
+        "grant.use",
+        "allowed",
+        "[]",
+        "c-1",
+    )
+    assert json.loads(use["extra"])["grant"] == grant.id
+    assert json.loads(use["extra"])["access"] == reveal["id"]
+    assert [a["action"] for a in recorded].count("grant.use") == 1
+
+
+def test_a_customer_approved_grant_lifting_the_tier1_forbid_is_recorded_as_used(
+    broker: Broker, store: Store
+) -> None:
+    grant = broker.request_grant(
+        A2,
+        "c-gov",
+        classes=("contact",),
+        duration=timedelta(hours=1),
+        reason=SUPPORT,
+        ticket="T-gov",
+    )
+    approve_as_customer(broker, "c-gov", grant.id)
+    broker.view_list(A2, "c-gov", "contacts", ticket="T-gov", reason=SUPPORT)
+    [use] = [a for a in accesses(store) if a["action"] == "grant.use"]
+    assert json.loads(use["extra"])["grant"] == grant.id

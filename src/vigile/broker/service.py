@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from vigile.policy import (
     PolicyEngine,
     RequestFacts,
     entity_of,
+    fields_of_classes,
     justification,
     search_context,
 )
@@ -358,12 +359,14 @@ class Broker:
     ) -> views.Shown:
         """Decide, record (before answering), then answer or raise :class:`AccessDenied`."""
         now = self.clock()
-        decision, exceeded = self._weigh(principal, ask, now)
+        decision, exceeded, used = self._weigh(principal, ask, now)
         shown = build() if decision.allowed else None
         access = self._access(principal, ask, now, decision, shown)
         extra = self._consequences(
             principal, ask=ask, now=now, decision=decision, exceeded=exceeded, access_id=access.id
         )
+        if used is not None:
+            extra.append(self._grant_use(access, used))
         self._record([access, *extra])
         if decision.allowed:
             self.velocity.note(
@@ -380,15 +383,19 @@ class Broker:
             raise AccessDenied(decision.reason, decision.policies)
         return shown
 
-    def _weigh(self, principal: Principal, ask: _Ask, now: datetime) -> tuple[Decision, str | None]:
+    def _weigh(
+        self, principal: Principal, ask: _Ask, now: datetime
+    ) -> tuple[Decision, str | None, Grant | None]:
+        """The decision, the velocity limit exceeded if any, and the grant that justified
+        the access if one did."""
         if ask.reason not in REASONS:
             known = ", ".join(sorted(REASONS))
-            return Decision.deny(f"unknown reason code (one of: {known})"), None
+            return Decision.deny(f"unknown reason code (one of: {known})"), None, None
         self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
         with self.facts.reading() as read:
             agent, suspension = read.agent(principal.agent)
             if agent is None:
-                return Decision.deny("unknown agent: not in the directory"), None
+                return Decision.deny("unknown agent: not in the directory"), None, None
             grant = read.best_grant(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
         suspended = suspension is not None
@@ -414,7 +421,21 @@ class Broker:
             mfa=principal.has_mfa,
         )
         decision = self._decide(principal, ask.action.value, ask.resource, justification(facts))
-        return decision, exceeded
+        if grant is None or not decision.allowed:
+            return decision, exceeded, None
+        return (
+            decision,
+            exceeded,
+            grant if self._needs_grant(principal, ask, facts, decision) else None,
+        )
+
+    def _needs_grant(
+        self, principal: Principal, ask: _Ask, facts: RequestFacts, decision: Decision
+    ) -> bool:
+        """Whether the grant justified an allowed access: without it, the access would
+        have been denied (no other justification, or a forbid only a grant lifts)."""
+        without = justification(replace(facts, grant=None))
+        return not self._decide(principal, ask.action.value, ask.resource, without).allowed
 
     def _decide(
         self,
@@ -460,6 +481,29 @@ class Broker:
         return agent.team if agent else None
 
     # -- events ----------------------------------------------------------------------
+
+    @staticmethod
+    def _grant_use(access: Access, grant: Grant) -> Access:
+        """The ``grant.use`` access recorded beside an access a grant justified: the data
+        stays counted once (in the access itself), the grant and the access are named."""
+        return Access(
+            id=f"acc-{uuid.uuid4().hex}",
+            time=access.time,
+            agent=access.agent,
+            session=access.session,
+            ip=access.ip,
+            action=Action.GRANT_USE,
+            customer=access.customer,
+            ticket=access.ticket,
+            reason=access.reason,
+            outcome="allowed",
+            extra={
+                "grant": grant.id,
+                "access": access.id,
+                "action": access.action.value,
+                "grant_fields": sorted(fields_of_classes(grant.classes)),
+            },
+        )
 
     def _record(self, records: list[Record]) -> None:
         self.committer.record(records)
