@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -40,8 +41,38 @@ def test_token_check_and_containment(env: Store, tmp_path: Path) -> None:
     assert "a-1: resumed" in resumed.output
     listed = runner.invoke(app, ["broker", "grants", "--format", "json"])
     assert listed.output.strip() == "[]"
+    wrong = runner.invoke(app, ["broker", "grants", "--status", "waiting"])
+    assert wrong.exit_code != 0
     made = runner.invoke(app, ["broker", "integration-token"])
     assert "VIGILE_BROKER_INTEGRATION_TOKEN=" in made.output
+
+
+def test_approvers_list_the_pending_grants(env: Store, settings: Settings) -> None:
+    from datetime import timedelta  # noqa: PLC0415
+
+    from tests.broker.conftest import principal  # noqa: PLC0415
+    from vigile.broker import Broker, Notifier  # noqa: PLC0415
+
+    broker = Broker(env, settings, notifier=Notifier([]))
+    asks = [
+        broker.request_grant(
+            principal("a-1"),
+            customer,
+            classes=("contact",),
+            duration=timedelta(hours=1),
+            reason="customer_initiated_support",
+            ticket=None,
+        )
+        for customer in ("c-1", "c-2")
+    ]
+    broker.grants.deny(asks[1].id, approver="sup-1")
+    broker.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["broker", "grants", "--status", "pending", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [g["id"] for g in json.loads(listed.output)] == [asks[0].id]
+    every = runner.invoke(app, ["broker", "grants", "--format", "json"])
+    assert {g["status"] for g in json.loads(every.output)} == {"pending", "denied"}
 
 
 def test_an_invalid_policy_folder_exits_1_with_file_and_line(env: Store, tmp_path: Path) -> None:

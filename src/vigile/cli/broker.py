@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from vigile.broker import ROLES, Broker, Grant, LocalTokens
+from vigile.broker import ROLES, Broker, Grant, GrantStatus, LocalTokens
 from vigile.cli.output import Format, console, print_json
 from vigile.model.times import format_rfc3339
 from vigile.policy import PolicyEngine
@@ -76,14 +76,21 @@ def check(
 def grants(
     agent: str | None = typer.Option(None, "--agent", help="Only this agent's grants."),
     customer: str | None = typer.Option(None, "--customer", help="Only this customer's."),
+    status: GrantStatus | None = typer.Option(
+        None, "--status", help="Only grants in this state (pending: those waiting for approval)."
+    ),
     format: Format = typer.Option(Format.TEXT, "--format", help="text or json."),
 ) -> None:
-    """Every grant (history is kept forever), oldest first."""
+    """Every grant (history is kept forever), oldest first; approvers find the ones
+    waiting for them with --status pending."""
     settings = Settings.from_env()
     with Store.open(settings) as store:
         broker = Broker(store, settings)
-        found = broker.grants.history(agent=agent, customer=customer)
-        broker.close()
+        try:
+            broker.grants.sweep(broker.clock(), force=True)  # unattended ones expire first
+            found = broker.grants.history(agent=agent, customer=customer, status=status)
+        finally:
+            broker.close()
     if format is Format.JSON:
         print_json([_grant_json(g) for g in found])
         return
