@@ -55,14 +55,15 @@ def _statements(name: str) -> list[str]:
 _SQL = {name: sql_text(name) for name in ("judged", "features", "evidence", "candidates")}
 _NEVER = 2**62  # an open end: no window starts after it
 _PRUNE_SIGNINS = """
-DELETE FROM signins WHERE time_us < $h AND seq NOT IN (
-  SELECT s.seq FROM signins s
-  JOIN (
-    SELECT agent, max(time_us) AS last_us FROM signins
-    WHERE outcome = 'success' AND time_us < $h GROUP BY agent
-  ) m ON m.agent = s.agent AND m.last_us = s.time_us
-  WHERE s.outcome = 'success'
-)
+CREATE OR REPLACE TABLE signins AS
+SELECT * FROM signins WHERE time_us >= $h
+UNION ALL
+SELECT s.* FROM signins s
+JOIN (
+  SELECT agent, max(time_us) AS last_us FROM signins
+  WHERE outcome = 'success' AND time_us < $h GROUP BY agent
+) m ON m.agent = s.agent AND m.last_us = s.time_us
+WHERE s.outcome = 'success'
 """
 _REMEMBER = _statements("remember")
 
@@ -236,8 +237,13 @@ class FeatureEngine:
         if keep_from_us is not None:
             horizon = min(horizon, keep_from_us)
         horizon -= horizon % DAY_US
+        # Tables are rebuilt rather than deleted from: DuckDB frees the memory at once, and
+        # copying the two days kept costs less than marking the rest deleted.
         for name in ("accesses", "ticket_events"):
-            self.db.execute(f"DELETE FROM {name} WHERE time_us < $h", {"h": horizon})  # noqa: S608
+            self.db.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} WHERE time_us >= $h",  # noqa: S608
+                {"h": horizon},
+            )
         # Each agent's last sign-in before the horizon stays: the next one is compared
         # with it (impossible travel), however long the agent was away.
         self.db.execute(_PRUNE_SIGNINS, {"h": horizon})
