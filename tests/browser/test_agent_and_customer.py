@@ -89,8 +89,9 @@ def test_a_customer_approves_a_lockbox_request_then_sees_the_access_with_its_pro
     shoot(agent, "lockbox-4-agent-reveals")
 
     customer.get_by_role("link", name="Accesses").click()
-    newest = customer.locator("#accesses tbody tr").first
-    expect(newest).to_contain_text("contact.reveal")
+    # The reveal, and the grant's use that allowed it, both shown to the customer.
+    expect(customer.locator("#accesses tbody tr", has_text="grant.use").first).to_be_visible()
+    newest = customer.locator("#accesses tbody tr", has_text="contact.reveal").first
     expect(newest).to_contain_text("a-1")
     expect(newest).to_contain_text("agent initiated review")
     expect(newest).to_contain_text("contact.email")

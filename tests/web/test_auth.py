@@ -160,6 +160,20 @@ def test_rfc_6238_vectors() -> None:
         assert totp.totp(secret, datetime.fromtimestamp(seconds, UTC), digits=8) == expected
 
 
+def test_a_code_signs_in_once(client: TestClient, logins: dict[str, Login]) -> None:
+    agent = logins["agent"]
+    code = agent.code()
+    sign_in(client, agent, code=code)
+    client.cookies.clear()
+    form = client.get("/console/login")
+    again = client.post(
+        "/console/login",
+        data={"csrf": csrf_of(form.text), "username": agent.username,
+              "password": agent.password, "code": code},
+    )  # fmt: skip
+    assert again.status_code == 401
+
+
 def test_totp_accepts_one_step_of_drift_only() -> None:
     secret = totp.new_secret()
     now = datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -168,6 +182,9 @@ def test_totp_accepts_one_step_of_drift_only() -> None:
     assert totp.verify(secret, code, datetime.fromtimestamp(now.timestamp() + 30, UTC))
     assert not totp.verify(secret, code, datetime.fromtimestamp(now.timestamp() + 90, UTC))
     assert not totp.verify(secret, "12345", now)
+    step = totp.match(secret, code, now)
+    assert step is not None
+    assert totp.match(secret, code, now, after=step) is None
 
 
 def test_accounts_refuse_bad_input(client: TestClient, logins: dict[str, Login]) -> None:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +24,21 @@ class Login:
     username: str
     password: str
     secret: str | None
+    used: list[int] = field(default_factory=list)  # steps already spent (no replay)
 
     def code(self) -> str:
-        return totp.totp(self.secret, datetime.now(UTC)) if self.secret else ""
+        """A code the console accepts now: the current step's, or the next one's (one step
+        of drift is allowed) when this one was used; waits only when both were."""
+        if not self.secret:
+            return ""
+        while True:
+            step = int(time.time()) // totp.STEP_S
+            for candidate in (step, step + 1):
+                if not self.used or candidate > self.used[-1]:
+                    self.used.append(candidate)
+                    at = datetime.fromtimestamp(candidate * totp.STEP_S, UTC)
+                    return totp.totp(self.secret, at)
+            time.sleep(1)
 
 
 def _step(ticket: str, event: TicketStep, at: datetime, **more: str) -> TicketEvent:

@@ -431,6 +431,7 @@ console_accounts = Table(
     Column("subject", String, nullable=False),
     Column("password", String, nullable=False),  # scrypt, see vigile.web.accounts
     Column("totp_secret", String),  # base32; none: the account has no second factor
+    Column("totp_last_step", BigInteger),  # the last TOTP step used (no replay)
     Column("created_us", BigInteger, nullable=False),
     Column("disabled_us", BigInteger),
 )

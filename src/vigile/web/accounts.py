@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, insert, or_, select, update
 
 from vigile.errors import VigileError
 from vigile.model.times import to_micros
@@ -150,9 +150,28 @@ class ConsoleAccounts:
         if not _matches(password, row["password"]):
             return None
         secret = row["totp_secret"]
-        if secret is not None and not totp.verify(secret, code, now):
+        if secret is not None and not self._spend(row, code, now):
             return None
         return _account(row)
+
+    def _spend(self, row: RowMapping, code: str, now: datetime) -> bool:
+        """Whether ``code`` is a valid TOTP code not used before; it is used up now. The
+        step is recorded only if no concurrent sign-in recorded it first."""
+        last = row["totp_last_step"]
+        step = totp.match(row["totp_secret"], code, now, after=-1 if last is None else last)
+        if step is None:
+            return False
+        table = console_accounts
+        with write_transaction(self.store.engine) as conn:
+            done = conn.execute(
+                update(table)
+                .where(
+                    table.c.username == row["username"],
+                    or_(table.c.totp_last_step.is_(None), table.c.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+            )
+        return bool(done.rowcount)
 
     def _check_subject(self, role: str, subject: str) -> None:
         if role == "customer":

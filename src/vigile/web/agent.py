@@ -66,7 +66,7 @@ def search(
     try:
         hits = list(console.broker.search(who, q))
     except BrokerError as exc:
-        error = str(exc)
+        error = _said(exc)
     return console.render(
         request, "agent/search.html.j2", session=session, query=q, hits=hits, error=error
     )
@@ -110,7 +110,7 @@ def customer_page(
             "agent/justify.html.j2",
             session=session,
             status=403 if isinstance(exc, AccessDenied) else 404,
-            denial=str(exc),
+            denial=_said(exc),
             **context,
         )
     return console.render(request, "agent/customer.html.j2", session=session, **context)
@@ -137,7 +137,7 @@ def reveal(
         )
         value = shown.body["value"]
     except BrokerError as exc:
-        denial = str(exc)
+        denial = _said(exc)
     template = (
         "agent/_revealed.html.j2"
         if request.headers.get("hx-request")
@@ -187,7 +187,7 @@ def request_grant(
             session=session,
             status=403 if isinstance(exc, AccessDenied) else 422,
             grant=None,
-            denial=str(exc),
+            denial=_said(exc),
             customer_id=customer,
         )
     return console.render(
@@ -213,6 +213,15 @@ def decide_grant(
         actions[verdict](console.broker, who, grant_id)
     except BrokerError as exc:
         return console.render(
-            request, "denied.html.j2", session=session, message=str(exc), status=403
+            request, "denied.html.j2", session=session, message=_said(exc), status=403
         )
     return RedirectResponse("/console/agent", status_code=303)
+
+
+def _said(exc: Exception) -> str:
+    """What the page says about a refusal: the pages already say "Denied", so a policy
+    denial shows its reason and deciding policies, anything else its message."""
+    if isinstance(exc, AccessDenied):
+        named = f" (policy {', '.join(exc.policies)})" if exc.policies else ""
+        return f"{exc.reason}{named}"
+    return str(exc)

@@ -10,7 +10,7 @@ import struct
 from datetime import datetime
 from urllib.parse import quote
 
-__all__ = ["new_secret", "otpauth_uri", "totp", "verify"]
+__all__ = ["match", "new_secret", "otpauth_uri", "totp", "verify"]
 
 STEP_S = 30
 DIGITS = 6
@@ -39,16 +39,24 @@ def totp(secret: str, at: datetime, *, digits: int = DIGITS, digest: str = "sha1
     return hotp(_key(secret), int(at.timestamp()) // STEP_S, digits=digits, digest=digest)
 
 
-def verify(secret: str, code: str, at: datetime, *, window: int = 1) -> bool:
-    """Whether ``code`` is valid at ``at``, allowing ``window`` steps of clock drift."""
+def match(secret: str, code: str, at: datetime, *, window: int = 1, after: int = -1) -> int | None:
+    """The time step ``code`` is valid for at ``at`` (allowing ``window`` steps of clock
+    drift), if later than step ``after``: a code already used is not accepted again
+    (RFC 6238, section 5.2)."""
     given = code.strip().replace(" ", "")
     if len(given) != DIGITS or not given.isdigit():
-        return False
+        return None
     key = _key(secret)
-    step = int(at.timestamp()) // STEP_S
-    return any(
-        hmac.compare_digest(hotp(key, step + drift), given) for drift in range(-window, window + 1)
-    )
+    now = int(at.timestamp()) // STEP_S
+    for step in range(now - window, now + window + 1):
+        if step > after and hmac.compare_digest(hotp(key, step), given):
+            return step
+    return None
+
+
+def verify(secret: str, code: str, at: datetime, *, window: int = 1) -> bool:
+    """Whether ``code`` is valid at ``at``, allowing ``window`` steps of clock drift."""
+    return match(secret, code, at, window=window) is not None
 
 
 def otpauth_uri(secret: str, username: str, issuer: str = "Vigile") -> str:

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String, nullable=False),
         sa.Column("password", sa.String, nullable=False),
         sa.Column("totp_secret", sa.String),
+        sa.Column("totp_last_step", sa.BigInteger),
         sa.Column("created_us", sa.BigInteger, nullable=False),
         sa.Column("disabled_us", sa.BigInteger),
     )
