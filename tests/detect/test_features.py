@@ -10,7 +10,7 @@ import pytest
 
 from tests.detect.conftest import Stored
 from tests.detect.reference import access_features, signin_features
-from vigile.detect.features import FEATURE_COLUMNS, sql_text
+from vigile.detect.features import FEATURE_COLUMNS, distinct_customers, sql_text
 from vigile.detect.service import DetectionConfig, open_features
 from vigile.detect.source import DAY_US, HOUR_US, read_events
 from vigile.store import Store
@@ -133,3 +133,30 @@ def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
     verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
     features.close()
     assert verdicts == {"e-1": "ok", "e-2": "not_assigned", "e-3": "ok", "e-4": "ok"}
+
+
+def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: Path) -> None:
+    # Known answer, by hand: a-1 reads c-1 without a ticket on two days, c-2 on one.
+    records: list[dict[str, object]] = [
+        {"kind": "agent", "id": "a-1", "team": "t"},
+        {"kind": "customer", "id": "c-1", "tier": "government"},
+        {"kind": "customer", "id": "c-2", "tier": "smb"},
+    ]
+    for event_id, customer, time in (
+        ("e-1", "c-1", "2026-01-05T10:00:00Z"),
+        ("e-2", "c-1", "2026-01-06T10:00:00Z"),
+        ("e-3", "c-2", "2026-01-06T11:00:00Z"),
+    ):
+        records.append({**_access(event_id, "a-1", time), "customer": customer, "ticket": None})
+    store.ingest(_log(tmp_path / "two-days.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    days = features.features(DAY_US, 0)
+    features.keep_customer_days(0)
+    exact = distinct_customers(features, [("a-1", d) for d in days.column("bucket_us").to_pylist()])
+    features.close()
+    assert sum(days.column("unjustified_customers").to_pylist()) == 3  # per day: 1 + 2
+    assert exact["a-1"]["unjustified_customers"] == 2
+    assert exact["a-1"]["no_ticket_customers"] == 2
+    assert exact["a-1"]["sensitive_unjustified_customers"] == 1
+    assert exact["a-1"]["customers"] == 2

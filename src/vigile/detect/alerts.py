@@ -22,7 +22,15 @@ from vigile.detect.risk import RiskPolicy, ScoredHours, Severity
 from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
 
-__all__ = ["AgentRisk", "Alert", "AlertStatus", "agent_risks", "explain", "first_crossing"]
+__all__ = [
+    "AgentRisk",
+    "Alert",
+    "AlertStatus",
+    "agent_risks",
+    "evidence_days",
+    "explain",
+    "first_crossing",
+]
 
 Ints = npt.NDArray[np.int64]
 
@@ -133,8 +141,8 @@ def _local_time(micros: int, zone: str) -> str:
     return from_micros(micros).astimezone(tz).strftime("%H:%M") + " local time"
 
 
-def _reads(scored: ScoredHours, rows: Ints) -> str | None:
-    t = {n: _total(scored, rows, n) for n in (
+def _reads(scored: ScoredHours, rows: Ints, exact: Mapping[str, int]) -> str | None:
+    t = {n: exact.get(n, _total(scored, rows, n)) for n in (
         "customers", "unjustified_customers", "no_ticket_customers", "other_ticket_customers",
         "not_assigned_customers", "closed_ticket_customers", "sensitive_unjustified_customers",
     )}  # fmt: skip
@@ -204,27 +212,39 @@ def _searches(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
     )
 
 
+def evidence_days(scored: ScoredHours, risk: AgentRisk) -> list[int]:
+    """The starts of the days holding the agent's evidence."""
+    buckets = scored.column("bucket_us").astype(np.int64)
+    return sorted(set((buckets[risk.rows] - buckets[risk.rows] % DAY_US).tolist()))
+
+
 def _days_of(scored: ScoredHours, risk: AgentRisk) -> Ints:
     """The agent's day rows covering its evidence: exact distinct counts per day."""
     buckets = scored.column("bucket_us").astype(np.int64)
     widths = scored.column("width_us").astype(np.int64)
-    days = set((buckets[risk.rows] - buckets[risk.rows] % DAY_US).tolist())
     candidates = risk.all_rows[widths[risk.all_rows] == DAY_US]
-    kept: Ints = candidates[np.isin(buckets[candidates], list(days))]
+    kept: Ints = candidates[np.isin(buckets[candidates], evidence_days(scored, risk))]
     return kept
 
 
-def explain(scored: ScoredHours, risk: AgentRisk, zone: str) -> tuple[str, ...]:
-    """Plain-language reasons from the agent's evidence days, strongest signals first."""
+def explain(
+    scored: ScoredHours, risk: AgentRisk, zone: str, exact: Mapping[str, int] | None = None
+) -> tuple[str, ...]:
+    """Plain-language reasons from the agent's evidence days, strongest signals first.
+
+    ``exact``: distinct customers over all the evidence days (a customer read on two days
+    once); without it, the day rows' counts are summed."""
     rows = _days_of(scored, risk)
+    exact = exact or {}
     reasons = [
-        _reads(scored, rows),
+        _reads(scored, rows, exact),
         _signins(scored, rows, zone),
         _searches(scored, rows, risk),
     ]
     for name, template in _COUNTED.items():
-        if _signalled(scored, risk, name) and _total(scored, rows, name):
-            reasons.append(template.format(_total(scored, rows, name)))
+        count = exact.get(name, _total(scored, rows, name))
+        if _signalled(scored, risk, name) and count:
+            reasons.append(template.format(count))
     widths = scored.column("width_us")
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak:

@@ -28,7 +28,15 @@ from vigile.detect.source import (
     shift_table,
 )
 
-__all__ = ["FEATURE_COLUMNS", "FeatureEngine", "FeatureParams", "evidence_ids", "sql_text"]
+__all__ = [
+    "FEATURE_COLUMNS",
+    "EngineLimits",
+    "FeatureEngine",
+    "FeatureParams",
+    "distinct_customers",
+    "evidence_ids",
+    "sql_text",
+]
 
 #: Numeric features, in the order of the model's vectors.
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -52,7 +60,10 @@ def _statements(name: str) -> list[str]:
     return [s.strip() for s in sql_text(name).split(";") if s.strip()]
 
 
-_SQL = {name: sql_text(name) for name in ("judged", "features", "evidence", "candidates")}
+_SQL = {
+    name: sql_text(name) for name in ("judged", "features", "evidence", "candidates", "reasons")
+}
+_CUSTOMER_DAYS = _statements("customer_days")
 _NEVER = 2**62  # an open end: no window starts after it
 _PRUNE_SIGNINS = """
 CREATE OR REPLACE TABLE signins AS
@@ -230,6 +241,21 @@ class FeatureEngine:
             "rule_titles", pa.array(["|".join(t) for _, t in found], pa.string())
         )
 
+    def keep_customer_days(self, since_us: int, until_us: int = _NEVER) -> None:
+        """Record who read which customer on the judged days from ``since_us`` (a day
+        start), replacing what was recorded for them: reasons count distinct customers
+        over several days from it (:func:`distinct_customers`)."""
+        params = {"since_us": since_us, "until_us": until_us}
+        try:
+            for statement in _CUSTOMER_DAYS:
+                self.db.execute(statement, params)
+        except duckdb.Error as exc:
+            raise DetectError(f"customer_days.sql: {exc}") from exc
+
+    def forget_customer_days(self, before_us: int) -> None:
+        """Forget the customer days before ``before_us`` (streaming retention)."""
+        self.db.execute("DELETE FROM customer_days WHERE day_us < $b", {"b": before_us})
+
     def prune(self, keep_from_us: int | None = None) -> None:
         """Forget buffered events older than the buffer span, and than ``keep_from_us``
         when given (state tables are kept)."""
@@ -309,3 +335,28 @@ def evidence_ids(
     for agent, ids in found.items():
         found[agent] = list(dict.fromkeys(ids))  # an hour inside a flagged day comes twice
     return found
+
+
+def distinct_customers(
+    engine: FeatureEngine, days: list[tuple[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Per agent, its distinct customers (read, unjustified by kind, off shift, new to the
+    team) over the given (agent, day start) pairs: each customer once, whatever the days."""
+    if not days:
+        return {}
+    table = pa.table(
+        {"agent": [a for a, _ in days], "day_us": [d for _, d in days]},
+        schema=pa.schema([("agent", pa.string()), ("day_us", pa.int64())]),
+    )
+    engine.db.register("evidence_days", table)
+    try:
+        result = engine.db.sql(_SQL["reasons"])
+        names = [str(c) for c in result.columns]
+        rows = result.fetchall()
+    except duckdb.Error as exc:
+        raise DetectError(f"reasons.sql: {exc}") from exc
+    finally:
+        engine.db.unregister("evidence_days")
+    return {
+        str(row[0]): {n: int(v) for n, v in zip(names[1:], row[1:], strict=True)} for row in rows
+    }

@@ -9,9 +9,15 @@ from dataclasses import dataclass, field
 import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
-from vigile.detect.alerts import Alert, agent_risks, explain
+from vigile.detect.alerts import Alert, agent_risks, evidence_days, explain
 from vigile.detect.errors import DetectError
-from vigile.detect.features import EngineLimits, FeatureEngine, FeatureParams, evidence_ids
+from vigile.detect.features import (
+    EngineLimits,
+    FeatureEngine,
+    FeatureParams,
+    distinct_customers,
+    evidence_ids,
+)
 from vigile.detect.risk import (
     RiskPolicy,
     ScoredHours,
@@ -72,6 +78,8 @@ def alerts_from(
         (r.agent, buckets[int(i)].as_py(), widths[int(i)].as_py()) for r in risks for i in r.rows
     ]
     evidence = evidence_ids(features, flagged)
+    days = [(r.agent, day) for r in risks for day in evidence_days(scored, r)]
+    exact = distinct_customers(features, days)
     first, last = scored.column("first_us"), scored.column("last_us")
     alerts = []
     for risk in risks:
@@ -84,7 +92,7 @@ def alerts_from(
                 score=risk.risk,
                 first_us=int(first[risk.rows].min()),
                 last_us=int(last[risk.rows].max()),
-                reasons=explain(scored, risk, zones.get(risk.agent, "UTC")),
+                reasons=explain(scored, risk, zones.get(risk.agent, "UTC"), exact.get(risk.agent)),
                 evidence=tuple(evidence.get(risk.agent, [])[:_EVIDENCE_CAP]),
             )
         )
@@ -122,6 +130,7 @@ def feature_rows(
             tables.append(widen(features.features(HOUR_US, done, ready), HOUR_US))
             tables.append(widen(features.aggregate(DAY_US, done, ready), DAY_US))
             features.keep_evidence(done, ready)
+            features.keep_customer_days(done, ready)
             done = ready
             features.prune(keep_from_us=done)
     # One order whatever the batches: hours then days, by agent and time.

@@ -136,6 +136,7 @@ class StreamingDetector:
         tables = [widen(self.features.aggregate(HOUR_US, hour_since), HOUR_US)]
         if refresh_days:
             tables.append(widen(self.features.aggregate(DAY_US, day_since), DAY_US))
+            self.features.keep_customer_days(day_since)
             latest = self.features.latest_us
             self._day_refreshed = latest - latest % DAY_US
             self._next_day_refresh = latest - latest % HOUR_US + HOUR_US
@@ -144,6 +145,7 @@ class StreamingDetector:
         horizon = self.features.latest_us - self.retention_us
         for key in [k for k in self._scores.blocks if k[0] < horizon]:
             del self._scores.blocks[key]
+        self.features.forget_customer_days(horizon - horizon % DAY_US)
         return set(rows.column("agent").to_pylist())
 
     def _store(self, rows: pa.Table) -> None:
