@@ -17,7 +17,8 @@ The store is a simulation of ``VIGILE_BENCH_DETECT_AGENTS`` x ``VIGILE_BENCH_DET
 simulate and ingest than a test run should: build it once with ``vigile simulate`` and
 ``vigile ingest``). ``VIGILE_BENCH_DETECT_SIZES`` measures prefixes of the store (events
 up to a ``seq``, comma-separated; 0 means all), each in a process of its own so that the
-peak RSS reported is that size's.
+peak RSS reported is that size's. Detection is configured as ``vigile detect`` is
+(``VIGILE_DETECT_BATCH_EVENTS``, ``VIGILE_DETECT_MEMORY_LIMIT``...).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import multiprocessing
 import os
 import resource
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from vigile.cli.detect import detection_config
 from vigile.detect.scoring import score_over_time
 from vigile.detect.service import DetectionConfig, alerts_from, feature_rows, open_features
 from vigile.detect.source import read_batches
@@ -95,20 +98,20 @@ def _bare_from_store(engine: Engine, upto: int | None) -> float:
     return time.perf_counter() - started
 
 
-def _detect(engine: Engine, config: DetectionConfig, batches: Any) -> tuple[float, int]:
+def _detect(engine: Engine, config: DetectionConfig, batches: Any) -> tuple[float, dict[str, int]]:
     started = time.perf_counter()
     features, zones = open_features(engine, config)
     rows = feature_rows(features, batches)
     scored = score_over_time(rows, config.policy, origin_us=features.origin_us)
     alerts = alerts_from(scored, features, zones, config.policy)
     features.close()
-    return time.perf_counter() - started, len(alerts)
+    return time.perf_counter() - started, dict(Counter(a.severity.value for a in alerts))
 
 
 def _measure(url: str, upto: int | None, out: Any) -> None:
     """One size, in a process of its own: end to end first (its peak RSS), then compute."""
     engine = create_engine(url)
-    config = DetectionConfig()
+    config = detection_config(Settings.from_env())  # VIGILE_DETECT_BATCH_EVENTS, ...
     limit = config.batch_events
     full, alerts = _detect(engine, config, read_batches(engine, limit=limit, upto=upto))
     peak = _peak_mb()
@@ -145,7 +148,7 @@ def test_batch_detection_within_five_times_a_bare_count(store_url: str) -> None:
             f"\n{got['events']:,} events: end to end {got['full']:.2f} s vs store read + bare "
             f"GROUP BY {got['bare_store']:.2f} s ({got['full'] / got['bare_store']:.1f}x); "
             f"compute {got['compute']:.2f} s vs bare GROUP BY {got['bare'] * 1000:.1f} ms "
-            f"({got['compute'] / got['bare']:.0f}x); {got['alerts']} alerts; peak RSS "
+            f"({got['compute'] / got['bare']:.0f}x); alerts {got['alerts']}; peak RSS "
             f"{got['peak_mb']:.0f} MB (end to end); load {got['load']:.1f}"
         )
         print(json.dumps(got))

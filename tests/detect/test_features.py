@@ -86,7 +86,16 @@ def test_day_windows_hold_every_hour(stored: Callable[[str], Stored], tmp_path: 
 
 
 def test_the_sql_is_in_files_and_names_no_extension() -> None:
-    for name in ("schema", "remember", "judged", "features", "evidence"):
+    for name in (
+        "schema",
+        "remember",
+        "judged",
+        "features",
+        "evidence",
+        "candidates",
+        "customer_days",
+        "reasons",
+    ):
         text = sql_text(name).upper()
         for word in ("INSTALL", "LOAD ", "HTTP"):
             assert word not in text
