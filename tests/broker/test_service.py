@@ -435,3 +435,13 @@ def test_a_customer_approved_grant_lifting_the_tier1_forbid_is_recorded_as_used(
     broker.view_list(A2, "c-gov", "contacts", ticket="T-gov", reason=SUPPORT)
     [use] = [a for a in accesses(store) if a["action"] == "grant.use"]
     assert json.loads(use["extra"])["grant"] == grant.id
+
+
+def test_decisions_reuse_the_parsed_entities(broker: Broker) -> None:
+    """The agent as a decision reads it (id, team, tier) is the entity parsed at start:
+    no request rebuilds the entity set (a rebuild parses the whole directory again)."""
+    for customer, ticket in (("c-1", "T-1"), ("c-2", "T-2"), ("c-3", "T-3")):
+        broker.view_list(A1, customer, "contacts", ticket=ticket, reason=SUPPORT)
+    with pytest.raises(AccessDenied):
+        broker.view_list(A2, "c-gov", "contacts", ticket="T-gov", reason=SUPPORT)
+    assert broker.policy.entities.rebuilds == 0
