@@ -29,8 +29,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     served = store if store is not None else Store.open(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        # What the broker has queued is recorded before the store closes.
+        app.state.broker.close()
         if owned:
             served.close()
 
