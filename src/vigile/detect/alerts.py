@@ -158,7 +158,7 @@ def _reads(scored: ScoredHours, rows: Ints, exact: Mapping[str, int]) -> str | N
         if t["closed_ticket_customers"] else "",
     ]  # fmt: skip
     text = (
-        f"read data of {t['customers']} customers, {t['unjustified_customers']} without a "
+        f"requested data of {t['customers']} customers, {t['unjustified_customers']} without a "
         f"valid ticket ({', '.join(w for w in why if w)})"
     )
     if t["sensitive_unjustified_customers"]:
@@ -184,16 +184,33 @@ def _signins(scored: ScoredHours, rows: Ints, zone: str) -> str | None:
     return f"signed in from {' and '.join(parts)}{when}"
 
 
-_COUNTED: Mapping[str, str] = {
-    "off_shift_customers": "{} customers read outside the agent's shift",
-    "unjustified_reveals": "{} contact details revealed without a valid ticket",
-    "new_team_customers": "{} customers never handled before by the agent's team",
-    "impossible_travel": "{} sign-ins impossibly far from the previous one in the time between",
-    "address_mismatches": "{} requests from an address other than their session's sign-in",
-    "exports": "{} export attempts",
-    "break_glass": "{} break-glass accesses",
-    "denied": "{} denied requests",
-    "failed_signins": "{} failed sign-ins",
+# Counts are of requests, allowed or denied: behind the broker most of an attacker's are
+# refused, and asking is the signal. (singular, plural) for each.
+_COUNTED: Mapping[str, tuple[str, str]] = {
+    "off_shift_customers": (
+        "1 customer requested outside the agent's shift",
+        "{} customers requested outside the agent's shift",
+    ),
+    "unjustified_reveals": (
+        "1 contact reveal requested without a valid ticket",
+        "{} contact reveals requested without a valid ticket",
+    ),
+    "new_team_customers": (
+        "1 customer never handled before by the agent's team",
+        "{} customers never handled before by the agent's team",
+    ),
+    "impossible_travel": (
+        "1 sign-in impossibly far from the previous one in the time between",
+        "{} sign-ins impossibly far from the previous one in the time between",
+    ),
+    "address_mismatches": (
+        "1 request from an address other than its session's sign-in",
+        "{} requests from an address other than their session's sign-in",
+    ),
+    "exports": ("1 export attempt", "{} export attempts"),
+    "break_glass": ("1 break-glass access", "{} break-glass accesses"),
+    "denied": ("1 denied request", "{} denied requests"),
+    "failed_signins": ("1 failed sign-in", "{} failed sign-ins"),
 }
 
 
@@ -241,10 +258,10 @@ def explain(
         _signins(scored, rows, zone),
         _searches(scored, rows, risk),
     ]
-    for name, template in _COUNTED.items():
+    for name, (one, many) in _COUNTED.items():
         count = exact.get(name, _total(scored, rows, name))
         if _signalled(scored, risk, name) and count:
-            reasons.append(template.format(count))
+            reasons.append(one if count == 1 else many.format(count))
     widths = scored.column("width_us")
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak:
