@@ -126,10 +126,11 @@ def _rates_by(keys: list[str], columns: Mapping[str, Floats]) -> dict[str, dict[
         return {}
     names = list(columns)
     table = pa.table({"k": pa.array(keys, pa.string()), **{n: columns[n] for n in names}})
-    cuts = ", ".join(f"quantile_cont({n}, {_TRIM}) AS c_{n}, median({n}) AS m_{n}" for n in names)
+    # Median and cut from one quantile aggregate (one sort per key and feature, not two).
+    cuts = ", ".join(f"quantile_cont({n}, [0.5, {_TRIM}]) AS q_{n}" for n in names)
     rates = ", ".join(
-        f"greatest(coalesce(avg(CASE WHEN t.{n} <= q.c_{n} THEN t.{n} END), 0), "
-        f"any_value(q.m_{n})) AS {n}"
+        f"greatest(coalesce(avg(CASE WHEN t.{n} <= q.q_{n}[2] THEN t.{n} END), 0), "
+        f"any_value(q.q_{n}[1])) AS {n}"
         for n in names
     )
     db = duckdb.connect()
