@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from tests.web.world import Login, populate
 from vigile.api import create_app
@@ -42,21 +43,28 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
+def post_login(
+    client: TestClient,
+    username: str,
+    password: str,
+    code: str,
+    *,
+    csrf: str | None = None,
+    follow: bool = True,
+    **more: str,
+) -> Response:
+    """Posts the sign-in form, with the token of a freshly loaded form unless ``csrf``."""
+    token = csrf if csrf is not None else csrf_of(client.get("/console/login").text)
+    data = {"csrf": token, "username": username, "password": password, "code": code, **more}
+    return client.post("/console/login", data=data, follow_redirects=follow)
+
+
 def sign_in(
     client: TestClient, login: Login, *, code: str | None = None, follow: bool = True
 ) -> str:
     """Signs in; returns the landing page's HTML (or its address, without ``follow``)."""
-    form = client.get("/console/login")
-    response = client.post(
-        "/console/login",
-        data={
-            "csrf": csrf_of(form.text),
-            "username": login.username,
-            "password": login.password,
-            "code": login.code() if code is None else code,
-        },
-        follow_redirects=follow,
-    )
+    code = login.code() if code is None else code
+    response = post_login(client, login.username, login.password, code, follow=follow)
     if not follow:
         assert response.status_code == 303, response.text
         return response.headers["location"]

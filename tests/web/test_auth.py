@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import csrf_of, post_login, sign_in
 from tests.web.world import Login
 from vigile.web import totp
 from vigile.web.accounts import AccountError, ConsoleAccounts
@@ -28,54 +28,17 @@ def test_wrong_password_or_code_is_refused_alike(
         Login(agent.username, "not the password", agent.secret),
         Login("nobody", agent.password, None),
     ):
-        form = client.get("/console/login")
-        response = client.post(
-            "/console/login",
-            data={
-                "csrf": csrf_of(form.text),
-                "username": wrong.username,
-                "password": wrong.password,
-                "code": agent.code(),
-            },
-        )
+        response = post_login(client, wrong.username, wrong.password, agent.code())
         assert response.status_code == 401
         assert "wrong username, password or code" in response.text
-    form = client.get("/console/login")
-    response = client.post(
-        "/console/login",
-        data={
-            "csrf": csrf_of(form.text),
-            "username": agent.username,
-            "password": agent.password,
-            "code": "000000",
-        },
-    )
-    assert response.status_code == 401
+    assert post_login(client, agent.username, agent.password, "000000").status_code == 401
 
 
 def test_repeated_failures_lock_the_username(client: TestClient, logins: dict[str, Login]) -> None:
     agent = logins["agent"]
     for _ in range(5):
-        form = client.get("/console/login")
-        client.post(
-            "/console/login",
-            data={
-                "csrf": csrf_of(form.text),
-                "username": "agent",
-                "password": "wrong password!",
-                "code": "",
-            },
-        )
-    form = client.get("/console/login")
-    response = client.post(
-        "/console/login",
-        data={
-            "csrf": csrf_of(form.text),
-            "username": "agent",
-            "password": agent.password,
-            "code": agent.code(),
-        },
-    )
+        post_login(client, "agent", "wrong password!", "")
+    response = post_login(client, "agent", agent.password, agent.code())
     assert response.status_code == 401
     assert "too many failed sign-ins" in response.text
 
@@ -96,15 +59,7 @@ def test_login_without_its_csrf_cookie_is_refused(
     client: TestClient, logins: dict[str, Login]
 ) -> None:
     agent = logins["agent"]
-    response = client.post(
-        "/console/login",
-        data={
-            "csrf": "forged",
-            "username": agent.username,
-            "password": agent.password,
-            "code": agent.code(),
-        },
-    )
+    response = post_login(client, agent.username, agent.password, agent.code(), csrf="forged")
     assert response.status_code == 403
 
 
@@ -112,17 +67,13 @@ def test_only_console_paths_are_followed_after_sign_in(
     client: TestClient, logins: dict[str, Login]
 ) -> None:
     agent = logins["agent"]
-    form = client.get("/console/login")
-    response = client.post(
-        "/console/login",
-        data={
-            "csrf": csrf_of(form.text),
-            "username": agent.username,
-            "password": agent.password,
-            "code": agent.code(),
-            "next": "//evil.example/console/",
-        },
-        follow_redirects=False,
+    response = post_login(
+        client,
+        agent.username,
+        agent.password,
+        agent.code(),
+        follow=False,
+        next="//evil.example/console/",
     )
     assert response.headers["location"] == "/console/agent"
 
@@ -165,13 +116,7 @@ def test_a_code_signs_in_once(client: TestClient, logins: dict[str, Login]) -> N
     code = agent.code()
     sign_in(client, agent, code=code)
     client.cookies.clear()
-    form = client.get("/console/login")
-    again = client.post(
-        "/console/login",
-        data={"csrf": csrf_of(form.text), "username": agent.username,
-              "password": agent.password, "code": code},
-    )  # fmt: skip
-    assert again.status_code == 401
+    assert post_login(client, agent.username, agent.password, code).status_code == 401
 
 
 def test_totp_accepts_one_step_of_drift_only() -> None:
