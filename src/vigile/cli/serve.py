@@ -25,8 +25,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
 ) -> None:
-    """Serve the HTTP API (access broker, transparency, ledger checkpoints, health) until
-    interrupted."""
+    """Serve the web console and the HTTP API (access broker, transparency, ledger
+    checkpoints, health) until interrupted."""
     settings = Settings.from_env()
     with Store.open(settings) as store:
         if not _is_loopback(host):
@@ -35,6 +35,12 @@ def serve(
                 "terminate TLS in front of it",
                 highlight=False,
             )
+        shown = f"[{host}]" if ":" in host else host
+        err.print(
+            f"Console: http://{shown}:{port}/console/ (accounts: `vigile console add`); "
+            f"API schema: http://{shown}:{port}/openapi.json",
+            highlight=False,
+        )
         uvicorn.run(create_app(settings, store=store), host=host, port=port, log_level="info")
 
 
