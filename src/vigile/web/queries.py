@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigile.model import Ticket
 from vigile.store import Store
@@ -25,7 +25,7 @@ def open_tickets(
         select(table.c.ticket)
         .where(table.c.agent == agent, table.c.event == "assigned")
         .group_by(table.c.ticket)
-        .order_by(table.c.ticket.desc())
+        .order_by(func.max(table.c.time_us).desc())  # latest assignments first
         .limit(limit * 4)
     )
     with connect(store.engine) as conn:
