@@ -69,3 +69,19 @@ def test_streaming_raises_nothing_high_on_honest_work(
         severities = {a.severity for step in detector.run() for a in step.alerts}
         detector.close()
     assert not severities & {Severity.HIGH, Severity.CRITICAL}
+
+
+def test_one_step_over_the_whole_store_flags_the_harvester(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # A follower started late catches up in one large step: each period must still be
+    # fitted on the periods before it, as it is when the same events come in small steps.
+    data = stored("nobelium")
+    victim = data.truth["compromised_agents"][0]
+    with Store.open(data.settings(tmp_path)) as store:
+        detector = StreamingDetector(store.engine, batch_events=10_000_000, record=False)
+        results = list(detector.run())
+        detector.close()
+    assert len(results) == 2  # everything, then nothing new
+    serious = {a.agent for a in results[0].alerts if a.severity.rank >= Severity.HIGH.rank}
+    assert serious == {victim}

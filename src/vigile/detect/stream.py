@@ -149,22 +149,24 @@ class StreamingDetector:
         return set(rows.column("agent").to_pylist())
 
     def _store(self, rows: pa.Table) -> None:
-        # Scored per period in one call (the model's cost is per call), then split.
+        # Scored per period in one call (the model's cost is per call), oldest period
+        # first, and kept before the next period is fitted: a step spanning several
+        # periods (a follower catching up) fits each on the ones before it, as small
+        # steps would.
         policy = self.config.policy
         buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
-        widths = np.asarray(rows.column("width_us").to_numpy(), dtype=np.int64)
         periods = period_of(buckets, self.features.origin_us, policy.period_us)
-        score = np.zeros(rows.num_rows)
-        parts: dict[str, Floats] = {}
-        for period in np.unique(periods):
+        for period in np.unique(periods):  # sorted
+            part = rows.take(pa.array(np.flatnonzero(periods == period)))
             fitted = self._fitted(int(period))
             if fitted is None:
-                continue
-            where = np.flatnonzero(periods == period)
-            got, got_parts = score_rows(rows.take(pa.array(where)), fitted, policy)
-            score[where] = got
-            for name, values in got_parts.items():
-                parts.setdefault(name, np.zeros(rows.num_rows))[where] = values
+                self._keep(part, np.zeros(part.num_rows), {})
+            else:
+                self._keep(part, *score_rows(part, fitted, policy))
+
+    def _keep(self, rows: pa.Table, score: Floats, parts: dict[str, Floats]) -> None:
+        buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
+        widths = np.asarray(rows.column("width_us").to_numpy(), dtype=np.int64)
         for start, width in sorted(set(zip(buckets.tolist(), widths.tolist(), strict=True))):
             where = np.flatnonzero((buckets == start) & (widths == width))
             self._scores.blocks[(start, width)] = _Block(
