@@ -285,6 +285,19 @@ def test_suspend_from_the_agent_page_denies_the_agents_requests(
     assert allowed.status_code == 200
 
 
+def test_a_suspended_analyst_is_signed_out_of_every_analyst_page(
+    client: TestClient, logins: dict[str, Login]
+) -> None:
+    sign_in(client, logins["analyst"])
+    assert client.get("/console/analyst/incidents").status_code == 200
+    broker = client.app.state.broker  # type: ignore[attr-defined]
+    broker.suspend("sam", "hijacked analyst account", actor="sup-1")
+    for path in ("/console/analyst", "/console/analyst/incidents", "/console/analyst/ledger"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/console/login")
+
+
 # -- the ledger -----------------------------------------------------------------------
 
 

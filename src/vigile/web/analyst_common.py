@@ -1,4 +1,5 @@
-"""What the analyst console's pages share: the role they need and the missing page."""
+"""What the analyst console's pages share: the role they need (with a live broker
+session) and the missing page."""
 
 from __future__ import annotations
 
@@ -7,12 +8,25 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
-from vigile.web.core import Console, require
+from vigile.web.core import Console, ConsoleDep, require
 from vigile.web.sessions import ConsoleSession
 
 __all__ = ["AnalystSession", "missing"]
 
-AnalystSession = Annotated[ConsoleSession, Depends(require("analyst"))]
+
+def _analyst(
+    request: Request,
+    console: ConsoleDep,
+    session: Annotated[ConsoleSession, Depends(require("analyst"))],
+) -> ConsoleSession:
+    """An analyst's session whose broker session is still live: an analyst suspended
+    (containment) or whose token expired is signed out on every page, not only on those
+    that act through the broker."""
+    console.principal(request, session)
+    return session
+
+
+AnalystSession = Annotated[ConsoleSession, Depends(_analyst)]
 
 
 def missing(
