@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from tests.web.world import Login
 from vigile.web import totp
 from vigile.web.accounts import AccountError, ConsoleAccounts
 from vigile.web.security import CSP
+from vigile.web.throttle import Throttle
 
 
 def test_pages_need_a_session(client: TestClient) -> None:
@@ -144,3 +145,28 @@ def test_accounts_refuse_bad_input(client: TestClient, logins: dict[str, Login])
         accounts.add("x-3", role="customer", subject="c-nope", password="long enough password")
     with pytest.raises(AccountError, match="username"):
         accounts.add("Bad Name", role="agent", subject="a-1", password="long enough password")
+
+
+def test_signing_in_again_ends_the_previous_session(
+    client: TestClient, logins: dict[str, Login]
+) -> None:
+    sign_in(client, logins["agent"])
+    first = client.cookies.get("vigile_session")
+    sign_in(client, logins["agent"])
+    assert client.cookies.get("vigile_session") != first
+    client.cookies.set("vigile_session", first or "")
+    assert client.get("/console/agent", follow_redirects=False).status_code == 303
+
+
+def test_the_throttle_keeps_only_recent_failures_of_a_bounded_number_of_names() -> None:
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    throttle = Throttle(failures=1, period=timedelta(minutes=15), keep=3)
+    throttle.failed("a", now)
+    assert throttle.blocked("a", now)
+    assert not throttle.blocked("a", now + timedelta(minutes=16))  # the period passed
+    throttle.failed("a", now)
+    for name in ("b", "c", "d"):
+        throttle.failed(name, now)
+        assert throttle.blocked(name, now)
+    assert not throttle.blocked("a", now)  # forgotten: only three names are kept
+    assert len(throttle._seen) == 3

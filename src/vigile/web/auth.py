@@ -63,6 +63,9 @@ async def login(
             mfa="totp" if account.has_mfa else None,
             now=now,
         )
+    previous = request.cookies.get(COOKIE)
+    if previous:  # a sign-in over a live session replaces it, server-side too
+        console.sessions.close(previous)
     session = console.sessions.open(account, token)
     if token is not None:
         console.principal(request, session)  # records the sign-in (or refuses it)
