@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from vigile.broker import directory, views
 from vigile.broker.containment import DETECTION, Containment
@@ -530,12 +531,10 @@ class Broker:
         decision: Decision,
         shown: views.Shown | None,
     ) -> Access:
-        return Access(
-            id=f"acc-{uuid.uuid4().hex}",
-            time=now,
-            agent=principal.agent,
-            session=principal.session,
-            ip=principal.ip,
+        return _access_event(
+            principal,
+            now,
+            decision,
             action=ask.action,
             customer=ask.customer.id,
             object=ask.object,
@@ -543,8 +542,6 @@ class Broker:
             masked_fields=shown.masked_fields if shown else (),
             ticket=ask.ticket,
             reason=_reason(ask.reason),
-            outcome="allowed" if decision.allowed else "denied",
-            deny_reason=None if decision.allowed else decision.reason,
             extra={"policies": list(decision.policies)},
         )
 
@@ -558,18 +555,14 @@ class Broker:
         reason: str,
         why: str,
     ) -> Access:
-        return Access(
-            id=f"acc-{uuid.uuid4().hex}",
-            time=self.clock(),
-            agent=principal.agent,
-            session=principal.session,
-            ip=principal.ip,
+        return _access_event(
+            principal,
+            self.clock(),
+            Decision.deny(why),
             action=action,
             customer=customer,
             ticket=ticket,
             reason=_reason(reason),
-            outcome="denied",
-            deny_reason=why,
         )
 
     def _search_access(
@@ -580,21 +573,31 @@ class Broker:
         results: tuple[str, ...],
         decision: Decision,
     ) -> Access:
-        return Access(
-            id=f"acc-{uuid.uuid4().hex}",
-            time=now,
-            agent=principal.agent,
-            session=principal.session,
-            ip=principal.ip,
+        return _access_event(
+            principal,
+            now,
+            decision,
             action=Action.CUSTOMER_SEARCH,
             query=query,
             results=results,
             fields=("customer.name",) if results else (),
             reason=Reason.NONE,
-            outcome="allowed" if decision.allowed else "denied",
-            deny_reason=None if decision.allowed else decision.reason,
             extra={"policies": list(decision.policies)},
         )
+
+
+def _access_event(principal: Principal, now: datetime, decision: Decision, **what: Any) -> Access:
+    """An ``access`` event of ``principal`` at ``now``, with the decision's outcome."""
+    return Access(
+        id=f"acc-{uuid.uuid4().hex}",
+        time=now,
+        agent=principal.agent,
+        session=principal.session,
+        ip=principal.ip,
+        outcome="allowed" if decision.allowed else "denied",
+        deny_reason=None if decision.allowed else decision.reason,
+        **what,
+    )
 
 
 #: Reason codes a grant request may give.
