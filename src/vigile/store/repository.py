@@ -137,7 +137,7 @@ class Store:
         )
         with connect(self.engine) as conn:
             steps = [from_row(TicketEvent, r) for r in conn.execute(query).mappings()]
-        return _fold(steps)
+        return fold_ticket(steps)
 
     # -- events ----------------------------------------------------------------------
 
@@ -195,7 +195,8 @@ def _between(table: Table, condition: Any, window: tuple[int, int]) -> Select[An
     return select(table).where(condition, table.c.time_us.between(*window))
 
 
-def _fold(steps: list[TicketEvent]) -> Ticket | None:
+def fold_ticket(steps: list[TicketEvent]) -> Ticket | None:
+    """A ticket's state after ``steps`` (in time order), or ``None`` before it opened."""
     ticket: Ticket | None = None
     for step in steps:
         if step.event is TicketStep.OPENED and step.customer is not None:

@@ -7,10 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from vigile.model import Ticket
+from vigile.model import Ticket, TicketEvent
+from vigile.model.times import to_micros
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
+from vigile.store.repository import fold_ticket
+from vigile.store.rows import from_row
 
 __all__ = ["open_tickets"]
 
@@ -30,7 +33,12 @@ def open_tickets(
     )
     with connect(store.engine) as conn:
         ids = [row.ticket for row in conn.execute(mine)]
-    tickets = [store.ticket_as_of(ticket, now) for ticket in ids]
+        steps = select(table).where(table.c.ticket.in_(ids), table.c.time_us <= to_micros(now))
+        ordered = steps.order_by(table.c.ticket, table.c.time_us, table.c.seq)
+        by_ticket: dict[str, list[TicketEvent]] = {}
+        for row in conn.execute(ordered).mappings():
+            by_ticket.setdefault(row["ticket"], []).append(from_row(TicketEvent, row))
+    tickets = [fold_ticket(found) for found in by_ticket.values()]  # as of now, in one read
     queue = [
         ticket
         for ticket in tickets
