@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigile.broker.identity import LocalTokens
 from vigile.web.core import COOKIE, HOME, ConsoleDep, SessionDep, check_csrf
 
 __all__ = ["router"]
@@ -57,7 +56,7 @@ async def login(
     console.throttle.cleared(name)
     token = None
     if account.role in _BROKER_ROLES:
-        token = LocalTokens(console.settings).issue(
+        token = console.broker.auth.local.issue(
             account.subject,
             roles=frozenset({_BROKER_ROLES[account.role]}),
             mfa="totp" if account.has_mfa else None,
