@@ -38,8 +38,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from vigile.cli.detect import detection_config
-from vigile.detect.scoring import score_over_time
-from vigile.detect.service import DetectionConfig, alerts_from, feature_rows, open_features
+from vigile.detect.service import DetectionConfig, alerts_from, open_features, scored_rows
 from vigile.detect.source import read_batches
 from vigile.detect.stream import StreamingDetector
 from vigile.settings import Settings
@@ -101,8 +100,7 @@ def _bare_from_store(engine: Engine, upto: int | None) -> float:
 def _detect(engine: Engine, config: DetectionConfig, batches: Any) -> tuple[float, dict[str, int]]:
     started = time.perf_counter()
     features, zones = open_features(engine, config)
-    rows = feature_rows(features, batches)
-    scored = score_over_time(rows, config.policy, origin_us=features.origin_us)
+    scored = scored_rows(features, batches, config)
     alerts = alerts_from(scored, features, zones, config.policy)
     features.close()
     return time.perf_counter() - started, dict(Counter(a.severity.value for a in alerts))
@@ -153,8 +151,9 @@ def test_batch_detection_within_five_times_a_bare_count(store_url: str) -> None:
         )
         print(json.dumps(got))
         assert got["alerts"]
-        ratios.append(got["compute"] / got["bare"])
-    assert max(ratios) <= MAX_RATIO, "the issue's goal: at most 5x a bare GROUP BY"
+        ratios.append(got["full"] / got["bare_store"])
+    # The goal: end to end within 5x of reading the same events and counting them bare.
+    assert max(ratios) <= MAX_RATIO, "the issue's goal: at most 5x the store read + GROUP BY"
 
 
 def test_streaming_throughput(store_url: str) -> None:

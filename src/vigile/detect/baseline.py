@@ -9,10 +9,10 @@ team's rate instead: a new hire is not the yardstick of themself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -26,9 +26,11 @@ __all__ = [
     "Baselines",
     "fit_baselines",
     "surprise",
+    "trimmed_rates",
 ]
 
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 #: Count features judged against baselines, with their weight in an hour's score.
 COUNT_SIGNALS: Mapping[str, float] = {
@@ -70,6 +72,7 @@ DAY_SIGNALS: Mapping[str, float] = {
 HOUR_FLOOR = 0.02
 DAY_FLOOR = 0.05
 _TRIM = 0.9
+_HISTOGRAM_CELLS = 1 << 23  # groups x distinct counts, beyond which a sort is cheaper
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -89,11 +92,15 @@ class Baselines:
             return max(team_rate, self.floor)
         return max(self.agent_rates[agent][feature], self.floor)
 
-    def rates(self, agents: list[str], teams: list[str], feature: str) -> Floats:
+    def rates(
+        self, agents: Sequence[str] | pa.Array, teams: Sequence[str] | pa.Array, feature: str
+    ) -> Floats:
         """Rates of one feature for rows of (agent, team)."""
         return self.lookup(agents, teams).rates(feature)
 
-    def lookup(self, agents: list[str], teams: list[str]) -> RateLookup:
+    def lookup(
+        self, agents: Sequence[str] | pa.Array, teams: Sequence[str] | pa.Array
+    ) -> RateLookup:
         """Rates for many rows, resolved once per distinct (agent, team)."""
         return RateLookup(self, agents, teams)
 
@@ -101,65 +108,139 @@ class Baselines:
 class RateLookup:
     """The rows' distinct (agent, team) pairs, found once, for every feature's rates."""
 
-    def __init__(self, baselines: Baselines, agents: list[str], teams: list[str]) -> None:
+    def __init__(
+        self,
+        baselines: Baselines,
+        agents: Sequence[str] | pa.Array,
+        teams: Sequence[str] | pa.Array,
+    ) -> None:
         self._baselines = baselines
-        pairs = np.array([f"{a}\x00{t}" for a, t in zip(agents, teams, strict=True)], dtype=object)
-        self._pairs: list[tuple[str, str, str]] = []
+        agent_codes, agent_names = _encode(agents)
+        team_codes, team_names = _encode(teams)
+        pairs = agent_codes * max(len(team_names), 1) + team_codes
+        self._pairs: list[tuple[str, str]] = []
         self._inverse = np.zeros(0, dtype=np.int64)
         if pairs.size:
             uniq, self._inverse = np.unique(pairs, return_inverse=True)
-            self._pairs = [str(pair).partition("\x00") for pair in uniq]
+            width = max(len(team_names), 1)
+            self._pairs = [(agent_names[p // width], team_names[p % width]) for p in uniq.tolist()]
 
     def rates(self, feature: str) -> Floats:
         """One rate per row."""
         if not self._pairs:
             return np.zeros(0)
-        values = [self._baselines.rate(agent, team, feature) for agent, _, team in self._pairs]
+        values = [self._baselines.rate(agent, team, feature) for agent, team in self._pairs]
         found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
         return found
 
 
-def _rates_by(keys: list[str], columns: Mapping[str, Floats]) -> dict[str, dict[str, float]]:
+def _encode(keys: Sequence[str] | pa.Array) -> tuple[Ints, list[str]]:
+    """Each key's index in the list of distinct keys (Arrow's dictionary encoding)."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    elif not isinstance(keys, pa.Array):
+        keys = pa.array(keys, pa.string())
+    encoded = keys.dictionary_encode()
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, [str(name) for name in encoded.dictionary.to_pylist()]
+
+
+def _rates_by(
+    keys: Sequence[str] | pa.Array, columns: Mapping[str, Floats]
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
     """Per key and feature: the mean after dropping values above the 90th percentile,
-    never below the median (one DuckDB query, not a loop per agent)."""
-    if not keys:
-        return {}
-    names = list(columns)
-    table = pa.table({"k": pa.array(keys, pa.string()), **{n: columns[n] for n in names}})
-    # Median and cut from one quantile aggregate (one sort per key and feature, not two).
-    cuts = ", ".join(f"quantile_cont({n}, [0.5, {_TRIM}]) AS q_{n}" for n in names)
-    rates = ", ".join(
-        f"greatest(coalesce(avg(CASE WHEN t.{n} <= q.q_{n}[2] THEN t.{n} END), 0), "
-        f"any_value(q.q_{n}[1])) AS {n}"
-        for n in names
-    )
-    db = duckdb.connect()
-    db.register("t", table)
-    query = (
-        f"WITH q AS (SELECT k, {cuts} FROM t GROUP BY k) "  # noqa: S608 - our feature names
-        f"SELECT t.k, {rates} FROM t JOIN q ON q.k = t.k GROUP BY t.k"
-    )
-    rows = db.sql(query).fetchall()
-    db.close()
-    return {row[0]: dict(zip(names, (float(v) for v in row[1:]), strict=True)) for row in rows}
+    never below the median (:func:`trimmed_rates`); and how many rows each key has."""
+    codes, names = _encode(keys)
+    rates = {
+        feature: trimmed_rates(codes, len(names), values) for feature, values in columns.items()
+    }
+    sizes = np.bincount(codes, minlength=len(names)).tolist()
+    per_key = {
+        name: {feature: float(found[i]) for feature, found in rates.items()}
+        for i, name in enumerate(names)
+    }
+    return per_key, dict(zip(names, sizes, strict=True))
+
+
+def trimmed_rates(codes: Ints, groups: int, values: Floats, trim: float = _TRIM) -> Floats:
+    """Per group (``codes`` in ``[0, groups)``): the mean of the values at or below the
+    group's ``trim`` quantile, never below its median; quantiles interpolated as DuckDB's
+    ``quantile_cont`` (and numpy's default) do. 0 for an empty group.
+
+    Values are counts (small non-negative integers): a histogram per group replaces a sort
+    per group and feature; other values take a sort (same result)."""
+    counts = values.astype(np.int64)
+    if counts.size == 0:
+        return np.zeros(groups)
+    if counts.min() < 0 or not np.array_equal(counts, values):
+        return _sorted_rates(codes, groups, values, trim)
+    top = int(counts.max()) + 1
+    if groups * top > _HISTOGRAM_CELLS:
+        return _sorted_rates(codes, groups, values, trim)
+    hist = np.bincount(codes * top + counts, minlength=groups * top).reshape(groups, top)
+    below = np.cumsum(hist, axis=1)  # values at or below each count
+    sizes = below[:, -1]
+
+    def at(rank: Ints) -> Ints:  # the value of the given rank (0-based) in each group
+        found: Ints = (below <= rank[:, None]).sum(axis=1)
+        return found
+
+    median, cut = (_interpolate(at, sizes, q) for q in (0.5, trim))
+    kept = np.arange(top)[None, :] <= np.floor(cut)[:, None]
+    total = (hist * np.arange(top)[None, :] * kept).sum(axis=1)
+    kept_n = (hist * kept).sum(axis=1)
+    mean = np.divide(total, kept_n, out=np.zeros(groups), where=kept_n > 0)
+    found: Floats = np.where(sizes > 0, np.maximum(mean, median), 0.0)
+    return found
+
+
+def _sorted_rates(codes: Ints, groups: int, values: Floats, trim: float) -> Floats:
+    order = np.lexsort((values, codes))
+    ordered = values[order]
+    sizes = np.bincount(codes, minlength=groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def at(rank: Ints) -> Floats:
+        found: Floats = ordered[np.minimum(starts + rank, max(ordered.size - 1, 0))]
+        return found
+
+    median, cut = (_interpolate(at, sizes, q) for q in (0.5, trim))
+    group_of = codes[order]
+    kept = ordered <= cut[group_of]
+    total = np.bincount(group_of, weights=np.where(kept, ordered, 0.0), minlength=groups)
+    kept_n = np.bincount(group_of, weights=kept.astype(np.float64), minlength=groups)
+    mean = np.divide(total, kept_n, out=np.zeros(groups), where=kept_n > 0)
+    found: Floats = np.where(sizes > 0, np.maximum(mean, median), 0.0)
+    return found
+
+
+def _interpolate(at: Callable[[Ints], Any], sizes: Ints, q: float) -> Floats:
+    """``quantile_cont``: the values of ranks ``floor(h)`` and ``ceil(h)``, ``h = (n-1)q``,
+    linearly interpolated."""
+    position = np.maximum(sizes - 1, 0) * q
+    low = np.floor(position).astype(np.int64)
+    high = np.ceil(position).astype(np.int64)
+    lo = np.asarray(at(low), dtype=np.float64)
+    hi = np.asarray(at(high), dtype=np.float64)
+    found: Floats = lo + (hi - lo) * (position - low)
+    return found
 
 
 def fit_baselines(
-    agents: list[str],
-    teams: list[str],
+    agents: Sequence[str] | pa.Array,
+    teams: Sequence[str] | pa.Array,
     columns: Mapping[str, Floats],
     *,
     min_history: int,
     floor: float = HOUR_FLOOR,
 ) -> Baselines:
     """Baselines from feature rows (one row per agent and active window)."""
-    history: dict[str, int] = {}
-    for agent in agents:
-        history[agent] = history.get(agent, 0) + 1
     counted = {f: columns[f] for f in COUNT_SIGNALS}
+    agent_rates, history = _rates_by(agents, counted)
+    team_rates, _ = _rates_by(teams, counted)
     return Baselines(
-        agent_rates=_rates_by(agents, counted),
-        team_rates=_rates_by(teams, counted),
+        agent_rates=agent_rates,
+        team_rates=team_rates,
         history=history,
         min_history=min_history,
         floor=floor,

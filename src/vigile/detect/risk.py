@@ -110,14 +110,33 @@ class ScoredHours:
     rows: pa.Table
     score: Floats
     parts: Mapping[str, Floats]
+    _columns: dict[str, Floats] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, name: str) -> Floats:
-        """A numeric feature column as floats."""
-        return np.asarray(self.rows.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+        """A numeric feature column as floats (converted once: the reasons of every alert
+        read the same columns)."""
+        found = self._columns.get(name)
+        if found is None:
+            found = np.asarray(
+                self.rows.column(name).to_numpy(zero_copy_only=False), dtype=np.float64
+            )
+            self._columns[name] = found
+        return found
+
+    def ints(self, name: str) -> npt.NDArray[np.int64]:
+        """An integer column (times, widths) as integers, converted once."""
+        key = f"int:{name}"
+        found = self._columns.get(key)
+        if found is None:
+            found = np.asarray(
+                self.rows.column(name).to_numpy(zero_copy_only=False), dtype=np.int64
+            )
+            self._columns[key] = found
+        return found  # type: ignore[return-value]
 
 
-def _columns(rows: pa.Table) -> tuple[list[str], list[str]]:
-    return rows.column("agent").to_pylist(), rows.column("team").to_pylist()
+def _columns(rows: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    return rows.column("agent"), rows.column("team")
 
 
 def relative_vectors(rows: pa.Table, baselines: Baselines) -> Floats:

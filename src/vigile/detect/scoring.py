@@ -23,11 +23,20 @@ from vigile.detect.baseline import (
     Baselines,
     fit_baselines,
 )
+from vigile.detect.errors import DetectError
 from vigile.detect.model import AnomalyModel
 from vigile.detect.risk import FLAG_SIGNALS, RiskPolicy, ScoredHours, relative_vectors, score_hours
 from vigile.detect.source import DAY_US, HOUR_US
 
-__all__ = ["Fitted", "fit_period", "period_of", "score_over_time", "score_rows", "widen"]
+__all__ = [
+    "Fitted",
+    "PeriodScorer",
+    "fit_period",
+    "period_of",
+    "score_over_time",
+    "score_rows",
+    "widen",
+]
 
 Floats = npt.NDArray[np.float64]
 _PARTS = (*COUNT_SIGNALS, *FLAG_SIGNALS, "model", "rules")
@@ -65,8 +74,8 @@ def _numeric(rows: pa.Table) -> dict[str, Floats]:
 
 def _baselines(rows: pa.Table, *, min_history: int, floor: float) -> Baselines:
     return fit_baselines(
-        rows.column("agent").to_pylist(),
-        rows.column("team").to_pylist(),
+        rows.column("agent"),
+        rows.column("team"),
         _numeric(rows),
         min_history=min_history,
         floor=floor,
@@ -115,25 +124,116 @@ def score_over_time(
     rows: pa.Table, policy: RiskPolicy, *, origin_us: int, use_model: bool = True, seed: int = 0
 ) -> ScoredHours:
     """Score every hour and day row, period after period (batch)."""
-    buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
-    periods = period_of(buckets, origin_us, policy.period_us)
-    score = np.zeros(rows.num_rows)
-    parts = {name: np.zeros(rows.num_rows) for name in _PARTS}
-    learnt = np.zeros(rows.num_rows, dtype=bool)
-    start = origin_us - origin_us % DAY_US
-    for period in np.unique(periods):
-        current = periods == period
+    scorer = PeriodScorer(policy, origin_us=origin_us, use_model=use_model, seed=seed)
+    scorer.add(rows)
+    return scorer.finish()
+
+
+_ORDER = [("width_us", "ascending"), ("agent", "ascending"), ("bucket_us", "ascending")]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Period:
+    """One period's rows (in :data:`_ORDER`), scored, and which of them are learnt from."""
+
+    rows: pa.Table
+    buckets: npt.NDArray[np.int64]
+    score: Floats
+    parts: dict[str, Floats]
+    learnt: npt.NDArray[np.bool_]
+
+
+class PeriodScorer:
+    """Scores feature rows period by period as they arrive (batch detection hands over the
+    rows of each batch's complete days, so a period is scored while later batches are
+    still being computed).
+
+    Period ``p`` is judged against baselines and a model fitted on the earlier periods'
+    unsuspicious windows (score under ``evidence_hour``) from the ``history_us`` before
+    it; the first period is the warm-up (score 0). The result does not depend on how the
+    rows were split: history is put in one order (width, agent, window) before fitting."""
+
+    def __init__(
+        self, policy: RiskPolicy, *, origin_us: int, use_model: bool = True, seed: int = 0
+    ) -> None:
+        self.policy = policy
+        self.use_model = use_model
+        self.seed = seed
+        self._origin_us = origin_us
+        self._start = origin_us - origin_us % DAY_US
+        self._pending: list[pa.Table] = []
+        self._periods: dict[int, _Period] = {}
+        self._next = 0  # periods before it are scored
+        self._schema: pa.Schema | None = None
+
+    def add(self, rows: pa.Table, complete_us: int | None = None) -> None:
+        """Take feature rows (with ``width_us``); every window before ``complete_us`` has
+        arrived (None: not known yet), so the periods ending by then are scored now."""
+        self._schema = self._schema if self._schema is not None else rows.schema
+        if rows.num_rows:
+            self._pending.append(rows)
+        if complete_us is not None:
+            last = (complete_us - self._start) // self.policy.period_us  # first incomplete
+            self._score_until(int(last))
+
+    def finish(self) -> ScoredHours:
+        """Score what is left; every row, period after period."""
+        if self._pending:
+            rows = pa.concat_tables(self._pending)
+            buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
+            self._score_until(
+                int(period_of(buckets, self._origin_us, self.policy.period_us).max()) + 1
+            )
+        periods = [self._periods[p] for p in sorted(self._periods)]
+        if not periods:
+            empty = self._schema.empty_table() if self._schema is not None else pa.table({})
+            return ScoredHours(
+                rows=empty, score=np.zeros(0), parts={n: np.zeros(0) for n in _PARTS}
+            )
+        parts = {name: np.concatenate([p.parts[name] for p in periods]) for name in _PARTS}
+        return ScoredHours(
+            rows=pa.concat_tables([p.rows for p in periods]),
+            score=np.concatenate([p.score for p in periods]),
+            parts=parts,
+        )
+
+    def _score_until(self, last: int) -> None:
+        if self._pending and last > self._next:
+            rows = pa.concat_tables(self._pending)
+            buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
+            periods = period_of(buckets, self._origin_us, self.policy.period_us)
+            if periods.min() < self._next:
+                raise DetectError("feature rows of a period already scored")
+            for period in np.unique(periods[periods < last]).tolist():
+                self._score(rows.filter(pa.array(periods == period)).sort_by(_ORDER), period)
+            later = periods >= last
+            self._pending = [rows.filter(pa.array(later))] if later.any() else []
+        self._next = max(self._next, last)
+
+    def _score(self, rows: pa.Table, period: int) -> None:
+        policy = self.policy
+        buckets = np.asarray(rows.column("bucket_us").to_numpy(), dtype=np.int64)
+        score = np.zeros(rows.num_rows)
+        parts = {name: np.zeros(rows.num_rows) for name in _PARTS}
         # A sliding history (as streaming retains): each refit costs the same, not more
         # every week, and old habits stop weighing on today's.
-        boundary = start + int(period) * policy.period_us
-        recent = learnt & (buckets >= boundary - policy.history_us)
-        if period > 0 and recent.any():
-            history = rows.filter(pa.array(recent))
-            fitted = fit_period(history, policy, use_model=use_model, seed=seed)
-            where = np.flatnonzero(current)
-            got, got_parts = score_rows(rows.take(pa.array(where)), fitted, policy)
-            score[where] = got
-            for name, values in got_parts.items():
-                parts[name][where] = values
-        learnt |= current & (score < policy.evidence_hour)
-    return ScoredHours(rows=rows, score=score, parts=parts)
+        boundary = self._start + period * policy.period_us
+        history = self._history(boundary - policy.history_us, boundary)
+        if period > 0 and history is not None:
+            fitted = fit_period(history, policy, use_model=self.use_model, seed=self.seed)
+            score, got = score_rows(rows, fitted, policy)
+            parts.update(got)
+        self._periods[period] = _Period(
+            rows=rows, buckets=buckets, score=score, parts=parts,
+            learnt=score < policy.evidence_hour,
+        )  # fmt: skip
+
+    def _history(self, since_us: int, until_us: int) -> pa.Table | None:
+        learnt = [
+            p.rows.filter(pa.array(p.learnt & (p.buckets >= since_us) & (p.buckets < until_us)))
+            for p in self._periods.values()
+        ]
+        learnt = [t for t in learnt if t.num_rows]
+        if not learnt:
+            return None
+        return pa.concat_tables(learnt).sort_by(_ORDER)

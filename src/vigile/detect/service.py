@@ -3,7 +3,8 @@ risk, alerts. :func:`detect` is what ``vigile detect`` runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -23,7 +24,7 @@ from vigile.detect.risk import (
     ScoredHours,
 )
 from vigile.detect.rules import RULE_PACKS, Rule, load_rules
-from vigile.detect.scoring import score_over_time, widen
+from vigile.detect.scoring import PeriodScorer, widen
 from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_batches, read_directory
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "detect",
     "feature_rows",
     "open_features",
+    "scored_rows",
 ]
 
 _EVIDENCE_CAP = 2_000  # ids per alert: enough to scope a response, small enough to print
@@ -108,7 +110,51 @@ def feature_rows(
 ) -> pa.Table:
     """Hour and day rows (with ``width_us``) of the events of ``batches``: in ``seq`` order,
     ending with an empty batch (:func:`~vigile.detect.source.read_batches`); ``whole``:
-    one batch holds everything.
+    one batch holds everything. See :func:`_computed_days`."""
+    tables = [rows for rows, _ in _computed_days(features, batches, whole=whole)]
+    # One order whatever the batches: hours then days, by agent and time.
+    return pa.concat_tables(tables).sort_by(
+        [("width_us", "ascending"), ("agent", "ascending"), ("bucket_us", "ascending")]
+    )
+
+
+def scored_rows(
+    features: FeatureEngine,
+    batches: Iterable[EventBatch],
+    config: DetectionConfig,
+    *,
+    whole: bool = False,
+) -> ScoredHours:
+    """Hour and day rows of the events of ``batches``, scored period after period
+    (:func:`~vigile.detect.scoring.score_over_time`'s result). Each period is scored in a
+    thread as soon as its days are computed, while DuckDB computes the next batches'."""
+    scorer: PeriodScorer | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-score") as pool:
+        pending: list[Future[None]] = []
+        for rows, ready in _computed_days(features, batches, whole=whole):
+            if scorer is None:  # the first rows fix the origin: the day of the first event
+                scorer = _scorer(config, features.origin_us)
+            pending.append(pool.submit(scorer.add, rows, ready))
+            while pending and pending[0].done():
+                pending.pop(0).result()  # raises what the scoring raised
+        for job in pending:
+            job.result()
+    if scorer is None:
+        scorer = _scorer(config, features.origin_us)
+    return scorer.finish()
+
+
+def _scorer(config: DetectionConfig, origin_us: int) -> PeriodScorer:
+    return PeriodScorer(
+        config.policy, origin_us=origin_us, use_model=config.use_model, seed=config.seed
+    )
+
+
+def _computed_days(
+    features: FeatureEngine, batches: Iterable[EventBatch], *, whole: bool
+) -> Iterator[tuple[pa.Table, int]]:
+    """Hour and day rows of the days each batch completes, and the time before which
+    every window is computed.
 
     ``seq`` order is time order when the store was filled in time order (ingest sorts each
     file, the broker appends as it goes). After each batch the days before the latest one
@@ -118,7 +164,6 @@ def feature_rows(
     :class:`_OutOfOrder`; :func:`detect` then reads everything at once.
     """
     done = 0  # windows before this time are computed
-    tables: list[pa.Table] = []
     for batch in batches:
         last = whole or batch.upto <= features.watermark  # nothing after it
         earliest = features.absorb(batch)
@@ -127,16 +172,13 @@ def feature_rows(
         latest = features.latest_us
         ready = latest - latest % DAY_US + (DAY_US if last else 0)
         if ready > done:
-            tables.append(widen(features.features(HOUR_US, done, ready), HOUR_US))
-            tables.append(widen(features.aggregate(DAY_US, done, ready), DAY_US))
+            hours = widen(features.features(HOUR_US, done, ready), HOUR_US)
+            days = widen(features.aggregate(DAY_US, done, ready), DAY_US)
             features.keep_evidence(done, ready)
             features.keep_customer_days(done, ready)
             done = ready
             features.prune(keep_from_us=done)
-    # One order whatever the batches: hours then days, by agent and time.
-    return pa.concat_tables(tables).sort_by(
-        [("width_us", "ascending"), ("agent", "ascending"), ("bucket_us", "ascending")]
-    )
+            yield pa.concat_tables([hours, days]), done
 
 
 def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]:
@@ -152,11 +194,7 @@ def _detect(engine: Engine, config: DetectionConfig, batch_events: int | None) -
     features, zones = open_features(engine, config)
     try:
         batches = read_batches(engine, after=features.watermark, limit=batch_events)
-        rows = feature_rows(features, batches, whole=batch_events is None)
-        scored = score_over_time(
-            rows, config.policy, origin_us=features.origin_us,
-            use_model=config.use_model, seed=config.seed,
-        )  # fmt: skip
+        scored = scored_rows(features, batches, config, whole=batch_events is None)
         return alerts_from(scored, features, zones, config.policy)
     finally:
         features.close()

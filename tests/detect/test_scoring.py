@@ -1,0 +1,123 @@
+"""Baselines' robust rates against a slow reference (DuckDB's ``quantile_cont``, what they
+were computed with before), and period scoring whatever the split of its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vigile.detect.baseline as baseline
+from tests.detect.conftest import Stored
+from vigile.detect.baseline import trimmed_rates
+from vigile.detect.errors import DetectError
+from vigile.detect.risk import RiskPolicy
+from vigile.detect.scoring import PeriodScorer, score_over_time
+from vigile.detect.service import DetectionConfig, feature_rows, open_features
+from vigile.detect.source import DAY_US, read_batches
+from vigile.store import Store
+
+
+def _reference(codes: list[int], groups: int, values: list[float]) -> npt.NDArray[np.float64]:
+    """Mean of the values at or below the 90th percentile, never below the median: DuckDB."""
+    db = duckdb.connect()
+    db.register(
+        "t", pa.table({"k": pa.array(codes, pa.int64()), "x": pa.array(values, pa.float64())})
+    )
+    rows = db.sql(
+        "WITH q AS (SELECT k, quantile_cont(x, [0.5, 0.9]) AS q FROM t GROUP BY k) "
+        "SELECT t.k, greatest(coalesce(avg(CASE WHEN t.x <= q.q[2] THEN t.x END), 0), "
+        "any_value(q.q[1])) FROM t JOIN q ON q.k = t.k GROUP BY t.k"
+    ).fetchall()
+    db.close()
+    found = np.zeros(groups)
+    for key, rate in rows:
+        found[key] = rate
+    return found
+
+
+_rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40)), min_size=1, max_size=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_rows)
+def test_count_rates_match_duckdbs_quantiles(rows: list[tuple[int, int]]) -> None:
+    codes = [k for k, _ in rows]
+    values = [float(v) for _, v in rows]
+    got = trimmed_rates(np.array(codes), 6, np.array(values))
+    assert got == pytest.approx(_reference(codes, 6, values), abs=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_rows, st.sampled_from([0.25, 1e9]))
+def test_sorted_and_fractional_values_match_too(rows: list[tuple[int, int]], scale: float) -> None:
+    # Too many distinct counts for a histogram, or values that are not counts: a sort.
+    codes = [k for k, _ in rows]
+    values = [v * scale for _, v in rows]
+    got = trimmed_rates(np.array(codes), 6, np.array(values))
+    assert got == pytest.approx(_reference(codes, 6, values), rel=1e-12, abs=1e-12)
+
+
+def test_the_histogram_and_the_sort_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 50, 20_000)
+    values = rng.poisson(0.7, 20_000).astype(np.float64)
+    histogram = trimmed_rates(codes, 50, values)
+    monkeypatch.setattr(baseline, "_HISTOGRAM_CELLS", 0)
+    assert trimmed_rates(codes, 50, values) == pytest.approx(histogram, abs=1e-12)
+    assert histogram == pytest.approx(_reference(codes.tolist(), 50, values.tolist()), abs=1e-12)
+
+
+def test_periods_scored_as_days_arrive_equal_one_scoring(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # Batch detection hands the scorer each batch's complete days: the scores must be those
+    # of scoring every row at once (history is put back in one order before each fit).
+    data = stored("nobelium")
+    with Store.open(data.settings(tmp_path)) as store:
+        features, _ = open_features(store.engine, DetectionConfig())
+        rows = feature_rows(features, read_batches(store.engine, limit=None))
+        origin = features.origin_us
+        features.close()
+    policy = RiskPolicy()
+    whole = score_over_time(rows, policy, origin_us=origin)
+    scorer = PeriodScorer(policy, origin_us=origin)
+    buckets = np.asarray(rows.column("bucket_us").to_numpy())
+    first = int(buckets.min()) - int(buckets.min()) % DAY_US
+    for day in range(first, int(buckets.max()) + DAY_US, 3 * DAY_US):  # 3 days at a time
+        chunk = rows.filter(pa.array((buckets >= day) & (buckets < day + 3 * DAY_US)))
+        scorer.add(chunk, day + 3 * DAY_US)
+    parts = scorer.finish()
+    assert parts.rows.num_rows == whole.rows.num_rows
+    key = ["width_us", "agent", "bucket_us"]
+    ordered = parts.rows.append_column("score", pa.array(parts.score)).sort_by(
+        [(k, "ascending") for k in key]
+    )
+    expected = whole.rows.append_column("score", pa.array(whole.score)).sort_by(
+        [(k, "ascending") for k in key]
+    )
+    assert ordered.column("agent").equals(expected.column("agent"))
+    assert np.asarray(ordered.column("score")) == pytest.approx(
+        np.asarray(expected.column("score")), abs=1e-9
+    )
+    assert whole.score.max() > 0  # the attack is scored, not only the warm-up
+
+
+def test_rows_of_a_period_already_scored_are_refused() -> None:
+    policy = RiskPolicy()
+    rows = pa.table(
+        {
+            "agent": ["a"], "team": ["t"], "bucket_us": [8 * DAY_US], "width_us": [DAY_US],
+        }
+    )  # fmt: skip
+    scorer = PeriodScorer(policy, origin_us=0, use_model=False)
+    scorer.add(rows.slice(0, 0), complete_us=14 * DAY_US)  # period 1 is complete
+    with pytest.raises(DetectError, match="already scored"):
+        scorer.add(rows, complete_us=21 * DAY_US)
