@@ -365,7 +365,7 @@ def test_no_access_goes_unrecorded_when_recording_fails(
     def fail(records: object) -> None:
         raise StoreError("disk full")
 
-    monkeypatch.setattr(broker.committer.recorder, "record", fail)
+    monkeypatch.setattr(broker.committer.recorder, "record_prepared", fail)
     with pytest.raises(StoreError):
         broker.reveal(
             A1, "c-1", object_id="k-1", field="contact.email", ticket="T-1", reason=SUPPORT

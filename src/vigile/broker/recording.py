@@ -4,6 +4,10 @@ Each request hands its events to :meth:`GroupCommitter.record` and waits. One wr
 thread takes everything queued, records it with :class:`~vigile.ingest.Recorder` (events
 and ledger leaves in one transaction) and wakes every waiter: with the result, or with
 the error, so a request whose events were not recorded fails instead of answering.
+
+The writer is the one serial step, and it shares the interpreter lock with the request
+threads: each request turns its events into rows and leaf hashes (:func:`prepare`)
+before queueing them, so the writer only numbers, inserts and commits.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 
-from vigile.ingest.record import Recorder
+from vigile.ingest.record import Recorder, prepare
 from vigile.model import Record
+from vigile.store.writer import Prepared
 
 __all__ = ["GroupCommitter"]
 
-_Item = tuple[Sequence[Record], "Future[None]"]
+_Item = tuple[list[Prepared], "Future[None]"]
 
 
 class GroupCommitter:
@@ -37,12 +42,13 @@ class GroupCommitter:
         """Return once ``records`` are durable; raise what recording raised otherwise."""
         if not records:
             return
+        prepared = [prepare(record) for record in records]
         done: Future[None] = Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the broker's recorder is closed")
             self._start()
-            self._queue.put((records, done))
+            self._queue.put((prepared, done))
         done.result()
 
     def close(self) -> None:
@@ -86,9 +92,9 @@ class GroupCommitter:
         return False
 
     def _commit(self, batch: list[_Item]) -> None:
-        records = [record for records, _ in batch for record in records]
+        prepared = [row for rows, _ in batch for row in rows]
         try:
-            self.recorder.record(records)
+            self.recorder.record_prepared(prepared)
         except BaseException as exc:  # every waiter must learn of the failure
             for _, done in batch:
                 done.set_exception(exc)

@@ -12,15 +12,32 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger
-from vigile.ledger.sql import Border
+from vigile.ledger.sql import Border, event_leaf
 from vigile.model import Record
 from vigile.store import Store
+from vigile.store import tables as t
 from vigile.store.engine import write_transaction
-from vigile.store.rows import to_values
-from vigile.store.writer import EventWriter
+from vigile.store.rows import COLUMNS, to_values
+from vigile.store.writer import EventWriter, Prepared
 
-__all__ = ["Recorded", "Recorder"]
+__all__ = ["Recorded", "Recorder", "prepare"]
+
+_EVENTS = frozenset(str(table.name) for table in t.EVENT_TABLES)
+_IP = COLUMNS["accesses"].index("ip")
+
+
+def prepare(record: Record) -> Prepared:
+    """The row of a record and, for an event whose row is final, its leaf hash (the leaf
+    does not include ``seq``, so it holds before numbering). Computed by whoever calls,
+    outside the writer's transaction: ingest's decoding workers, the broker's request
+    threads. An access without an address gets its session's at write time, and its leaf
+    there."""
+    table, values = to_values(record)
+    if table not in _EVENTS or (table == "accesses" and values[_IP] is None):
+        return table, values, None
+    return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +84,11 @@ class Recorder:
 
     def record(self, records: Sequence[Record]) -> Recorded:
         """Store ``records`` in one transaction; returns once it is durable."""
+        return self.record_prepared([prepare(record) for record in records])
+
+    def record_prepared(self, prepared: Sequence[Prepared]) -> Recorded:
+        """Store records already passed through :func:`prepare`, in one transaction;
+        returns once it is durable."""
         left, self._left = self._left, None  # forgotten unless this commit succeeds
         with write_transaction(self.store.engine) as conn:
             mark = _mark(conn) if self._resume else None
@@ -75,12 +97,15 @@ class Recorder:
             before = ledger.checkpointed
             first_seq = ledger.size if going_on else None
             writer = EventWriter(conn, ledger, first_seq=first_seq)
-            writer.write([(*to_values(record), None) for record in records])
+            writer.write(prepared)
             ledger.flush()
             ledger.checkpoint_if_due()
             checkpointed = ledger.checkpointed != before
             if self._resume:
-                after = _Left(mark=_mark(conn), border=ledger.border)
+                # Our own appends move the last entry; only a checkpoint (rare) needs reading.
+                last = ledger.size - 1 if ledger.size else None
+                moved = _mark(conn) if checkpointed or mark is None else (last, mark[1])
+                after = _Left(mark=moved, border=ledger.border)
         if self._resume:
             self._left = after
         if checkpointed:

@@ -28,14 +28,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from vigile.activitylog.reader import ActivityLogReader, DecodedChunk
-from vigile.ledger.hashing import leaf_hash
+from vigile.ingest.record import prepare
 from vigile.ledger.service import Ledger
-from vigile.ledger.sql import event_leaf
-from vigile.model import ActivityRecord
 from vigile.settings import Settings
 from vigile.store import tables as t
 from vigile.store.engine import write_transaction
-from vigile.store.rows import COLUMNS, to_values
+from vigile.store.rows import COLUMNS
 from vigile.store.writer import EventWriter, Prepared
 
 __all__ = ["IngestSummary", "Progress", "ingest_file"]
@@ -58,7 +56,6 @@ _EVENTS = frozenset(str(table.name) for table in t.EVENT_TABLES)
 _TIME_AT = {table: COLUMNS[table].index("time_us") for table in _EVENTS if table in COLUMNS}
 _RUN = 100_000  # records sorted in memory at once when a file is out of time order
 _SPILL_BATCH = 5_000
-_IP = COLUMNS["accesses"].index("ip")
 _PARALLEL_FROM = 16 << 20  # bytes: below this a worker process costs more than it saves
 _BYTES_PER_EVENT = 300  # to estimate a file's events from its size
 
@@ -139,7 +136,7 @@ class _Job:
             writer = EventWriter(conn, ledger.writer(conn))
             expected = reader.size // _BYTES_PER_EVENT
             with _deferred_indexes(conn, expected, writer.first_seq):
-                chunks = reader.decoded_chunks(batch, prepare=_prepare, pool=pool)
+                chunks = reader.decoded_chunks(batch, prepare=prepare, pool=pool)
                 batches = _in_time_order(chunks, batch) if sort else _checked_order(chunks)
                 for records in batches:
                     writer.write(records)
@@ -226,16 +223,6 @@ def _unspill(path: Path) -> Iterator[tuple[int, int, Prepared]]:
                 yield from pickle.load(spilled)  # noqa: S301
             except EOFError:
                 return
-
-
-def _prepare(record: ActivityRecord) -> Prepared:
-    """The row of a record and, for an event whose row is final, its leaf hash: both
-    computed in the decoding worker, in parallel with the writer. An access without an
-    address gets its session's at write time, and its leaf there."""
-    table, values = to_values(record)
-    if table not in _EVENTS or (table == "accesses" and values[_IP] is None):
-        return table, values, None
-    return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
 
 
 @contextmanager
