@@ -90,9 +90,9 @@ def _settings(folder: Path) -> Settings:
     )
 
 
-def _run_decisions(broker: Broker) -> tuple[float, float]:
+def _run_decisions(broker: Broker, threads: int = THREADS) -> tuple[float, float]:
     """Decisions per second, and CPU seconds (all threads) per decision."""
-    per_thread = DECISIONS // THREADS
+    per_thread = DECISIONS // threads
 
     def work(offset: int) -> None:
         for n in range(per_thread):
@@ -113,14 +113,25 @@ def _run_decisions(broker: Broker) -> tuple[float, float]:
                 reason="customer_initiated_support",
             )
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     start, cpu = time.perf_counter(), time.process_time()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    done = per_thread * THREADS
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    done = per_thread * threads
     return done / (time.perf_counter() - start), (time.process_time() - cpu) / done
+
+
+def _request_path_alone(broker: Broker) -> tuple[float, float]:
+    """The same decisions from one thread with recording switched off: what the Python
+    request path (facts, Cedar, masking, the event built) costs on its own, the ceiling
+    of one interpreter whatever the ledger does. Never done outside this measurement."""
+    broker._record = lambda records: None  # type: ignore[method-assign]
+    try:
+        return _run_decisions(broker, threads=1)
+    finally:
+        del broker._record
 
 
 def _bare_cedar(broker: Broker, count: int) -> float:
@@ -178,6 +189,7 @@ def test_in_process_decisions(tmp_path: Path) -> None:
         broker = Broker(store, settings, notifier=Notifier([]))
         rate, cpu = _run_decisions(broker)
         commits = broker.committer.commits
+        alone, alone_cpu = _request_path_alone(broker)
         cedar = _bare_cedar(broker, 5_000)
         group = max(1, DECISIONS // max(commits, 1))
         plain = _plain_insert(store, 5_000, group)
@@ -189,7 +201,8 @@ def test_in_process_decisions(tmp_path: Path) -> None:
         f"bare cedarpy {cedar * 1e6:.0f} us + plain insert {plain * 1e6:.0f} us = "
         f"{(cedar + plain) * 1e6:.0f} us; broker {per_decision * 1e6:.0f} us per decision "
         f"= {per_decision / (cedar + plain):.1f}x; CPU (all threads) {cpu * 1e6:.0f} us per "
-        f"decision"
+        f"decision; request path alone (no recording, 1 thread): {alone:,.0f}/s, "
+        f"{alone_cpu * 1e6:.0f} us CPU per decision"
     )
 
 
