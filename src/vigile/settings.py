@@ -122,6 +122,9 @@ class Settings:
     broker_integration_token: str = ""
     #: Most events written per group commit by the broker.
     broker_commit_batch: int = 512
+    #: Most database connections the broker holds open for its reads; a request that
+    #: finds them all busy waits for one (up to ``db_lock_timeout``).
+    broker_read_connections: int = 16
     #: Minutes of inactivity after which a web console session ends.
     console_idle_minutes: float = 30.0
     #: Hours after which a web console session ends, active or not.
@@ -153,6 +156,7 @@ class Settings:
         _at_least("checkpoint_every", self.checkpoint_every, 1)
         _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
         _at_least("db_lock_timeout", self.db_lock_timeout, 0)
+        _at_least("broker_read_connections", self.broker_read_connections, 1)
 
     @property
     def db_path(self) -> Path | None:

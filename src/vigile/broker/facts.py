@@ -9,7 +9,8 @@ Taking a connection from SQLAlchemy's pool and running its statements costs more
 the reads themselves (about 145 µs a checkout, 40 µs a statement). So these reads run as
 plain SQL on DB-API connections the broker opens itself, in autocommit mode (each
 statement sees the latest commit), kept in a free list and shared by the request threads
-one at a time.
+one at a time. At most ``VIGILE_BROKER_READ_CONNECTIONS`` are open: a request that finds
+them all busy waits for one (a PostgreSQL server's connection slots are finite).
 """
 
 from __future__ import annotations
@@ -172,11 +173,14 @@ class Facts:
 
 class FactReader:
     """A free list of DB-API connections on the store, opened on demand (one per
-    concurrent reader at most) and closed by :meth:`close` or when the reader goes."""
+    concurrent reader, ``limit`` at most) and closed by :meth:`close` or when the reader
+    goes."""
 
-    def __init__(self, engine: Engine, *, lock_timeout: float) -> None:
+    def __init__(self, engine: Engine, *, lock_timeout: float, limit: int = 16) -> None:
         self._engine = engine
         self._lock_timeout = lock_timeout
+        self._limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
         self._sql = _Sql("?" if engine.dialect.paramstyle == "qmark" else "%s")
         self._idle: list[Any] = []
         self._all: list[Any] = []
@@ -192,6 +196,18 @@ class FactReader:
     @contextmanager
     def reading(self) -> Iterator[Facts]:
         """A :class:`Facts` on a held connection; store errors become :class:`StoreError`."""
+        if not self._slots.acquire(timeout=self._lock_timeout):
+            where = describe(self._engine.url)
+            raise StoreError(
+                f"{where}: all {self._limit} read connections stayed busy for "
+                f"{self._lock_timeout:g} s (VIGILE_BROKER_READ_CONNECTIONS)"
+            )
+        try:
+            yield from self._read()
+        finally:
+            self._slots.release()
+
+    def _read(self) -> Iterator[Facts]:
         try:
             conn = self._idle.pop()
         except IndexError:

@@ -98,7 +98,11 @@ class Broker:
         self.clock = clock or (lambda: datetime.now(UTC))
         folder = Path(settings.broker_policies) if settings.broker_policies else None
         self.policy = PolicyEngine.load(folder)
-        self.facts = FactReader(store.engine, lock_timeout=settings.db_lock_timeout)
+        self.facts = FactReader(
+            store.engine,
+            lock_timeout=settings.db_lock_timeout,
+            limit=settings.broker_read_connections,
+        )
         # resume: the broker is (nearly always) the only writer between two of its commits.
         recorder = Recorder(store, resume=True)
         self.committer = GroupCommitter(recorder, max_batch=settings.broker_commit_batch)
