@@ -24,7 +24,7 @@ from vigile.broker.grants import Grant, GrantBook, GrantStatus
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.recording import GroupCommitter
-from vigile.broker.velocity import Limits, Velocity, parse_team_limits
+from vigile.broker.velocity import Hold, Limits, Velocity, parse_team_limits
 from vigile.ingest.record import Recorder
 from vigile.model import (
     REASONS,
@@ -364,75 +364,88 @@ class Broker:
     ) -> views.Shown:
         """Decide, record (before answering), then answer or raise :class:`AccessDenied`."""
         now = self.clock()
-        decision, exceeded, used = self._weigh(principal, ask, now)
-        shown = build() if decision.allowed else None
-        access = self._access(principal, ask, now, decision, shown)
-        extra = self._consequences(
-            principal, ask=ask, now=now, decision=decision, exceeded=exceeded, access_id=access.id
-        )
-        if used is not None:
-            extra.append(self._grant_use(access, used))
-        self._record([access, *extra])
-        if decision.allowed:
-            self.velocity.note(
-                principal.agent,
-                ask.customer.id if ask.counts else None,
-                reveal=bool(ask.clear),
+        decision, exceeded, used, hold = self._weigh(principal, ask, now)
+        counted = False
+        try:
+            shown = build() if decision.allowed else None
+            access = self._access(principal, ask, now, decision, shown)
+            extra = self._consequences(
+                principal,
+                ask=ask,
                 now=now,
+                decision=decision,
+                exceeded=exceeded,
+                access_id=access.id,
             )
-        elif exceeded and self.settings.broker_velocity_suspend:
-            self.containment.suspend(
-                principal.agent, f"velocity limit: {exceeded}", actor=BROKER_ACTOR
-            )
+            if used is not None:
+                extra.append(self._grant_use(access, used))
+            self._record([access, *extra])
+            counted = decision.allowed
+        finally:
+            if hold is not None:  # the place held since the check: kept only if counted
+                self.velocity.settle(hold, counted=counted, now=now)
+        if exceeded and not decision.allowed and self.settings.broker_velocity_suspend:
+            # As containment does: sessions and grants go, so nothing comes back on resume.
+            self.suspend(principal.agent, f"velocity limit: {exceeded}", actor=BROKER_ACTOR)
         if shown is None:
             raise AccessDenied(decision.reason, decision.policies)
         return shown
 
     def _weigh(
         self, principal: Principal, ask: _Ask, now: datetime
-    ) -> tuple[Decision, str | None, Grant | None]:
-        """The decision, the velocity limit exceeded if any, and the grant that justified
-        the access if one did."""
+    ) -> tuple[Decision, str | None, Grant | None, Hold | None]:
+        """The decision, the velocity limit exceeded if any, the grant that justified the
+        access if one did, and the place held in the agent's velocity window (to settle
+        once the access is recorded, or not)."""
         if ask.reason not in REASONS:
             known = ", ".join(sorted(REASONS))
-            return Decision.deny(f"unknown reason code (one of: {known})"), None, None
+            return Decision.deny(f"unknown reason code (one of: {known})"), None, None, None
         self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
         with self.facts.reading() as read:
             agent, suspension = read.agent(principal.agent)
             if agent is None:
-                return Decision.deny("unknown agent: not in the directory"), None, None
+                return Decision.deny("unknown agent: not in the directory"), None, None, None
             grant = read.best_grant(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
         suspended = suspension is not None
         self.policy.entities.ensure(
             [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
         )
-        exceeded = self.velocity.exceeded(
+        held = self.velocity.reserve(
             agent.id,
             agent.team,
             ask.customer.id if ask.counts else None,
             reveal=bool(ask.clear),
             now=now,
         )
-        facts = RequestFacts(
-            now=now,
-            customer=ask.customer.id,
-            reason=ask.reason,
-            clear=ask.clear,
-            ticket=ticket,
-            grant=grant.facts() if grant else None,
-            suspended=suspended,
-            velocity_exceeded=exceeded is not None,
-            mfa=principal.has_mfa,
-        )
-        decision = self._decide(principal, ask.action.value, ask.resource, justification(facts))
-        if grant is None or not decision.allowed:
-            return decision, exceeded, None
-        return (
-            decision,
-            exceeded,
-            grant if self._needs_grant(principal, ask, facts, decision) else None,
-        )
+        hold = held if isinstance(held, Hold) else None
+        exceeded = held if isinstance(held, str) else None
+        try:
+            facts = RequestFacts(
+                now=now,
+                customer=ask.customer.id,
+                reason=ask.reason,
+                clear=ask.clear,
+                ticket=ticket,
+                grant=grant.facts() if grant else None,
+                suspended=suspended,
+                velocity_exceeded=exceeded is not None,
+                mfa=principal.has_mfa,
+            )
+            context = justification(facts)
+            decision = self._decide(principal, ask.action.value, ask.resource, context)
+            used = (
+                grant
+                if grant is not None
+                and decision.allowed
+                and self._needs_grant(principal, ask, facts, decision)
+                else None
+            )
+        except BaseException:
+            if hold is not None:
+                self.velocity.settle(hold, counted=False, now=now)
+            raise
+        return decision, exceeded, used, hold
 
     def _needs_grant(
         self, principal: Principal, ask: _Ask, facts: RequestFacts, decision: Decision

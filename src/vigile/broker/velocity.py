@@ -2,20 +2,22 @@
 
 Counted in memory over a sliding hour, seeded from the store the first time an agent
 is seen (so a restart does not reset anyone's count). Limits come from the settings,
-with team overrides.
+with team overrides. A request holds its place from the check until its access is
+recorded (:meth:`Velocity.reserve`, :meth:`Velocity.settle`): parallel requests of one
+agent cannot all pass the check before any of them is counted.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vigile.errors import ConfigError
 
-__all__ = ["Limits", "Velocity", "parse_team_limits"]
+__all__ = ["Hold", "Limits", "Velocity", "parse_team_limits"]
 
 WINDOW = timedelta(hours=1)
 #: ``(time, customer, reveal)`` of an agent's allowed accesses in the last hour.
@@ -44,10 +46,24 @@ def parse_team_limits(text: str) -> dict[str, Limits]:
     return limits
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A place a request keeps in its agent's window from the check until its access is
+    recorded (or not): the customer it may add, and whether it is a reveal."""
+
+    agent: str
+    customer: str | None
+    reveal: bool
+
+
 @dataclass
 class _Window:
     customers: dict[str, datetime] = field(default_factory=dict)
     reveals: deque[datetime] = field(default_factory=deque)
+    # Requests checked but not yet settled: they count as if allowed, so that parallel
+    # requests cannot all pass the same check before any of them is counted.
+    held: Counter[str] = field(default_factory=Counter)
+    held_reveals: int = 0
 
     def prune(self, now: datetime) -> None:
         since = now - WINDOW
@@ -55,6 +71,9 @@ class _Window:
             del self.customers[customer]
         while self.reveals and self.reveals[0] <= since:
             self.reveals.popleft()
+
+    def distinct(self) -> int:
+        return len(self.customers) + sum(1 for c in self.held if c not in self.customers)
 
 
 class Velocity:
@@ -75,20 +94,49 @@ class Velocity:
     def limits_of(self, team: str | None) -> Limits:
         return self.teams.get(team or "", self.default)
 
-    def exceeded(
+    def reserve(
         self, agent: str, team: str | None, customer: str | None, *, reveal: bool, now: datetime
-    ) -> str | None:
-        """Which limit this request would exceed (``customers``, ``reveals``), if any."""
+    ) -> str | Hold:
+        """Check a request against the limits and, when it is within them, hold its place
+        (it counts from now on, for every other request); returns the limit it would
+        exceed (``customers``, ``reveals``) or the :class:`Hold`, which the caller must
+        :meth:`settle` whatever happens next."""
         limits = self.limits_of(team)
         with self._lock:
             window = self._window(agent, now)
             window.prune(now)
-            new_customer = customer is not None and customer not in window.customers
-            if new_customer and len(window.customers) >= limits.customers:
+            known = customer is None or customer in window.customers or customer in window.held
+            if not known and window.distinct() >= limits.customers:
                 return "customers"
-            if reveal and len(window.reveals) >= limits.reveals:
+            if reveal and len(window.reveals) + window.held_reveals >= limits.reveals:
                 return "reveals"
-        return None
+            if customer is not None:
+                window.held[customer] += 1
+            window.held_reveals += reveal
+        return Hold(agent=agent, customer=customer, reveal=reveal)
+
+    def settle(self, hold: Hold, *, counted: bool, now: datetime) -> None:
+        """End a hold: the access was allowed and recorded (``counted``), or not."""
+        with self._lock:
+            window = self._window(hold.agent, now)
+            if hold.customer is not None:
+                window.held[hold.customer] -= 1
+                if window.held[hold.customer] <= 0:
+                    del window.held[hold.customer]
+            window.held_reveals -= hold.reveal
+            if counted:
+                self._note(window, hold.customer, hold.reveal, now)
+
+    def exceeded(
+        self, agent: str, team: str | None, customer: str | None, *, reveal: bool, now: datetime
+    ) -> str | None:
+        """Which limit this request would exceed (``customers``, ``reveals``), if any,
+        without holding a place (a check for display; decisions :meth:`reserve`)."""
+        outcome = self.reserve(agent, team, customer, reveal=reveal, now=now)
+        if isinstance(outcome, Hold):
+            self.settle(outcome, counted=False, now=now)
+            return None
+        return outcome
 
     def note(self, agent: str, customer: str | None, *, reveal: bool, now: datetime) -> None:
         """Count an allowed access."""
