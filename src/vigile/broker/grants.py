@@ -239,7 +239,11 @@ class GrantBook:
                 customer_approved=by_customer,
             )
             self._audit("grant.approved", approver, approved, now)
-            self._save(approved, expected=GrantStatus.PENDING)
+            if not self._save(approved, expected=GrantStatus.PENDING, strict=False):
+                # Decided elsewhere meanwhile (another broker process): the approval just
+                # recorded never took effect, and the ledger must say so.
+                self._audit("grant.approval_void", approver, approved, now)
+                raise GrantConflict(f"grant {grant_id} changed meanwhile; try again")
         return approved
 
     def deny(self, grant_id: str, *, approver: str) -> Grant:
