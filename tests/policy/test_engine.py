@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cedarpy
 import pytest
 
 from vigile.model import Agent, Customer, Ticket
@@ -153,6 +156,64 @@ def test_entities_are_added_incrementally_and_rebuilt_only_on_change() -> None:
     assert engine.entities.rebuilds == before
     engine.entities.ensure([entity_of(Agent(id="a-1", tier=1, team="emea"))])
     assert engine.entities.rebuilds == before + 1
+
+
+def _government_contacts(engine: PolicyEngine, entities: cedarpy.Entities | None) -> bool:
+    ticket = Ticket(id="T-9", customer="c-gov", category=None, opened_at=NOW, assignee="a-1")
+    facts = RequestFacts(now=NOW, customer="c-gov", reason="customer_initiated_support")
+    return engine.decide(
+        principal=("Agent", "a-1"),
+        action="contact.view",
+        resource=("Customer", "c-gov"),
+        context=context_of(replace(facts, ticket=ticket)),
+        entities=entities,
+    ).allowed
+
+
+TIER_2, TIER_1 = (entity_of(Agent(id="a-1", tier=tier, team="emea")) for tier in (2, 1))
+GOVERNMENT = entity_of(Customer(id="c-gov", tier="government"))
+
+
+def test_ensure_returns_the_handle_that_holds_the_entities_given() -> None:
+    engine = _engine()
+    demoted = engine.entities.ensure([TIER_1, GOVERNMENT])
+    # Another request, which read the agent before the demotion, rebuilds with tier 2.
+    stale = engine.entities.ensure([TIER_2, GOVERNMENT])
+    assert engine.entities.handle is stale
+    assert _government_contacts(engine, stale)
+    assert not _government_contacts(engine, demoted)
+    assert engine.entities.ensure([TIER_1, GOVERNMENT]) is not stale
+
+
+def test_a_request_during_a_rebuild_gets_the_new_handle(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _engine()
+    engine.entities.ensure([TIER_2, GOVERNMENT])
+    parsing, release = threading.Event(), threading.Event()
+    parse = engine.entities._parse
+
+    def slow_parse(entities: list[dict[str, object]]) -> cedarpy.Entities:
+        parsing.set()
+        assert release.wait(10)
+        return parse(entities)
+
+    monkeypatch.setattr(engine.entities, "_parse", slow_parse)
+    allowed: list[bool] = []
+
+    def demote() -> None:
+        allowed.append(_government_contacts(engine, engine.entities.ensure([TIER_1, GOVERNMENT])))
+
+    rebuilding = threading.Thread(target=demote)
+    rebuilding.start()
+    assert parsing.wait(10)
+    during = threading.Thread(target=demote)
+    during.start()
+    during.join(0.2)  # it waits for the rebuild (before the fix it had the old handle)
+    release.set()
+    rebuilding.join(10)
+    during.join(10)
+    assert allowed == [False, False]
+    assert not _government_contacts(engine, None)  # the latest handle
+    assert engine.entities.rebuilds == 1
 
 
 def test_statements_split_with_comments_and_strings() -> None:

@@ -100,8 +100,13 @@ class PolicyEngine:
         action: str,
         resource: tuple[str, str],
         context: Mapping[str, Any],
+        entities: cedarpy.Entities | None = None,
     ) -> Decision:
-        """Evaluate one request; deny on any error, naming it."""
+        """Evaluate one request; deny on any error, naming it.
+
+        ``entities`` is the handle :meth:`EntityCache.ensure` returned for this request's
+        entities; without it, the latest handle is used.
+        """
         request = {
             "principal": uid(*principal),
             "action": {"type": "Action", "id": action},
@@ -109,8 +114,9 @@ class PolicyEngine:
             # As JSON text: cedarpy would otherwise encode it with the slower json module.
             "context": orjson.dumps(dict(context)).decode(),
         }
+        handle = self.entities.handle if entities is None else entities
         try:
-            result = cedarpy.is_authorized(request, self._set, self.entities.handle)
+            result = cedarpy.is_authorized(request, self._set, handle)
         except (ValueError, TypeError, orjson.JSONEncodeError) as exc:
             return Decision.deny(f"policy evaluation failed: {exc}")
         return self._decision(result)
