@@ -20,7 +20,7 @@ from vigile.detect.baseline import trimmed_rates
 from vigile.detect.errors import DetectError
 from vigile.detect.risk import RiskPolicy
 from vigile.detect.scoring import PeriodScorer, score_over_time
-from vigile.detect.service import DetectionConfig, feature_rows, open_features
+from vigile.detect.service import DetectionConfig, alerts_from, feature_rows, open_features
 from vigile.detect.source import DAY_US, read_batches
 from vigile.store import Store
 
@@ -121,3 +121,23 @@ def test_rows_of_a_period_already_scored_are_refused() -> None:
     scorer.add(rows.slice(0, 0), complete_us=14 * DAY_US)  # period 1 is complete
     with pytest.raises(DetectError, match="already scored"):
         scorer.add(rows, complete_us=21 * DAY_US)
+
+
+def test_retired_periods_keep_the_alerts(stored: Callable[[str], Stored], tmp_path: Path) -> None:
+    # Periods no refit learns from any more keep only the rows that scored and the day
+    # rows of evidence days: fewer rows, the same alerts (risk, evidence, reasons).
+    data = stored("nobelium")
+    policy = RiskPolicy(history_us=7 * DAY_US)  # 31 days: periods 0 to 2 are retired
+    with Store.open(data.settings(tmp_path)) as store:
+        features, zones = open_features(store.engine, DetectionConfig())
+        rows = feature_rows(features, read_batches(store.engine, limit=None))
+        scored = {}
+        for retire in (False, True):
+            scorer = PeriodScorer(policy, origin_us=features.origin_us, retire=retire)
+            scorer.add(rows)
+            scored[retire] = scorer.finish()
+        alerts = {k: alerts_from(v, features, zones, policy) for k, v in scored.items()}
+        features.close()
+    assert scored[True].rows.num_rows < 0.7 * scored[False].rows.num_rows
+    assert any(a.severity.rank >= 2 for a in alerts[False])
+    assert alerts[True] == alerts[False]

@@ -141,6 +141,25 @@ class _Period:
     score: Floats
     parts: dict[str, Floats]
     learnt: npt.NDArray[np.bool_]
+    retired: bool = False
+
+    def retire(self, evidence_hour: float) -> _Period:
+        """What alerts still need once no refit learns from the period: the rows that
+        scored (an agent's peak risk and evidence are sums of scores; a row scoring 0
+        never raises a window's sum above an earlier row's) and the day rows of days
+        holding evidence (the reasons count them)."""
+        agents = self.rows.column("agent").combine_chunks().dictionary_encode()
+        codes = np.asarray(agents.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        days = self.buckets // DAY_US
+        key = codes * (int(days.max(initial=0)) + 1) + days
+        widths = np.asarray(self.rows.column("width_us").to_numpy(), dtype=np.int64)
+        evidence_days = np.isin(key, key[self.score >= evidence_hour])
+        keep = (self.score > 0) | ((widths == DAY_US) & evidence_days)
+        return _Period(
+            rows=self.rows.filter(pa.array(keep)), buckets=self.buckets[keep],
+            score=self.score[keep], parts={n: v[keep] for n, v in self.parts.items()},
+            learnt=np.zeros(int(keep.sum()), dtype=bool), retired=True,
+        )  # fmt: skip
 
 
 class PeriodScorer:
@@ -151,12 +170,23 @@ class PeriodScorer:
     Period ``p`` is judged against baselines and a model fitted on the earlier periods'
     unsuspicious windows (score under ``evidence_hour``) from the ``history_us`` before
     it; the first period is the warm-up (score 0). The result does not depend on how the
-    rows were split: history is put in one order (width, agent, window) before fitting."""
+    rows were split: history is put in one order (width, agent, window) before fitting.
+
+    ``retire``: periods no later refit learns from keep only what alerts need
+    (:meth:`_Period.retire`), so memory holds the history window, not all history; the
+    alerts are the same, the rows fewer."""
 
     def __init__(
-        self, policy: RiskPolicy, *, origin_us: int, use_model: bool = True, seed: int = 0
+        self,
+        policy: RiskPolicy,
+        *,
+        origin_us: int,
+        use_model: bool = True,
+        seed: int = 0,
+        retire: bool = False,
     ) -> None:
         self.policy = policy
+        self.retire = retire
         self.use_model = use_model
         self.seed = seed
         self._origin_us = origin_us
@@ -227,11 +257,19 @@ class PeriodScorer:
             rows=rows, buckets=buckets, score=score, parts=parts,
             learnt=score < policy.evidence_hour,
         )  # fmt: skip
+        if self.retire:
+            # Later periods learn from windows after their boundary minus the history.
+            horizon = boundary + policy.period_us - policy.history_us
+            for key, old in self._periods.items():
+                end = self._start + (key + 1) * policy.period_us
+                if not old.retired and end <= horizon:
+                    self._periods[key] = old.retire(policy.evidence_hour)
 
     def _history(self, since_us: int, until_us: int) -> pa.Table | None:
         learnt = [
             p.rows.filter(pa.array(p.learnt & (p.buckets >= since_us) & (p.buckets < until_us)))
             for p in self._periods.values()
+            if not p.retired
         ]
         learnt = [t for t in learnt if t.num_rows]
         if not learnt:

@@ -146,8 +146,9 @@ def scored_rows(
 
 def _scorer(config: DetectionConfig, origin_us: int) -> PeriodScorer:
     return PeriodScorer(
-        config.policy, origin_us=origin_us, use_model=config.use_model, seed=config.seed
-    )
+        config.policy, origin_us=origin_us, use_model=config.use_model, seed=config.seed,
+        retire=True,
+    )  # fmt: skip
 
 
 def _computed_days(

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Engine, Select, Table, func, select
@@ -192,20 +193,32 @@ def shift_table(shifts: dict[str, tuple[str, str]], first_us: int, last_us: int)
     An agent without a declared shift gets no rows, and ``agents.has_shift`` false: the SQL
     then counts none of their work as off shift (no shift known, no claim made).
     """
-    columns: tuple[list[str], list[int], list[int], list[int]] = ([], [], [], [])
     first = datetime.fromtimestamp(first_us / 1e6, UTC).date() - timedelta(days=1)
     last = datetime.fromtimestamp(last_us / 1e6, UTC).date() + timedelta(days=1)
+    # Agents share a few (zone, shift) pairs: each pair's pieces are computed once.
+    by_shift: dict[tuple[str, str], list[str]] = {}
     for agent, (zone, shift) in shifts.items():
-        for start, end in _intervals(zone, shift, first, last):
-            for day, piece_start, piece_end in _per_day(start, end):
-                columns[0].append(agent)
-                columns[1].append(day)
-                columns[2].append(piece_start)
-                columns[3].append(piece_end)
-    return pa.Table.from_arrays(
-        [pa.array(c, f.type) for c, f in zip(columns, SHIFT_SCHEMA, strict=True)],
-        schema=SHIFT_SCHEMA,
-    )
+        by_shift.setdefault((zone, shift), []).append(agent)
+    tables = []
+    for (zone, shift), agents in by_shift.items():
+        pieces = [
+            p for start, end in _intervals(zone, shift, first, last) for p in _per_day(start, end)
+        ]
+        if not pieces:
+            continue
+        days, starts, ends = (np.asarray(c, dtype=np.int64) for c in zip(*pieces, strict=True))
+        tables.append(
+            pa.table(
+                [
+                    pa.array(np.repeat(np.asarray(agents, dtype=object), len(pieces)), _S),
+                    np.tile(days, len(agents)),
+                    np.tile(starts, len(agents)),
+                    np.tile(ends, len(agents)),
+                ],
+                schema=SHIFT_SCHEMA,
+            )
+        )
+    return pa.concat_tables(tables) if tables else SHIFT_SCHEMA.empty_table()
 
 
 def has_shift(shift: str | None) -> bool:

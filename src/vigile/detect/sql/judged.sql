@@ -55,8 +55,12 @@ SELECT
   LEFT JOIN shifts sh
     ON sh.agent = acc.agent AND sh.day_us = acc.time_us - acc.time_us % 86400000000
     AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us
-  LEFT JOIN touched t ON t.agent = acc.agent AND t.customer = acc.customer
-  LEFT JOIN team_touched tt ON tt.team = g.team AND tt.customer = acc.customer
+  -- Only first touches from $since_us can be this access's (first_us = time_us): the
+  -- filter skips the rest of history (insert order is time order) instead of hashing it.
+  LEFT JOIN (SELECT * FROM touched WHERE first_us >= $since_us) t
+    ON t.agent = acc.agent AND t.customer = acc.customer
+  LEFT JOIN (SELECT * FROM team_touched WHERE first_us >= $since_us) tt
+    ON tt.team = g.team AND tt.customer = acc.customer
   LEFT JOIN agent_since s ON s.agent = acc.agent
   LEFT JOIN sessions ses ON ses.session = acc.session
   WHERE acc.time_us >= $since_us AND acc.time_us < $until_us
