@@ -13,6 +13,7 @@ import pytest
 
 from vigile.model import Agent, Contact, Customer, Ticket
 from vigile.policy import (
+    FIELD_CLASSES,
     GrantFacts,
     PolicyEngine,
     RequestFacts,
@@ -27,7 +28,18 @@ CUSTOMER, OTHER_CUSTOMER = "c-1", "c-2"
 CONTACT = "k-1"
 
 TICKETS = ("none", "assigned", "other-agent", "closed", "other-customer")
-GRANTS = ("none", "pending", "active", "expired", "revoked", "customer-approved")
+GRANTS = (
+    "none",
+    "pending",
+    "active",
+    "expired",
+    "revoked",
+    "customer-approved",
+    "customer-approved-billing",
+)
+# What each grant covers: its field classes (as requested), then the data fields.
+CLASSES = {"customer-approved-billing": ("billing",)}
+CONTACT_FIELDS = fields_of_classes(("contact",))
 ACTIONS = ("customer.view", "contact.view", "contact.reveal", "billing.view", "export")
 ALLOW, DENY = True, False
 
@@ -57,6 +69,13 @@ MATRIX: list[tuple[int, str, str, str, str, bool]] = [
     (1, "government", "assigned", "none", "contact.view", DENY),
     (1, "government", "assigned", "active", "contact.reveal", DENY),
     (1, "government", "none", "customer-approved", "contact.reveal", ALLOW),
+    (1, "government", "none", "customer-approved", "contact.view", ALLOW),
+    # ... for the contacts: a customer-approved grant of other classes does not lift it
+    (1, "government", "assigned", "customer-approved-billing", "contact.reveal", DENY),
+    (1, "government", "assigned", "customer-approved-billing", "contact.view", DENY),
+    (1, "government", "none", "customer-approved-billing", "billing.view", ALLOW),
+    (2, "government", "none", "customer-approved-billing", "contact.reveal", DENY),
+    (2, "government", "assigned", "customer-approved-billing", "contact.reveal", ALLOW),
     (1, "government", "assigned", "none", "customer.view", ALLOW),
     (2, "government", "assigned", "none", "contact.reveal", ALLOW),
     (1, "smb", "assigned", "none", "contact.reveal", ALLOW),
@@ -67,10 +86,18 @@ def _reference(agent_tier: int, customer_tier: str, ticket: str, grant: str, act
     """The rules, stated plainly."""
     if action == "export":
         return False
-    lockbox = agent_tier == 1 and customer_tier == "government"
-    if lockbox and action.startswith("contact.") and grant != "customer-approved":
+    clear, covered = _OBJECT[action][2], _fields(grant)
+    honoured = grant in ("active", "customer-approved", "customer-approved-billing")
+    lockbox = agent_tier == 1 and customer_tier == "government" and action.startswith("contact.")
+    # The customer's approval lifts the lockbox for a grant that covers its contacts.
+    lifted = grant.startswith("customer-approved") and CONTACT_FIELDS | clear <= covered
+    if lockbox and not lifted:
         return False
-    return ticket == "assigned" or grant in ("active", "customer-approved")
+    return ticket == "assigned" or (honoured and clear <= covered)
+
+
+def _fields(grant: str) -> frozenset[str]:
+    return fields_of_classes(CLASSES.get(grant, ("contact", "billing")))
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +144,8 @@ def _grant(state: str) -> GrantFacts | None:
         status={"pending": "pending", "revoked": "revoked"}.get(state, "approved"),
         starts=starts if approved else None,
         expires=starts + timedelta(hours=1) if approved else None,
-        fields=fields_of_classes(("contact", "billing")),
-        customer_approved=state == "customer-approved",
+        fields=_fields(state),
+        customer_approved=state.startswith("customer-approved"),
     )
 
 
@@ -184,3 +211,14 @@ def test_the_full_cross_product_follows_the_reference(engine: PolicyEngine) -> N
         if _decide(engine, *case) is not _reference(*case)
     ]
     assert wrong == []
+
+
+def test_the_lockbox_names_the_contact_class_as_masking_defines_it() -> None:
+    """The forbid lists the contact class's fields: it must follow ``FIELD_CLASSES``."""
+    listed = ", ".join(f'"{field}"' for field in sorted(FIELD_CLASSES["contact"]))
+    lockbox = _policy(PolicyEngine.load(), "tier1-government-contacts-need-customer-approval")
+    assert f"context.grant.fields.containsAll([{listed}])" in lockbox
+
+
+def _policy(engine: PolicyEngine, name: str) -> str:
+    return next(policy.text for policy in engine.policies if policy.name == name)
