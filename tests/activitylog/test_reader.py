@@ -149,7 +149,7 @@ INVALID = [
         "event",
         "is not one of",
     ),
-    ({"kind": "agent", "id": "a", "tier": 4}, "tier", "must be 1, 2 or 3"),
+    ({"kind": "agent", "id": "a", "tier": 4}, "tier", "must be between 1 and 3"),
     ({"kind": "agent", "id": "a", "tier": True}, "tier", "expected an integer, got a boolean"),
     (
         {"kind": "agent", "id": "a", "shift": {"days": ["moon"], "start": "08:00", "end": "17:00"}},

@@ -2,11 +2,19 @@
 
 Decoding validates each field against the activity-log spec, version 1. A problem raises
 :class:`InvalidField` naming the field; the reader adds the file and line.
+
+A record that decodes is one the store can write, whoever parsed the JSON (orjson for
+files; the standard library, which lets lone surrogates, ``NaN`` and integers of any size
+through, for the HTTP API): text is valid Unicode without NUL, numbers are finite and fit
+their columns, times stay within the calendar once in UTC, and extra fields are plain JSON
+of bounded depth. A value that failed only at write time would fail a whole group commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -59,20 +67,38 @@ class InvalidField(ValueError):
 
 def _str(obj: JSON, key: str) -> str:
     value = obj.get(key)
-    if type(value) is str and value:
+    if type(value) is str and value and value.isascii() and "\x00" not in value:
         return value
     if value is None:
         raise InvalidField(key, "required field is missing")
     if type(value) is not str:
         raise InvalidField(key, f"expected a string, got {_kind(value)}")
-    raise InvalidField(key, "must not be empty")
+    if not value:
+        raise InvalidField(key, "must not be empty")
+    return _text(key, value)
 
 
 def _opt_str(obj: JSON, key: str) -> str | None:
     value = obj.get(key)
-    if value is None or type(value) is str:
+    if value is None or (type(value) is str and value.isascii() and "\x00" not in value):
         return value
+    if type(value) is str:
+        return _text(key, value)
     raise InvalidField(key, f"expected a string, got {_kind(value)}")
+
+
+# NUL: PostgreSQL text cannot hold it. Lone surrogates: not Unicode scalar values, no UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _text(key: str, value: str) -> str:
+    """``value`` when the store can hold it (the readers' fast paths take plain ASCII)."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return value
+    if found.group() == "\x00":
+        raise InvalidField(key, "must not contain a NUL character")
+    raise InvalidField(key, "contains a lone surrogate, which is not valid Unicode")
 
 
 def _one_of(obj: JSON, key: str, allowed: frozenset[str], *, required: bool) -> str | None:
@@ -93,23 +119,43 @@ def _time(obj: JSON, key: str, *, required: bool = True) -> dt.datetime | None:
         return parse_rfc3339(value)
     except ValueError as exc:
         raise InvalidField(key, str(exc)) from None
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is in year 10000 in UTC
+        raise InvalidField(key, f"{value!r} is out of range once converted to UTC") from None
 
 
-def _number(obj: JSON, key: str) -> float | None:
+def _number(obj: JSON, key: str, low: float = -math.inf, high: float = math.inf) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
     if type(value) not in (int, float):
         raise InvalidField(key, f"expected a number, got {_kind(value)}")
-    return float(value)
+    number = _finite(key, value)
+    if not low <= number <= high:
+        raise InvalidField(key, f"must be between {low:g} and {high:g}, got {number:g}")
+    return number
 
 
-def _int(obj: JSON, key: str) -> int | None:
+def _finite(key: str, value: float) -> float:
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past 1.8e308
+        number = math.inf
+    if math.isfinite(number):
+        return number
+    raise InvalidField(key, "must be a finite number")
+
+
+_INT32 = 2**31 - 1  # PostgreSQL's integer, the narrowest integer column
+
+
+def _int(obj: JSON, key: str, low: int = -_INT32 - 1, high: int = _INT32) -> int | None:
     value = obj.get(key)
     if value is None:
         return None
     if type(value) is not int:
         raise InvalidField(key, f"expected an integer, got {_kind(value)}")
+    if not low <= value <= high:
+        raise InvalidField(key, f"must be between {low} and {high}")
     return int(value)
 
 
@@ -132,6 +178,8 @@ def _str_list(
             raise InvalidField(f"{key}[{index}]", f"expected a string, got {_kind(item)}")
         if vocabulary is not None and item not in vocabulary:
             raise InvalidField(f"{key}[{index}]", f"unknown {noun} {item!r}")
+        if not item.isascii() or "\x00" in item:
+            _text(f"{key}[{index}]", item)
     return tuple(value)
 
 
@@ -144,7 +192,57 @@ def _kind(value: object) -> str:
 def _extra(obj: JSON, known: frozenset[str]) -> Mapping[str, Any]:
     if obj.keys() <= known:
         return _NO_EXTRA
-    return {k: v for k, v in obj.items() if k not in known}
+    extra = {k: v for k, v in obj.items() if k not in known}
+    for key, value in extra.items():
+        if not isinstance(key, str):
+            raise InvalidField("kind", f"field names must be strings, got {_kind(key)}")
+        name = _printable(key)
+        _text(name, key)
+        _check_json(name, value, name)
+    return extra
+
+
+# Extra fields are kept as JSON text; orjson writes 64-bit integers and 255 levels at most.
+_INT64 = (-(2**63), 2**64 - 1)
+_MAX_DEPTH = 64
+
+
+def _printable(key: str) -> str:
+    """A field name safe to put in an error message (lone surrogates escaped)."""
+    return key.encode("utf-8", "backslashreplace").decode()
+
+
+def _check_json(path: str, value: object, field: str, depth: int = 0) -> None:
+    """Refuse what the store could not write back as JSON: ``path`` names the place,
+    ``field`` the extra field it is in, ``depth`` how deeply nested it is."""
+    if isinstance(value, str):
+        _text(path, value)
+    elif isinstance(value, float):
+        _finite(path, value)
+    elif value is None or isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise InvalidField(path, "an integer must fit in 64 bits")
+    elif isinstance(value, list | dict):
+        if depth >= _MAX_DEPTH:
+            raise InvalidField(field, f"nested more than {_MAX_DEPTH} levels deep")
+        _check_items(path, value, field, depth + 1)
+    else:
+        raise InvalidField(path, f"expected a JSON value, got {_kind(value)}")
+
+
+def _check_items(path: str, value: list[Any] | dict[Any, Any], field: str, depth: int) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(f"{path}[{index}]", item, field, depth)
+        return
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidField(path, f"field names must be strings, got {_kind(key)}")
+        inner = f"{path}.{_printable(key)}"
+        _text(inner, key)
+        _check_json(inner, item, field, depth)
 
 
 # -- directory records ---------------------------------------------------------------
@@ -169,15 +267,19 @@ def _shift(obj: JSON) -> Shift | None:
     except InvalidField as exc:
         raise InvalidField(f"shift.{exc.field}", exc.message) from None
     try:
+        if _HH_MM.fullmatch(start) is None or _HH_MM.fullmatch(end) is None:
+            raise ValueError
         return Shift(days=days, start=dt.time.fromisoformat(start), end=dt.time.fromisoformat(end))
     except ValueError:
         raise InvalidField("shift", "start and end must be HH:MM") from None
 
 
+# Wall-clock time in the agent's timezone: an offset or seconds would not survive the store.
+_HH_MM = re.compile(r"[0-9]{2}:[0-9]{2}")
+
+
 def _agent(obj: JSON) -> Agent:
-    tier = _int(obj, "tier")
-    if tier is not None and tier not in (1, 2, 3):
-        raise InvalidField("tier", f"must be 1, 2 or 3, got {tier}")
+    tier = _int(obj, "tier", 1, 3)
     return Agent(
         id=_str(obj, "id"),
         name=_opt_str(obj, "name"),
@@ -248,7 +350,7 @@ def _subscription(obj: JSON) -> Subscription:
         customer=_str(obj, "customer"),
         service=_str(obj, "service"),
         plan=_opt_str(obj, "plan"),
-        seats=_int(obj, "seats"),
+        seats=_int(obj, "seats", low=0),
         monthly_amount=_number(obj, "monthly_amount"),
         currency=_opt_str(obj, "currency"),
         time=_time(obj, "time", required=False),
@@ -306,8 +408,8 @@ def _signin(obj: JSON) -> SignIn:
         outcome=_one_of(obj, "outcome", _SIGNIN_OUTCOMES, required=True) or "",
         ip=_str(obj, "ip"),
         country=_opt_str(obj, "country"),
-        lat=_number(obj, "lat"),
-        lon=_number(obj, "lon"),
+        lat=_number(obj, "lat", -90, 90),
+        lon=_number(obj, "lon", -180, 180),
         device=_opt_str(obj, "device"),
         user_agent=_opt_str(obj, "user_agent"),
         mfa=_one_of(obj, "mfa", MFA_METHODS, required=False),
