@@ -55,12 +55,6 @@ def test_a_customer_approved_contact_grant_opens_them(broker: Broker) -> None:
     assert masked.body[0]["email"] == "a***@ministry.example"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AccessDenied,
-    reason="the broker weighs one grant per request (customer-approved first, longest) "
-    "without looking at the fields asked, so the billing grant hides the contact grant",
-)
 def test_a_contact_grant_beside_a_billing_grant_opens_them(broker: Broker) -> None:
     _approved_by_the_customer(broker, "billing")
     _approved_by_the_customer(broker, "contact")

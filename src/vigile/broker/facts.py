@@ -1,7 +1,7 @@
 """The facts a decision reads, on connections the broker holds open.
 
 A decision needs the customer and its objects, the agent, the ticket as it stands now,
-the agent's best grant and whether it is suspended: read from the store at the moment of
+the agent's active grants and whether it is suspended: read from the store at the moment of
 the request, so a ticket step, a grant or a suspension written by anyone (the integration
 endpoint, ``vigile ingest``, another broker process) counts from the next request on.
 
@@ -149,12 +149,12 @@ class Facts:
                 ticket = replace(ticket, closed_at=from_micros(time_us))
         return ticket
 
-    def best_grant(self, agent: str, customer: str, now: datetime) -> Grant | None:
-        """The active grant that lasts longest, customer-approved first (as
-        :meth:`vigile.broker.GrantBook.best_for`)."""
+    def active_grants(self, agent: str, customer: str, now: datetime) -> list[Grant]:
+        """The agent's approved grants for the customer not yet expired, customer-approved
+        first, then the longest lasting. Expired and revoked grants never count (the query
+        excludes them whether or not a sweep has recorded their end)."""
         params = (agent, customer, GrantStatus.APPROVED.value, to_micros(now))
-        rows = self._rows(self._sql.grant, params, t.broker_grants)
-        return grant_of_row(rows[0]) if rows else None
+        return [grant_of_row(row) for row in self._rows(self._sql.grant, params, t.broker_grants)]
 
     def suspension(self, agent: str) -> str | None:
         """Why ``agent`` is suspended, or ``None`` (known to the directory or not)."""

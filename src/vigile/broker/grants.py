@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select, update
 
 from vigile.broker.errors import GrantConflict, NotFound
 from vigile.broker.recording import GroupCommitter
@@ -142,32 +142,6 @@ class GrantBook:
         if found is None:
             raise NotFound(f"no grant {grant_id!r}")
         return grant_of_row(found)
-
-    def best_for(
-        self, agent: str, customer: str, now: datetime, conn: Connection | None = None
-    ) -> Grant | None:
-        """The grant a decision should weigh: the active one that lasts longest
-        (customer-approved first), else none. Expired and revoked grants never count
-        (the query excludes them whether or not a sweep has recorded their end). Given a
-        connection, it reads on it and leaves sweeping to the caller."""
-        if conn is None:
-            self.sweep(now)
-            with connect(self.store.engine) as own:
-                return self.best_for(agent, customer, now, own)
-        table = t.broker_grants
-        query = (
-            select(table)
-            .where(
-                table.c.agent == agent,
-                table.c.customer == customer,
-                table.c.status == GrantStatus.APPROVED.value,
-                table.c.expires_us > to_micros(now),
-            )
-            .order_by(table.c.customer_approved.desc(), table.c.expires_us.desc())
-            .limit(1)
-        )
-        row = conn.execute(query).mappings().first()
-        return None if row is None else grant_of_row(row)
 
     def history(
         self,

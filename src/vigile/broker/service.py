@@ -405,7 +405,7 @@ class Broker:
             agent, suspension = read.agent(principal.agent)
             if agent is None:
                 return Decision.deny("unknown agent: not in the directory"), None, None, None
-            grant = read.best_grant(agent.id, ask.customer.id, now)
+            grants = read.active_grants(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
         suspended = suspension is not None
         self.policy.entities.ensure(
@@ -421,24 +421,22 @@ class Broker:
         hold = held if isinstance(held, Hold) else None
         exceeded = held if isinstance(held, str) else None
         try:
-            facts = RequestFacts(
+            base = RequestFacts(
                 now=now,
                 customer=ask.customer.id,
                 reason=ask.reason,
                 clear=ask.clear,
                 ticket=ticket,
-                grant=grant.facts() if grant else None,
                 suspended=suspended,
                 velocity_exceeded=exceeded is not None,
                 mfa=principal.has_mfa,
             )
-            context = justification(facts)
-            decision = self._decide(principal, ask.action.value, ask.resource, context)
+            decision, grant = self._with_grants(principal, ask, base, grants)
             used = (
                 grant
                 if grant is not None
                 and decision.allowed
-                and self._needs_grant(principal, ask, facts, decision)
+                and self._needs_grant(principal, ask, base, decision)
                 else None
             )
         except BaseException:
@@ -446,6 +444,25 @@ class Broker:
                 self.velocity.settle(hold, counted=False, now=now)
             raise
         return decision, exceeded, used, hold
+
+    def _with_grants(
+        self, principal: Principal, ask: _Ask, base: RequestFacts, grants: list[Grant]
+    ) -> tuple[Decision, Grant | None]:
+        """The decision with the first active grant under which the policies allow the
+        request (customer-approved first, then the longest lasting): a grant of other
+        fields must not hide one that covers them. With none allowing, the decision under
+        the first (its reasons are the ones to give)."""
+        first: tuple[Decision, Grant | None] | None = None
+        candidates: list[Grant | None] = [*grants] or [None]
+        for grant in candidates:
+            facts = replace(base, grant=grant.facts() if grant else None)
+            context = justification(facts)
+            decision = self._decide(principal, ask.action.value, ask.resource, context)
+            if decision.allowed:
+                return decision, grant
+            first = first or (decision, grant)
+        assert first is not None
+        return first
 
     def _needs_grant(
         self, principal: Principal, ask: _Ask, facts: RequestFacts, decision: Decision
