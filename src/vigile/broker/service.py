@@ -1,7 +1,7 @@
 """The access broker: every request of an agent for customer data goes through it.
 
 For each request the broker gathers the facts (the agent, the customer, the ticket as of
-now, the agent's best grant, suspension, velocity), asks the policies, builds the masked
+now, the agent's active grants, suspension, velocity), asks the policies, builds the masked
 or revealed response, and records the ``access`` event (allowed or denied) in the store
 and the ledger before returning. If recording fails, the request fails: no access goes
 unrecorded.
