@@ -1,7 +1,8 @@
-"""Containment: suspend an agent (all its sessions revoked at once, every request
-denied with the reason) and resume it. Callable by detection (it implements
-:class:`vigile.detect.containment.ContainmentPort`'s ``suspend``) and by an analyst.
-Every suspension and resume is an audit event in the ledger.
+"""Containment: suspend an agent (all its sessions revoked at once, every token issued
+until then refused, every request denied with the reason) and resume it. Callable by
+detection (it implements :class:`vigile.detect.containment.ContainmentPort`'s
+``suspend``) and by an analyst. Every suspension and resume is an audit event in the
+ledger.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from vigile.broker.errors import Forbidden
 from vigile.broker.recording import GroupCommitter
 from vigile.model import AuditEvent
 from vigile.model.times import to_micros
@@ -55,6 +57,43 @@ class Sessions:
                 conn.commit()
             except IntegrityError:
                 conn.rollback()
+
+    def revoke(self, session: str, now: datetime) -> None:
+        """Revoke one session."""
+        table = t.broker_sessions
+        with connect(self.store.engine) as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.session == session, table.c.revoked_us.is_(None))
+                .values(revoked_us=to_micros(now))
+            )
+            conn.commit()
+
+    def not_before(self, agent: str) -> int | None:
+        """The instant (microseconds) before which ``agent``'s tokens are refused."""
+        table = t.broker_not_before
+        with connect(self.store.engine) as conn:
+            found = conn.execute(
+                select(table.c.since_us).where(table.c.agent == agent)
+            ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def refuse_before(self, agent: str, now: datetime) -> None:
+        """Refuse from now on every token of ``agent`` issued before ``now`` (stored, so
+        every broker process refuses it; the instant only moves forward)."""
+        table, since = t.broker_not_before, to_micros(now)
+        later = update(table).where(table.c.agent == agent, table.c.since_us < since)
+        with connect(self.store.engine) as conn:
+            if conn.execute(later.values(since_us=since)).rowcount:
+                conn.commit()
+                return
+            try:
+                conn.execute(insert(table).values(agent=agent, since_us=since))
+                conn.commit()
+            except IntegrityError:  # there already, maybe inserted a moment ago: move it on
+                conn.rollback()
+                conn.execute(later.values(since_us=since))
+                conn.commit()
 
     def revoke_all(self, agent: str, now: datetime) -> int:
         """Revoke every open session of ``agent``; returns how many."""
@@ -99,6 +138,10 @@ class Containment:
             values = {"agent": agent, "since_us": to_micros(now), "actor": actor, "reason": reason}
             conn.execute(insert(table).values(**values))
             conn.commit()
+        # Tokens issued before the suspension stay refused once it is lifted. Counted
+        # from the start of its second (``iat`` is in seconds): a token of that second
+        # still signs in, and while suspended its data requests are denied and recorded.
+        self.sessions.refuse_before(agent, now.replace(microsecond=0))
         revoked = self.sessions.revoke_all(agent, now)
         details = {"reason": reason, "sessions_revoked": revoked}
         # Suspended first, recorded next: if recording fails the agent stays suspended
@@ -107,13 +150,19 @@ class Containment:
         return "suspended"
 
     def resume(self, agent: str, *, actor: str, reason: str = "") -> bool:
-        """Lift a suspension (sessions stay revoked: the agent signs in again).
-        Returns False when the agent was not suspended."""
+        """Lift a suspension. The agent signs in again with a token issued from now on:
+        sessions opened and tokens issued before (during the suspension too) stay
+        refused. Returns False when the agent was not suspended; nobody resumes
+        themselves (:class:`Forbidden`)."""
+        if actor == agent:
+            raise Forbidden("nobody lifts their own suspension")
         now = self._clock()
         if self.suspension_of(agent) is None:
             return False
         # Recorded first: a resume that cannot be recorded does not happen.
         self._audit("agent.resumed", actor, agent, now, {"reason": reason})
+        self.sessions.refuse_before(agent, now)
+        self.sessions.revoke_all(agent, now)
         return self._lift(agent)
 
     def _lift(self, agent: str) -> bool:

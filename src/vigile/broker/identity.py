@@ -1,9 +1,11 @@
 """Agents' credentials: bearer JWTs, from an OIDC issuer (verified against a JWKS
 file) or issued locally (embedded mode, HMAC-signed with a key file).
 
-A token names the agent (``sub``), its session (``sid``), its roles (``roles``) and its
-second factor (``mfa``, or an OIDC ``amr`` list). Every new session is recorded as a
-``signin`` event, and a refused second factor as a failed one.
+A token names the agent (``sub``), its session (``sid``), its roles (``roles``), when
+it was issued (``iat``) and its second factor (``mfa``, or an OIDC ``amr`` list). Every
+new session is recorded as a ``signin`` event, and every refusal of a valid token (no
+second factor, issued before the agent's suspension or resume, a suspended agent's
+privileged operation) as a failed one with its reason.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import stat
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,8 @@ class _Claims:
     session: str
     roles: frozenset[str]
     mfa: str | None
+    issued: int  # iat, seconds
+    key: bytes | None = None  # the local key it was verified with (None: OIDC)
 
 
 class LocalTokens:
@@ -93,17 +97,26 @@ class LocalTokens:
         return jwt.encode(claims, self._key(create=True), algorithm="HS256")
 
     def verify(self, token: str) -> _Claims:
+        key = self._key(create=False)
         try:
             claims = jwt.decode(
                 token,
-                self._key(create=False),
+                key,
                 algorithms=["HS256"],
                 issuer=LOCAL_ISSUER,
-                options={"require": ["exp", "sub", "sid", "iss"]},
+                options={"require": ["exp", "iat", "sub", "sid", "iss"]},
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        return _claims(claims, mfa=claims.get("mfa"))
+        return replace(_claims(claims, mfa=claims.get("mfa")), key=key)
+
+    def current_key(self) -> bytes | None:
+        """The key tokens are checked with now (``None`` without a key file): a token
+        verified with another key is verified again."""
+        try:
+            return self._key(create=False)
+        except Unauthenticated:
+            return None
 
     def _key(self, *, create: bool) -> bytes:
         if not self.path.exists():
@@ -146,13 +159,16 @@ class OidcVerifier:
                 algorithms=["RS256", "ES256", "EdDSA", "PS256"],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except (jwt.PyJWTError, KeyError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        amr = claims.get("amr") or []
+        amr = claims.get("amr", [])
+        if not isinstance(amr, list) or not all(isinstance(m, str) for m in amr):
+            raise Unauthenticated("invalid token: amr must be a list of strings")
         mfa = next((_AMR_MFA[m] for m in amr if m in _AMR_MFA), None)
-        claims.setdefault("sid", claims.get("jti") or claims["sub"] + "/" + str(claims["iat"]))
+        # The IdP's session id, else the token's id, else the sign-in it was issued at.
+        claims["sid"] = claims.get("sid") or claims.get("jti") or f"{claims['sub']}/{claims['iat']}"
         return _claims(claims, mfa=mfa)
 
 
@@ -160,11 +176,14 @@ def _claims(claims: dict[str, Any], *, mfa: object) -> _Claims:
     roles = claims.get("roles", ["agent"])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("invalid token: roles must be a list of strings")
+    if not isinstance(claims["sid"], str) or not claims["sid"]:
+        raise Unauthenticated("invalid token: sid must be a non-empty string")
     return _Claims(
         agent=str(claims["sub"]),
-        session=str(claims["sid"]),
+        session=claims["sid"],
         roles=frozenset(roles) & ROLES,
         mfa=mfa if isinstance(mfa, str) and mfa in _MFA_METHODS else None,
+        issued=int(claims["iat"]),  # PyJWT checked it is a number
     )
 
 
@@ -188,7 +207,8 @@ class Authenticator:
         self._clock = clock
         self._facts = facts
         # Tokens already verified: (claims, not before, expiry). A token is a signed,
-        # immutable text, so its signature needs checking once; its times every time.
+        # immutable text, so its signature needs checking once (per local key: a
+        # replaced key file refuses what the old key signed); its times every time.
         self._verified: dict[str, tuple[_Claims, float, float]] = {}
 
     def authenticate(self, token: str | None, *, ip: str, user_agent: str | None) -> Principal:
@@ -200,17 +220,53 @@ class Authenticator:
             agent=claims.agent, session=claims.session, roles=claims.roles, mfa=claims.mfa, ip=ip
         )
         if self.require_mfa and not principal.has_mfa:
-            self._record_signin(principal, user_agent, outcome="failure")
-            raise Unauthenticated("this sign-in used no second factor: sign in again with MFA")
+            why = "this sign-in used no second factor: sign in again with MFA"
+            self._record_signin(principal, user_agent, outcome="failure", reason=why)
+            raise Unauthenticated(why)
         state = self._session_state(claims)
         if state == "revoked":
             raise Unauthenticated("this session was revoked: sign in again")
         if state == "new":
+            self._refuse_if_stale(claims, principal, user_agent)
             # Recorded before the session is remembered: if recording fails, the next
             # request tries again (the event's id makes a repeat a duplicate).
             self._record_signin(principal, user_agent, outcome="success")
             self._sessions.open(claims.session, claims.agent, self._clock())
+            # A suspension or resume between the check and the opening revoked every
+            # session but could not see this one: look again now that it is open.
+            if self._stale(claims):
+                self._sessions.revoke(claims.session, self._clock())
+                self._refuse_if_stale(claims, principal, user_agent)
         return principal
+
+    def admit_privileged(self, principal: Principal, what: str, *, suspended: bool) -> None:
+        """Authentication for a privileged operation (approving or denying grants,
+        suspending or resuming agents): refused (:class:`Unauthenticated`, recorded as a
+        failed sign-in) for a suspended agent, and without a second factor whatever
+        ``VIGILE_BROKER_REQUIRE_MFA`` says."""
+        if suspended:
+            why = f"agent {principal.agent} is suspended: {what} is refused"
+        elif not principal.has_mfa:
+            why = f"{what} needs a sign-in with a second factor: sign in again with MFA"
+        else:
+            return
+        self._record_signin(principal, None, outcome="failure", reason=why)
+        raise Unauthenticated(why)
+
+    def _stale(self, claims: _Claims) -> bool:
+        """Whether the token was issued before its agent's last suspension or resume
+        (``iat`` counts in whole seconds: a token of that same second is refused too)."""
+        since = self._sessions.not_before(claims.agent)
+        return since is not None and claims.issued * 1_000_000 < since
+
+    def _refuse_if_stale(
+        self, claims: _Claims, principal: Principal, user_agent: str | None
+    ) -> None:
+        if not self._stale(claims):
+            return
+        why = "this token was issued before the agent's last suspension or resume: sign in again"
+        self._record_signin(principal, user_agent, outcome="failure", reason=why)
+        raise Unauthenticated(why)
 
     def known(self, token: str | None, *, ip: str) -> Principal | None:
         """The principal of ``token`` when nothing needs recording (a valid token, its
@@ -237,7 +293,9 @@ class Authenticator:
         known = self._verified.get(token)
         if known is not None:
             claims, not_before, expires = known
-            if not_before <= time.time() < expires:
+            if not_before <= time.time() < expires and (
+                claims.key is None or claims.key == self.local.current_key()
+            ):
                 return claims
             self._verified.pop(token, None)
         claims = self._verify_signed(token)
@@ -269,7 +327,14 @@ class Authenticator:
             return self.oidc.verify(token)
         raise Unauthenticated("invalid token: unknown issuer")
 
-    def _record_signin(self, principal: Principal, user_agent: str | None, *, outcome: str) -> None:
+    def _record_signin(
+        self,
+        principal: Principal,
+        user_agent: str | None,
+        *,
+        outcome: str,
+        reason: str | None = None,
+    ) -> None:
         # One sign-in event per session and outcome: the id makes repeats duplicates.
         self._committer.record(
             [
@@ -282,6 +347,7 @@ class Authenticator:
                     ip=principal.ip,
                     user_agent=user_agent,
                     mfa=principal.mfa or "none",
+                    extra={"reason": reason} if reason else {},
                 )
             ]
         )

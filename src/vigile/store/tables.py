@@ -421,6 +421,15 @@ broker_suspensions = Table(
     Column("reason", String, nullable=False),
 )
 
+# Per agent, the instant before which its tokens are refused (set at suspension and at
+# resume): a token issued earlier opens no new session, wherever it was copied to.
+broker_not_before = Table(
+    "broker_not_before",
+    metadata,
+    Column("agent", String, primary_key=True),
+    Column("since_us", BigInteger, nullable=False),
+)
+
 # Local accounts of the web console (embedded mode; OIDC deployments sign in upstream).
 # ``subject`` is the agent id (agent, supervisor, analyst) or the customer id (customer).
 console_accounts = Table(
