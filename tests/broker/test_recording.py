@@ -3,16 +3,21 @@ the store again whenever someone else appended or signed in between."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.broker.conftest import START, principal
 from vigile.broker import Broker
+from vigile.errors import StoreError
 from vigile.ingest.record import Recorder
 from vigile.ledger.audit import verify_ledger
 from vigile.ledger.service import Ledger
-from vigile.model import TicketEvent, TicketStep
+from vigile.model import AuditEvent, TicketEvent, TicketStep
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -52,3 +57,45 @@ def test_commits_interleaved_with_another_writer_keep_the_ledger_whole(
     stored = sum(count for count, _ in seqs)
     assert max(top for _, top in seqs if top is not None) == stored - 1  # no gap, no repeat
     assert ledger.checkpoint().size == stored
+
+
+def test_one_requests_bad_row_fails_that_request_only(
+    broker: Broker, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = broker.committer.recorder
+    record = recorder.record_prepared
+
+    def refuses_poison(prepared: list[Any]) -> Any:
+        time.sleep(0.05)  # the others queue meanwhile: they share the next transaction
+        if any(values[1] == "poison" for _, values, _ in prepared):
+            raise StoreError("invalid byte sequence for encoding UTF8: 0x00")
+        return record(prepared)
+
+    monkeypatch.setattr(recorder, "record_prepared", refuses_poison)
+    start = threading.Barrier(6)
+    failed: list[str] = []
+
+    def send(event_id: str) -> None:
+        start.wait()
+        try:
+            broker.committer.record([_audit(event_id)])
+        except StoreError:
+            failed.append(event_id)
+
+    ids = ["poison", *(f"good-{n}" for n in range(5))]
+    threads = [threading.Thread(target=send, args=(event_id,)) for event_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == ["poison"]
+    with connect(store.engine) as conn:
+        stored = set(conn.execute(select(t.audit_events.c.id)).scalars())
+    assert {f"good-{n}" for n in range(5)} <= stored
+    assert "poison" not in stored
+
+
+def _audit(event_id: str) -> AuditEvent:
+    return AuditEvent(
+        id=event_id, time=START, action="test.event", actor="test", subject="a-1", details={}
+    )

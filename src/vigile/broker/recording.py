@@ -3,7 +3,9 @@
 Each request hands its events to :meth:`GroupCommitter.record` and waits. One writer
 thread takes everything queued, records it with :class:`~vigile.ingest.Recorder` (events
 and ledger leaves in one transaction) and wakes every waiter: with the result, or with
-the error, so a request whose events were not recorded fails instead of answering.
+the error, so a request whose events were not recorded fails instead of answering. When
+a shared transaction fails, each request in it is recorded again on its own, so one
+request's bad row fails that request only.
 
 The writer is the one serial step, and it shares the interpreter lock with the request
 threads: each request turns its events into rows and leaf hashes (:func:`prepare`)
@@ -95,10 +97,19 @@ class GroupCommitter:
         prepared = [row for rows, _ in batch for row in rows]
         try:
             self.recorder.record_prepared(prepared)
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            # The transaction rolled back whole: one request's bad row must not fail the
+            # others that shared it, so each is recorded again in its own transaction.
+            for item in batch:
+                self._commit([item])
+            return
         except BaseException as exc:  # every waiter must learn of the failure
             for _, done in batch:
                 done.set_exception(exc)
-            return
+            raise
         self.commits += 1
         for _, done in batch:
             done.set_result(None)
