@@ -167,7 +167,10 @@ class ContainmentOut(BaseModel):
 
 
 class TicketsOut(BaseModel):
-    accepted: int
+    accepted: int = Field(description="How many steps this request stored.")
+    duplicates: list[str] = Field(
+        description="Ids of steps already stored (or sent twice) unchanged: kept once."
+    )
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -461,7 +464,9 @@ def receive_tickets(
     broker: BrokerDep,
     records: Annotated[list[dict[str, Any]], Body(max_length=10_000)],
 ) -> TicketsOut:
-    """Ticket lifecycle records in the activity-log format (``kind: ticket``)."""
+    """Ticket lifecycle records in the activity-log format (``kind: ticket``). A resent
+    step (same id, same content) is a duplicate, kept once; a step reusing a stored id
+    with other content is refused (422 naming it), and then nothing is stored."""
     steps: list[TicketEvent] = []
     for index, record in enumerate(records):
         try:
@@ -471,7 +476,8 @@ def receive_tickets(
         if not isinstance(step, TicketEvent):
             raise InvalidBrokerRequest(f"record {index}: only ticket records are accepted here")
         steps.append(step)
-    return TicketsOut(accepted=ops.record_tickets(broker, steps))
+    done = ops.record_tickets(broker, steps)
+    return TicketsOut(accepted=len(done.stored), duplicates=list(done.duplicates))
 
 
 # -- wiring ------------------------------------------------------------------------------

@@ -13,14 +13,22 @@ requests are not refused here: the policies deny them and each is recorded.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from vigile.broker.errors import Forbidden, NotFound
+from sqlalchemy import select
+
+from vigile.broker.errors import Forbidden, InvalidBrokerRequest, NotFound
 from vigile.broker.grants import Grant, GrantStatus
 from vigile.broker.identity import Principal
 from vigile.broker.service import Broker
 from vigile.model import TicketEvent
+from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
+from vigile.store.rows import COLUMNS, to_values
 
 __all__ = [
+    "TicketsRecorded",
     "approve_as_customer",
     "approve_grant",
     "deny_as_customer",
@@ -124,8 +132,50 @@ def resume_agent(broker: Broker, principal: Principal, agent: str, reason: str) 
     return broker.containment.resume(agent, actor=principal.agent, reason=reason)
 
 
-def record_tickets(broker: Broker, steps: Sequence[TicketEvent]) -> int:
-    """Ticket steps from the ticketing system, into the store and the ledger; returns
-    how many were given (steps already stored are not stored twice)."""
-    broker.committer.record(list(steps))
-    return len(steps)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketsRecorded:
+    """What :func:`record_tickets` did with each step, by id."""
+
+    stored: tuple[str, ...]
+    duplicates: tuple[str, ...]  # already stored (or given twice), the same: kept once
+
+
+def record_tickets(broker: Broker, steps: Sequence[TicketEvent]) -> TicketsRecorded:
+    """Ticket steps from the ticketing system, into the store and the ledger. A step
+    whose id is already stored, or given earlier in ``steps``, is a duplicate when it is
+    the same step (a resend), and refused otherwise (:class:`InvalidBrokerRequest`
+    naming it, nothing stored): a step is never changed, a change is a new step with its
+    own id. A step stored by a concurrent request between the check and the commit
+    counts as stored here and stays stored once."""
+    seen = _stored_steps(broker.store, [step.id for step in steps])
+    fresh: list[TicketEvent] = []
+    duplicates: list[str] = []
+    for index, step in enumerate(steps):
+        row = to_values(step)[1][1:]  # without seq
+        known = seen.get(step.id)
+        if known is None:
+            seen[step.id] = row
+            fresh.append(step)
+        elif known == row:
+            duplicates.append(step.id)
+        else:
+            raise InvalidBrokerRequest(
+                f"record {index}: id {step.id!r} is already taken by another ticket step "
+                "(a stored step never changes: send the change as a new step, with a new id)"
+            )
+    broker.committer.record(fresh)
+    return TicketsRecorded(stored=tuple(s.id for s in fresh), duplicates=tuple(duplicates))
+
+
+def _stored_steps(store: Store, ids: Sequence[str]) -> dict[str, tuple[object, ...]]:
+    """The stored rows (without ``seq``) of the ticket steps with these ids."""
+    table = t.ticket_events
+    columns = [table.c[name] for name in COLUMNS["ticket_events"][1:]]
+    unique = sorted(set(ids))
+    found: dict[str, tuple[object, ...]] = {}
+    with connect(store.engine) as conn:
+        for start in range(0, len(unique), 500):  # within every database's bound variables
+            chunk = unique[start : start + 500]
+            for row in conn.execute(select(*columns).where(table.c.id.in_(chunk))):
+                found[row[0]] = tuple(row)
+    return found
