@@ -9,6 +9,7 @@ is the warm-up: it is learnt from, never alerted on (the minimum history).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,19 +65,15 @@ def period_of(
     return np.asarray((buckets - start) // period_us, dtype=np.int64)
 
 
-def _numeric(rows: pa.Table) -> dict[str, Floats]:
-    return {
-        name: np.asarray(rows.column(name).to_numpy(), dtype=np.float64)
-        for name in rows.column_names
-        if pa.types.is_integer(rows.schema.field(name).type)
-    }
+def _numeric(rows: pa.Table, names: Iterable[str]) -> dict[str, Floats]:
+    return {name: np.asarray(rows.column(name).to_numpy(), dtype=np.float64) for name in names}
 
 
 def _baselines(rows: pa.Table, *, min_history: int, floor: float) -> Baselines:
     return fit_baselines(
         rows.column("agent"),
         rows.column("team"),
-        _numeric(rows),
+        _numeric(rows, COUNT_SIGNALS),
         min_history=min_history,
         floor=floor,
     )
