@@ -43,6 +43,9 @@ FIELD_CLASSES: dict[str, frozenset[str]] = {
 
 _DIGITS = re.compile(r"\d")
 _SEPARATORS = re.compile(r"[\s().\-/]+")
+_COUNTRY = re.compile(r"\+\d{1,3}")
+#: Digits after the country code needed to show the last four (at most half of them).
+_MIN_NATIONAL = 8
 
 
 def fields_of_classes(classes: tuple[str, ...]) -> frozenset[str]:
@@ -64,16 +67,31 @@ def mask_email(value: str) -> str:
 def mask_phone(value: str) -> str:
     """The country code and the last four digits: ``+1 *** *** 0100``.
 
-    Too short a number to hide anything while keeping four digits is masked whole.
+    A number with fewer than 8 digits after its country code is masked whole: the last
+    four would be half of it or more (``+352 4796 1`` is ``***``).
     """
     digits = "".join(_DIGITS.findall(value))
-    if len(digits) < 8:
-        return MASK
     groups = [g for g in _SEPARATORS.split(value.strip()) if g]
-    country = groups[0] if len(groups) >= 3 and re.fullmatch(r"\+\d{1,3}", groups[0]) else None
+    if _national_length(digits, groups) < _MIN_NATIONAL:
+        return MASK
+    country = groups[0] if len(groups) >= 3 and _COUNTRY.fullmatch(groups[0]) else None
     middle = max(len(groups) - (2 if country else 1), 1)
     parts = [country] if country else []
     return " ".join([*parts, *([MASK] * middle), digits[-4:]])
+
+
+def _national_length(digits: str, groups: list[str]) -> int:
+    """How many digits follow the country code: exactly when the code stands apart
+    (``+352 4796 1``), else as if the code were as long as any (3 digits, after the 00
+    international prefix if there is one), so a short number is never taken as long."""
+    first = groups[0] if groups else ""
+    if len(groups) > 1 and _COUNTRY.fullmatch(first):
+        return len(digits) - (len(first) - 1)
+    if first.startswith("+"):
+        return len(digits) - 3
+    if first.startswith("00"):
+        return len(digits) - 2 - 3
+    return len(digits)
 
 
 def _mask_whole(value: str) -> str:
