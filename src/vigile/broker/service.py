@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cedarpy
+
 from vigile.broker import directory, views
 from vigile.broker.containment import DETECTION, Containment
 from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
@@ -408,7 +410,8 @@ class Broker:
             grants = read.active_grants(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
         suspended = suspension is not None
-        self.policy.entities.ensure(
+        # The handle holding these entities as read: the decision uses no older one.
+        handle = self.policy.entities.ensure(
             [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
         )
         held = self.velocity.reserve(
@@ -431,12 +434,12 @@ class Broker:
                 velocity_exceeded=exceeded is not None,
                 mfa=principal.has_mfa,
             )
-            decision, grant = self._with_grants(principal, ask, base, grants)
+            decision, grant = self._with_grants(principal, ask, base, grants, handle)
             used = (
                 grant
                 if grant is not None
                 and decision.allowed
-                and self._needs_grant(principal, ask, base, decision)
+                and self._needs_grant(principal, ask, base, handle)
                 else None
             )
         except BaseException:
@@ -446,7 +449,12 @@ class Broker:
         return decision, exceeded, used, hold
 
     def _with_grants(
-        self, principal: Principal, ask: _Ask, base: RequestFacts, grants: list[Grant]
+        self,
+        principal: Principal,
+        ask: _Ask,
+        base: RequestFacts,
+        grants: list[Grant],
+        entities: cedarpy.Entities,
     ) -> tuple[Decision, Grant | None]:
         """The decision with the first active grant under which the policies allow the
         request (customer-approved first, then the longest lasting): a grant of other
@@ -457,7 +465,7 @@ class Broker:
         for grant in candidates:
             facts = replace(base, grant=grant.facts() if grant else None)
             context = justification(facts)
-            decision = self._decide(principal, ask.action.value, ask.resource, context)
+            decision = self._decide(principal, ask.action.value, ask.resource, context, entities)
             if decision.allowed:
                 return decision, grant
             first = first or (decision, grant)
@@ -465,12 +473,13 @@ class Broker:
         return first
 
     def _needs_grant(
-        self, principal: Principal, ask: _Ask, facts: RequestFacts, decision: Decision
+        self, principal: Principal, ask: _Ask, facts: RequestFacts, entities: cedarpy.Entities
     ) -> bool:
         """Whether the grant justified an allowed access: without it, the access would
         have been denied (no other justification, or a forbid only a grant lifts)."""
         without = justification(replace(facts, grant=None))
-        return not self._decide(principal, ask.action.value, ask.resource, without).allowed
+        decision = self._decide(principal, ask.action.value, ask.resource, without, entities)
+        return not decision.allowed
 
     def _decide(
         self,
@@ -478,9 +487,14 @@ class Broker:
         action: str,
         resource: tuple[str, str],
         context: dict[str, object],
+        entities: cedarpy.Entities | None = None,
     ) -> Decision:
         return self.policy.decide(
-            principal=("Agent", principal.agent), action=action, resource=resource, context=context
+            principal=("Agent", principal.agent),
+            action=action,
+            resource=resource,
+            context=context,
+            entities=entities,
         )
 
     def _consequences(
