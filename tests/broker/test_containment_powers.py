@@ -274,6 +274,11 @@ def test_over_http_a_suspended_supervisor_cannot_approve(
     supervisor = _token(api_settings, "sup-1", "supervisor")  # a fresh token
     refused = client.post(f"/v1/grants/{grant['id']}/approve", headers=supervisor)
     assert "sup-1 is suspended" in _error(refused, 401)["message"]
+    for listing in (
+        client.get("/v1/grants", headers=supervisor),
+        client.get(f"/v1/grants/{grant['id']}", headers=supervisor),
+    ):
+        assert "sup-1 is suspended" in _error(listing, 401)["message"]
     assert client.get(f"/v1/grants/{grant['id']}", headers=analyst).json()["status"] == "pending"
 
 

@@ -371,18 +371,13 @@ def list_grants(
 ) -> list[GrantOut]:
     """Grants, oldest first: supervisors and analysts see all (approvers find the pending
     ones here), an agent its own."""
-    broker.grants.sweep(broker.clock())
-    mine = None if who.roles & {"supervisor", "analyst"} else who.agent
-    return [_grant_out(g) for g in broker.grants.history(agent=mine, status=status)]
+    return [_grant_out(g) for g in ops.grants_for(broker, who, status)]
 
 
 @router.get("/grants/{grant_id}")
 def get_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
     """A grant: its agent, supervisors and analysts may read it."""
-    grant = broker.grants.get(grant_id)
-    if grant.agent != who.agent and not who.roles & {"supervisor", "analyst"}:
-        raise NotFound(f"no grant {grant_id!r}")
-    return _grant_out(grant)
+    return _grant_out(ops.grant_for(broker, who, grant_id))
 
 
 @router.post("/grants/{grant_id}/approve")
