@@ -1,11 +1,20 @@
-"""Shift intervals: computed once per (zone, shift) and shared by the agents that have it,
-the same as computing each agent's alone."""
+"""Reading the store (in a thread or a process of its own: the same batches) and shift
+intervals (computed once per zone and shift, the same as each agent's alone)."""
 
 from __future__ import annotations
 
-import pyarrow as pa  # type: ignore[import-untyped]
+from collections.abc import Callable
+from pathlib import Path
 
-from vigile.detect.source import DAY_US, shift_table
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy import create_engine
+
+from tests.detect.conftest import Stored
+from vigile.detect import source
+from vigile.detect.errors import DetectError
+from vigile.detect.source import DAY_US, read_batches, shift_table
+from vigile.store import Store
 
 _DAY = '{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30"}'
 _NIGHT = '{"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}'
@@ -27,3 +36,28 @@ def test_agents_sharing_a_shift_get_the_pieces_each_would_alone() -> None:
     assert agents.count("a-1") == agents.count("a-3") > 0
     assert agents.count("a-2") > 0
     assert "a-4" not in agents
+
+
+def test_a_reader_process_reads_what_a_thread_reads(
+    stored: Callable[[str], Stored], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many batches are read in a process of its own (no contention for the interpreter
+    # lock with the caller): the batches are those a reading thread gets.
+    data = stored("baseline")
+    with Store.open(data.settings(tmp_path)) as store:
+        assert source._worth_a_process(store.engine, -1, 20_000, None)
+        in_process = list(read_batches(store.engine, limit=20_000))
+        monkeypatch.setattr(source, "_worth_a_process", lambda *_: False)
+        in_thread = list(read_batches(store.engine, limit=20_000))
+    assert len(in_process) == len(in_thread) > 3
+    for got, expected in zip(in_process, in_thread, strict=True):
+        assert got.upto == expected.upto
+        assert got.accesses.equals(expected.accesses)
+        assert got.signins.equals(expected.signins)
+        assert got.ticket_events.equals(expected.ticket_events)
+
+
+def test_a_failing_reader_process_is_an_error(tmp_path: Path) -> None:
+    missing = create_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    with pytest.raises(DetectError, match="cannot read events"):
+        list(source._read_in_process(missing, after=-1, limit=10, upto=None))

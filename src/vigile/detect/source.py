@@ -8,6 +8,7 @@ feature SQL needs no time-zone functions and stays portable to Spark.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
-from sqlalchemy import Connection, Engine, Select, Table, func, select
+from sqlalchemy import Connection, Engine, Select, Table, create_engine, func, select
 
 from vigile.detect.errors import DetectError
 from vigile.store import tables as t
@@ -102,9 +103,14 @@ def read_batches(
     engine: Engine, *, after: int = -1, limit: int | None, upto: int | None = None
 ) -> Iterator[EventBatch]:
     """Every event after ``after`` (up to ``upto``) in batches of ``limit`` (None: one
-    batch), ending with an empty one. The next batch is read in a thread while the caller
-    works on this one: the read is Python work on the store's cursor, the caller's mostly
-    DuckDB's, which runs without the interpreter lock."""
+    batch), ending with an empty one. The next batch is read while the caller works on
+    this one: in a process of its own when there are more than a few batches to read (the
+    read is Python work on the store's cursor, which in a thread would contend for the
+    interpreter lock with the caller's), else in a thread (the caller's work is mostly
+    DuckDB's, which runs without the lock)."""
+    if limit is not None and _worth_a_process(engine, after, limit, upto):
+        yield from _read_in_process(engine, after=after, limit=limit, upto=upto)
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-read") as pool:
         pending = pool.submit(read_events, engine, after=after, limit=limit, upto=upto)
         while True:
@@ -117,6 +123,70 @@ def read_batches(
             if not more:
                 return
             after = batch.upto
+
+
+_PROCESS_BATCHES = 3  # a process costs a second or two to start: worth it beyond this
+
+
+def _worth_a_process(engine: Engine, after: int, limit: int, upto: int | None) -> bool:
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return False  # an in-memory store is this process's only
+    with connect(engine) as conn:
+        top = conn.execute(select(func.max(t.accesses.c.seq))).scalar()
+    if top is None:
+        return False
+    last = min(int(top), upto) if upto is not None else int(top)
+    return last - after > _PROCESS_BATCHES * limit
+
+
+def _read_in_process(
+    engine: Engine, *, after: int, limit: int, upto: int | None
+) -> Iterator[EventBatch]:
+    context = multiprocessing.get_context("spawn")  # never fork DuckDB's threads
+    receiver, sender = context.Pipe(duplex=False)
+    url = engine.url.render_as_string(hide_password=False)  # pickled through a pipe
+    reader = context.Process(
+        target=_serve_batches, args=(url, after, limit, upto, sender), daemon=True,
+        name="vigile-read",
+    )  # fmt: skip
+    reader.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                sent = receiver.recv()
+            except EOFError as exc:
+                raise DetectError("the store reader stopped without a word") from exc
+            if isinstance(sent, Exception):
+                raise DetectError(f"cannot read events: {sent}")
+            yield sent
+            if sent.upto <= after:  # nothing after the last batch
+                return
+            after = sent.upto
+    finally:
+        receiver.close()
+        reader.join(timeout=5)
+        if reader.is_alive():
+            reader.terminate()
+
+
+def _serve_batches(url: str, after: int, limit: int, upto: int | None, sender: Any) -> None:
+    """In the reader process: every batch, then the empty one, sent as they are read
+    (the pipe holds one: the next is read while the caller works on this one)."""
+    engine = create_engine(url)
+    try:
+        while True:
+            batch = read_events(engine, after=after, limit=limit, upto=upto)
+            sender.send(batch)
+            if batch.upto <= after:
+                return
+            after = batch.upto
+    except Exception as exc:  # handed to the caller, which raises it
+        sender.send(DetectError(str(exc)))
+    finally:
+        sender.close()
+        engine.dispose()
 
 
 def _query(table: Table, schema: pa.Schema, window: tuple[int, int]) -> Select[Any]:
