@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from vigile import __version__, web
 from vigile.api import broker, health, ledger, respond, transparency
-from vigile.api.errors import RequestIdMiddleware, install_error_handlers
+from vigile.api.errors import RefuseNul, RequestIdMiddleware, install_error_handlers
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.store = served
+    app.add_middleware(RefuseNul)  # inside RequestIdMiddleware: its answer has the id
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     for router in (health.router, ledger.router, transparency.router):

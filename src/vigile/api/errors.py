@@ -22,7 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vigile.errors import InputError, StoreError, VigileError
 from vigile.transparency.errors import AccessNotFound, InvalidToken, UnknownCustomer
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "error_response", "install_error_handlers"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "RefuseNul",
+    "RequestIdMiddleware",
+    "error_response",
+    "install_error_handlers",
+]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _log = logging.getLogger("vigile.api")
@@ -72,6 +78,66 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class RefuseNul:
+    """Refuses (422, the one error shape) any request carrying a NUL character in its
+    path, query or body (raw; ``%00`` where URL-encoded; ``\\u0000`` in JSON): no name,
+    id, ticket or reason has one, PostgreSQL text cannot hold one, and an event that cannot
+    be recorded must not be asked for. Bodies are read whole first; the API's are small."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        where = _nul_in_target(scope)
+        messages: list[Message] = []
+        if where is None:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+            if _body_has_nul(scope, b"".join(m.get("body", b"") for m in messages)):
+                where = "body"
+        if where is not None:
+            response = error_response(
+                Request(scope), 422, f"{where}: a NUL character is not allowed"
+            )
+            await response(scope, receive, send)
+            return
+        replay = iter(messages)
+
+        async def receive_again() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, receive_again, send)
+
+
+def _nul_in_target(scope: Scope) -> str | None:
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    if _has_nul(scope.get("query_string", b"")):
+        return "query"
+    return None
+
+
+def _has_nul(raw: bytes) -> bool:
+    """A NUL in URL-encoded text: raw or ``%00``."""
+    return b"\x00" in raw or b"%00" in raw
+
+
+def _body_has_nul(scope: Scope, body: bytes) -> bool:
+    """A NUL in a body, as its content type would carry one."""
+    kind = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), b"").lower()
+    if b"\x00" in body:
+        return True
+    if kind.startswith(b"application/x-www-form-urlencoded"):
+        return _has_nul(body)
+    return b"json" in kind and b"\\u0000" in body.lower()
 
 
 def _request_id_of(scope: Scope) -> str:
