@@ -425,7 +425,7 @@ def test_plain_and_other_reads_answer_alike(
         ("post", "/v1/agents/a-2/suspend", "body", {"json": {"reason": "x\x00"}}),
     ],
 )
-def test_a_nul_character_is_refused_before_anything_is_read_or_recorded(
+def test_a_nul_character_is_refused_before_anything_is_read(
     client: TestClient,
     api_settings: Settings,
     store: Store,
@@ -435,11 +435,76 @@ def test_a_nul_character_is_refused_before_anything_is_read_or_recorded(
     extra: dict[str, Any],
 ) -> None:
     # PostgreSQL text holds no NUL: such a request used to fail with 503 when its access
-    # was recorded (and fail the others sharing its commit).
+    # was recorded (and fail the others sharing its commit). A request for customer data
+    # is still recorded, as a denied access, the NUL replaced.
     analyst = _token(api_settings, "an-1", "analyst")
-    before = len(accesses(store))
+    before = accesses(store)
     refused = getattr(client, method)(path, headers=analyst, **extra)
-    assert _error(refused, 422)["message"] == f"{where}: a NUL character is not allowed"
-    assert len(accesses(store)) == before
+    message = _error(refused, 422)["message"]
+    assert message == f"{where}: a NUL character is not allowed"
+    recorded = accesses(store)[len(before) :]
+    if path.startswith("/v1/customers"):
+        [access] = recorded
+        assert (access["agent"], access["outcome"]) == ("an-1", "denied")
+        assert access["deny_reason"] == f"invalid request: {message}"
+        assert not any("\x00" in str(value) for value in access.values())
+    else:
+        assert recorded == []
     agent = _token(api_settings, "a-1")
     assert client.get("/v1/customers", params={"q": "Example S"}, headers=agent).is_success
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "extra", "action"),
+    [
+        (
+            "post",
+            "/v1/customers/c-1/reveal",
+            {"json": {"object": "k-1", "field": "contact.password", "reason": SUPPORT}},
+            "contact.reveal",
+        ),
+        (
+            "post",
+            "/v1/customers/c-1/reveal",
+            {"json": {"object": "k-1", "field": "contact.email", "reason": "curiosity"}},
+            "contact.reveal",
+        ),
+        (
+            "get",
+            "/v1/customers/c-1/contacts",
+            {"params": {"ticket": "T" * 201, "reason": SUPPORT}},
+            "contact.view",
+        ),
+        ("get", "/v1/customers", {"params": {"q": "x" * 101}}, "customer.search"),
+    ],
+)
+def test_a_request_for_data_that_does_not_validate_is_recorded_as_denied(
+    client: TestClient,
+    api_settings: Settings,
+    store: Store,
+    method: str,
+    path: str,
+    extra: dict[str, Any],
+    action: str,
+) -> None:
+    agent = _token(api_settings, "a-1")
+    refused = getattr(client, method)(path, headers=agent, **extra)
+    message = _error(refused, 422)["message"]
+    [recorded] = [row for row in accesses(store) if row["action"] == action]
+    assert (recorded["agent"], recorded["outcome"]) == ("a-1", "denied")
+    assert recorded["deny_reason"] == f"invalid request: {message}"
+    assert recorded["customer"] == ("c-1" if "c-1" in path else None)
+    assert all(len(recorded[key] or "") <= 200 for key in ("ticket", "customer"))
+
+
+def test_an_invalid_request_without_a_valid_token_records_nothing(
+    client: TestClient, store: Store
+) -> None:
+    before = len(accesses(store))
+    refused = client.post(
+        "/v1/customers/c-1/reveal",
+        json={"object": "k-1", "field": "nope", "reason": SUPPORT},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
+    assert refused.status_code in (401, 422)
+    assert len(accesses(store)) == before

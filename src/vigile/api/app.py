@@ -46,7 +46,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.store = served
-    app.add_middleware(RefuseNul)  # inside RequestIdMiddleware: its answer has the id
+    # Inside RequestIdMiddleware (its answer has the id); a refused request for customer
+    # data is recorded as a denied access, as every request for data is.
+    app.add_middleware(RefuseNul, on_refused=broker.refused_before_routing)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     for router in (health.router, ledger.router, transparency.router):

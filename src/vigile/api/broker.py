@@ -16,15 +16,18 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
 
 from vigile.activitylog.codec import InvalidField, decode
 from vigile.api.deps import customer_id as customer_of_token
-from vigile.api.errors import error_response
+from vigile.api.errors import error_response, validation_message
 from vigile.api.schemas import ErrorOut
 from vigile.broker import (
     AccessDenied,
@@ -40,12 +43,13 @@ from vigile.broker import (
     Unauthenticated,
 )
 from vigile.broker import operations as ops
-from vigile.model import TicketEvent
+from vigile.errors import StoreError
+from vigile.model import Action, TicketEvent
 from vigile.model.times import format_rfc3339
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["install", "router"]
+__all__ = ["install", "refused_before_routing", "router"]
 
 _agent_bearer = HTTPBearer(
     auto_error=False,
@@ -486,6 +490,78 @@ _STATUS: tuple[tuple[type[BrokerError], int], ...] = (
 )
 
 
+#: What a request for customer data is recorded as when its input does not validate.
+_DATA_ROUTES: dict[str, Action] = {
+    "/v1/customers": Action.CUSTOMER_SEARCH,
+    "/v1/customers/{customer_id}": Action.CUSTOMER_VIEW,
+    "/v1/customers/{customer_id}/contacts": Action.CONTACT_VIEW,
+    "/v1/customers/{customer_id}/accounts": Action.ACCOUNT_VIEW,
+    "/v1/customers/{customer_id}/subscriptions": Action.SUBSCRIPTION_VIEW,
+    "/v1/customers/{customer_id}/reveal": Action.CONTACT_REVEAL,
+    "/v1/customers/{customer_id}/export": Action.EXPORT,
+}
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """A request whose input does not validate: 422 in the one error shape; one for
+    customer data by an authenticated agent is recorded first, as a denied access."""
+    assert isinstance(exc, RequestValidationError)
+    message = validation_message(exc)
+    route = request.scope.get("route")
+    action = _DATA_ROUTES.get(getattr(route, "path", ""))
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if action is not None and scheme.lower() == "bearer" and token:
+        try:
+            await _record_refusal(request, token, action, f"invalid request: {message}")
+        except StoreError:  # not recorded: not answered either
+            return error_response(request, 503, "the store is unavailable; try again later")
+    return error_response(request, 422, message)
+
+
+async def refused_before_routing(scope: Scope, why: str) -> None:
+    """Record a request for customer data that the app refused before routing it (a NUL
+    character in it: :class:`~vigile.api.errors.RefuseNul`), as a denied access, its
+    text with the NUL replaced."""
+    scheme, _, token = Request(scope).headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.path not in _DATA_ROUTES:
+            continue
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            request = Request({**scope, **child})
+            await _record_refusal(request, token, _DATA_ROUTES[route.path], why)
+            return
+
+
+def _text(value: str | None) -> str | None:
+    """Text as an event may carry it: no NUL (PostgreSQL text holds none)."""
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
+async def _record_refusal(request: Request, token: str, action: Action, why: str) -> None:
+    broker = broker_of(request)
+    ip = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label
+    who = broker.auth.known(token, ip=ip)
+    if who is None:
+        try:
+            who = await run_in_threadpool(
+                broker.authenticate, token, ip=ip, user_agent=request.headers.get("user-agent")
+            )
+        except Unauthenticated:
+            return  # nobody to attribute it to: the 422 alone
+    await run_in_threadpool(
+        broker.refuse,
+        who,
+        action,
+        customer=_text(request.path_params.get("customer_id")),
+        ticket=_text(request.query_params.get("ticket")),
+        reason=request.query_params.get("reason", "none"),
+        why=why,
+    )
+
+
 async def _broker_error(request: Request, exc: Exception) -> JSONResponse:
     for kind, status in _STATUS:
         if isinstance(exc, kind):
@@ -499,6 +575,7 @@ def install(app: FastAPI, settings: Settings, store: Store) -> None:
     the start), and serve its routes and errors in the one error shape."""
     app.state.broker = Broker(store, settings)
     app.add_exception_handler(BrokerError, _broker_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     before = len(app.router.routes)
     app.include_router(router)
     # Matched first: routing tries each router in turn, and these paths (all under

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +29,7 @@ __all__ = [
     "RequestIdMiddleware",
     "error_response",
     "install_error_handlers",
+    "validation_message",
 ]
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -86,8 +88,13 @@ class RefuseNul:
     id, ticket or reason has one, PostgreSQL text cannot hold one, and an event that cannot
     be recorded must not be asked for. Bodies are read whole first; the API's are small."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, on_refused: Callable[[Scope, str], Awaitable[None]] | None = None
+    ) -> None:
+        """``on_refused(scope, why)`` runs before the answer (the broker records a refused
+        request for data); if it raises, the request fails as any other would."""
         self.app = app
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,9 +111,14 @@ class RefuseNul:
             if _body_has_nul(scope, b"".join(m.get("body", b"") for m in messages)):
                 where = "body"
         if where is not None:
-            response = error_response(
-                Request(scope), 422, f"{where}: a NUL character is not allowed"
-            )
+            text = f"{where}: a NUL character is not allowed"
+            status = 422
+            if self.on_refused is not None:
+                try:
+                    await self.on_refused(scope, f"invalid request: {text}")
+                except StoreError:  # not recorded: not answered either
+                    status, text = 503, "the store is unavailable; try again later"
+            response = error_response(Request(scope), status, text)
             await response(scope, receive, send)
             return
         replay = iter(messages)
@@ -176,12 +188,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, str(exc.detail), headers)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def validation_message(exc: RequestValidationError) -> str:
+    """What failed to validate, field by field (never the values given)."""
     problems = [
         f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
     ]
-    return error_response(request, 422, "; ".join(problems) or "invalid request")
+    return "; ".join(problems) or "invalid request"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(request, 422, validation_message(exc))
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

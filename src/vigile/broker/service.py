@@ -276,6 +276,33 @@ class Broker:
             lambda: views.Shown(body=body, fields=("contact.email", "contact.phone")),
         )
 
+    def refuse(
+        self,
+        principal: Principal,
+        action: Action,
+        *,
+        customer: str | None,
+        ticket: str | None,
+        reason: str,
+        why: str,
+    ) -> None:
+        """Record a request for customer data refused before it reached a decision (its
+        input did not validate): every request for data leaves its access, allowed or
+        not. Text is cut to the lengths a valid request may have."""
+        self._record(
+            [
+                _access_event(
+                    principal,
+                    self.clock(),
+                    Decision.deny(why[:500]),
+                    action=action,
+                    customer=customer[:200] if customer else None,
+                    ticket=ticket[:200] if ticket else None,
+                    reason=_reason(reason),
+                )
+            ]
+        )
+
     # -- grants ----------------------------------------------------------------------
 
     def request_grant(
