@@ -1,5 +1,6 @@
-"""Grant transitions decided by two broker processes at once: the ledger never claims an
-approval that did not take effect."""
+"""Grant transitions decided by two broker processes at once, or after the customer
+changed: the ledger never claims an approval that did not take effect, and lockbox
+follows the customer's tier at approval."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import update
 
 from tests.broker.conftest import audits, principal
-from vigile.broker import Broker, GrantConflict, GrantStatus
-from vigile.broker.operations import approve_grant
+from vigile.broker import Broker, Forbidden, GrantConflict, GrantStatus
+from vigile.broker.operations import approve_as_customer, approve_grant
+from vigile.ingest.record import Recorder
+from vigile.model import Customer
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -49,3 +52,22 @@ def test_an_approval_that_loses_the_race_is_voided_in_the_ledger(
     trail = [row["action"] for row in audits(store) if row["action"].startswith("grant.")]
     assert trail == ["grant.requested", "grant.approved", "grant.approval_void"]
     assert broker.grants.get(grant.id).status is GrantStatus.DENIED
+
+
+def test_lockbox_is_decided_at_approval_by_the_customers_tier_then(
+    broker: Broker, store: Store
+) -> None:
+    grant = broker.request_grant(
+        A1,
+        "c-2",
+        classes=("contact",),
+        duration=timedelta(hours=1),
+        reason="customer_initiated_support",
+        ticket="T-2",
+    )
+    assert not grant.lockbox  # an smb customer when asked
+    Recorder(store).record([Customer(id="c-2", name="Second Shop", tier="government")])
+    with pytest.raises(Forbidden, match="under lockbox"):
+        approve_grant(broker, SUP, grant.id)
+    approved = approve_as_customer(broker, "c-2", grant.id)
+    assert approved.customer_approved

@@ -60,7 +60,8 @@ def approve_grant(broker: Broker, principal: Principal, grant_id: str) -> Grant:
     """A supervisor approves a grant (not a lockbox one, never their own)."""
     _require(broker, principal, "supervisor", "approving a grant")
     grant = broker.grants.get(grant_id)
-    if grant.lockbox:
+    # The customer's tier now, not when the grant was asked: it may have changed since.
+    if grant.lockbox or broker.under_lockbox(grant.customer):
         raise Forbidden(f"grant {grant_id} is under lockbox: only the customer may approve it")
     if grant.agent == principal.agent:
         raise Forbidden("nobody approves their own grant")

@@ -303,6 +303,17 @@ class Broker:
             ]
         )
 
+    def under_lockbox(self, customer: Customer | str) -> bool:
+        """Whether only the customer's own approver may approve grants on its data: its
+        tier, as the store has it now, is one of ``VIGILE_BROKER_LOCKBOX_TIERS``."""
+        if isinstance(customer, str):
+            with self.facts.reading() as read:
+                found = read.customer(customer)
+            if found is None:
+                return False
+            customer = found
+        return (customer.tier or "") in _tiers(self.settings.broker_lockbox_tiers)
+
     # -- grants ----------------------------------------------------------------------
 
     def request_grant(
@@ -339,7 +350,7 @@ class Broker:
             counts=False,
         )
         self._serve(principal, ask, lambda: views.Shown(body=None, fields=()))
-        lockbox = (customer.tier or "") in _tiers(self.settings.broker_lockbox_tiers)
+        lockbox = self.under_lockbox(customer)
         grant = self.grants.request(
             agent=principal.agent,
             customer=customer.id,
