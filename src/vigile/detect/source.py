@@ -8,11 +8,15 @@ feature SQL needs no time-zone functions and stays portable to Spark.
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing import connection as pipes
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,16 +147,20 @@ def _worth_a_process(engine: Engine, after: int, limit: int, upto: int | None) -
 def _read_in_process(
     engine: Engine, *, after: int, limit: int, upto: int | None
 ) -> Iterator[EventBatch]:
-    context = multiprocessing.get_context("spawn")  # never fork DuckDB's threads
-    receiver, sender = context.Pipe(duplex=False)
-    url = engine.url.render_as_string(hide_password=False)  # pickled through a pipe
-    reader = context.Process(
-        target=_serve_batches, args=(url, after, limit, upto, sender), daemon=True,
-        name="vigile-read",
+    # A fresh interpreter running this module's reader (not multiprocessing's spawn, which
+    # re-imports the caller's main script), batches pickled through a pipe.
+    receive, send = os.pipe()
+    url = engine.url.render_as_string(hide_password=False)  # through stdin, never argv
+    reader = subprocess.Popen(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-c", f"from vigile.detect.source import _serve; _serve({send})"],
+        stdin=subprocess.PIPE, pass_fds=(send,),
     )  # fmt: skip
-    reader.start()
-    sender.close()
+    os.close(send)
+    receiver = pipes.Connection(receive, writable=False)
     try:
+        assert reader.stdin is not None
+        reader.stdin.write(pickle.dumps((url, after, limit, upto)))
+        reader.stdin.close()
         while True:
             try:
                 sent = receiver.recv()
@@ -166,14 +174,18 @@ def _read_in_process(
             after = sent.upto
     finally:
         receiver.close()
-        reader.join(timeout=5)
-        if reader.is_alive():
-            reader.terminate()
+        try:
+            reader.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            reader.kill()
+            reader.wait()
 
 
-def _serve_batches(url: str, after: int, limit: int, upto: int | None, sender: Any) -> None:
+def _serve(fd: int) -> None:
     """In the reader process: every batch, then the empty one, sent as they are read
     (the pipe holds one: the next is read while the caller works on this one)."""
+    url, after, limit, upto = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's
+    sender = pipes.Connection(fd, readable=False)
     engine = create_engine(url)
     try:
         while True:
@@ -182,6 +194,8 @@ def _serve_batches(url: str, after: int, limit: int, upto: int | None, sender: A
             if batch.upto <= after:
                 return
             after = batch.upto
+    except BrokenPipeError:
+        return  # the caller stopped reading
     except Exception as exc:  # handed to the caller, which raises it
         sender.send(DetectError(str(exc)))
     finally:
