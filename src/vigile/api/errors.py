@@ -89,12 +89,18 @@ class RefuseNul:
     be recorded must not be asked for. Bodies are read whole first; the API's are small."""
 
     def __init__(
-        self, app: ASGIApp, on_refused: Callable[[Scope, str], Awaitable[None]] | None = None
+        self,
+        app: ASGIApp,
+        on_refused: Callable[[Scope, str], Awaitable[None]] | None = None,
+        bodies_checked_by: tuple[str, ...] = (),
     ) -> None:
         """``on_refused(scope, why)`` runs before the answer (the broker records a refused
-        request for data); if it raises, the request fails as any other would."""
+        request for data); if it raises, the request fails as any other would. Bodies of
+        paths under ``bodies_checked_by`` are left to their route, whose decoder names
+        the record and field at fault."""
         self.app = app
         self.on_refused = on_refused
+        self.bodies_checked_by = bodies_checked_by
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,7 +108,7 @@ class RefuseNul:
             return
         where = _nul_in_target(scope)
         messages: list[Message] = []
-        if where is None:
+        if where is None and not scope.get("path", "").startswith(self.bodies_checked_by):
             while True:
                 message = await receive()
                 messages.append(message)
