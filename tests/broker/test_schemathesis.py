@@ -75,5 +75,5 @@ def test_no_5xx_and_no_unrecorded_access(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert set(response.json()) == {"error"}
-    if case.path.startswith("/v1/customers") and response.status_code in (200, 403, 404, 422):
+    if case.path.startswith("/v1/customers") and response.status_code in (200, 403, 404):
         assert _accesses(store) > before, f"{case.method} {case.path} answered unrecorded"
