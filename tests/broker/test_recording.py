@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.broker.conftest import START, principal
 from vigile.broker import Broker
-from vigile.errors import StoreError
+from vigile.errors import StoreError, StoreLocked
 from vigile.ingest.record import Recorder
 from vigile.ledger.audit import verify_ledger
 from vigile.ledger.service import Ledger
@@ -99,3 +99,33 @@ def _audit(event_id: str) -> AuditEvent:
     return AuditEvent(
         id=event_id, time=START, action="test.event", actor="test", subject="a-1", details={}
     )
+
+
+def test_a_locked_store_fails_the_batch_at_once_without_retrying_each_request(
+    broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def locked(prepared: list[Any]) -> Any:
+        calls.append(len(prepared))
+        time.sleep(0.05)  # the others queue meanwhile: they share the next transaction
+        raise StoreLocked("the store is locked by another process")
+
+    monkeypatch.setattr(broker.committer.recorder, "record_prepared", locked)
+    start = threading.Barrier(4)
+    failed: list[str] = []
+
+    def send(event_id: str) -> None:
+        start.wait()
+        try:
+            broker.committer.record([_audit(event_id)])
+        except StoreLocked:
+            failed.append(event_id)
+
+    threads = [threading.Thread(target=send, args=(f"e-{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(failed) == [f"e-{n}" for n in range(4)]
+    assert len(calls) < 4  # shared transactions, none retried one by one

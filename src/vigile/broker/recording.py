@@ -19,6 +19,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 
+from vigile.errors import StoreLocked
 from vigile.ingest.record import Recorder, prepare
 from vigile.model import Record
 from vigile.store.writer import Prepared
@@ -98,8 +99,11 @@ class GroupCommitter:
         try:
             self.recorder.record_prepared(prepared)
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
+            if len(batch) == 1 or isinstance(exc, StoreLocked):
+                # One request, or a store nobody can write now: each retry would wait out
+                # the lock timeout again.
+                for _, done in batch:
+                    done.set_exception(exc)
                 return
             # The transaction rolled back whole: one request's bad row must not fail the
             # others that shared it, so each is recorded again in its own transaction.
