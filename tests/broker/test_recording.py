@@ -72,22 +72,7 @@ def test_one_requests_bad_row_fails_that_request_only(
         return record(prepared)
 
     monkeypatch.setattr(recorder, "record_prepared", refuses_poison)
-    start = threading.Barrier(6)
-    failed: list[str] = []
-
-    def send(event_id: str) -> None:
-        start.wait()
-        try:
-            broker.committer.record([_audit(event_id)])
-        except StoreError:
-            failed.append(event_id)
-
-    ids = ["poison", *(f"good-{n}" for n in range(5))]
-    threads = [threading.Thread(target=send, args=(event_id,)) for event_id in ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failed = _record_at_once(broker, ["poison", *(f"good-{n}" for n in range(5))])
     assert failed == ["poison"]
     with connect(store.engine) as conn:
         stored = set(conn.execute(select(t.audit_events.c.id)).scalars())
@@ -101,6 +86,27 @@ def _audit(event_id: str) -> AuditEvent:
     )
 
 
+def _record_at_once(broker: Broker, ids: list[str]) -> list[str]:
+    """Record one audit event per id, each from its own thread, all started together;
+    the ids whose recording failed with a store error."""
+    start = threading.Barrier(len(ids))
+    failed: list[str] = []
+
+    def send(event_id: str) -> None:
+        start.wait()
+        try:
+            broker.committer.record([_audit(event_id)])
+        except StoreError:
+            failed.append(event_id)
+
+    threads = [threading.Thread(target=send, args=(event_id,)) for event_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failed
+
+
 def test_a_locked_store_fails_the_batch_at_once_without_retrying_each_request(
     broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,20 +118,6 @@ def test_a_locked_store_fails_the_batch_at_once_without_retrying_each_request(
         raise StoreLocked("the store is locked by another process")
 
     monkeypatch.setattr(broker.committer.recorder, "record_prepared", locked)
-    start = threading.Barrier(4)
-    failed: list[str] = []
-
-    def send(event_id: str) -> None:
-        start.wait()
-        try:
-            broker.committer.record([_audit(event_id)])
-        except StoreLocked:
-            failed.append(event_id)
-
-    threads = [threading.Thread(target=send, args=(f"e-{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failed = _record_at_once(broker, [f"e-{n}" for n in range(4)])
     assert sorted(failed) == [f"e-{n}" for n in range(4)]
     assert len(calls) < 4  # shared transactions, none retried one by one
