@@ -508,3 +508,35 @@ def test_an_invalid_request_without_a_valid_token_records_nothing(
     )
     assert refused.status_code in (401, 422)
     assert len(accesses(store)) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "action"),
+    [
+        (
+            "/v1/customers/0/reveal",
+            {"\x00": None, "field": "account.email", "object": "", "reason": "none"},
+            "contact.reveal",
+        ),
+        ("/v1/customers/0/export", {"reason": "none", "ticket": "\x00"}, "export"),
+    ],
+)
+def test_a_nul_refused_request_for_data_is_an_access_when_its_token_names_an_agent(
+    client: TestClient,
+    api_settings: Settings,
+    store: Store,
+    path: str,
+    body: dict[str, Any],
+    action: str,
+) -> None:
+    # Requests schemathesis sent (issue #4), once without the Authorization header its
+    # negative case had dropped: that one names nobody, so it is no access, as an invalid
+    # request without a valid token is none; with the agent's token it is one.
+    before = len(accesses(store))
+    message = _error(client.post(path, json=body), 422)["message"]
+    assert message == "body: a NUL character is not allowed"
+    assert len(accesses(store)) == before
+    _error(client.post(path, json=body, headers=_token(api_settings, "a-1")), 422)
+    [access] = accesses(store)[before:]
+    assert (access["agent"], access["action"], access["outcome"]) == ("a-1", action, "denied")
+    assert (access["customer"], access["deny_reason"]) == ("0", f"invalid request: {message}")
