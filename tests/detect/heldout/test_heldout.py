@@ -1,0 +1,124 @@
+"""Held-out detection (issue #5): an organisation and attack shapes written without the
+project's simulator (``generator.py``, ``workday.py``, ``scenarios.py``), loaded with
+``vigile ingest`` and judged with ``vigile detect --format json``.
+
+Known answers come from the generator's own truth: every attacked agent at high or
+critical with a reason naming what it did; no honest agent (confounders included) at
+high or above. Each seed is about 100,000 records (90 agents, 28 days), 15 s end to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from tests.detect.heldout.scenarios import ATTACKS, build
+from vigile.cli.app import app
+
+HIGH = ("high", "critical")
+
+
+def _known(reason: str) -> pytest.MarkDecorator:
+    """A miss or false alarm found by this held-out set and not fixed (yet)."""
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+_SELF_ASSIGNED = _known(
+    "every request is justified by a ticket the insider holds: no misuse signal counts "
+    "justified reveals or sensitive customers against the agent's habits"
+)
+_PROXY_POOL = _known(
+    "an outsourcer's requests leave through a proxy pool: each address other than the "
+    "sign-in's scores as a replayed session (rule, high) on every hour"
+)
+_TEAM_LEAD = _known("a team lead's reviews cite tickets held by team members: judged not assigned")
+
+
+def _attacks(known: dict[str, pytest.MarkDecorator]) -> list[Any]:
+    return [pytest.param(a, marks=known[a]) if a in known else a for a in sorted(ATTACKS)]
+
+
+#: What each attack's reasons must mention (any of the phrases): the real cause.
+CAUSES: dict[str, tuple[str, ...]] = {
+    "phisher_on_shift": ("citing another customer's ticket", "not assigned to the agent"),
+    "ticket_abuse": ("government or enterprise",),
+    "break_glass_abuse": ("break-glass",),
+    "credential_stuffing": ("new country (VN)",),
+    "slow_exfiltration": ("without a valid ticket",),
+    "shared_session": ("address other than",),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeldOut:
+    """One seed's alerts (the CLI's JSON) and truth."""
+
+    alerts: dict[str, dict[str, Any]]
+    truth: dict[str, Any]
+
+    def severity(self, agent: str) -> str | None:
+        alert = self.alerts.get(agent)
+        return alert["severity"] if alert else None
+
+    def honest_flagged(self) -> list[str]:
+        attacked = set(self.truth["attacks"].values())
+        flagged = (a for a, x in self.alerts.items() if x["severity"] in HIGH)
+        return sorted(a for a in flagged if a not in attacked)
+
+
+def _run(seed: int, folder: Path) -> HeldOut:
+    world, truth = build(seed)
+    log = world.log.write(folder / "heldout.jsonl")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VIGILE_DB", str(folder / "vigile.db"))
+        env.setenv("VIGILE_LEDGER_KEY", str(folder / "ledger.key"))
+        runner = CliRunner()
+        ingested = runner.invoke(app, ["ingest", str(log)])
+        assert ingested.exit_code == 0, ingested.output
+        detected = runner.invoke(app, ["detect", "--format", "json"])
+        assert detected.exit_code == 0, detected.output
+    alerts = orjson.loads(detected.stdout)["alerts"]
+    return HeldOut(alerts={a["agent"]: a for a in alerts}, truth=truth.as_json())
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(11, marks=pytest.mark.slow), pytest.param(12, marks=pytest.mark.slow)],
+)
+def heldout(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HeldOut:
+    return _run(request.param, tmp_path_factory.mktemp(f"heldout-{request.param}"))
+
+
+@pytest.mark.parametrize("attack", _attacks({"ticket_abuse": _SELF_ASSIGNED}))
+def test_each_attacker_is_flagged_high(heldout: HeldOut, attack: str) -> None:
+    agent = heldout.truth["attacks"][attack]
+    assert heldout.severity(agent) in HIGH, heldout.alerts.get(agent)
+
+
+@pytest.mark.parametrize("attack", _attacks({"ticket_abuse": _SELF_ASSIGNED}))
+def test_reasons_name_the_cause(heldout: HeldOut, attack: str) -> None:
+    alert = heldout.alerts.get(heldout.truth["attacks"][attack])
+    assert alert is not None
+    text = " ".join(alert["reasons"]).lower()
+    assert any(cause.lower() in text for cause in CAUSES[attack]), alert["reasons"]
+
+
+@_PROXY_POOL
+@_TEAM_LEAD
+def test_no_honest_agent_is_flagged_high(heldout: HeldOut) -> None:
+    assert heldout.honest_flagged() == []
+
+
+@pytest.mark.parametrize(
+    "confounder",
+    ["traveller", pytest.param("team_lead", marks=_TEAM_LEAD), "new_hire", "shift_change",
+     "outage_break_glass", pytest.param("sprayed_not_breached", marks=_PROXY_POOL)],
+)  # fmt: skip
+def test_confounders_stay_below_high(heldout: HeldOut, confounder: str) -> None:
+    agents = heldout.truth["confounders"][confounder]
+    assert [a for a in agents if heldout.severity(a) in HIGH] == []
