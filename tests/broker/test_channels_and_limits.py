@@ -17,7 +17,7 @@ import pytest
 from tests.broker.conftest import audits, principal
 from vigile.broker import CHANNELS, AccessDenied, Broker, Notice, Notifier, register_channel
 from vigile.broker.notify import EmailChannel, WebhookChannel
-from vigile.broker.velocity import Limits, Velocity, parse_team_limits
+from vigile.broker.velocity import Hold, Limits, Velocity, parse_team_limits
 from vigile.errors import ConfigError
 from vigile.settings import Settings
 from vigile.store import Store
@@ -124,14 +124,27 @@ def test_team_limits_parse_and_apply() -> None:
     with pytest.raises(ConfigError):
         parse_team_limits("vip=two/1")
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    velocity = Velocity(Limits(customers=10, reveals=10), teams, lambda agent, since: [])
-    velocity.note("a", "c-1", reveal=True, now=now)
-    assert velocity.exceeded("a", "vip", "c-1", reveal=True, now=now) == "reveals"
-    assert velocity.exceeded("a", None, "c-1", reveal=True, now=now) is None
-    velocity.note("a", "c-2", reveal=False, now=now)
-    assert velocity.exceeded("a", "vip", "c-3", reveal=False, now=now) == "customers"
+    velocity = Velocity(Limits(customers=10, reveals=10), teams)
+
+    def check(team: str | None, customer: str, *, reveal: bool, at: datetime = now) -> str | None:
+        held = velocity.reserve("a", team, customer, reveal=reveal, now=at, access="probe")
+        if isinstance(held, str):
+            return held
+        velocity.settle(held, counted=False, now=at)
+        return None
+
+    def count(customer: str, *, reveal: bool) -> None:
+        held = velocity.reserve("a", None, customer, reveal=reveal, now=now, access=customer)
+        assert isinstance(held, Hold)
+        velocity.settle(held, counted=True, now=now)
+
+    count("c-1", reveal=True)
+    assert check("vip", "c-1", reveal=True) == "reveals"
+    assert check(None, "c-1", reveal=True) is None
+    count("c-2", reveal=False)
+    assert check("vip", "c-3", reveal=False) == "customers"
     later = now + timedelta(hours=1, seconds=1)
-    assert velocity.exceeded("a", "vip", "c-3", reveal=True, now=later) is None
+    assert check("vip", "c-3", reveal=True, at=later) is None
 
 
 def test_reveals_per_hour_deny_with_a_breach_event(store: Store, broker_settings: Settings) -> None:

@@ -148,3 +148,54 @@ def test_a_velocity_suspension_revokes_the_agents_grants(
     assert broker.containment.suspension_of("a-1") is not None
     [held] = broker.grants.history(agent="a-1")
     assert held.status is GrantStatus.REVOKED  # nothing comes back on resume
+
+
+def test_two_broker_processes_on_one_store_share_the_customer_limit(
+    limited: Callable[..., Broker], store: Store
+) -> None:
+    # Two brokers on one store (two `vigile serve` processes, or replicas on PostgreSQL):
+    # each counts what the other recorded, so an agent cannot get twice the limit.
+    first, second = limited(broker_customers_per_hour=2), limited(broker_customers_per_hour=2)
+    first.view_customer(A1, "c-1", ticket="T-1", reason=SUPPORT)  # first sees a-1 here
+    second.view_customer(A1, "c-2", ticket="T-2", reason=SUPPORT)
+    first.view_customer(A1, "c-1", ticket="T-1", reason=SUPPORT)  # a customer already counted
+    with pytest.raises(AccessDenied) as denied:  # a third, after one through the other
+        first.view_customer(A1, "c-3", ticket="T-3", reason=SUPPORT)
+    assert "velocity-limit" in denied.value.policies
+    with pytest.raises(AccessDenied):
+        second.view_customer(A1, "c-3", ticket="T-3", reason=SUPPORT)
+
+
+def test_two_broker_processes_share_the_reveal_limit_and_count_each_reveal_once(
+    limited: Callable[..., Broker],
+) -> None:
+    first, second = limited(broker_reveals_per_hour=3), limited(broker_reveals_per_hour=3)
+
+    def reveal(broker: Broker) -> object:
+        return broker.reveal(
+            A1, "c-1", object_id="k-1", field="contact.email", ticket="T-1", reason=SUPPORT
+        )
+
+    reveal(first)  # counted by first in memory, then read back from the store: once
+    reveal(second)
+    reveal(first)  # the third: first has counted its own two once each, and second's
+    with pytest.raises(AccessDenied):
+        reveal(second)
+    with pytest.raises(AccessDenied):
+        reveal(first)
+
+
+def test_a_process_counts_its_own_accesses_once_however_reads_interleave(
+    limited: Callable[..., Broker],
+) -> None:
+    # Reading the store back (every request does) must not count this process's own
+    # accesses again: with a limit of 3, three reveals are allowed, one by one.
+    broker = limited(broker_reveals_per_hour=3)
+    for _ in range(3):
+        broker.reveal(
+            A1, "c-1", object_id="k-1", field="contact.email", ticket="T-1", reason=SUPPORT
+        )
+    with pytest.raises(AccessDenied):
+        broker.reveal(
+            A1, "c-1", object_id="k-1", field="contact.email", ticket="T-1", reason=SUPPORT
+        )

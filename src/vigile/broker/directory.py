@@ -3,16 +3,14 @@ object of a customer, and an agent's recent accesses (to seed velocity counters)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Connection, func, or_, select
 
 from vigile.model import Account, Agent, Contact, Customer, Subscription, Ticket, TicketEvent
-from vigile.model.times import from_micros, to_micros
+from vigile.model.times import to_micros
 from vigile.model.vocabulary import TicketStep
-from vigile.policy import SENSITIVE_FIELDS
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -23,7 +21,6 @@ __all__ = [
     "all_directory",
     "find_object",
     "like_pattern",
-    "recent_accesses",
     "search_customers",
     "suspension_of",
     "ticket_as_of",
@@ -67,29 +64,6 @@ def all_directory(store: Store) -> Iterator[Agent | Customer]:
             yield from_row(Agent, row)
         for row in conn.execute(select(t.customers)).mappings():
             yield from_row(Customer, row)
-
-
-def recent_accesses(
-    store: Store, agent: str, since: datetime
-) -> list[tuple[datetime, str | None, bool]]:
-    """``(time, customer, reveal)`` of the agent's allowed accesses since ``since``."""
-    table = t.accesses
-    statement = (
-        select(table.c.time_us, table.c.customer, table.c.fields, table.c.action)
-        .where(table.c.agent == agent, table.c.time_us >= to_micros(since))
-        .where(table.c.outcome == "allowed")
-        .order_by(table.c.time_us)
-    )
-    with connect(store.engine) as conn:
-        rows = conn.execute(statement).all()
-    return [
-        (
-            from_micros(row.time_us),
-            None if row.action in ("customer.search", "grant.request") else row.customer,
-            bool(SENSITIVE_FIELDS & set(json.loads(row.fields))),
-        )
-        for row in rows
-    ]
 
 
 # -- reads on a connection the caller holds (one checkout for all the facts) ---------

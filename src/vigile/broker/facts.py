@@ -24,12 +24,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, Table
 
 from vigile.broker.grants import Grant, GrantStatus, grant_of_row
+from vigile.broker.velocity import Stored
 from vigile.errors import StoreError
 from vigile.model import (
     Account,
+    Action,
     Agent,
     Contact,
     Customer,
@@ -38,6 +41,7 @@ from vigile.model import (
     TicketStep,
 )
 from vigile.model.times import from_micros, to_micros
+from vigile.policy.masking import SENSITIVE_FIELDS
 from vigile.store import tables as t
 from vigile.store.engine import describe
 from vigile.store.rows import from_row
@@ -51,6 +55,9 @@ _OBJECTS: dict[str, tuple[type[DirectoryObject], Table]] = {
     "subscription": (Subscription, t.subscriptions),
 }
 
+
+#: Allowed accesses that reach no customer's data (velocity counts no customer for them).
+_NO_CUSTOMER_DATA = frozenset({Action.CUSTOMER_SEARCH.value, Action.GRANT_REQUEST.value})
 
 _COLUMNS = {
     str(table.name): tuple(str(c.name) for c in table.columns) for table in t.metadata.sorted_tables
@@ -86,6 +93,12 @@ class _Sql:
             t.broker_grants,
             f"agent = {m} AND customer = {m} AND status = {m} AND expires_us > {m}",
             "customer_approved DESC, expires_us DESC",
+        )
+        # On SQLite ``seq`` is the rowid, which the (agent, time_us) index carries: only
+        # the rows after ``seq`` are read from the table.
+        self.allowed = (
+            "SELECT seq, id, time_us, customer, action, fields FROM accesses"  # noqa: S608
+            f" WHERE agent = {m} AND time_us >= {m} AND seq > {m} AND outcome = 'allowed'"
         )
         self.suspension = f"SELECT reason FROM broker_suspensions WHERE agent = {m}"  # noqa: S608
         self.session = f"SELECT agent, revoked_us FROM broker_sessions WHERE session = {m}"  # noqa: S608
@@ -155,6 +168,23 @@ class Facts:
         excludes them whether or not a sweep has recorded their end)."""
         params = (agent, customer, GrantStatus.APPROVED.value, to_micros(now))
         return [grant_of_row(row) for row in self._rows(self._sql.grant, params, t.broker_grants)]
+
+    def allowed_accesses(self, agent: str, *, since: datetime, after_seq: int) -> list[Stored]:
+        """The agent's allowed accesses stored after ``after_seq``, at ``since`` or later,
+        as velocity limits count them (:data:`~vigile.broker.velocity.Stored`): a search
+        or a grant request reaches no customer's data; a reveal is an access that showed a
+        sensitive field in clear."""
+        self._cursor.execute(self._sql.allowed, (agent, to_micros(since), after_seq))
+        return [
+            (
+                seq,
+                access,
+                from_micros(time_us),
+                None if action in _NO_CUSTOMER_DATA else customer,
+                not SENSITIVE_FIELDS.isdisjoint(orjson.loads(fields)),
+            )
+            for seq, access, time_us, customer, action, fields in self._cursor.fetchall()
+        ]
 
     def suspension(self, agent: str) -> str | None:
         """Why ``agent`` is suspended, or ``None`` (known to the directory or not)."""

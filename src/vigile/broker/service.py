@@ -26,7 +26,7 @@ from vigile.broker.grants import Grant, GrantBook, GrantStatus
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.recording import GroupCommitter
-from vigile.broker.velocity import Hold, Limits, Velocity, parse_team_limits
+from vigile.broker.velocity import WINDOW, Hold, Limits, Velocity, parse_team_limits
 from vigile.ingest.record import Recorder
 from vigile.model import (
     REASONS,
@@ -117,7 +117,6 @@ class Broker:
                 reveals=settings.broker_reveals_per_hour,
             ),
             parse_team_limits(settings.broker_velocity_teams),
-            lambda agent, since: directory.recent_accesses(store, agent, since),
         )
         self.notifier = notifier or Notifier.from_settings(settings)
         self.auth = Authenticator(
@@ -408,7 +407,10 @@ class Broker:
         counted = False
         try:
             shown = build() if decision.allowed else None
-            access = self._access(principal, ask, now, decision, shown)
+            # Under the id its velocity hold expects: reading it back does not count it twice.
+            access = self._access(
+                principal, ask, now, decision, shown, id=hold.access if hold else _access_id()
+            )
             extra = self._consequences(
                 principal,
                 ask=ask,
@@ -447,6 +449,10 @@ class Broker:
                 return Decision.deny("unknown agent: not in the directory"), None, None, None
             grants = read.active_grants(agent.id, ask.customer.id, now)
             ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
+            # What any broker process (or a restart's predecessor) recorded since we looked.
+            stored = read.allowed_accesses(
+                agent.id, since=now - WINDOW, after_seq=self.velocity.read_after(agent.id)
+            )
         suspended = suspension is not None
         # The handle holding these entities as read: the decision uses no older one.
         handle = self.policy.entities.ensure(
@@ -458,6 +464,8 @@ class Broker:
             ask.customer.id if ask.counts else None,
             reveal=bool(ask.clear),
             now=now,
+            access=_access_id(),
+            stored=stored,
         )
         hold = held if isinstance(held, Hold) else None
         exceeded = held if isinstance(held, str) else None
@@ -616,11 +624,14 @@ class Broker:
         now: datetime,
         decision: Decision,
         shown: views.Shown | None,
+        *,
+        id: str,
     ) -> Access:
         return _access_event(
             principal,
             now,
             decision,
+            id=id,
             action=ask.action,
             customer=ask.customer.id,
             object=ask.object,
@@ -672,10 +683,16 @@ class Broker:
         )
 
 
-def _access_event(principal: Principal, now: datetime, decision: Decision, **what: Any) -> Access:
+def _access_id() -> str:
+    return f"acc-{uuid.uuid4().hex}"
+
+
+def _access_event(
+    principal: Principal, now: datetime, decision: Decision, *, id: str | None = None, **what: Any
+) -> Access:
     """An ``access`` event of ``principal`` at ``now``, with the decision's outcome."""
     return Access(
-        id=f"acc-{uuid.uuid4().hex}",
+        id=id or _access_id(),
         time=now,
         agent=principal.agent,
         session=principal.session,
