@@ -5,14 +5,19 @@
 -- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
 -- reassignment stops justifying the previous assignee from its moment), for the tickets
 -- the buffered accesses cite.
+-- Tickets and closures are read for the tickets those accesses cite only, as steps are:
+-- the joins then hash what the batch needs rather than the whole history, which they
+-- would all have to hold at once (a memory limit that history outgrows fails here).
 CREATE OR REPLACE TABLE judged AS
-WITH spans AS (
+WITH cited AS (
+  SELECT DISTINCT c.ticket FROM accesses c WHERE c.time_us >= $since_us
+), spans AS (
   SELECT
     s.ticket, s.agent, s.assigned_us AS from_us,
     lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
       AS until_us
   FROM assignments s
-  WHERE s.ticket IN (SELECT c.ticket FROM accesses c WHERE c.time_us >= $since_us)
+  WHERE s.ticket IN (SELECT ticket FROM cited)
 )
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
@@ -44,8 +49,10 @@ SELECT
   FROM accesses acc
   JOIN agents g ON g.agent = acc.agent
   LEFT JOIN customers cu ON cu.customer = acc.customer
-  LEFT JOIN tickets tk ON tk.ticket = acc.ticket
-  LEFT JOIN closures cl ON cl.ticket = acc.ticket
+  LEFT JOIN (SELECT * FROM tickets WHERE ticket IN (SELECT ticket FROM cited)) tk
+    ON tk.ticket = acc.ticket
+  LEFT JOIN (SELECT * FROM closures WHERE ticket IN (SELECT ticket FROM cited)) cl
+    ON cl.ticket = acc.ticket
   LEFT JOIN spans now_sp
     ON now_sp.ticket = acc.ticket AND now_sp.from_us <= acc.time_us
     AND (now_sp.until_us IS NULL OR acc.time_us < now_sp.until_us)
