@@ -67,10 +67,11 @@ class Settings:
     #: Events batch detection reads and folds at a time (its memory follows this, not
     #: the size of the history).
     detect_batch_events: int = 1_000_000
-    #: DuckDB's memory limit for detection (``2GB``...; empty: DuckDB's default, 80% of
-    #: the machine's memory); beyond it DuckDB spills to ``detect_temp_dir``.
+    #: DuckDB's memory limit for detection (``2GB``...; empty: ``1GB``); beyond it DuckDB
+    #: spills its tables and operators to a private folder in ``detect_temp_dir``.
     detect_memory_limit: str = ""
-    #: Where DuckDB spills during detection (empty: DuckDB's default, ``.tmp`` beside it).
+    #: Where detection makes its spill folder, one per run, readable by this user only
+    #: and removed afterwards (empty: the system's temporary folder, ``TMPDIR``).
     detect_temp_dir: str = ""
     #: A folder of custom Cedar policies (``*.cedar``) loaded beside the broker's defaults
     #: and validated against its schema at start-up (empty: defaults only).

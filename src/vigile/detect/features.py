@@ -9,8 +9,11 @@ each new batch after the watermark and recomputes only the windows those events 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -29,6 +32,7 @@ from vigile.detect.source import (
 )
 
 __all__ = [
+    "DEFAULT_MEMORY_LIMIT",
     "FEATURE_COLUMNS",
     "EngineLimits",
     "FeatureEngine",
@@ -93,25 +97,39 @@ class FeatureParams:
     buffer_us: int = 2 * DAY_US
 
 
+#: DuckDB's memory unless configured: beyond it the state spills to disk, so a long history
+#: costs disk rather than memory (docs/benchmarks.md, "detection batch memory").
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EngineLimits:
-    """DuckDB's resources: beyond ``memory_limit`` (``"2GB"``; empty: DuckDB's default,
-    80% of the machine) it spills to ``temp_directory`` (empty: DuckDB's default)."""
+    """DuckDB's resources. Beyond ``memory_limit`` (``"2GB"``; empty:
+    :data:`DEFAULT_MEMORY_LIMIT`) DuckDB spills its tables and operators to a folder made
+    for each engine in ``temp_directory`` (empty: the system's temporary folder), readable
+    by this user only (the spilled rows are customer data) and removed when it closes."""
 
     memory_limit: str = ""
     temp_directory: str = ""
     threads: int = 0  # 0: DuckDB's default (every core)
 
-    def config(self) -> dict[str, str | bool | int | float | list[str]]:
-        """The DuckDB configuration these limits make."""
-        found: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
-        if self.memory_limit:
-            found["memory_limit"] = self.memory_limit
-        if self.temp_directory:
-            found["temp_directory"] = self.temp_directory
+    def config(self, spill: Path) -> dict[str, str | bool | int | float | list[str]]:
+        """The DuckDB configuration these limits make, spilling to ``spill``."""
+        found: dict[str, str | bool | int | float | list[str]] = {
+            "preserve_insertion_order": False,
+            "memory_limit": self.memory_limit or DEFAULT_MEMORY_LIMIT,
+            "temp_directory": str(spill),
+        }
         if self.threads > 0:
             found["threads"] = self.threads
         return found
+
+    def spill_folder(self) -> Path:
+        """A new private folder (mode 0700) for one engine's spilled data."""
+        try:
+            return Path(tempfile.mkdtemp(prefix="vigile-detect-", dir=self.temp_directory or None))
+        except OSError as exc:
+            raise DetectError(f"cannot create DuckDB's spill folder: {exc}") from exc
 
 
 class FeatureEngine:
@@ -131,10 +149,24 @@ class FeatureEngine:
         self.rules = rules
         self._shifts = shifts
         self._shift_span = (0, -1)
+        limits = limits or EngineLimits()
+        self.spill = limits.spill_folder()
         try:
-            self.db = duckdb.connect(":memory:", config=(limits or EngineLimits()).config())
+            self.db = duckdb.connect(":memory:", config=limits.config(self.spill))
         except duckdb.Error as exc:
+            shutil.rmtree(self.spill, ignore_errors=True)
             raise DetectError(f"cannot start DuckDB: {exc}") from exc
+        try:
+            self._load_directory(agents, customers)
+        except BaseException:
+            self.close()
+            raise
+        self.watermark = -1
+        self.latest_us = 0
+        self.origin_us: int = 0  # time of the first event absorbed
+        self.kept_until = 0  # evidence candidates are kept for accesses before this time
+
+    def _load_directory(self, agents: pa.Table, customers: pa.Table) -> None:
         self.db.register("agents_arrow", agents)
         self.db.register("customers_arrow", customers)
         self.db.execute("CREATE TABLE agents AS SELECT * FROM agents_arrow")
@@ -151,14 +183,13 @@ class FeatureEngine:
         )
         for statement in _statements("schema"):
             self.db.execute(statement)
-        self.watermark = -1
-        self.latest_us = 0
-        self.origin_us: int = 0  # time of the first event absorbed
-        self.kept_until = 0  # evidence candidates are kept for accesses before this time
 
     def close(self) -> None:
-        """Release DuckDB's memory."""
-        self.db.close()
+        """Release DuckDB's memory and remove its spill folder."""
+        try:
+            self.db.close()
+        finally:
+            shutil.rmtree(self.spill, ignore_errors=True)
 
     def absorb(self, batch: EventBatch) -> int | None:
         """Add a batch of events; returns the earliest time it touches (None: empty)."""
