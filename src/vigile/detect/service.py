@@ -168,6 +168,7 @@ def _computed_days(
     for batch in batches:
         last = whole or batch.upto <= features.watermark  # nothing after it
         earliest = features.absorb(batch)
+        del batch  # DuckDB holds its rows now: the next batch is read without this one
         if earliest is not None and earliest < done:
             raise _OutOfOrder(f"events of {earliest} after windows up to {done} were computed")
         latest = features.latest_us

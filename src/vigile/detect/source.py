@@ -58,6 +58,9 @@ TICKET_SCHEMA = pa.schema(
     [("seq", _I), ("time_us", _I), ("ticket", _S), ("event", _S), ("customer", _S), ("agent", _S)]
 )
 AGENT_SCHEMA = pa.schema([("agent", _S), ("team", _S), ("has_shift", pa.bool_())])
+_EVENT_TABLES = {
+    "accesses": ACCESS_SCHEMA, "signins": SIGNIN_SCHEMA, "ticket_events": TICKET_SCHEMA
+}  # fmt: skip
 CUSTOMER_SCHEMA = pa.schema([("customer", _S), ("tier", _S)])
 SHIFT_SCHEMA = pa.schema([("agent", _S), ("day_us", _I), ("start_us", _I), ("end_us", _I)])
 
@@ -84,23 +87,30 @@ def read_events(
     """Events recorded after the watermark ``after`` (a ``seq``), at most about ``limit``,
     none after ``upto`` when given."""
     with connect(engine) as conn:
-        last = conn.execute(
-            select(func.max(t.accesses.c.seq)).union_all(
-                select(func.max(t.signins.c.seq)), select(func.max(t.ticket_events.c.seq))
-            )
-        ).scalars()
-        top = max((value for value in last if value is not None), default=after)
-        top = top if upto is None else min(top, upto)
-        upto = top if limit is None else min(top, after + limit)
-        window = (after, upto)
-        return EventBatch(
-            accesses=_read_accesses(conn, window),
-            signins=_read(conn, _query(t.signins, SIGNIN_SCHEMA, window), SIGNIN_SCHEMA, None),
-            ticket_events=_read(
-                conn, _query(t.ticket_events, TICKET_SCHEMA, window), TICKET_SCHEMA, None
-            ),
-            upto=max(upto, after),
+        window = _window(conn, after, limit, upto)
+        tables = {
+            name: pa.Table.from_batches(list(_chunks(conn, name, window)), schema=schema)
+            for name, schema in _EVENT_TABLES.items()
+        }
+    return EventBatch(**tables, upto=max(window[1], after))
+
+
+def _window(conn: Connection, after: int, limit: int | None, upto: int | None) -> tuple[int, int]:
+    last = conn.execute(
+        select(func.max(t.accesses.c.seq)).union_all(
+            select(func.max(t.signins.c.seq)), select(func.max(t.ticket_events.c.seq))
         )
+    ).scalars()
+    top = max((value for value in last if value is not None), default=after)
+    top = top if upto is None else min(top, upto)
+    return after, top if limit is None else min(top, after + limit)
+
+
+def _chunks(conn: Connection, name: str, window: tuple[int, int]) -> Iterator[pa.RecordBatch]:
+    if name == "accesses":
+        return _access_chunks(conn, window)
+    table, schema = t.metadata.tables[name], _EVENT_TABLES[name]
+    return _read(conn, _query(table, schema, window), schema, None)
 
 
 def read_batches(
@@ -148,7 +158,7 @@ def _read_in_process(
     engine: Engine, *, after: int, limit: int, upto: int | None
 ) -> Iterator[EventBatch]:
     # A fresh interpreter running this module's reader (not multiprocessing's spawn, which
-    # re-imports the caller's main script), batches pickled through a pipe.
+    # re-imports the caller's main script), batches sent through a pipe in chunks.
     receive, send = os.pipe()
     url = engine.url.render_as_string(hide_password=False)  # through stdin, never argv
     reader = subprocess.Popen(  # noqa: S603 - our interpreter and module
@@ -162,16 +172,13 @@ def _read_in_process(
         reader.stdin.write(pickle.dumps((url, after, limit, upto)))
         reader.stdin.close()
         while True:
-            try:
-                sent = receiver.recv()
-            except EOFError as exc:
-                raise DetectError("the store reader stopped without a word") from exc
-            if isinstance(sent, Exception):
-                raise DetectError(f"cannot read events: {sent}")
-            yield sent
-            if sent.upto <= after:  # nothing after the last batch
+            batch = _receive(receiver)
+            last = batch.upto <= after  # nothing after the last batch
+            after = batch.upto
+            yield batch
+            del batch  # the caller holds it while it needs it, not while the next arrives
+            if last:
                 return
-            after = sent.upto
     finally:
         receiver.close()
         try:
@@ -181,19 +188,41 @@ def _read_in_process(
             reader.wait()
 
 
+def _receive(receiver: pipes.Connection) -> EventBatch:
+    """One batch from the reader process: its chunks, then its watermark."""
+    chunks: dict[str, list[pa.RecordBatch]] = {name: [] for name in _EVENT_TABLES}
+    while True:
+        try:
+            sent = receiver.recv()
+        except EOFError as exc:
+            raise DetectError("the store reader stopped without a word") from exc
+        if isinstance(sent, Exception):
+            raise DetectError(f"cannot read events: {sent}")
+        if isinstance(sent, int):
+            tables = {
+                name: pa.Table.from_batches(chunks[name], schema=schema)
+                for name, schema in _EVENT_TABLES.items()
+            }
+            return EventBatch(**tables, upto=sent)
+        name, chunk = sent
+        chunks[name].append(chunk)
+
+
 def _serve(fd: int) -> None:
-    """In the reader process: every batch, then the empty one, sent as they are read
-    (the pipe holds one: the next is read while the caller works on this one)."""
+    """In the reader process: every batch, then the empty one, each read whole and then
+    sent chunk by chunk (the batch's watermark last). The next batch is read while the
+    caller works on this one; the reader holds one batch, and only a chunk's pickle at a
+    time, never a whole batch's (which doubled its memory)."""
     url, after, limit, upto = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's
     sender = pipes.Connection(fd, readable=False)
     engine = create_engine(url)
     try:
         while True:
-            batch = read_events(engine, after=after, limit=limit, upto=upto)
-            sender.send(batch)
-            if batch.upto <= after:
+            # The batch sent is released before the next is read: one in memory at a time.
+            sent = _send(sender, read_events(engine, after=after, limit=limit, upto=upto))
+            if sent <= after:
                 return
-            after = batch.upto
+            after = sent
     except BrokenPipeError:
         return  # the caller stopped reading
     except Exception as exc:  # handed to the caller, which raises it
@@ -203,12 +232,20 @@ def _serve(fd: int) -> None:
         engine.dispose()
 
 
+def _send(sender: pipes.Connection, batch: EventBatch) -> int:
+    for name in _EVENT_TABLES:
+        for chunk in getattr(batch, name).to_batches():
+            sender.send((name, chunk))
+    sender.send(batch.upto)
+    return batch.upto
+
+
 def _query(table: Table, schema: pa.Schema, window: tuple[int, int]) -> Select[Any]:
     columns = [table.c[name] for name in schema.names]
     return select(*columns).where(table.c.seq > window[0], table.c.seq <= window[1])
 
 
-def _read_accesses(conn: Connection, window: tuple[int, int]) -> pa.Table:
+def _access_chunks(conn: Connection, window: tuple[int, int]) -> Iterator[pa.RecordBatch]:
     # SQLite counts the search results itself (JSON1 is built in); elsewhere Python does.
     a = t.accesses
     names = [n for n in ACCESS_SCHEMA.names if n != "result_count"]
@@ -227,12 +264,13 @@ def _access_row(row: Sequence[object]) -> tuple[object, ...]:
     return (*row[:-1], count)
 
 
-def _read(conn: Connection, query: Select[Any], schema: pa.Schema, shape: Any) -> pa.Table:
+def _read(
+    conn: Connection, query: Select[Any], schema: pa.Schema, shape: Any
+) -> Iterator[pa.RecordBatch]:
     # The DB-API cursor directly: SQLAlchemy's Row objects cost a third of the read, and
     # the only parameters are the two integers of the watermark window.
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    batches = []
     struct = pa.struct(list(schema))
     try:
         cursor.execute(sql)
@@ -241,12 +279,11 @@ def _read(conn: Connection, query: Select[Any], schema: pa.Schema, shape: Any) -
                 rows = [shape(row) for row in rows]
             # Arrow converts the row tuples as structs in C++, ten times faster than
             # transposing them into columns in Python.
-            batches.append(pa.RecordBatch.from_struct_array(pa.array(rows, type=struct)))
+            yield pa.RecordBatch.from_struct_array(pa.array(rows, type=struct))
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DetectError(f"cannot read events: {exc}") from exc
     finally:
         cursor.close()
-    return pa.Table.from_batches(batches, schema=schema)
 
 
 def read_directory(engine: Engine) -> tuple[pa.Table, pa.Table, dict[str, tuple[str, str]]]:
