@@ -43,18 +43,21 @@ class _Tickets:
         held = [agent for at, agent in self.steps.get(ticket, []) if at <= when]
         return held[-1] if held else None
 
-    def judge(self, access: dict[str, Any]) -> str:
-        ticket, when = access.get("ticket"), _us(access)
+    def judge(self, access: dict[str, Any], teams: dict[str, str | None]) -> str:
+        ticket, when, agent = access.get("ticket"), _us(access), access["agent"]
         if ticket is None:
             return "none"
         if ticket not in self.customer:
             return "unknown"
         if self.customer[ticket] != access["customer"]:
             return "other_customer"
+        holder = self.holder(ticket, when)
+        # Held (or, closed, last held) by a teammate: the team's work.
+        teammate = holder not in (None, agent) and teams.get(holder) == teams.get(agent)
         if ticket in self.closed and self.closed[ticket] < when - GRACE:
-            return "closed"
-        if access["agent"] not in (self.holder(ticket, when), self.holder(ticket, when + GRACE)):
-            return "not_assigned"
+            return "team" if teammate else "closed"
+        if agent not in (holder, self.holder(ticket, when + GRACE)):
+            return "team" if teammate else "not_assigned"
         return "ok"
 
 
@@ -62,6 +65,9 @@ def access_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
     """Per (agent, hour): distinct customers by justification, denials, searches."""
     tickets = _Tickets(records)
     tiers = {r["id"]: r.get("tier") for r in records if r["kind"] == "customer"}
+    teams = {
+        r["id"]: r.get("team") or f"(no team) {r['id']}" for r in records if r["kind"] == "agent"
+    }
     sets: dict[Key, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     counts: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in (r for r in records if r["kind"] == "access"):
@@ -72,12 +78,12 @@ def access_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
             counts[key]["searches"] += 1
             counts[key]["search_results"] += len(r.get("results") or [])
             continue
-        verdict = tickets.judge(r)
+        verdict = tickets.judge(r, teams)
         customer = r["customer"]
         sets[key]["customers"].add(customer)
         if tiers.get(customer) in SENSITIVE:
             sets[key]["sensitive_customers"].add(customer)
-        if verdict != "ok":
+        if verdict not in ("ok", "team"):
             sets[key]["unjustified_customers"].add(customer)
         name = {"none": "no_ticket", "unknown": "other_ticket", "other_customer": "other_ticket",
                 "closed": "closed_ticket", "not_assigned": "not_assigned"}.get(verdict)  # fmt: skip

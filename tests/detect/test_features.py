@@ -119,12 +119,12 @@ def _access(event_id: str, agent: str, time: str) -> dict[str, object]:
 def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
     store: Store, tmp_path: Path, replayed: bool
 ) -> None:
-    # Known answer, by hand: T-1 goes to a-1 at 09:00, to a-2 at 11:00. a-1's read at
-    # 10:00 is justified, at 11:30 no longer; a-2's read at 10:50 is (grace: assigned
-    # 10 minutes later), at 12:00 too.
+    # Known answer, by hand: T-1 goes to a-1 at 09:00, to a-2 (another team) at 11:00.
+    # a-1's read at 10:00 is justified, at 11:30 no longer; a-2's read at 10:50 is (grace:
+    # assigned 10 minutes later), at 12:00 too.
     records: list[dict[str, object]] = [
         {"kind": "agent", "id": "a-1", "team": "t"},
-        {"kind": "agent", "id": "a-2", "team": "t"},
+        {"kind": "agent", "id": "a-2", "team": "u"},
         {"kind": "customer", "id": "c-1", "tier": "smb"},
         {"kind": "ticket", "time": "2026-01-05T08:55:00Z", "ticket": "T-1", "customer": "c-1",
          "event": "opened"},
@@ -157,6 +157,73 @@ def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
     verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
     features.close()
     assert verdicts == {"e-1": "ok", "e-2": "not_assigned", "e-3": "ok", "e-4": "ok"}
+
+
+def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> None:
+    # Known answer, by hand: T-1 is held by a-2, then closed at 11:00. a-1 (a-2's team)
+    # reads c-1 under it at 10:00 and at 12:00: the team's work, open then closed; a-3
+    # (another team) at 10:00: not assigned; a-2 itself at 12:00: closed.
+    records: list[dict[str, object]] = [
+        {"kind": "agent", "id": "a-1", "team": "t"},
+        {"kind": "agent", "id": "a-2", "team": "t"},
+        {"kind": "agent", "id": "a-3", "team": "u"},
+        {"kind": "customer", "id": "c-1", "tier": "smb"},
+        {"kind": "ticket", "time": "2026-01-05T08:55:00Z", "ticket": "T-1", "customer": "c-1",
+         "event": "opened"},
+        {"kind": "ticket", "time": "2026-01-05T09:00:00Z", "ticket": "T-1", "event": "assigned",
+         "agent": "a-2"},
+        {"kind": "ticket", "time": "2026-01-05T11:00:00Z", "ticket": "T-1", "event": "closed"},
+        _access("e-1", "a-1", "2026-01-05T10:00:00Z"),
+        _access("e-2", "a-1", "2026-01-05T12:00:00Z"),
+        _access("e-3", "a-3", "2026-01-05T10:00:00Z"),
+        _access("e-4", "a-2", "2026-01-05T12:00:00Z"),
+    ]  # fmt: skip
+    store.ingest(_log(tmp_path / "team.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    features.judge(0)
+    verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
+    features.close()
+    assert verdicts == {"e-1": "team", "e-2": "team", "e-3": "not_assigned", "e-4": "closed"}
+
+
+def _signin(event_id: str, agent: str, session: str, time: str, ip: str) -> dict[str, object]:
+    return {
+        "kind": "signin", "id": event_id, "time": time, "agent": agent, "session": session,
+        "ip": ip, "outcome": "success",
+    }  # fmt: skip
+
+
+def test_a_session_is_used_elsewhere_only_from_another_network(
+    store: Store, tmp_path: Path
+) -> None:
+    # Known answer, by hand: a-1's session s-a-1 signs in from 203.0.113.10; a request
+    # from 203.0.113.77 is the same network (a proxy pool, a rotating NAT), one from
+    # 198.51.100.7 an address a-1 signed in from the day before, one from 192.0.2.5
+    # someone else. IPv6 likewise by the first four groups (a-2).
+    records: list[dict[str, object]] = [
+        {"kind": "agent", "id": "a-1", "team": "t"},
+        {"kind": "agent", "id": "a-2", "team": "t"},
+        {"kind": "customer", "id": "c-1", "tier": "smb"},
+        _signin("i-0", "a-1", "s-old", "2026-01-04T09:00:00Z", "198.51.100.7"),
+        _signin("i-1", "a-1", "s-a-1", "2026-01-05T09:00:00Z", "203.0.113.10"),
+        _signin("i-2", "a-2", "s-a-2", "2026-01-05T09:00:00Z", "2001:db8:1:2::10"),
+    ]  # fmt: skip
+    used = [
+        ("e-1", "a-1", "203.0.113.77"), ("e-2", "a-1", "198.51.100.7"),
+        ("e-3", "a-1", "192.0.2.5"), ("e-4", "a-1", None),
+        ("e-5", "a-2", "2001:db8:1:2::99"), ("e-6", "a-2", "2001:db8:9:9::1"),
+    ]  # fmt: skip
+    for event_id, agent, ip in used:
+        access = _access(event_id, agent, "2026-01-05T10:00:00Z")
+        records.append({**access, "ip": ip} if ip else access)
+    store.ingest(_log(tmp_path / "sessions.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    features.judge(0)
+    found = dict(features.db.sql("SELECT id, address_mismatch FROM judged").fetchall())
+    features.close()
+    assert found == {"e-1": 0, "e-2": 0, "e-3": 1, "e-4": 0, "e-5": 0, "e-6": 1}
 
 
 def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: Path) -> None:

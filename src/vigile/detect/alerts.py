@@ -208,6 +208,10 @@ _COUNTED: Mapping[str, tuple[str, str]] = {
         "1 contact reveal requested without a valid ticket",
         "{} contact reveals requested without a valid ticket",
     ),
+    "sensitive_reveals": (
+        "1 contact reveal of a government or enterprise customer requested",
+        "{} contact reveals of government or enterprise customers requested",
+    ),
     "new_team_customers": (
         "1 customer never handled before by the agent's team",
         "{} customers never handled before by the agent's team",
@@ -302,17 +306,31 @@ def _peak_hour(scored: ScoredHours, rows: Sequence[int] | Ints) -> str | None:
 
 
 def first_crossing(scored: ScoredHours, agent: str, risk: float, policy: RiskPolicy) -> int | None:
-    """The time of the last event of the earliest window in which ``agent``'s risk reached
-    ``risk``: when a detector fed event by event raised it, at the latest."""
+    """The time of the earliest last event by which ``agent``'s risk had reached ``risk``:
+    when a detector fed event by event raised it, at the latest.
+
+    A window counts only the rows complete by then (last event no later): a day row
+    starts at midnight but holds the whole day, so it neither delays an hour that reached
+    the risk on its own nor lends that hour the day's later events."""
     agents = np.array(scored.rows.column("agent").to_pylist(), dtype=object)
     rows = np.flatnonzero(agents == agent)
     if rows.size == 0:
         return None
-    buckets = scored.column("bucket_us").astype(np.int64)
-    rows = rows[np.argsort(buckets[rows], kind="stable")]
-    short = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
-    long = _window_sums(buckets[rows], scored.score[rows], policy.long_window_us)
-    reached = np.flatnonzero(np.maximum(short, policy.long_factor * long) >= risk)
-    if reached.size == 0:
-        return None
-    return int(scored.column("last_us")[rows[reached[0]]])
+    buckets = scored.column("bucket_us").astype(np.int64)[rows]
+    lasts = scored.column("last_us").astype(np.int64)[rows]
+    scores = scored.score[rows]
+    for moment in np.unique(lasts):  # sorted: the earliest first
+        known = lasts <= moment
+        for window, factor in (
+            (policy.window_us, 1.0),
+            (policy.long_window_us, policy.long_factor),
+        ):
+            if _peak_sum(buckets[known], scores[known], window) * factor >= risk:
+                return int(moment)
+    return None
+
+
+def _peak_sum(buckets: Ints, scores: npt.NDArray[np.float64], window: int) -> float:
+    order = np.argsort(buckets, kind="stable")
+    sums = _window_sums(buckets[order], scores[order], window)
+    return float(sums.max()) if sums.size else 0.0

@@ -40,6 +40,7 @@ COUNT_SIGNALS: Mapping[str, float] = {
     "not_assigned_customers": 0.5,
     "sensitive_unjustified_customers": 0.6,
     "unjustified_reveals": 0.4,
+    "sensitive_reveals": 1.0,
     "new_unjustified_customers": 0.4,
     "new_team_customers": 0.3,
     "off_shift_customers": 0.5,
@@ -62,6 +63,7 @@ DAY_SIGNALS: Mapping[str, float] = {
         "not_assigned_customers",
         "sensitive_unjustified_customers",
         "unjustified_reveals",
+        "sensitive_reveals",
         "new_team_customers",
         "customers",
     )

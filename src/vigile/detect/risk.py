@@ -52,7 +52,7 @@ MISUSE_SIGNALS: frozenset[str] = frozenset(
     {
         "unjustified_customers", "other_ticket_customers", "closed_ticket_customers",
         "not_assigned_customers", "sensitive_unjustified_customers", "unjustified_reveals",
-        "new_unjustified_customers", "rules", *FLAG_SIGNALS,
+        "sensitive_reveals", "new_unjustified_customers", "rules", *FLAG_SIGNALS,
     }
 )  # fmt: skip
 

@@ -23,30 +23,11 @@ from vigile.cli.app import app
 HIGH = ("high", "critical")
 
 
-def _known(reason: str) -> pytest.MarkDecorator:
-    """A miss or false alarm found by this held-out set and not fixed (yet)."""
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-_SELF_ASSIGNED = _known(
-    "every request is justified by a ticket the insider holds: no misuse signal counts "
-    "justified reveals or sensitive customers against the agent's habits"
-)
-_PROXY_POOL = _known(
-    "an outsourcer's requests leave through a proxy pool: each address other than the "
-    "sign-in's scores as a replayed session (rule, high) on every hour"
-)
-_TEAM_LEAD = _known("a team lead's reviews cite tickets held by team members: judged not assigned")
-
-
-def _attacks(known: dict[str, pytest.MarkDecorator]) -> list[Any]:
-    return [pytest.param(a, marks=known[a]) if a in known else a for a in sorted(ATTACKS)]
-
-
 #: What each attack's reasons must mention (any of the phrases): the real cause.
 CAUSES: dict[str, tuple[str, ...]] = {
     "phisher_on_shift": ("citing another customer's ticket", "not assigned to the agent"),
-    "ticket_abuse": ("government or enterprise",),
+    "phisher_on_team_tickets": ("new device",),
+    "ticket_abuse": ("contact reveals of government or enterprise customers",),
     "break_glass_abuse": ("break-glass",),
     "credential_stuffing": ("new country (VN)",),
     "slow_exfiltration": ("without a valid ticket",),
@@ -94,13 +75,13 @@ def heldout(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return _run(request.param, tmp_path_factory.mktemp(f"heldout-{request.param}"))
 
 
-@pytest.mark.parametrize("attack", _attacks({"ticket_abuse": _SELF_ASSIGNED}))
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_each_attacker_is_flagged_high(heldout: HeldOut, attack: str) -> None:
     agent = heldout.truth["attacks"][attack]
     assert heldout.severity(agent) in HIGH, heldout.alerts.get(agent)
 
 
-@pytest.mark.parametrize("attack", _attacks({"ticket_abuse": _SELF_ASSIGNED}))
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_reasons_name_the_cause(heldout: HeldOut, attack: str) -> None:
     alert = heldout.alerts.get(heldout.truth["attacks"][attack])
     assert alert is not None
@@ -108,16 +89,14 @@ def test_reasons_name_the_cause(heldout: HeldOut, attack: str) -> None:
     assert any(cause.lower() in text for cause in CAUSES[attack]), alert["reasons"]
 
 
-@_PROXY_POOL
-@_TEAM_LEAD
 def test_no_honest_agent_is_flagged_high(heldout: HeldOut) -> None:
     assert heldout.honest_flagged() == []
 
 
 @pytest.mark.parametrize(
     "confounder",
-    ["traveller", pytest.param("team_lead", marks=_TEAM_LEAD), "new_hire", "shift_change",
-     "outage_break_glass", pytest.param("sprayed_not_breached", marks=_PROXY_POOL)],
+    ["traveller", "team_lead", "new_hire", "shift_change", "outage_break_glass",
+     "sprayed_not_breached"],
 )  # fmt: skip
 def test_confounders_stay_below_high(heldout: HeldOut, confounder: str) -> None:
     agents = heldout.truth["confounders"][confounder]

@@ -11,16 +11,16 @@ per_customer AS (
   SELECT
     agent, bucket_us, customer,
     max(CASE WHEN justification <> 'n/a' THEN 1 ELSE 0 END) AS counted,
-    max(CASE WHEN justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END) AS unjustified,
+    max(CASE WHEN justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END) AS unjustified,
     max(CASE WHEN justification = 'none' THEN 1 ELSE 0 END) AS no_ticket,
     max(CASE WHEN justification = 'not_assigned' THEN 1 ELSE 0 END) AS not_assigned,
     max(CASE WHEN justification IN ('other_customer', 'unknown') THEN 1 ELSE 0 END)
       AS other_ticket,
     max(CASE WHEN justification = 'closed' THEN 1 ELSE 0 END) AS closed_ticket,
     max(CASE WHEN sensitive = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS sensitive,
-    max(CASE WHEN sensitive = 1 AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
+    max(CASE WHEN sensitive = 1 AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
       AS sensitive_unjustified,
-    max(CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
+    max(CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
       AS new_unjustified,
     max(new_for_team) AS new_team,
     max(CASE WHEN off_shift = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS off_shift
@@ -51,8 +51,12 @@ reads AS (
     count(*) AS accesses,
     min(time_us) AS first_us,
     max(time_us) AS last_us,
-    sum(CASE WHEN action = 'contact.reveal' AND justification NOT IN ('ok', 'n/a') THEN 1 ELSE 0 END)
+    sum(CASE WHEN action = 'contact.reveal' AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
       AS unjustified_reveals,
+    -- Contacts of high-value customers asked for in clear, justified or not: what a bribed
+    -- agent holding real tickets still has to do, far more often than its peers.
+    sum(CASE WHEN action = 'contact.reveal' AND sensitive = 1 THEN 1 ELSE 0 END)
+      AS sensitive_reveals,
     sum(off_shift) AS off_shift_accesses,
     sum(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END) AS denied,
     sum(CASE WHEN action = 'customer.search' THEN 1 ELSE 0 END) AS searches,
@@ -145,6 +149,7 @@ SELECT
   CAST(coalesce(c.sensitive_unjustified_customers, 0) AS BIGINT) AS sensitive_unjustified_customers,
   CAST(coalesce(c.new_unjustified_customers, 0) AS BIGINT) AS new_unjustified_customers,
   CAST(coalesce(c.new_team_customers, 0) AS BIGINT) AS new_team_customers,
+  CAST(coalesce(r.sensitive_reveals, 0) AS BIGINT) AS sensitive_reveals,
   CAST(coalesce(r.off_shift_accesses, 0) AS BIGINT) AS off_shift_accesses,
   CAST(coalesce(c.off_shift_customers, 0) AS BIGINT) AS off_shift_customers,
   CAST(coalesce(r.denied, 0) AS BIGINT) AS denied,

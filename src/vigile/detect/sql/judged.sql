@@ -1,5 +1,5 @@
 -- Every access in [$since_us, $until_us), judged: is it justified by a ticket of that customer
--- assigned to that agent and still open, is the customer sensitive, is it off shift, is it
+-- assigned to that agent (or to a teammate: 'team') and still open, is the customer sensitive, is it off shift, is it
 -- the first touch of that customer by the agent (or its team), does its address differ
 -- from its session's sign-in. Materialised once, read by features.sql and for evidence.
 -- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
@@ -27,11 +27,18 @@ SELECT
       WHEN acc.ticket IS NULL THEN 'none'
       WHEN tk.ticket IS NULL THEN 'unknown'
       WHEN tk.customer <> acc.customer THEN 'other_customer'
-      WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us THEN 'closed'
+      -- A closed ticket last held by a teammate ('team'): a lead's or a colleague's review
+      -- of the team's work; one's own closed tickets stay 'closed'.
+      WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us
+        THEN CASE
+          WHEN holder.team = g.team AND now_sp.agent <> acc.agent THEN 'team' ELSE 'closed'
+        END
       -- The agent holds the ticket, or is given it within the grace (an agent opens the
-      -- customer seconds before the assignment is recorded).
+      -- customer seconds before the assignment is recorded). Held by a teammate ('team'):
+      -- a lead's review, a handover, a colleague covering, justified by the team's work; a
+      -- ticket nobody holds, or held in another team, is not.
       WHEN coalesce(now_sp.agent, '') <> acc.agent AND coalesce(soon_sp.agent, '') <> acc.agent
-        THEN 'not_assigned'
+        THEN CASE WHEN holder.team = g.team THEN 'team' ELSE 'not_assigned' END
       ELSE 'ok'
     END AS justification,
     CASE WHEN cu.tier IN ('government', 'enterprise') THEN 1 ELSE 0 END AS sensitive,
@@ -44,8 +51,21 @@ SELECT
       WHEN tt.first_us = acc.time_us AND s.first_us < acc.time_us - $history_us THEN 1
       ELSE 0
     END AS new_for_team,
-    CASE WHEN ses.ip IS NOT NULL AND acc.ip IS NOT NULL AND ses.ip <> acc.ip THEN 1 ELSE 0 END
-      AS address_mismatch
+    -- Another network than the session's sign-in (IPv4 /24, IPv6 first four groups) and
+    -- not an address the agent signed in from before: a proxy pool or a NAT rotating
+    -- within its network, or the agent's own second line, is not someone else.
+    CASE
+      WHEN ses.ip IS NOT NULL AND acc.ip IS NOT NULL AND ses.ip <> acc.ip
+        AND known.ip IS NULL
+        AND CASE WHEN strpos(ses.ip, ':') > 0
+              THEN regexp_extract(lower(ses.ip), '^([0-9a-f]*:){1,4}', 0)
+              ELSE regexp_replace(ses.ip, '[.][0-9]+$', '') END
+          <> CASE WHEN strpos(acc.ip, ':') > 0
+              THEN regexp_extract(lower(acc.ip), '^([0-9a-f]*:){1,4}', 0)
+              ELSE regexp_replace(acc.ip, '[.][0-9]+$', '') END
+        THEN 1
+      ELSE 0
+    END AS address_mismatch
   FROM accesses acc
   JOIN agents g ON g.agent = acc.agent
   LEFT JOIN customers cu ON cu.customer = acc.customer
@@ -59,6 +79,7 @@ SELECT
   LEFT JOIN spans soon_sp
     ON soon_sp.ticket = acc.ticket AND soon_sp.from_us <= acc.time_us + $grace_us
     AND (soon_sp.until_us IS NULL OR acc.time_us + $grace_us < soon_sp.until_us)
+  LEFT JOIN agents holder ON holder.agent = now_sp.agent
   LEFT JOIN shifts sh
     ON sh.agent = acc.agent AND sh.day_us = acc.time_us - acc.time_us % 86400000000
     AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us
@@ -70,4 +91,6 @@ SELECT
     ON tt.team = g.team AND tt.customer = acc.customer
   LEFT JOIN agent_since s ON s.agent = acc.agent
   LEFT JOIN sessions ses ON ses.session = acc.session
+  LEFT JOIN seen_ip known
+    ON known.agent = acc.agent AND known.ip = acc.ip AND known.first_us <= acc.time_us
   WHERE acc.time_us >= $since_us AND acc.time_us < $until_us
