@@ -52,8 +52,12 @@ class _Tickets:
         if self.customer[ticket] != access["customer"]:
             return "other_customer"
         holder = self.holder(ticket, when)
-        # Held (or, closed, last held) by a teammate: the team's work.
-        teammate = holder not in (None, agent) and teams.get(holder) == teams.get(agent)
+        # Held (or, closed, last held) by a teammate: the team's work, except a reveal.
+        teammate = (
+            holder not in (None, agent)
+            and teams.get(holder) == teams.get(agent)
+            and access["action"] != "contact.reveal"
+        )
         if ticket in self.closed and self.closed[ticket] < when - GRACE:
             return "team" if teammate else "closed"
         if agent not in (holder, self.holder(ticket, when + GRACE)):

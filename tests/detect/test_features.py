@@ -161,8 +161,9 @@ def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
 
 def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> None:
     # Known answer, by hand: T-1 is held by a-2, then closed at 11:00. a-1 (a-2's team)
-    # reads c-1 under it at 10:00 and at 12:00: the team's work, open then closed; a-3
-    # (another team) at 10:00: not assigned; a-2 itself at 12:00: closed.
+    # reads c-1 under it at 10:00 and at 12:00: the team's work, open then closed, but
+    # its reveal at 10:30 is not assigned; a-3 (another team) at 10:00: not assigned;
+    # a-2 itself at 12:00: closed.
     records: list[dict[str, object]] = [
         {"kind": "agent", "id": "a-1", "team": "t"},
         {"kind": "agent", "id": "a-2", "team": "t"},
@@ -177,6 +178,7 @@ def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> N
         _access("e-2", "a-1", "2026-01-05T12:00:00Z"),
         _access("e-3", "a-3", "2026-01-05T10:00:00Z"),
         _access("e-4", "a-2", "2026-01-05T12:00:00Z"),
+        {**_access("e-5", "a-1", "2026-01-05T10:30:00Z"), "action": "contact.reveal"},
     ]  # fmt: skip
     store.ingest(_log(tmp_path / "team.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
@@ -184,7 +186,10 @@ def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> N
     features.judge(0)
     verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
     features.close()
-    assert verdicts == {"e-1": "team", "e-2": "team", "e-3": "not_assigned", "e-4": "closed"}
+    assert verdicts == {
+        "e-1": "team", "e-2": "team", "e-3": "not_assigned", "e-4": "closed",
+        "e-5": "not_assigned",
+    }  # fmt: skip
 
 
 def _signin(event_id: str, agent: str, session: str, time: str, ip: str) -> dict[str, object]:

@@ -2,7 +2,8 @@
 held-out organisation of ``generator.py``. Each attack uses its own agent, so one log
 holds them all (one store, one detection run) and each is judged on its own agent.
 
-Attacks: a phisher on the victim's own shift, a bribed agent self-assigning tickets of
+Attacks: a phisher on the victim's own shift (citing other customers' tickets, or its
+team's tickets), a bribed agent self-assigning tickets of
 high-value customers, break-glass abuse, credential stuffing, slow exfiltration through
 targeted searches and exports, a session shared with a buyer. Confounders: a traveller,
 a team lead reviewing the team's tickets, a new hire shadowing, a shift change, an outage
@@ -133,6 +134,29 @@ def phisher_on_shift(world: World, victim: Agent, truth: Truth) -> None:
     truth.attacks["phisher_on_shift"] = victim.id
 
 
+def phisher_on_team_tickets(world: World, victim: Agent, truth: Truth) -> None:
+    """A phisher who read the team's queue: billing contacts of ~35 customers over three
+    days of the victim's shift, from a new address and device, each request citing a
+    ticket a teammate of the victim holds for that very customer."""
+    rng = world.rng
+    attacker_ip, device = address(rng, victim.country), f"dv-{rng.randrange(16**8):08x}"
+    teammates = {a.id for a in world.team(victim.team.name)} - {victim.id}
+    assigned, customers = _assigned(world, teammates), _customer_of(world)
+    for day in (22, 23, 24):
+        begin, _ = shift_bounds(victim, day) or (day_start(day) + 13 * 3600, 0)
+        place = place_in(victim.country, attacker_ip, device, victim.browser, rng)
+        desk = sign_in(world, victim, place, begin + rng.uniform(3600, 3 * 3600))
+        queue = [a for a in assigned if desk.t - 86400 <= a[0] < desk.t]
+        for _, ticket, _holder in rng.sample(queue, min(len(queue), rng.randint(11, 13))):
+            customer = customers[ticket]
+            billing = customer.contacts[0]
+            desk.request("customer.view", customer, ticket)
+            desk.request("contact.view", customer, ticket, contact=billing)
+            desk.request("contact.reveal", customer, ticket, contact=billing)
+            desk.t += rng.uniform(60, 600)
+    truth.attacks["phisher_on_team_tickets"] = victim.id
+
+
 def ticket_abuse(world: World, insider: Agent, truth: Truth) -> None:
     """A bribed agent self-assigns open tickets of government and enterprise customers
     (from any queue) and reveals every contact's e-mail and phone: each request is
@@ -257,6 +281,7 @@ def shared_session(world: World, victim: Agent, truth: Truth) -> None:
 
 ATTACKS: dict[str, tuple[str, Callable[[World, Agent, Truth], None]]] = {
     "phisher_on_shift": ("desk-us", phisher_on_shift),
+    "phisher_on_team_tickets": ("desk-us", phisher_on_team_tickets),
     "ticket_abuse": ("desk-us", ticket_abuse),
     "break_glass_abuse": ("billing-latam", break_glass_abuse),
     "credential_stuffing": ("desk-emea", credential_stuffing),
@@ -341,7 +366,8 @@ def build(seed: int) -> tuple[World, Truth]:
     truth = Truth()
     taken: set[str] = set()
     victims = {name: _pick(world, team, taken) for name, (team, _) in ATTACKS.items()}
-    victims["phisher_on_shift"] = _swap_early(world, victims["phisher_on_shift"], taken)
+    for name in ("phisher_on_shift", "phisher_on_team_tickets"):
+        victims[name] = _swap_early(world, victims[name], taken)
     tripper = _pick(world, "desk-us", taken, _WEEKDAY_EARLY)
     lead = _pick(world, "gov-care", taken)
     hire, mentor = _pick(world, "desk-us", taken), _pick(world, "desk-us", taken)

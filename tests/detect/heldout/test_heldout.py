@@ -99,5 +99,6 @@ def test_no_honest_agent_is_flagged_high(heldout: HeldOut) -> None:
      "sprayed_not_breached"],
 )  # fmt: skip
 def test_confounders_stay_below_high(heldout: HeldOut, confounder: str) -> None:
-    agents = heldout.truth["confounders"][confounder]
+    attacked = set(heldout.truth["attacks"].values())  # a sprayed agent may be attacked too
+    agents = [a for a in heldout.truth["confounders"][confounder] if a not in attacked]
     assert [a for a in agents if heldout.severity(a) in HIGH] == []

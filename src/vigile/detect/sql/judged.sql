@@ -28,17 +28,23 @@ SELECT
       WHEN tk.ticket IS NULL THEN 'unknown'
       WHEN tk.customer <> acc.customer THEN 'other_customer'
       -- A closed ticket last held by a teammate ('team'): a lead's or a colleague's review
-      -- of the team's work; one's own closed tickets stay 'closed'.
+      -- of the team's work; one's own closed tickets stay 'closed'. A teammate's ticket
+      -- justifies a look, not a contact revealed in clear: that is the holder's work.
       WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us
         THEN CASE
-          WHEN holder.team = g.team AND now_sp.agent <> acc.agent THEN 'team' ELSE 'closed'
+          WHEN holder.team = g.team AND now_sp.agent <> acc.agent
+            AND acc.action <> 'contact.reveal' THEN 'team'
+          ELSE 'closed'
         END
       -- The agent holds the ticket, or is given it within the grace (an agent opens the
       -- customer seconds before the assignment is recorded). Held by a teammate ('team'):
-      -- a lead's review, a handover, a colleague covering, justified by the team's work; a
-      -- ticket nobody holds, or held in another team, is not.
+      -- a lead's review, a handover, a colleague covering, justified by the team's work
+      -- (except a reveal, as above); a ticket nobody holds, or held in another team, is not.
       WHEN coalesce(now_sp.agent, '') <> acc.agent AND coalesce(soon_sp.agent, '') <> acc.agent
-        THEN CASE WHEN holder.team = g.team THEN 'team' ELSE 'not_assigned' END
+        THEN CASE
+          WHEN holder.team = g.team AND acc.action <> 'contact.reveal' THEN 'team'
+          ELSE 'not_assigned'
+        END
       ELSE 'ok'
     END AS justification,
     CASE WHEN cu.tier IN ('government', 'enterprise') THEN 1 ELSE 0 END AS sensitive,
