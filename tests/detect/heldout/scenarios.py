@@ -259,15 +259,12 @@ def slow_exfiltration(world: World, insider: Agent, truth: Truth) -> None:
 
 def shared_session(world: World, victim: Agent, truth: Truth) -> None:
     """The victim's session sold on: a buyer uses it from another country's address while
-    the victim works in it, for two shifts."""
+    the victim works in it, for two shifts (the first two from day 21)."""
     rng = world.rng
     buyer_ip = address(rng, "RO")
     held = _assigned(world, {victim.id})
-    for day in (21, 22):
-        found = _session_on(world, victim, day)
-        if found is None:
-            continue
-        session, t, _ = found
+    sessions = [s for s in (_session_on(world, victim, day) for day in range(21, DAYS)) if s]
+    for session, t, _ in sessions[:2]:  # the victim's next two shifts
         desk = Desk(world=world, agent=victim, session=session, t=t + rng.uniform(1800, 5400))
         for _ in range(rng.randint(10, 14)):
             customer = rng.choice(world.everyone)
