@@ -5,7 +5,8 @@ holds them all (one store, one detection run) and each is judged on its own agen
 Attacks: a phisher on the victim's own shift (citing other customers' tickets, or its
 team's tickets), a bribed agent self-assigning tickets of
 high-value customers, break-glass abuse, credential stuffing, slow exfiltration through
-targeted searches and exports, a session shared with a buyer. Confounders: a traveller,
+targeted searches and exports, a session shared with a buyer, credential stuffing
+through proxies in the victim's own country. Confounders: a traveller,
 a team lead reviewing the team's tickets, a new hire shadowing, a shift change, an outage
 with break-glass under tickets, the holiday surge (everyone), a proxy pool, a VPN egress
 in another country, rotating home addresses.
@@ -209,25 +210,35 @@ def credential_stuffing(world: World, victim: Agent, truth: Truth) -> None:
     """Failed sign-ins across a dozen agents from a few foreign addresses within minutes,
     then a success on one (a push accepted at night) from a new country and device, and
     a few reads."""
+    _stuff(world, victim, truth, country="VN", day=20, name="credential_stuffing")
+
+
+def stuffing_local_proxy(world: World, victim: Agent, truth: Truth) -> None:
+    """The same spray through residential proxies in the victim's own country: no new
+    country, only the spray, a new address and device, and a few reads."""
+    _stuff(world, victim, truth, country=victim.country, day=23, name="stuffing_local_proxy")
+
+
+def _stuff(world: World, victim: Agent, truth: Truth, *, country: str, day: int, name: str) -> None:
     rng = world.rng
-    ips = [address(rng, "VN") for _ in range(3)]
+    ips = [address(rng, country) for _ in range(3)]
     device, browser = f"dv-{rng.randrange(16**8):08x}", "python-requests/2.31"
-    t = day_start(20) + 2 * 3600
+    t = day_start(day) + 2 * 3600
     sprayed = rng.sample([a for a in world.agents if a.id != victim.id], 11)
     for agent in [*sprayed, victim]:
         for _ in range(rng.randint(3, 6)):
             t += rng.uniform(2, 20)
-            place = place_in("VN", rng.choice(ips), device, browser, rng)
+            place = place_in(country, rng.choice(ips), device, browser, rng)
             world.log.signin(t, agent, world.session(), place, outcome="failure", mfa="none")
-    place = place_in("VN", ips[0], device, browser, rng)
+    place = place_in(country, ips[0], device, browser, rng)
     desk = sign_in(world, victim, place, t + 30)
     desk.ip_pool = ()
     for _ in range(6):
         customer = rng.choice(world.everyone)
         desk.request("customer.view", customer, None, reason="none")
         desk.request("contact.reveal", customer, None, reason="none")
-    truth.attacks["credential_stuffing"] = victim.id
-    truth.confounders["sprayed_not_breached"] = [a.id for a in sprayed]
+    truth.attacks[name] = victim.id
+    truth.confounders.setdefault("sprayed_not_breached", []).extend(a.id for a in sprayed)
 
 
 def slow_exfiltration(world: World, insider: Agent, truth: Truth) -> None:
@@ -282,6 +293,7 @@ ATTACKS: dict[str, tuple[str, Callable[[World, Agent, Truth], None]]] = {
     "ticket_abuse": ("desk-us", ticket_abuse),
     "break_glass_abuse": ("billing-latam", break_glass_abuse),
     "credential_stuffing": ("desk-emea", credential_stuffing),
+    "stuffing_local_proxy": ("desk-us", stuffing_local_proxy),
     "slow_exfiltration": ("night-ph", slow_exfiltration),
     "shared_session": ("desk-emea", shared_session),
 }

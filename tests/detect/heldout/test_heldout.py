@@ -30,6 +30,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "ticket_abuse": ("contact reveals of government or enterprise customers",),
     "break_glass_abuse": ("break-glass",),
     "credential_stuffing": ("new country (VN)",),
+    "stuffing_local_proxy": ("new device", "failed sign-in"),
     "slow_exfiltration": ("without a valid ticket",),
     "shared_session": ("address other than",),
 }
