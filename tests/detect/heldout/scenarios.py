@@ -268,6 +268,24 @@ def slow_exfiltration(world: World, insider: Agent, truth: Truth) -> None:
     truth.attacks["slow_exfiltration"] = insider.id
 
 
+def trickle_exfiltration(world: World, insider: Agent, truth: Truth) -> None:
+    """The slowest insider: most shifts for three weeks, one customer's contact revealed
+    under the ticket the agent is working (another customer's), nothing else."""
+    rng = world.rng
+    held = _assigned(world, {insider.id})
+    for day in range(8, DAYS):
+        found = _session_on(world, insider, day)
+        if found is None or rng.random() < 0.3:
+            continue
+        session, t, _ = found
+        desk = Desk(world=world, agent=insider, session=session, t=t + rng.uniform(3600, 18000))
+        customer = rng.choice(world.everyone)
+        cited = _held_before(held, desk.t)
+        desk.request("customer.view", customer, cited)
+        desk.request("contact.reveal", customer, cited, contact=customer.contacts[0])
+    truth.attacks["trickle_exfiltration"] = insider.id
+
+
 def shared_session(world: World, victim: Agent, truth: Truth) -> None:
     """The victim's session sold on: a buyer uses it from another country's address while
     the victim works in it, for two shifts (the first two from day 21)."""
@@ -296,6 +314,7 @@ ATTACKS: dict[str, tuple[str, Callable[[World, Agent, Truth], None]]] = {
     "stuffing_local_proxy": ("desk-us", stuffing_local_proxy),
     "slow_exfiltration": ("night-ph", slow_exfiltration),
     "shared_session": ("desk-emea", shared_session),
+    "trickle_exfiltration": ("night-ph", trickle_exfiltration),
 }
 
 

@@ -33,6 +33,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "stuffing_local_proxy": ("new device", "failed sign-in"),
     "slow_exfiltration": ("without a valid ticket",),
     "shared_session": ("address other than",),
+    "trickle_exfiltration": ("citing another customer's ticket",),
 }
 
 
@@ -76,7 +77,20 @@ def heldout(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return _run(request.param, tmp_path_factory.mktemp(f"heldout-{request.param}"))
 
 
-@pytest.mark.parametrize("attack", sorted(ATTACKS))
+_TRICKLE = pytest.mark.xfail(
+    strict=True,
+    reason="one customer a shift under the agent's own (other customer's) ticket is the "
+    "rate of this organisation's honest noise (a ticket pasted by mistake, a lookup for a "
+    "colleague): medium, and only weeks of it would tell",
+)
+
+
+_EXPECTED = [
+    pytest.param(a, marks=_TRICKLE) if a == "trickle_exfiltration" else a for a in sorted(ATTACKS)
+]
+
+
+@pytest.mark.parametrize("attack", _EXPECTED)
 def test_each_attacker_is_flagged_high(heldout: HeldOut, attack: str) -> None:
     agent = heldout.truth["attacks"][attack]
     assert heldout.severity(agent) in HIGH, heldout.alerts.get(agent)
