@@ -13,10 +13,11 @@ WITH cited AS (
   SELECT DISTINCT c.ticket FROM accesses c WHERE c.time_us >= $since_us
 ), spans AS (
   SELECT
-    s.ticket, s.agent, s.assigned_us AS from_us,
+    s.ticket, s.agent, h.team, s.assigned_us AS from_us,
     lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
       AS until_us
   FROM assignments s
+  LEFT JOIN agents h ON h.agent = s.agent
   WHERE s.ticket IN (SELECT ticket FROM cited)
 )
 SELECT
@@ -32,7 +33,7 @@ SELECT
       -- justifies a look, not a contact revealed in clear: that is the holder's work.
       WHEN cl.closed_us IS NOT NULL AND cl.closed_us < acc.time_us - $grace_us
         THEN CASE
-          WHEN holder.team = g.team AND now_sp.agent <> acc.agent
+          WHEN now_sp.team = g.team AND now_sp.agent <> acc.agent
             AND acc.action <> 'contact.reveal' THEN 'team'
           ELSE 'closed'
         END
@@ -42,7 +43,7 @@ SELECT
       -- (except a reveal, as above); a ticket nobody holds, or held in another team, is not.
       WHEN coalesce(now_sp.agent, '') <> acc.agent AND coalesce(soon_sp.agent, '') <> acc.agent
         THEN CASE
-          WHEN holder.team = g.team AND acc.action <> 'contact.reveal' THEN 'team'
+          WHEN now_sp.team = g.team AND acc.action <> 'contact.reveal' THEN 'team'
           ELSE 'not_assigned'
         END
       ELSE 'ok'
@@ -57,12 +58,10 @@ SELECT
       WHEN tt.first_us = acc.time_us AND s.first_us < acc.time_us - $history_us THEN 1
       ELSE 0
     END AS new_for_team,
-    -- Another network than the session's sign-in (IPv4 /24, IPv6 first four groups) and
-    -- not an address the agent signed in from before: a proxy pool or a NAT rotating
-    -- within its network, or the agent's own second line, is not someone else.
+    -- Another network than the session's sign-in (IPv4 /24, IPv6 first four groups): a
+    -- proxy pool or a NAT rotating within its network is not someone else.
     CASE
       WHEN ses.ip IS NOT NULL AND acc.ip IS NOT NULL AND ses.ip <> acc.ip
-        AND known.ip IS NULL
         AND CASE WHEN strpos(ses.ip, ':') > 0
               THEN regexp_extract(lower(ses.ip), '^([0-9a-f]*:){1,4}', 0)
               ELSE regexp_replace(ses.ip, '[.][0-9]+$', '') END
@@ -85,7 +84,6 @@ SELECT
   LEFT JOIN spans soon_sp
     ON soon_sp.ticket = acc.ticket AND soon_sp.from_us <= acc.time_us + $grace_us
     AND (soon_sp.until_us IS NULL OR acc.time_us + $grace_us < soon_sp.until_us)
-  LEFT JOIN agents holder ON holder.agent = now_sp.agent
   LEFT JOIN shifts sh
     ON sh.agent = acc.agent AND sh.day_us = acc.time_us - acc.time_us % 86400000000
     AND acc.time_us >= sh.start_us AND acc.time_us < sh.end_us
@@ -97,6 +95,4 @@ SELECT
     ON tt.team = g.team AND tt.customer = acc.customer
   LEFT JOIN agent_since s ON s.agent = acc.agent
   LEFT JOIN sessions ses ON ses.session = acc.session
-  LEFT JOIN seen_ip known
-    ON known.agent = acc.agent AND known.ip = acc.ip AND known.first_us <= acc.time_us
   WHERE acc.time_us >= $since_us AND acc.time_us < $until_us
