@@ -4,6 +4,7 @@ make DuckDB spill gives the alerts of the default one."""
 
 from __future__ import annotations
 
+import gc
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,17 @@ def test_the_spill_folder_is_removed_after_an_error(
     config = DetectionConfig(limits=EngineLimits(temp_directory=str(parent)))
     with Store.open(data.settings(tmp_path)) as store, pytest.raises(DetectError, match="full"):
         detect(store.engine, config)
+    assert list(parent.iterdir()) == []
+
+
+def test_an_engine_never_closed_removes_its_folder_when_collected(parent: Path) -> None:
+    features = FeatureEngine(
+        agents=AGENT_SCHEMA.empty_table(), customers=CUSTOMER_SCHEMA.empty_table(),
+        shifts={}, limits=EngineLimits(temp_directory=str(parent)),
+    )  # fmt: skip
+    assert len(list(parent.iterdir())) == 1
+    del features
+    gc.collect()
     assert list(parent.iterdir()) == []
 
 

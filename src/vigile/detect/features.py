@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -151,10 +152,12 @@ class FeatureEngine:
         self._shift_span = (0, -1)
         limits = limits or EngineLimits()
         self.spill = limits.spill_folder()
+        # Removed by close(), or else when the engine is collected or Python exits.
+        self._remove_spill = weakref.finalize(self, shutil.rmtree, self.spill, ignore_errors=True)
         try:
             self.db = duckdb.connect(":memory:", config=limits.config(self.spill))
         except duckdb.Error as exc:
-            shutil.rmtree(self.spill, ignore_errors=True)
+            self._remove_spill()
             raise DetectError(f"cannot start DuckDB: {exc}") from exc
         try:
             self._load_directory(agents, customers)
@@ -189,7 +192,7 @@ class FeatureEngine:
         try:
             self.db.close()
         finally:
-            shutil.rmtree(self.spill, ignore_errors=True)
+            self._remove_spill()
 
     def absorb(self, batch: EventBatch) -> int | None:
         """Add a batch of events; returns the earliest time it touches (None: empty)."""
