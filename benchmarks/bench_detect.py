@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import Engine, create_engine
 
 from vigile.cli.detect import detection_config
+from vigile.detect.features import DEFAULT_MEMORY_LIMIT
 from vigile.detect.service import DetectionConfig, alerts_from, open_features, scored_rows
 from vigile.detect.source import read_batches
 from vigile.detect.stream import StreamingDetector
@@ -64,11 +65,16 @@ def _cpu() -> float:
     )
 
 
+def _peaks_mb() -> tuple[float, float]:
+    """Peak RSS of this process and the largest of its children's (the store reader)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return own / 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def _peak_mb() -> float:
     """Peak RSS of this process plus the largest of its children's (the store reader
     runs beside it): an upper bound of the memory detection took at once."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return sum(_peaks_mb())
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +133,7 @@ def _measure(url: str, upto: int | None, out: Any) -> None:
     cpu = _cpu()
     full, alerts = _detect(engine, config, read_batches(engine, limit=limit, upto=upto))
     full_cpu = _cpu() - cpu
-    peak = _peak_mb()
+    peak, reader = _peaks_mb()
     cpu = _cpu()
     bare_store = min(_bare_from_store(engine, upto) for _ in range(2))
     bare_store_cpu = (_cpu() - cpu) / 2
@@ -145,7 +151,9 @@ def _measure(url: str, upto: int | None, out: Any) -> None:
         {
             "events": events, "alerts": alerts, "full": full, "bare_store": bare_store,
             "full_cpu": full_cpu, "bare_store_cpu": bare_store_cpu,
-            "compute": compute, "bare": min(bare), "peak_mb": peak,
+            "compute": compute, "bare": min(bare), "peak_mb": peak + reader,
+            "peak_detect_mb": peak, "peak_reader_mb": reader,
+            "memory_limit": config.limits.memory_limit or DEFAULT_MEMORY_LIMIT,
             "load": os.getloadavg()[0],
         }
     )  # fmt: skip
@@ -166,7 +174,9 @@ def test_batch_detection_within_five_times_a_bare_count(store_url: str) -> None:
             f"compute {got['compute']:.2f} s vs bare GROUP BY {got['bare'] * 1000:.1f} ms "
             f"({got['compute'] / got['bare']:.0f}x); CPU time end to end {got['full_cpu']:.1f} s "
             f"vs {got['bare_store_cpu']:.1f} s; alerts {got['alerts']}; peak RSS "
-            f"{got['peak_mb']:.0f} MB (end to end); load {got['load']:.1f}"
+            f"{got['peak_mb']:.0f} MB (end to end: detection {got['peak_detect_mb']:.0f}, reader "
+            f"{got['peak_reader_mb']:.0f}; DuckDB limit {got['memory_limit']}); "
+            f"load {got['load']:.1f}"
         )
         print(json.dumps(got))
         assert got["alerts"]
