@@ -15,14 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vigile.detect.baseline as baseline
+import vigile.detect.scoring as scoring
 from tests.detect.conftest import Stored
+from vigile.detect.alerts import _days_of, agent_risks
 from vigile.detect.baseline import trimmed_rates
 from vigile.detect.errors import DetectError
-from vigile.detect.risk import RiskPolicy
+from vigile.detect.risk import RiskPolicy, ScoredHours
 from vigile.detect.scoring import PeriodScorer, score_over_time
 from vigile.detect.service import DetectionConfig, alerts_from, feature_rows, open_features
-from vigile.detect.source import DAY_US, read_batches
+from vigile.detect.source import DAY_US, HOUR_US, read_batches
 from vigile.store import Store
+
+Floats = npt.NDArray[np.float64]
 
 
 def _reference(codes: list[int], groups: int, values: list[float]) -> npt.NDArray[np.float64]:
@@ -141,3 +145,86 @@ def test_retired_periods_keep_the_alerts(stored: Callable[[str], Stored], tmp_pa
     assert scored[True].rows.num_rows < 0.7 * scored[False].rows.num_rows
     assert any(a.severity.rank >= 2 for a in alerts[False])
     assert alerts[True] == alerts[False]
+
+
+def _random_rows(seed: int, *, agents: int, days: int) -> pa.Table:
+    """Hour rows on a few hours of each agent-day and a day row per active day, each with
+    a made-up score in ``s``: mostly 0, ties common (steps of 0.1), some evidence (>= 3)."""
+    rng = np.random.default_rng(seed)
+    names, buckets, widths, scores = [], [], [], []
+    values = np.array([0.0, 0.0, 0.0, 0.1, 0.3, 0.7, 1.3, 2.9, 3.0, 4.2])
+    weights = np.array([40, 20, 10, 8, 6, 5, 4, 3, 2, 2]) / 100
+    for agent in range(agents):
+        for day in range(days):
+            if rng.random() < 0.2:
+                continue  # a day off
+            hours = np.sort(rng.choice(24, size=int(rng.integers(1, 9)), replace=False))
+            for bucket, width in [
+                *((day * DAY_US + int(h) * HOUR_US, HOUR_US) for h in hours),
+                (day * DAY_US, DAY_US),
+            ]:
+                names.append(f"agent-{agent:02d}")
+                buckets.append(bucket)
+                widths.append(width)
+                scores.append(float(rng.choice(values, p=weights)))
+    return pa.table({
+        "agent": pa.array(names), "bucket_us": pa.array(buckets, pa.int64()),
+        "width_us": pa.array(widths, pa.int64()), "s": pa.array(scores, pa.float64()),
+    })  # fmt: skip
+
+
+def _made_up_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoring reads the made-up score: only what periods keep and carry is under test."""
+
+    def score_rows(rows: pa.Table, fitted: object, policy: RiskPolicy) -> tuple[Floats, dict]:
+        score = np.asarray(rows.column("s").to_numpy(), dtype=np.float64)
+        return score, {"model": np.zeros(rows.num_rows)}
+
+    monkeypatch.setattr(scoring, "fit_period", lambda *args, **kwargs: None)
+    monkeypatch.setattr(scoring, "score_rows", score_rows)
+
+
+def _risks(scored: ScoredHours, policy: RiskPolicy) -> list[tuple[object, ...]]:
+    buckets = scored.ints("bucket_us")
+    return [
+        (
+            r.agent, r.risk, r.peak_us, sorted(buckets[r.rows].tolist()),
+            sorted(buckets[_days_of(scored, r)].tolist()),
+        )
+        for r in agent_risks(scored, policy)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_retired_rows_stop_growing_and_the_risks_stay(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # Against scoring that keeps every row: the same peak (to the bit), the same peak
+    # bucket (the earliest on a tie), the same evidence and evidence days; and of the
+    # rows retired periods hold, all but the evidence are within the history and the
+    # longer risk window before the last period.
+    _made_up_scores(monkeypatch)
+    policy = RiskPolicy(period_us=7 * DAY_US, history_us=14 * DAY_US)
+    rows = _random_rows(seed, agents=12, days=120)
+    scored = {}
+    for retire in (False, True):
+        scorer = PeriodScorer(policy, origin_us=0, retire=retire)
+        for day in range(0, 120, 5):  # five days at a time, as batches arrive
+            buckets = np.asarray(rows.column("bucket_us").to_numpy())
+            batch = (buckets >= day * DAY_US) & (buckets < (day + 5) * DAY_US)
+            scorer.add(rows.filter(pa.array(batch)), complete_us=(day + 5) * DAY_US)
+        scored[retire] = scorer.finish()
+    kept, everything = scored[True], scored[False]
+    assert _risks(kept, policy) == _risks(everything, policy)
+    assert len(_risks(everything, policy)) >= 6
+    assert kept.carried.peaks  # the carried part is used, not only held rows
+    assert kept.rows.num_rows < 0.4 * everything.rows.num_rows
+    last = (120 // 7) * 7 * DAY_US  # the last period's start
+    held_from = last - policy.history_us - policy.long_window_us
+    evidence = kept.score >= policy.evidence_hour
+    days = kept.ints("width_us") == DAY_US
+    old = kept.ints("bucket_us") < held_from
+    assert not (old & ~evidence & ~days).any()
+    assert (old & evidence).sum() == (
+        everything.score[everything.ints("bucket_us") < held_from] >= policy.evidence_hour
+    ).sum()

@@ -8,7 +8,7 @@ harvest spans the two weeks, not only its worst day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
-from vigile.detect.risk import RiskPolicy, ScoredHours, Severity
+from vigile.detect.risk import CarriedRisk, RiskPolicy, ScoredHours, Severity
 from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
 
@@ -27,6 +27,7 @@ __all__ = [
     "Alert",
     "AlertStatus",
     "agent_risks",
+    "carry_risks",
     "evidence_days",
     "explain",
     "first_crossing",
@@ -99,10 +100,30 @@ class AgentRisk:
     all_rows: Ints  # every row of the agent, in time order
 
 
-def _window_sums(times: Ints, scores: npt.NDArray[np.float64], window: int) -> Any:
-    running = np.concatenate([[0.0], np.cumsum(scores)])
+def _window_sums(
+    times: Ints, scores: npt.NDArray[np.float64], window: int, start: float = 0.0
+) -> Any:
+    """Each row's window sum (the rows of the ``window`` ending at its bucket, up to it);
+    ``start``: the running sum of the rows before these (the same floats as summing from
+    the first row: the running sum is accumulated in order)."""
+    running = np.cumsum(np.concatenate([[start], scores]))
     starts = np.searchsorted(times, times - window + 1, side="left")
     return running[1:] - running[starts]
+
+
+def _peak(
+    times: Ints, scores: npt.NDArray[np.float64], policy: RiskPolicy, *, start: float, since: int
+) -> tuple[float, int] | None:
+    """The highest risk of the windows ending at a row from ``since`` on, and the earliest
+    bucket reaching it (``times`` sorted)."""
+    short = _window_sums(times, scores, policy.window_us, start)
+    long = _window_sums(times, scores, policy.long_window_us, start)
+    sums = np.maximum(short, policy.long_factor * long)
+    first = int(np.searchsorted(times, since, side="left"))
+    if first == sums.size:
+        return None
+    peak = first + int(np.argmax(sums[first:]))
+    return float(sums[peak]), int(times[peak])
 
 
 def _agent_ranks(scored: ScoredHours) -> tuple[list[str], Ints]:
@@ -117,29 +138,76 @@ def _agent_ranks(scored: ScoredHours) -> tuple[list[str], Ints]:
     return ordered, ranks[indices] if indices.size else indices
 
 
-def agent_risks(scored: ScoredHours, policy: RiskPolicy) -> list[AgentRisk]:
-    """Per agent: peak windowed risk and evidence hours (agents with no risk left out)."""
+def _by_agent(scored: ScoredHours) -> Iterator[tuple[str, Ints]]:
+    """Each agent and its rows in time order (rows of one bucket in table order)."""
     names, agents = _agent_ranks(scored)
-    buckets = scored.ints("bucket_us")
-    order = np.lexsort((buckets, agents))
-    found = []
+    order = np.lexsort((scored.ints("bucket_us"), agents))
     uniq, starts = np.unique(agents[order], return_index=True)
-    for code, lo, hi in zip(uniq.tolist(), starts, [*starts[1:], len(order)], strict=True):
-        agent = names[code]
-        rows = order[lo:hi]
-        short = _window_sums(buckets[rows], scored.score[rows], policy.window_us)
-        long = _window_sums(buckets[rows], scored.score[rows], policy.long_window_us)
-        sums = np.maximum(short, policy.long_factor * long)
-        peak = int(np.argmax(sums))
+    ends = [*starts[1:], len(order)] if len(order) else []
+    for code, lo, hi in zip(uniq.tolist(), starts, ends, strict=True):
+        yield names[code], order[lo:hi]
+
+
+def _higher(
+    carried: tuple[float, int] | None, live: tuple[float, int] | None
+) -> tuple[float, int] | None:
+    """The higher peak; on a tie the carried one (earlier, as ``np.argmax`` keeps)."""
+    if carried is None or (live is not None and live[0] > carried[0]):
+        return live
+    return carried
+
+
+def agent_risks(scored: ScoredHours, policy: RiskPolicy) -> list[AgentRisk]:
+    """Per agent: peak windowed risk and evidence hours (agents with no risk left out).
+
+    The peak is over every window: those the held rows end (from ``carried.until_us``)
+    and those ``scored.carried`` folded before their rows were dropped."""
+    carried = scored.carried
+    buckets = scored.ints("bucket_us")
+    found = []
+    for agent, rows in _by_agent(scored):
+        held = rows[buckets[rows] >= carried.held_from_us]
+        live = _peak(
+            buckets[held], scored.score[held], policy,
+            start=carried.prefix.get(agent, 0.0), since=carried.until_us,
+        )  # fmt: skip
+        peak = _higher(carried.peaks.get(agent), live)
         evidence = rows[scored.score[rows] >= policy.evidence_hour]
-        if sums[peak] > 0 and evidence.size:
+        if peak is not None and peak[0] > 0 and evidence.size:
             found.append(
-                AgentRisk(
-                    agent=str(agent), risk=float(sums[peak]),
-                    peak_us=int(buckets[rows][peak]), rows=evidence, all_rows=rows,
-                )
-            )  # fmt: skip
+                AgentRisk(agent=agent, risk=peak[0], peak_us=peak[1], rows=evidence, all_rows=rows)
+            )
     return found
+
+
+def carry_risks(scored: ScoredHours, policy: RiskPolicy, until_us: int) -> CarriedRisk:
+    """``scored.carried`` with the windows ending before ``until_us`` folded in, so that
+    the rows before ``until_us`` minus the longer window may be dropped (all but the
+    evidence: :func:`agent_risks` sums no row before ``held_from_us``).
+
+    ``scored``: every row before ``until_us`` from ``scored.carried.held_from_us`` on
+    (rows scoring 0 may be left out: they add nothing, and a window ending at one sums
+    no more than the window ending at the row before)."""
+    before = scored.carried
+    held_from = until_us - max(policy.window_us, policy.long_window_us)
+    if until_us <= before.until_us:
+        return before
+    buckets = scored.ints("bucket_us")
+    peaks = dict(before.peaks)
+    prefix = dict(before.prefix)
+    for agent, rows in _by_agent(scored):
+        summed = rows[(buckets[rows] >= before.held_from_us) & (buckets[rows] < until_us)]
+        times, scores = buckets[summed], scored.score[summed]
+        start = prefix.get(agent, 0.0)
+        peak = _higher(
+            peaks.get(agent), _peak(times, scores, policy, start=start, since=before.until_us)
+        )
+        if peak is not None:
+            peaks[agent] = peak
+        dropped = scores[times < held_from]
+        if dropped.size:
+            prefix[agent] = float(np.cumsum(np.concatenate([[start], dropped]))[-1])
+    return CarriedRisk(until_us=until_us, held_from_us=held_from, peaks=peaks, prefix=prefix)
 
 
 def _total(scored: ScoredHours, rows: Ints, name: str) -> int:

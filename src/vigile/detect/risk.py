@@ -24,6 +24,7 @@ from vigile.detect.source import DAY_US, HOUR_US
 __all__ = [
     "FLAG_SIGNALS",
     "MISUSE_SIGNALS",
+    "CarriedRisk",
     "RiskPolicy",
     "ScoredHours",
     "Severity",
@@ -103,13 +104,35 @@ class RiskPolicy:
         return None
 
 
+_EARLIEST = -(2**63)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CarriedRisk:
+    """What rows no longer held add to each agent's risk (batch detection drops the old
+    rows that are neither evidence nor needed by a window still to be summed).
+
+    ``peaks``: per agent, the highest windowed risk of the windows ending before
+    ``until_us`` and the earliest window start reaching it. ``prefix``: per agent, the
+    running sum of its scores, in time order, before ``held_from_us``, from which the
+    rows still held continue the sum (so their window sums are the very floats a sum
+    over every row gives). Rows before ``held_from_us`` take no part in the sums."""
+
+    until_us: int = _EARLIEST
+    held_from_us: int = _EARLIEST
+    peaks: Mapping[str, tuple[float, int]] = field(default_factory=dict)
+    prefix: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ScoredHours:
-    """Feature rows with their score and each part of it (for the reasons)."""
+    """Feature rows with their score and each part of it (for the reasons), and what
+    the rows no longer held add to each agent's risk."""
 
     rows: pa.Table
     score: Floats
     parts: Mapping[str, Floats]
+    carried: CarriedRisk = field(default_factory=CarriedRisk)
     _columns: dict[str, Floats] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, name: str) -> Floats:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from vigile.detect.alerts import carry_risks
 from vigile.detect.baseline import (
     COUNT_SIGNALS,
     DAY_FLOOR,
@@ -26,7 +27,14 @@ from vigile.detect.baseline import (
 )
 from vigile.detect.errors import DetectError
 from vigile.detect.model import AnomalyModel
-from vigile.detect.risk import FLAG_SIGNALS, RiskPolicy, ScoredHours, relative_vectors, score_hours
+from vigile.detect.risk import (
+    FLAG_SIGNALS,
+    CarriedRisk,
+    RiskPolicy,
+    ScoredHours,
+    relative_vectors,
+    score_hours,
+)
 from vigile.detect.source import DAY_US, HOUR_US
 
 __all__ = [
@@ -140,18 +148,23 @@ class _Period:
     learnt: npt.NDArray[np.bool_]
     retired: bool = False
 
-    def retire(self, evidence_hour: float) -> _Period:
+    def retire(self, evidence_hour: float, held_from_us: int = -(2**63)) -> _Period:
         """What alerts still need once no refit learns from the period: the rows that
-        scored (an agent's peak risk and evidence are sums of scores; a row scoring 0
-        never raises a window's sum above an earlier row's) and the day rows of days
-        holding evidence (the reasons count them)."""
+        scored from ``held_from_us`` on (an agent's peak risk is a sum of scores; a row
+        scoring 0 never raises a window's sum above an earlier row's; the windows ending
+        before are folded into :class:`~vigile.detect.risk.CarriedRisk`), the evidence
+        and the day rows of days holding evidence (the reasons count them)."""
         agents = self.rows.column("agent").combine_chunks().dictionary_encode()
         codes = np.asarray(agents.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         days = self.buckets // DAY_US
         key = codes * (int(days.max(initial=0)) + 1) + days
         widths = np.asarray(self.rows.column("width_us").to_numpy(), dtype=np.int64)
         evidence_days = np.isin(key, key[self.score >= evidence_hour])
-        keep = (self.score > 0) | ((widths == DAY_US) & evidence_days)
+        keep = (
+            ((self.score > 0) & (self.buckets >= held_from_us))
+            | (self.score >= evidence_hour)
+            | ((widths == DAY_US) & evidence_days)
+        )
         return _Period(
             rows=self.rows.filter(pa.array(keep)), buckets=self.buckets[keep],
             score=self.score[keep], parts={n: v[keep] for n, v in self.parts.items()},
@@ -170,8 +183,11 @@ class PeriodScorer:
     rows were split: history is put in one order (width, agent, window) before fitting.
 
     ``retire``: periods no later refit learns from keep only what alerts need
-    (:meth:`_Period.retire`), so memory holds the history window, not all history; the
-    alerts are the same, the rows fewer."""
+    (:meth:`_Period.retire`): the evidence, the day rows of evidence days, and the rows
+    that scored within the longer risk window before the retired periods' end; each
+    agent's risk over the windows ending earlier is carried
+    (:func:`~vigile.detect.alerts.carry_risks`). So memory holds the history window and
+    the evidence, not all history; the alerts are the same, the rows fewer."""
 
     def __init__(
         self,
@@ -192,6 +208,7 @@ class PeriodScorer:
         self._periods: dict[int, _Period] = {}
         self._next = 0  # periods before it are scored
         self._schema: pa.Schema | None = None
+        self._carried = CarriedRisk()
 
     def add(self, rows: pa.Table, complete_us: int | None = None) -> None:
         """Take feature rows (with ``width_us``); every window before ``complete_us`` has
@@ -215,13 +232,15 @@ class PeriodScorer:
         if not periods:
             empty = self._schema.empty_table() if self._schema is not None else pa.table({})
             return ScoredHours(
-                rows=empty, score=np.zeros(0), parts={n: np.zeros(0) for n in _PARTS}
-            )
+                rows=empty, score=np.zeros(0), parts={n: np.zeros(0) for n in _PARTS},
+                carried=self._carried,
+            )  # fmt: skip
         parts = {name: np.concatenate([p.parts[name] for p in periods]) for name in _PARTS}
         return ScoredHours(
             rows=pa.concat_tables([p.rows for p in periods]),
             score=np.concatenate([p.score for p in periods]),
             parts=parts,
+            carried=self._carried,
         )
 
     def _score_until(self, last: int) -> None:
@@ -261,6 +280,26 @@ class PeriodScorer:
                 end = self._start + (key + 1) * policy.period_us
                 if not old.retired and end <= horizon:
                     self._periods[key] = old.retire(policy.evidence_hour)
+            self._carry()
+
+    def _carry(self) -> None:
+        """Fold the windows ending before the retired periods' end into the carried risk,
+        then drop the retired rows no window still to be summed reaches (the evidence and
+        the day rows of evidence days stay)."""
+        retired = {k: p for k, p in sorted(self._periods.items()) if p.retired}
+        if not retired:
+            return
+        until = self._start + (max(retired) + 1) * self.policy.period_us
+        if until <= self._carried.until_us:
+            return
+        held = ScoredHours(
+            rows=pa.concat_tables([p.rows for p in retired.values()]),
+            score=np.concatenate([p.score for p in retired.values()]),
+            parts={}, carried=self._carried,
+        )  # fmt: skip
+        self._carried = carry_risks(held, self.policy, until)
+        for key, old in retired.items():
+            self._periods[key] = old.retire(self.policy.evidence_hour, self._carried.held_from_us)
 
     def _history(self, since_us: int, until_us: int) -> pa.Table | None:
         learnt = [
