@@ -113,7 +113,8 @@ class CarriedRisk:
     rows that are neither evidence nor needed by a window still to be summed).
 
     ``peaks``: per agent, the highest windowed risk of the windows ending before
-    ``until_us`` and the earliest window start reaching it. ``prefix``: per agent, the
+    ``until_us`` and the bucket of the earliest window reaching it (where that window
+    ends, as :attr:`~vigile.detect.alerts.AgentRisk.peak_us`). ``prefix``: per agent, the
     running sum of its scores, in time order, before ``held_from_us``, from which the
     rows still held continue the sum (so their window sums are the very floats a sum
     over every row gives). Rows before ``held_from_us`` take no part in the sums."""
