@@ -81,7 +81,12 @@ class _Window:
             del self.customers[customer]
         while self.reveals and self.reveals[0] <= since:
             self.reveals.popleft()
-        for access in [a for a, seen in self.own.items() if seen <= since]:
+        # Ids go in as requests are checked, so the oldest come first: stop at a recent one
+        # (a request of a slower thread is forgotten a moment later, never too early).
+        while self.own:
+            access, seen = next(iter(self.own.items()))
+            if seen > since:
+                break
             del self.own[access]
 
     def fold(self, stored: Iterable[Stored]) -> None:
