@@ -12,9 +12,17 @@ import pytest
 from tests.detect.conftest import Stored
 from vigile.detect.alerts import Alert
 from vigile.detect.errors import DetectError
-from vigile.detect.risk import Severity
-from vigile.detect.service import DetectionConfig, detect, feature_rows, open_features
-from vigile.detect.source import read_events
+from vigile.detect.features import FeatureEngine
+from vigile.detect.risk import RiskPolicy, Severity
+from vigile.detect.service import (
+    DetectionConfig,
+    alerts_from,
+    detect,
+    feature_rows,
+    open_features,
+    scored_rows,
+)
+from vigile.detect.source import DAY_US, read_batches, read_events
 from vigile.store import Store
 
 HIGH = (Severity.HIGH, Severity.CRITICAL)
@@ -96,6 +104,39 @@ def test_batches_give_the_answer_of_one_read(
     ]
     assert [a.evidence for a in parts] == [a.evidence for a in whole]
     assert [a.reasons for a in parts] == [a.reasons for a in whole]
+
+
+def test_retired_days_forget_what_no_alert_needs(
+    stored: Callable[[str], Stored], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Evidence candidates and customer days of retired periods are kept only for the
+    # agent-days scoring still holds: fewer rows, the same alerts to the last evidence id
+    # and reason (the attack is in the retired periods: a week of history retires all but
+    # the last).
+    data = stored("nobelium")
+    config = DetectionConfig(policy=RiskPolicy(history_us=7 * DAY_US), batch_events=20_000)
+    kept: dict[bool, dict[str, int]] = {}
+    alerts: dict[bool, list[Alert]] = {}
+    for forget in (False, True):
+        if not forget:
+            monkeypatch.setattr(FeatureEngine, "forget_unneeded", lambda *args: None)
+        with Store.open(data.settings(tmp_path)) as store:
+            features, zones = open_features(store.engine, config)
+            batches = read_batches(store.engine, limit=config.batch_events)
+            scored = scored_rows(features, batches, config)
+            alerts[forget] = alerts_from(scored, features, zones, config.policy)
+            kept[forget] = {
+                table: features.db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                for table in ("candidates", "customer_days")
+            }
+            features.close()
+        monkeypatch.undo()
+    victim = data.truth["compromised_agents"][0]
+    assert alerts[True][0].agent == victim
+    assert alerts[True][0].severity in HIGH
+    assert alerts[True] == alerts[False]
+    assert kept[True]["candidates"] < 0.7 * kept[False]["candidates"]
+    assert kept[True]["customer_days"] < 0.6 * kept[False]["customer_days"]
 
 
 def test_a_batch_older_than_computed_days_is_refused(

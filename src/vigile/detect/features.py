@@ -69,6 +69,7 @@ _SQL = {
     name: sql_text(name) for name in ("judged", "features", "evidence", "candidates", "reasons")
 }
 _CUSTOMER_DAYS = _statements("customer_days")
+_FORGET = _statements("forget")
 _NEVER = 2**62  # an open end: no window starts after it
 _PRUNE_SIGNINS = """
 CREATE OR REPLACE TABLE signins AS
@@ -285,6 +286,20 @@ class FeatureEngine:
                 self.db.execute(statement, params)
         except duckdb.Error as exc:
             raise DetectError(f"customer_days.sql: {exc}") from exc
+
+    def forget_unneeded(self, until_us: int, kept_days: pa.Table) -> None:
+        """Forget the evidence candidates and customer days before ``until_us`` except
+        on ``kept_days`` (``agent``, ``day_us``): batch detection keeps them only for the
+        agent-days scoring still holds (:class:`~vigile.detect.scoring.Retired`), so they
+        do not grow with history."""
+        self.db.register("kept_days", kept_days)
+        try:
+            for statement in _FORGET:
+                self.db.execute(statement, {"until_us": until_us})
+        except duckdb.Error as exc:
+            raise DetectError(f"forget.sql: {exc}") from exc
+        finally:
+            self.db.unregister("kept_days")
 
     def forget_customer_days(self, before_us: int) -> None:
         """Forget the customer days before ``before_us`` (streaming retention)."""

@@ -40,6 +40,7 @@ from vigile.detect.source import DAY_US, HOUR_US
 __all__ = [
     "Fitted",
     "PeriodScorer",
+    "Retired",
     "fit_period",
     "period_of",
     "score_over_time",
@@ -58,6 +59,16 @@ class Fitted:
     hours: Baselines
     days: Baselines
     model: AnomalyModel | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Retired:
+    """How far scoring periods are retired, and the agent-days (``agent``, ``day_us``) of
+    the rows they still hold: the events before ``until_us`` on any other agent-day can
+    no longer be an alert's evidence, nor count in its reasons."""
+
+    until_us: int
+    days: pa.Table
 
 
 def widen(rows: pa.Table, width: int) -> pa.Table:
@@ -209,16 +220,33 @@ class PeriodScorer:
         self._next = 0  # periods before it are scored
         self._schema: pa.Schema | None = None
         self._carried = CarriedRisk()
+        self._retired_until = self._start
 
-    def add(self, rows: pa.Table, complete_us: int | None = None) -> None:
+    def add(self, rows: pa.Table, complete_us: int | None = None) -> Retired | None:
         """Take feature rows (with ``width_us``); every window before ``complete_us`` has
-        arrived (None: not known yet), so the periods ending by then are scored now."""
+        arrived (None: not known yet), so the periods ending by then are scored now.
+        Returns what is newly retired, if anything (with ``retire``)."""
         self._schema = self._schema if self._schema is not None else rows.schema
         if rows.num_rows:
             self._pending.append(rows)
         if complete_us is not None:
             last = (complete_us - self._start) // self.policy.period_us  # first incomplete
             self._score_until(int(last))
+        return self._newly_retired()
+
+    def _newly_retired(self) -> Retired | None:
+        retired = [p for p in self._periods.items() if p[1].retired]
+        if not retired:
+            return None
+        until = self._start + (max(k for k, _ in retired) + 1) * self.policy.period_us
+        if until <= self._retired_until:
+            return None
+        self._retired_until = until
+        days = pa.concat_tables(
+            pa.table({"agent": p.rows.column("agent"), "day_us": p.buckets - p.buckets % DAY_US})
+            for _, p in retired
+        )
+        return Retired(until_us=until, days=days.group_by(["agent", "day_us"]).aggregate([]))
 
     def finish(self) -> ScoredHours:
         """Score what is left; every row, period after period."""

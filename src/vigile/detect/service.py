@@ -24,7 +24,7 @@ from vigile.detect.risk import (
     ScoredHours,
 )
 from vigile.detect.rules import RULE_PACKS, Rule, load_rules
-from vigile.detect.scoring import PeriodScorer, widen
+from vigile.detect.scoring import PeriodScorer, Retired, widen
 from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_batches, read_directory
 
 __all__ = [
@@ -129,16 +129,22 @@ def scored_rows(
     (:func:`~vigile.detect.scoring.score_over_time`'s result). Each period is scored in a
     thread as soon as its days are computed, while DuckDB computes the next batches'."""
     scorer: PeriodScorer | None = None
+
+    def settle(job: Future[Retired | None]) -> None:
+        retired = job.result()  # raises what the scoring raised
+        if retired is not None:  # DuckDB is this thread's: the scoring thread only says
+            features.forget_unneeded(retired.until_us, retired.days)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-score") as pool:
-        pending: list[Future[None]] = []
+        pending: list[Future[Retired | None]] = []
         for rows, ready in _computed_days(features, batches, whole=whole):
             if scorer is None:  # the first rows fix the origin: the day of the first event
                 scorer = _scorer(config, features.origin_us)
             pending.append(pool.submit(scorer.add, rows, ready))
             while pending and pending[0].done():
-                pending.pop(0).result()  # raises what the scoring raised
+                settle(pending.pop(0))
         for job in pending:
-            job.result()
+            settle(job)
     if scorer is None:
         scorer = _scorer(config, features.origin_us)
     return scorer.finish()
