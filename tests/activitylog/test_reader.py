@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import multiprocessing
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from tests.conftest import SPEC_EXAMPLE
 from vigile.activitylog import ActivityLogReader, ActivityLogWriter, decode, encode
+from vigile.activitylog.reader import _bounded_imap
 from vigile.errors import InputError, RecordError, UnsupportedVersion
 from vigile.model import Access, Action, Agent, Reason, SignIn, TicketEvent, TicketStep
 
@@ -281,3 +284,33 @@ def test_signin_decodes_optional_geography() -> None:
     )
     assert isinstance(signin, SignIn)
     assert (signin.lat, signin.lon, signin.country) == (48.0, 2.3, None)
+
+
+def _slow_size(item: bytes) -> int:
+    time.sleep(0.2)
+    return len(item)
+
+
+class _RecordingPool:
+    """A pool that remembers the results it handed out."""
+
+    def __init__(self, pool: object) -> None:
+        self.pool = pool
+        self.handed: list[object] = []
+
+    def apply_async(self, work: object, args: tuple[object, ...]) -> object:
+        result = self.pool.apply_async(work, args)  # type: ignore[attr-defined]
+        self.handed.append(result)
+        return result
+
+
+def test_decoding_stopped_early_lets_the_chunks_in_flight_finish() -> None:
+    # A consumer that stops (an out-of-order event, an error) must not leave chunks
+    # half-written to the worker: terminating the pool would then wait forever.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        recording = _RecordingPool(pool)
+        sizes = _bounded_imap(recording, _slow_size, iter([b"x" * 200_000] * 10), window=4)  # type: ignore[arg-type]
+        assert next(sizes) == 200_000
+        sizes.close()
+        assert len(recording.handed) == 4
+        assert all(r.ready() for r in recording.handed)  # type: ignore[attr-defined]

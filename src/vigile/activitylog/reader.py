@@ -82,7 +82,7 @@ class ActivityLogReader:
         *,
         prepare: Callable[[ActivityRecord], Any] | None = None,
         pool: Pool | None = None,
-    ) -> Iterator[DecodedChunk]:
+    ) -> Generator[DecodedChunk, None, None]:
         """Decode the file ``size`` lines at a time, in file order.
 
         ``prepare`` turns each record into what the consumer needs (in the worker, so it
@@ -90,9 +90,12 @@ class ActivityLogReader:
         counted in :attr:`report` and skipped when ``skip_invalid``.
         """
         work = partial(decode_chunk, str(self.path), prepare=prepare)
-        with closing(self._chunks(size)) as chunks:
-            decoded_all = (
-                _bounded_imap(pool, work, chunks) if pool is not None else map(work, chunks)
+        with ExitStack() as stack:  # closed in reverse: the chunks in flight, then the file
+            chunks = stack.enter_context(closing(self._chunks(size)))
+            decoded_all: Iterator[DecodedChunk] = (
+                stack.enter_context(closing(_bounded_imap(pool, work, chunks)))
+                if pool is not None
+                else map(work, chunks)
             )
             for decoded in decoded_all:
                 self.report.lines += decoded.lines
@@ -140,16 +143,25 @@ _IN_FLIGHT = 4  # chunks handed to the pool ahead of the consumer
 
 def _bounded_imap(
     pool: Pool, work: Callable[[T], R], items: Iterator[T], window: int = _IN_FLIGHT
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``pool.imap`` with at most ``window`` items in flight: ``imap`` itself reads its
-    input as fast as it can, so a slow consumer would hold the whole file in memory."""
+    input as fast as it can, so a slow consumer would hold the whole file in memory.
+
+    Closed early (the consumer stopped or failed), it waits for the items in flight: until
+    the worker has taken them the pool's task thread may be blocked writing one to the
+    worker's pipe, and terminating the pool then waits for that thread forever (seen:
+    `vigile ingest` of an out-of-order file hung when it stopped to sort)."""
     pending: deque[AsyncResult[R]] = deque()
-    for item in items:
-        pending.append(pool.apply_async(work, (item,)))
-        if len(pending) >= window:
+    try:
+        for item in items:
+            pending.append(pool.apply_async(work, (item,)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
             yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    finally:
+        for result in pending:
+            result.wait()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

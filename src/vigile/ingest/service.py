@@ -19,7 +19,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.pool import Pool
@@ -135,8 +135,12 @@ class _Job:
         with _decoder_pool(use_pool) as pool, write_transaction(self.engine) as conn:
             writer = EventWriter(conn, ledger.writer(conn))
             expected = reader.size // _BYTES_PER_EVENT
-            with _deferred_indexes(conn, expected, writer.first_seq):
-                chunks = reader.decoded_chunks(batch, prepare=prepare, pool=pool)
+            # The chunks are closed before the pool, whatever stops the reading (an
+            # event out of order included): a pool terminated with chunks in flight hangs.
+            with (
+                _deferred_indexes(conn, expected, writer.first_seq),
+                closing(reader.decoded_chunks(batch, prepare=prepare, pool=pool)) as chunks,
+            ):
                 batches = _in_time_order(chunks, batch) if sort else _checked_order(chunks)
                 for records in batches:
                     writer.write(records)
