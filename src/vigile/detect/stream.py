@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from vigile.detect.alerts import Alert, first_crossing
@@ -204,7 +205,11 @@ class StreamingDetector:
         if not days:
             return None
         rows = pa.concat_tables([d.rows for d in days])
-        keep = np.isin(np.array(rows.column("agent").to_pylist(), dtype=object), list(agents))
+        # A hash lookup in Arrow: numpy's isin on Python strings sorted them every step
+        # (two thirds of streaming's time with 2,000 agents).
+        wanted = pa.array(sorted(agents), pa.string())
+        found = pc.is_in(rows.column("agent"), value_set=wanted)
+        keep = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
         names = {name for d in days for name in d.parts}
         parts = {
             name: np.concatenate([d.parts.get(name, np.zeros(d.rows.num_rows)) for d in days])[keep]
