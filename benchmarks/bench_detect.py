@@ -74,12 +74,6 @@ def _peaks_mb() -> tuple[float, float]:
     return own / 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def _peak_mb() -> float:
-    """Peak RSS of this process plus the largest of its children's (the store reader
-    runs beside it): an upper bound of the memory detection took at once."""
-    return sum(_peaks_mb())
-
-
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     given = os.environ.get("VIGILE_BENCH_DETECT_DB")
@@ -125,10 +119,14 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+_END = -1  # the week of what follows the last batch
+
+
 class _WeeklyPeaks:
     """Peak RSS of this process per week of history being detected (the week of the
-    latest access handed to detection), sampled every 20 ms in a thread: memory that
-    grows with history shows as a rising line, a bound as a flat one."""
+    latest event handed to detection), sampled every 20 ms in a thread while in a
+    ``with`` block: memory that grows with history shows as a rising line, a bound as a
+    flat one."""
 
     def __init__(self) -> None:
         self.peaks: dict[int, float] = {}
@@ -137,25 +135,57 @@ class _WeeklyPeaks:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def follow(self, batches: Iterable[EventBatch]) -> Iterator[EventBatch]:
-        """The batches, noting the week each one reaches."""
+    def __enter__(self) -> _WeeklyPeaks:
         self._thread.start()
-        try:
-            for batch in batches:
-                times = batch.accesses.column("time_us")
-                if len(times):
-                    first, last = pc.min(times).as_py(), pc.max(times).as_py()
-                    self._first = first if self._first is None else min(self._first, first)
-                    self._week = (last - self._first) // (7 * DAY_US)
-                yield batch
-        finally:
-            self._stop.set()
-            self._thread.join()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def reach(self, first_us: int, last_us: int) -> None:
+        """Detection is now at events from ``first_us`` to ``last_us``."""
+        self._first = first_us if self._first is None else min(self._first, first_us)
+        self._week = (last_us - self._first) // (7 * DAY_US)
+
+    def follow(self, batches: Iterable[EventBatch]) -> Iterator[EventBatch]:
+        """The batches, noting the week each one reaches; once they are all read, what
+        follows (the last days, the alerts) is the ``end``'s."""
+        for batch in batches:
+            times = batch.accesses.column("time_us")
+            if len(times):
+                self.reach(pc.min(times).as_py(), pc.max(times).as_py())
+            yield batch
+        self._week = _END
+
+    def weeks(self) -> list[int]:
+        """The peak of each week, in MB."""
+        last = max((w for w in self.peaks if w != _END), default=-1)
+        return [round(self.peaks.get(w, 0.0)) for w in range(last + 1)]
+
+    def end(self) -> int:
+        """The peak after the last batch (the last days, the alerts), in MB."""
+        return round(self.peaks.get(_END, 0.0))
 
     def _sample(self) -> None:
         while not self._stop.wait(0.02):
             week = self._week
             self.peaks[week] = max(self.peaks.get(week, 0.0), _rss_mb())
+
+
+def _full_from_week(config: DetectionConfig) -> int:
+    """The first week by which scoring holds all it ever holds (the history it refits on,
+    the week it scores, the week still arriving, the longer risk window): memory may grow
+    with history until then, not after."""
+    policy = config.policy
+    learnt_us = policy.history_us + 2 * policy.period_us + policy.long_window_us
+    return -(-learnt_us // (7 * DAY_US))
+
+
+def _check_flat(weekly: list[int], full_from: int) -> None:
+    """No week after ``full_from`` peaks 10% over it (when the store is long enough)."""
+    if len(weekly) >= full_from + 3:
+        assert max(weekly[full_from + 1 :]) <= 1.1 * weekly[full_from], weekly
 
 
 def _detect(engine: Engine, config: DetectionConfig, batches: Any) -> tuple[float, dict[str, int]]:
@@ -172,18 +202,12 @@ def _measure(url: str, upto: int | None, out: Any) -> None:
     engine = create_engine(url)
     config = detection_config(Settings.from_env())  # VIGILE_DETECT_BATCH_EVENTS, ...
     limit = config.batch_events
-    # Until scoring holds all it ever holds (the history it refits on, the week it scores,
-    # the week still arriving, the longer risk window) memory may grow with history.
-    policy = config.policy
-    learnt_us = policy.history_us + 2 * policy.period_us + policy.long_window_us
     cpu = _cpu()
-    weekly = _WeeklyPeaks()
-    full, alerts = _detect(
-        engine, config, weekly.follow(read_batches(engine, limit=limit, upto=upto))
-    )
+    with _WeeklyPeaks() as weekly:
+        followed = weekly.follow(read_batches(engine, limit=limit, upto=upto))
+        full, alerts = _detect(engine, config, followed)
     full_cpu = _cpu() - cpu
     peak, reader = _peaks_mb()
-    weeks = max(weekly.peaks, default=-1) + 1
     cpu = _cpu()
     bare_store = min(_bare_from_store(engine, upto) for _ in range(2))
     bare_store_cpu = (_cpu() - cpu) / 2
@@ -205,8 +229,9 @@ def _measure(url: str, upto: int | None, out: Any) -> None:
             "peak_detect_mb": peak, "peak_reader_mb": reader,
             "memory_limit": config.limits.memory_limit or DEFAULT_MEMORY_LIMIT,
             "load": os.getloadavg()[0],
-            "weekly_peak_mb": [round(weekly.peaks.get(w, 0.0)) for w in range(weeks)],
-            "full_from_week": -(-learnt_us // (7 * DAY_US)),  # the first week after it
+            "weekly_peak_mb": weekly.weeks(),
+            "end_peak_mb": weekly.end(),
+            "full_from_week": _full_from_week(config),
         }
     )  # fmt: skip
 
@@ -231,14 +256,14 @@ def test_batch_detection_within_five_times_a_bare_count(store_url: str) -> None:
             f"load {got['load']:.1f}"
         )
         weekly, full_from = got["weekly_peak_mb"], got["full_from_week"]
-        print(f"peak RSS of detection per week of history (MB): {weekly}")
+        print(
+            f"peak RSS of detection per week of history (MB): {weekly}; "
+            f"after the last batch: {got['end_peak_mb']}"
+        )
         print(json.dumps(got))
         assert got["alerts"]
         ratios.append(got["full"] / got["bare_store"])
-        if len(weekly) >= full_from + 3:
-            # Past the weeks scoring learns from (history, period, long window) memory
-            # stops growing with history: no later week peaks 10% over that week's.
-            assert max(weekly[full_from + 1 :]) <= 1.1 * weekly[full_from], weekly
+        _check_flat(weekly, full_from)
     # The goal: end to end within 5x of reading the same events and counting them bare.
     assert max(ratios) <= MAX_RATIO, "the issue's goal: at most 5x the store read + GROUP BY"
 
@@ -246,12 +271,20 @@ def test_batch_detection_within_five_times_a_bare_count(store_url: str) -> None:
 def test_streaming_throughput(store_url: str) -> None:
     engine = create_engine(store_url)
     detector = StreamingDetector(engine, batch_events=50_000, record=False)
-    started = time.perf_counter()
-    events = sum(step.events for step in detector.run())
-    seconds = time.perf_counter() - started
+    started, cpu = time.perf_counter(), _cpu()
+    events = 0
+    with _WeeklyPeaks() as weekly:
+        for step in detector.run():
+            events += step.events
+            if step.events:
+                weekly.reach(detector.features.origin_us, step.latest_us)
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     detector.close()
     print(
-        f"\nstreaming: {events:,} events in {seconds:.1f} s = {events / seconds:,.0f} events/s; "
-        f"peak RSS {_peak_mb():.0f} MB"
+        f"\nstreaming: {events:,} events in {seconds:.1f} s = {events / seconds:,.0f} events/s, "
+        f"{events / cpu:,.0f} per CPU second; peak RSS {max(weekly.weeks(), default=0)} MB; "
+        f"per week of history (MB): {weekly.weeks()}"
     )
     assert events > 0
+    assert events / cpu >= 20_000, "the issue's goal: 20,000 events/s per core"
+    _check_flat(weekly.weeks(), _full_from_week(detector.config))

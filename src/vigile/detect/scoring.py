@@ -235,16 +235,16 @@ class PeriodScorer:
         return self._newly_retired()
 
     def _newly_retired(self) -> Retired | None:
-        retired = [p for p in self._periods.items() if p[1].retired]
+        retired = {key: p for key, p in self._periods.items() if p.retired}
         if not retired:
             return None
-        until = self._start + (max(k for k, _ in retired) + 1) * self.policy.period_us
+        until = self._start + (max(retired) + 1) * self.policy.period_us
         if until <= self._retired_until:
             return None
         self._retired_until = until
         days = pa.concat_tables(
             pa.table({"agent": p.rows.column("agent"), "day_us": p.buckets - p.buckets % DAY_US})
-            for _, p in retired
+            for p in retired.values()
         )
         return Retired(until_us=until, days=days.group_by(["agent", "day_us"]).aggregate([]))
 
