@@ -44,7 +44,8 @@ def _fast_path_agrees(value: Any) -> bool:
     if kind is int:
         return bool(-_SAFE_INT < value < _SAFE_INT)
     if kind is float:
-        return bool(not value.is_integer() and 1e-6 <= abs(value) < 1e16)
+        # orjson writes exponents below 1e-5 (1.5e-6), ECMAScript from 1e-7 (0.0000015).
+        return bool(not value.is_integer() and 1e-5 <= abs(value) < 1e16)
     if kind is list:
         return _list_agrees(value)
     return kind is dict and _dict_agrees(value)
