@@ -183,9 +183,10 @@ def _full_from_week(config: DetectionConfig) -> int:
 
 
 def _check_flat(weekly: list[int], full_from: int) -> None:
-    """No week after ``full_from`` peaks 10% over it (when the store is long enough)."""
+    """No week after ``full_from`` peaks 10% over the highest until then (when the store
+    is long enough; a week no batch reached has no sample, 0)."""
     if len(weekly) >= full_from + 3:
-        assert max(weekly[full_from + 1 :]) <= 1.1 * weekly[full_from], weekly
+        assert max(weekly[full_from + 1 :]) <= 1.1 * max(weekly[: full_from + 1]), weekly
 
 
 def _detect(engine: Engine, config: DetectionConfig, batches: Any) -> tuple[float, dict[str, int]]:
