@@ -11,7 +11,7 @@ import pytest
 
 from tests.detect.conftest import Stored
 from tests.detect.reference import access_features, signin_features
-from vigile.detect.features import FEATURE_COLUMNS, distinct_customers, sql_text
+from vigile.detect.features import FEATURE_COLUMNS, FeatureEngine, distinct_customers, sql_text
 from vigile.detect.service import DetectionConfig, open_features
 from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_events
 from vigile.store import Store
@@ -115,6 +115,15 @@ def _access(event_id: str, agent: str, time: str) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _judged(features: FeatureEngine, column: str) -> dict[str, object]:
+    """Judge every absorbed access; each one's ``column``, by event id (closes the engine)."""
+    features.judge(0)
+    try:
+        return dict(features.db.sql(f"SELECT id, {column} FROM judged").fetchall())
+    finally:
+        features.close()
+
+
 @pytest.mark.parametrize("replayed", [False, True])
 def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
     store: Store, tmp_path: Path, replayed: bool
@@ -153,9 +162,7 @@ def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
             )
         )  # fmt: skip
         assert features.db.sql("SELECT count(*) FROM assignments").fetchall() == [(4,)]
-    features.judge(0)
-    verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
-    features.close()
+    verdicts = _judged(features, "justification")
     assert verdicts == {"e-1": "ok", "e-2": "not_assigned", "e-3": "ok", "e-4": "ok"}
 
 
@@ -183,9 +190,7 @@ def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> N
     store.ingest(_log(tmp_path / "team.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
     features.absorb(read_events(store.engine))
-    features.judge(0)
-    verdicts = dict(features.db.sql("SELECT id, justification FROM judged").fetchall())
-    features.close()
+    verdicts = _judged(features, "justification")
     assert verdicts == {
         "e-1": "team", "e-2": "team", "e-3": "not_assigned", "e-4": "closed",
         "e-5": "not_assigned",
@@ -222,9 +227,7 @@ def test_a_session_is_used_elsewhere_only_from_another_network(
     store.ingest(_log(tmp_path / "sessions.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
     features.absorb(read_events(store.engine))
-    features.judge(0)
-    found = dict(features.db.sql("SELECT id, address_mismatch FROM judged").fetchall())
-    features.close()
+    found = _judged(features, "address_mismatch")
     assert found == {"e-1": 0, "e-3": 1, "e-4": 0, "e-5": 0, "e-6": 1}
 
 
