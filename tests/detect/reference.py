@@ -5,6 +5,7 @@ within 15 minutes after (grace), unless it was closed more than 15 minutes befor
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -96,6 +97,53 @@ def access_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
     for key, named in sets.items():
         for name, members in named.items():
             counts[key][name] = len(members)
+    for key, values in _order_features(r for r in records if r["kind"] == "access").items():
+        counts[key].update(values)
+    for values in counts.values():
+        values["denied_ratio"] = values["denied"] / values["accesses"]  # type: ignore[assignment]
+    return {key: dict(values) for key, values in counts.items()}
+
+
+def _numbered(lookup: object) -> tuple[str, int] | None:
+    """A customer id or query's prefix and trailing number (its last nine digits at most)."""
+    found = re.search(r"([0-9]{1,9})$", lookup) if isinstance(lookup, str) else None
+    return (lookup[: found.start()], int(found.group(1))) if found else None
+
+
+def _order_features(accesses: Iterable[dict[str, Any]]) -> dict[Key, dict[str, int]]:
+    """Per (agent, hour): requests one or two ids on from the agent's previous request
+    within the hour; sessions in use at once (one resumed within the hour after another's
+    request, and that other)."""
+    by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in sorted(accesses, key=_us):  # stable: the log's order among equal times
+        by_agent[r["agent"]].append(r)
+    counts: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    together: dict[Key, set[str]] = defaultdict(set)
+    for agent, rs in by_agent.items():
+        last_use: dict[str, int] = {}
+        for prev, r in zip([None, *rs], rs, strict=False):
+            when = _us(r)
+            key = (agent, when - when % HOUR)
+            session = r.get("session")
+            if prev is not None and _us(prev) >= when - HOUR:
+                now, before = (
+                    _numbered(x.get("query") if x["action"] == "customer.search" else x["customer"])
+                    for x in (r, prev)
+                )
+                if now and before and now[0] == before[0] and 1 <= abs(now[1] - before[1]) <= 2:
+                    counts[key]["sequential_requests"] += 1
+                other = prev.get("session")
+                if (
+                    session
+                    and other
+                    and other != session
+                    and last_use.get(session, -HOUR - 1) >= when - HOUR
+                ):
+                    together[key] |= {session, other}
+            if session:
+                last_use[session] = when
+    for key, sessions in together.items():
+        counts[key]["concurrent_sessions"] = len(sessions)
     return {key: dict(values) for key, values in counts.items()}
 
 

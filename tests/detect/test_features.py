@@ -19,7 +19,8 @@ from vigile.store import Store
 ACCESS = (
     "accesses", "customers", "unjustified_customers", "no_ticket_customers",
     "other_ticket_customers", "closed_ticket_customers", "not_assigned_customers",
-    "sensitive_customers", "denied", "searches", "search_results",
+    "sensitive_customers", "denied", "denied_ratio", "searches", "search_results",
+    "sequential_requests", "concurrent_sessions",
 )  # fmt: skip
 SIGNIN = ("signins", "failed_signins", "new_countries", "new_devices")
 
@@ -61,6 +62,15 @@ def test_sql_features_match_the_reference(
         assert key in rows, key
         got = {name: rows[key][name] for name in names}
         assert got == {name: values.get(name, 0) for name in names}, key
+
+
+def test_every_numeric_feature_is_listed(
+    nobelium_rows: tuple[Stored, dict[tuple[str, int], dict[str, int]]],
+) -> None:
+    _, rows = nobelium_rows
+    keys = {"agent", "team", "bucket_us", "first_us", "last_us", "new_country_names",
+            "novel_signin_us", "rule_points", "rule_titles"}  # fmt: skip
+    assert set(next(iter(rows.values()))) - keys == set(FEATURE_COLUMNS)
 
 
 def test_the_attackers_hours_stand_out(
@@ -256,3 +266,109 @@ def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: 
     assert exact["a-1"]["no_ticket_customers"] == 2
     assert exact["a-1"]["sensitive_unjustified_customers"] == 1
     assert exact["a-1"]["customers"] == 2
+
+
+def _hour_rows(store: Store, since_us: int = 0) -> dict[tuple[str, int], dict[str, object]]:
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    try:
+        table = features.features(HOUR_US, since_us)
+    finally:
+        features.close()
+    return {(r["agent"], r["bucket_us"]): r for r in table.to_pylist()}
+
+
+def _at(minute: int) -> str:
+    return f"2026-01-05T10:{minute:02d}:00Z"
+
+
+def test_a_sweep_through_customer_ids_is_sequential(store: Store, tmp_path: Path) -> None:
+    # Known answer, by hand: a-1 views c-00412..c-00416, one id after another, then
+    # reveals c-00416 (the same id: not a step). a-2 views c-00412, c-00530, c-00100 (ticket
+    # work jumps about), then searches "c-00101": one step. A name query ("smith") has no
+    # number. a-3 searches "c-00412" at 09:00 and "c-00413" at 10:30: more than an hour
+    # apart, not a step.
+    records: list[dict[str, object]] = [{"kind": "agent", "id": a, "team": "t"}
+                                        for a in ("a-1", "a-2", "a-3")]  # fmt: skip
+    for n in range(412, 417):
+        records.append({**_access(f"e-{n}", "a-1", _at(n - 410)), "customer": f"c-00{n}"})
+    records.append({**_access("e-r", "a-1", _at(30)), "customer": "c-00416",
+                    "action": "contact.reveal"})  # fmt: skip
+    for i, customer in enumerate(("c-00412", "c-00530", "c-00100")):
+        records.append({**_access(f"f-{i}", "a-2", _at(i + 1)), "customer": customer})
+    search = {"action": "customer.search", "customer": None, "ticket": None, "results": []}
+    records += [
+        {**_access("f-s", "a-2", _at(10)), **search, "query": "c-00101"},
+        {**_access("f-n", "a-2", _at(11)), **search, "query": "smith"},
+        {**_access("g-1", "a-3", "2026-01-05T09:00:00Z"), **search, "query": "c-00412"},
+        {**_access("g-2", "a-3", "2026-01-05T10:30:00Z"), **search, "query": "c-00413"},
+    ]
+    store.ingest(_log(tmp_path / "sweep.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    found = _judged(features, "sequential")
+    assert {k for k, v in found.items() if v} == {"e-413", "e-414", "e-415", "e-416", "f-s"}
+    rows = _hour_rows(store)
+    ten = 1_767_607_200_000_000  # 2026-01-05T10:00Z
+    assert rows[("a-1", ten)]["sequential_requests"] == 4
+    assert rows[("a-2", ten)]["sequential_requests"] == 1
+    assert rows[("a-3", ten)]["sequential_requests"] == 0
+
+
+def test_sessions_in_use_at_once_are_concurrent(store: Store, tmp_path: Path) -> None:
+    # Known answer, by hand: a-1 works in s-1, s-2 joins at 10:10 while s-1 goes on
+    # (s-1, s-2, s-1, s-2): two sessions at once. a-2 signs in again at 10:20 after its
+    # first session's last request (s-3 then s-4, never back): one after the other. a-3
+    # goes back to s-5 at 11:30, more than an hour after its last use: not at once.
+    used = [
+        ("a-1", "s-1", 0), ("a-1", "s-1", 5), ("a-1", "s-2", 10), ("a-1", "s-1", 12),
+        ("a-1", "s-2", 14),
+        ("a-2", "s-3", 0), ("a-2", "s-3", 15), ("a-2", "s-4", 20), ("a-2", "s-4", 40),
+        ("a-3", "s-5", 0), ("a-3", "s-6", 20),
+    ]  # fmt: skip
+    records: list[dict[str, object]] = [{"kind": "agent", "id": a, "team": "t"}
+                                        for a in ("a-1", "a-2", "a-3")]  # fmt: skip
+    for i, (agent, session, minute) in enumerate(used):
+        records.append({**_access(f"e-{i}", agent, _at(minute)), "session": session})
+    records.append({**_access("e-late", "a-3", "2026-01-05T11:30:00Z"), "session": "s-5"})
+    store.ingest(_log(tmp_path / "sessions.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    found = _judged(features, "resumed")
+    assert {k for k, v in found.items() if v} == {"e-3", "e-4"}
+    rows = _hour_rows(store)
+    ten = 1_767_607_200_000_000
+    assert rows[("a-1", ten)]["concurrent_sessions"] == 2
+    assert rows[("a-1", ten)]["sessions"] == 2
+    assert rows[("a-2", ten)]["concurrent_sessions"] == 0
+    assert rows[("a-2", ten)]["sessions"] == 2
+    assert rows[("a-3", ten + HOUR_US)]["concurrent_sessions"] == 0
+
+
+def test_the_denied_ratio_is_of_all_requests(store: Store, tmp_path: Path) -> None:
+    records: list[dict[str, object]] = [{"kind": "agent", "id": "a-1", "team": "t"}]
+    for i in range(8):
+        outcome = "denied" if i < 6 else "allowed"
+        records.append({**_access(f"e-{i}", "a-1", _at(i)), "outcome": outcome})
+    store.ingest(_log(tmp_path / "denied.jsonl", records))
+    [row] = _hour_rows(store).values()
+    assert (row["denied"], row["accesses"], row["denied_ratio"]) == (6, 8, 0.75)
+
+
+def test_a_later_start_sees_the_same_predecessors(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # Streaming judges from the latest hours only: the steps and resumed sessions it finds
+    # there must be those a judgement of the whole history finds.
+    # Each start is an hour where sessions were in use at once: its first requests'
+    # predecessors are in the hour before.
+    data = stored("nobelium")
+    names = ("sequential_requests", "concurrent_sessions", "denied_ratio", "sessions")
+    with Store.open(data.settings(tmp_path)) as store:
+        whole = _hour_rows(store)
+        starts = sorted({b for (_, b), r in whole.items() if r["concurrent_sessions"]})
+        assert starts, "nothing to compare"
+        for start in starts[:: max(len(starts) // 6, 1)]:
+            later = _hour_rows(store, start)
+            for key, row in later.items():
+                assert {n: row[n] for n in names} == {n: whole[key][n] for n in names}, key

@@ -3,6 +3,7 @@ were computed with before), and period scoring whatever the split of its rows.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from hypothesis import strategies as st
 import vigile.detect.baseline as baseline
 import vigile.detect.scoring as scoring
 from tests.detect.conftest import Stored
-from vigile.detect.alerts import _days_of, agent_risks
+from vigile.detect.alerts import AgentRisk, _days_of, agent_risks, explain
 from vigile.detect.baseline import trimmed_rates
 from vigile.detect.errors import DetectError
-from vigile.detect.risk import RiskPolicy, ScoredHours
+from vigile.detect.features import FEATURE_COLUMNS
+from vigile.detect.risk import FLAG_SIGNALS, RiskPolicy, ScoredHours, score_hours
 from vigile.detect.scoring import PeriodScorer, score_over_time
 from vigile.detect.service import DetectionConfig, alerts_from, feature_rows, open_features
 from vigile.detect.source import DAY_US, HOUR_US, read_batches
@@ -228,3 +230,69 @@ def test_retired_rows_stop_growing_and_the_risks_stay(
     assert (old & evidence).sum() == (
         everything.score[everything.ints("bucket_us") < held_from] >= policy.evidence_hour
     ).sum()
+
+
+def _binomial_tail(k: int, n: int, p: float) -> float:
+    """``P(X >= k)``, ``X ~ Binomial(n, p)``, summed term by term (no scipy)."""
+    return 1.0 - sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k))
+
+
+def test_a_share_is_judged_by_its_binomial_tail() -> None:
+    found = baseline.share_surprise(
+        np.array([10.0, 10.0, 3.0, 0.0, 1.0]),
+        np.array([10.0, 500.0, 100.0, 0.0, 100.0]),
+        np.array([0.01, 0.01, 0.01, 0.01, 0.01]),
+    )
+    assert found[0] == 12.0  # 1e-20: capped
+    assert found[1] == pytest.approx(-math.log10(_binomial_tail(10, 500, 0.01)), rel=1e-9)
+    assert found[2] == pytest.approx(-math.log10(_binomial_tail(3, 100, 0.01)), rel=1e-9)
+    assert found[3] == 0.0  # no requests
+    assert found[4] == 0.0  # at the usual share
+
+
+def test_denials_count_by_their_share_of_the_requests() -> None:
+    # The same ten denials: all of ten requests is an alarm, ten of five hundred from an
+    # agent denied now and then (one in fifty) is the usual.
+    history = {"agent": ["a-1"] * 60, "team": ["t"] * 60}
+    columns = {name: np.zeros(60) for name in baseline.BASELINE_COLUMNS}
+    columns["accesses"] = np.full(60, 50.0)
+    columns["denied"] = np.array([1.0, 0.0] * 30)
+    fitted = baseline.fit_baselines(history["agent"], history["team"], columns, min_history=40)
+    ratio = baseline.RATIO_SIGNALS["denied_ratio"]
+    assert fitted.share("a-1", "t", ratio) == pytest.approx(0.5 / 50)
+    rows = pa.table({
+        "agent": ["a-1", "a-1"], "team": ["t", "t"],
+        **{name: [0, 0] for name in baseline.COUNT_SIGNALS},
+        "accesses": [10, 500], "denied": [10, 10], "denied_ratio": [1.0, 0.02],
+        **{name: [0, 0] for name in FLAG_SIGNALS},
+    })  # fmt: skip
+    parts = score_hours(rows, fitted, policy=RiskPolicy()).parts["denied_ratio"]
+    assert parts[0] > 3
+    assert parts[1] < 0.5
+
+
+def test_reasons_name_sweeps_sessions_at_once_and_denials() -> None:
+    # One flagged hour and its day: the reasons read the day row's counts, for the
+    # signals that scored in the evidence hours.
+    names = [n for n in FEATURE_COLUMNS if n != "denied_ratio"]
+    counts = {name: [0, 0] for name in names}
+    counts |= {"accesses": [40, 40], "denied": [9, 9], "sequential_requests": [12, 12],
+               "concurrent_sessions": [2, 2]}  # fmt: skip
+    rows = pa.table({
+        "agent": ["a-1", "a-1"], "team": ["t", "t"], "bucket_us": [10 * HOUR_US, 0],
+        "width_us": [HOUR_US, DAY_US], "last_us": [10 * HOUR_US, 10 * HOUR_US],
+        **counts, "denied_ratio": [9 / 40, 9 / 40], "new_country_names": ["", ""],
+        "novel_signin_us": pa.array([None, None], pa.int64()), "rule_titles": ["", ""],
+    })  # fmt: skip
+    parts = {name: np.array([1.5, 0.0]) for name in
+             ("sequential_requests", "concurrent_sessions", "denied_ratio")}  # fmt: skip
+    scored = ScoredHours(rows=rows, score=np.array([4.5, 0.0]), parts=parts)
+    risk = AgentRisk(
+        agent="a-1", risk=4.5, peak_us=10 * HOUR_US, rows=np.array([0]), all_rows=np.array([1, 0])
+    )
+    reasons = explain(scored, risk, "UTC")
+    assert "12 requests stepping through customer ids in order" in reasons
+    assert "2 sessions in use at the same time" in reasons
+    assert "9 of 40 requests denied" in reasons
+    quiet = ScoredHours(rows=rows, score=np.zeros(2), parts={n: np.zeros(2) for n in parts})
+    assert explain(quiet, risk, "UTC") == ()

@@ -294,7 +294,14 @@ _COUNTED: Mapping[str, tuple[str, str]] = {
     ),
     "exports": ("1 export attempt", "{} export attempts"),
     "break_glass": ("1 break-glass access", "{} break-glass accesses"),
-    "denied": ("1 denied request", "{} denied requests"),
+    "sequential_requests": (
+        "1 request for the customer id next to the previous one",
+        "{} requests stepping through customer ids in order",
+    ),
+    "concurrent_sessions": (
+        "1 session used while another was in use",
+        "{} sessions in use at the same time",
+    ),
     "failed_signins": ("1 failed sign-in", "{} failed sign-ins"),
 }
 
@@ -312,6 +319,13 @@ def _searches(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
         f"{_total(scored, rows, 'search_results')} customers, sweeping "
         f"{_total(scored, rows, 'search_initials')} different initials"
     )
+
+
+def _denials(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
+    denied = _total(scored, rows, "denied")
+    if not (_signalled(scored, risk, "denied_ratio") and denied):
+        return None
+    return f"{denied} of {_total(scored, rows, 'accesses')} requests denied"
 
 
 def evidence_days(scored: ScoredHours, risk: AgentRisk) -> list[int]:
@@ -342,6 +356,7 @@ def explain(
         _reads(scored, rows, exact),
         _signins(scored, rows, zone),
         _searches(scored, rows, risk),
+        _denials(scored, rows, risk),
     ]
     for name, (one, many) in _COUNTED.items():
         count = exact.get(name, _total(scored, rows, name))

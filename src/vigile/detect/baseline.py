@@ -4,7 +4,9 @@ hour, estimated robustly, and how surprising an hour is against them (Poisson ta
 Rates are the mean of an agent's hours after dropping the top tenth (a trimmed mean, so
 the weeks an attacker used the account move the baseline little), never below the median
 nor a floor. An agent with less than ``min_history`` active hours is judged against its
-team's rate instead: a new hire is not the yardstick of themself.
+team's rate instead: a new hire is not the yardstick of themself. A share (denied
+requests among all) is held to the ratio of the agent's two rates, and judged by a binomial
+tail: the more requests, the less a share may stray from it by chance.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
-from scipy.stats import poisson  # type: ignore[import-untyped]
+from scipy.stats import binom, poisson  # type: ignore[import-untyped]
 
 __all__ = [
+    "BASELINE_COLUMNS",
     "COUNT_SIGNALS",
     "DAY_FLOOR",
     "DAY_SIGNALS",
     "HOUR_FLOOR",
+    "RATIO_FLOOR",
+    "RATIO_SIGNALS",
     "Baselines",
+    "Ratio",
     "fit_baselines",
+    "share_surprise",
     "surprise",
     "trimmed_rates",
 ]
@@ -48,9 +55,29 @@ COUNT_SIGNALS: Mapping[str, float] = {
     "searches": 0.3,
     "search_results": 0.2,
     "search_initials": 0.4,
-    "denied": 0.3,
+    "sequential_requests": 0.4,
+    "concurrent_sessions": 0.5,
     "failed_signins": 0.3,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A share of one count in another (``part`` of ``whole``), with its weight."""
+
+    part: str
+    whole: str
+    weight: float
+
+
+#: Shares judged against the agent's usual share (binomial tails): ten denials in ten
+#: requests is not what ten denials in five hundred is.
+RATIO_SIGNALS: Mapping[str, Ratio] = {"denied_ratio": Ratio("denied", "accesses", 0.3)}
+
+#: The count features baselines are fitted for: the signals and the ratios' counts.
+BASELINE_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys([*COUNT_SIGNALS, *(n for r in RATIO_SIGNALS.values() for n in (r.part, r.whole))])
+)
 
 #: Count features also judged per day: low-and-slow abuse (a few customers a day) is
 #: invisible hour by hour.
@@ -73,6 +100,9 @@ DAY_SIGNALS: Mapping[str, float] = {
 # rate below one in twenty days): rates never go below the floor.
 HOUR_FLOOR = 0.02
 DAY_FLOOR = 0.05
+# A usual share below one in a hundred is held to one in a hundred (an agent never
+# denied in weeks is still denied now and then).
+RATIO_FLOOR = 0.01
 _TRIM = 0.9
 _HISTOGRAM_CELLS = 1 << 23  # groups x distinct counts, beyond which a sort is cheaper
 
@@ -93,6 +123,13 @@ class Baselines:
         if self.history.get(agent, 0) < self.min_history:
             return max(team_rate, self.floor)
         return max(self.agent_rates[agent][feature], self.floor)
+
+    def share(self, agent: str, team: str, ratio: Ratio) -> float:
+        """The share of ``ratio.part`` in ``ratio.whole`` ``agent`` is held to: the ratio of
+        its rates, between :data:`RATIO_FLOOR` and 1."""
+        whole = self.rate(agent, team, ratio.whole)
+        found = self.rate(agent, team, ratio.part) / whole if whole > 0 else 1.0
+        return min(max(found, RATIO_FLOOR), 1.0)
 
     def rates(
         self, agents: Sequence[str] | pa.Array, teams: Sequence[str] | pa.Array, feature: str
@@ -132,6 +169,14 @@ class RateLookup:
         if not self._pairs:
             return np.zeros(0)
         values = [self._baselines.rate(agent, team, feature) for agent, team in self._pairs]
+        found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
+        return found
+
+    def shares(self, ratio: Ratio) -> Floats:
+        """One usual share per row."""
+        if not self._pairs:
+            return np.zeros(0)
+        values = [self._baselines.share(agent, team, ratio) for agent, team in self._pairs]
         found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
         return found
 
@@ -237,7 +282,7 @@ def fit_baselines(
     floor: float = HOUR_FLOOR,
 ) -> Baselines:
     """Baselines from feature rows (one row per agent and active window)."""
-    counted = {f: columns[f] for f in COUNT_SIGNALS}
+    counted = {f: columns[f] for f in BASELINE_COLUMNS}
     agent_rates, history = _rates_by(agents, counted)
     team_rates, _ = _rates_by(teams, counted)
     return Baselines(
@@ -255,3 +300,12 @@ def surprise(observed: Floats, rate: Floats) -> Floats:
     tail = poisson.sf(observed - 1, rate)
     bits = -np.log10(np.clip(tail, 1e-12, 1.0))
     return np.where(observed > rate, bits, 0.0)
+
+
+def share_surprise(part: Floats, whole: Floats, share: Floats) -> Floats:
+    """``-log10 P(X >= part)`` for ``X ~ Binomial(whole, share)``: how unlikely that many
+    of ``whole`` requests are, say, denied for an agent whose usual share is ``share``;
+    0 at or below the usual share, capped at 12."""
+    tail = binom.sf(part - 1, whole, share)
+    bits = -np.log10(np.clip(tail, 1e-12, 1.0))
+    return np.where((whole > 0) & (part > whole * share), bits, 0.0)

@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from vigile.detect.baseline import COUNT_SIGNALS, Baselines, surprise
+from vigile.detect.baseline import (
+    COUNT_SIGNALS,
+    RATIO_SIGNALS,
+    Baselines,
+    Ratio,
+    share_surprise,
+    surprise,
+)
 from vigile.detect.model import AnomalyModel
 from vigile.detect.source import DAY_US, HOUR_US
 
@@ -53,7 +60,8 @@ MISUSE_SIGNALS: frozenset[str] = frozenset(
     {
         "unjustified_customers", "other_ticket_customers", "closed_ticket_customers",
         "not_assigned_customers", "sensitive_unjustified_customers", "unjustified_reveals",
-        "sensitive_reveals", "new_unjustified_customers", "rules", *FLAG_SIGNALS,
+        "sensitive_reveals", "new_unjustified_customers", "concurrent_sessions", "rules",
+        *FLAG_SIGNALS,
     }
 )  # fmt: skip
 
@@ -164,13 +172,17 @@ def _columns(rows: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
 
 
 def relative_vectors(rows: pa.Table, baselines: Baselines) -> Floats:
-    """Each row as how far each count sits above the agent's rate (log ratio), plus flags."""
+    """Each row as how far each count sits above the agent's rate (log ratio), each share
+    from the agent's usual share, plus flags."""
     lookup = baselines.lookup(*_columns(rows))
     parts = []
     for feature in COUNT_SIGNALS:
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
         rate = lookup.rates(feature)
         parts.append(np.log1p(observed) - np.log1p(rate))
+    for feature, ratio in RATIO_SIGNALS.items():
+        observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
+        parts.append(observed - lookup.shares(ratio))
     for feature in FLAG_SIGNALS:
         parts.append(np.minimum(np.asarray(rows.column(feature).to_numpy(), dtype=np.float64), 3))
     return np.column_stack(parts) if parts else np.zeros((rows.num_rows, 0))
@@ -184,15 +196,22 @@ def score_hours(
     model: AnomalyModel | None = None,
     rule_points: Floats | None = None,
     signals: Mapping[str, float] = COUNT_SIGNALS,
+    ratios: Mapping[str, Ratio] = RATIO_SIGNALS,
     flags: Mapping[str, float] = FLAG_SIGNALS,
 ) -> ScoredHours:
     """Score each agent-window: baseline surprises beyond the allowance, flags, rules, model."""
     lookup = baselines.lookup(*_columns(rows))
     parts: dict[str, Floats] = {}
+
+    def counts(name: str) -> Floats:
+        return np.asarray(rows.column(name).to_numpy(), dtype=np.float64)
+
     for feature, weight in signals.items():
-        observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
-        bits = surprise(observed, lookup.rates(feature))
+        bits = surprise(counts(feature), lookup.rates(feature))
         parts[feature] = weight * np.maximum(bits - policy.allowance, 0.0)
+    for feature, ratio in ratios.items():
+        bits = share_surprise(counts(ratio.part), counts(ratio.whole), lookup.shares(ratio))
+        parts[feature] = ratio.weight * np.maximum(bits - policy.allowance, 0.0)
     for feature, points in flags.items():
         present = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64) > 0
         parts[feature] = np.where(present, points, 0.0)

@@ -18,10 +18,12 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from vigile.detect.alerts import carry_risks
 from vigile.detect.baseline import (
+    BASELINE_COLUMNS,
     COUNT_SIGNALS,
     DAY_FLOOR,
     DAY_SIGNALS,
     HOUR_FLOOR,
+    RATIO_SIGNALS,
     Baselines,
     fit_baselines,
 )
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 Floats = npt.NDArray[np.float64]
-_PARTS = (*COUNT_SIGNALS, *FLAG_SIGNALS, "model", "rules")
+_PARTS = (*COUNT_SIGNALS, *RATIO_SIGNALS, *FLAG_SIGNALS, "model", "rules")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,7 +94,7 @@ def _baselines(rows: pa.Table, *, min_history: int, floor: float) -> Baselines:
     return fit_baselines(
         rows.column("agent"),
         rows.column("team"),
-        _numeric(rows, COUNT_SIGNALS),
+        _numeric(rows, BASELINE_COLUMNS),
         min_history=min_history,
         floor=floor,
     )
@@ -127,7 +129,7 @@ def score_rows(
             scored = score_hours(subset, fitted.hours, policy=policy, model=fitted.model)
         else:
             scored = score_hours(
-                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, flags={},
+                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, ratios={}, flags={},
                 rule_points=np.zeros(subset.num_rows),
             )  # fmt: skip
         score[where] = scored.score

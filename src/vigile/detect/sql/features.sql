@@ -67,10 +67,21 @@ reads AS (
     count(DISTINCT CASE WHEN action = 'customer.search' THEN lower(query) END) AS search_queries,
     sum(CASE WHEN action = 'export' THEN 1 ELSE 0 END) AS exports,
     sum(CASE WHEN reason = 'break_glass' THEN 1 ELSE 0 END) AS break_glass,
+    sum(sequential) AS sequential_requests,
     count(DISTINCT session) AS sessions,
     count(DISTINCT ip) AS addresses,
     sum(address_mismatch) AS address_mismatches
   FROM judged_w
+  GROUP BY agent, bucket_us
+),
+-- Sessions in use at once: each resumed session and the one used in between (judged.sql).
+together AS (
+  SELECT agent, bucket_us, count(DISTINCT used) AS concurrent_sessions
+  FROM (
+    SELECT agent, bucket_us, session AS used FROM judged_w WHERE resumed = 1
+    UNION ALL
+    SELECT agent, bucket_us, prev_session AS used FROM judged_w WHERE resumed = 1
+  ) u
   GROUP BY agent, bucket_us
 ),
 sig AS (
@@ -153,13 +164,17 @@ SELECT
   CAST(coalesce(r.off_shift_accesses, 0) AS BIGINT) AS off_shift_accesses,
   CAST(coalesce(c.off_shift_customers, 0) AS BIGINT) AS off_shift_customers,
   CAST(coalesce(r.denied, 0) AS BIGINT) AS denied,
+  CASE WHEN r.accesses > 0 THEN CAST(r.denied AS DOUBLE) / r.accesses ELSE 0.0 END
+    AS denied_ratio,
   CAST(coalesce(r.searches, 0) AS BIGINT) AS searches,
   CAST(coalesce(r.search_results, 0) AS BIGINT) AS search_results,
   CAST(coalesce(r.search_initials, 0) AS BIGINT) AS search_initials,
   CAST(coalesce(r.search_queries, 0) AS BIGINT) AS search_queries,
+  CAST(coalesce(r.sequential_requests, 0) AS BIGINT) AS sequential_requests,
   CAST(coalesce(r.exports, 0) AS BIGINT) AS exports,
   CAST(coalesce(r.break_glass, 0) AS BIGINT) AS break_glass,
   CAST(coalesce(r.sessions, 0) AS BIGINT) AS sessions,
+  CAST(coalesce(o.concurrent_sessions, 0) AS BIGINT) AS concurrent_sessions,
   CAST(coalesce(r.addresses, 0) AS BIGINT) AS addresses,
   CAST(coalesce(r.address_mismatches, 0) AS BIGINT) AS address_mismatches,
   CAST(coalesce(l.signins, 0) AS BIGINT) AS signins,
@@ -174,6 +189,7 @@ FROM keys k
 JOIN agents g ON g.agent = k.agent
 LEFT JOIN reads r ON r.agent = k.agent AND r.bucket_us = k.bucket_us
 LEFT JOIN customers c ON c.agent = k.agent AND c.bucket_us = k.bucket_us
+LEFT JOIN together o ON o.agent = k.agent AND o.bucket_us = k.bucket_us
 LEFT JOIN logins l ON l.agent = k.agent AND l.bucket_us = k.bucket_us
 LEFT JOIN failures f ON f.agent = k.agent AND f.bucket_us = k.bucket_us
 ORDER BY k.agent, k.bucket_us

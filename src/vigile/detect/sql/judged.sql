@@ -1,7 +1,8 @@
 -- Every access in [$since_us, $until_us), judged: is it justified by a ticket of that customer
 -- assigned to that agent (or to a teammate: 'team') and still open, is the customer sensitive, is it off shift, is it
 -- the first touch of that customer by the agent (or its team), does its address differ
--- from its session's sign-in. Materialised once, read by features.sql and for evidence.
+-- from its session's sign-in, and what it follows (below). Materialised once, read by
+-- features.sql and for evidence.
 -- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
 -- reassignment stops justifying the previous assignee from its moment), for the tickets
 -- the buffered accesses cite.
@@ -23,6 +24,24 @@ WITH cited AS (
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
     acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
+    -- Sequential: the customer id (or search query) ends in a number one or two away
+    -- from the one the agent's previous request ended in, under the same prefix
+    -- (c-00412, then c-00413): a sweep through ids, where ticket work jumps about.
+    CASE
+      WHEN acc.prev_us >= acc.time_us - 3600000000 AND acc.prev_prefix = acc.lookup_prefix
+        AND abs(acc.lookup_number - acc.prev_number) BETWEEN 1 AND 2
+        THEN 1
+      ELSE 0
+    END AS sequential,
+    -- Resumed: the agent's previous request came from another session, and this session
+    -- was used within the hour before it: two sessions in use at once, not one after the
+    -- other (a sign-in again after a timeout never resumes the old session).
+    CASE
+      WHEN acc.prev_session <> acc.session AND acc.prev_same_us >= acc.time_us - 3600000000
+        THEN 1
+      ELSE 0
+    END AS resumed,
+    acc.prev_session,
     CASE
       WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
       WHEN acc.ticket IS NULL THEN 'none'
@@ -71,7 +90,37 @@ SELECT
         THEN 1
       ELSE 0
     END AS address_mismatch
-  FROM accesses acc
+  -- Each access with the agent's previous request and its session's previous one, from
+  -- the hour before $since_us on: the same predecessors whatever the batch (a stream
+  -- judging from the latest hour sees those a whole-history batch sees; the buffer holds
+  -- days), and nothing older counts.
+  FROM (
+    SELECT
+      k.*,
+      lag(k.time_us) OVER by_agent AS prev_us,
+      lag(k.session) OVER by_agent AS prev_session,
+      lag(k.lookup_prefix) OVER by_agent AS prev_prefix,
+      lag(k.lookup_number) OVER by_agent AS prev_number,
+      lag(k.time_us) OVER by_session AS prev_same_us
+    FROM (
+      SELECT
+        a.*,
+        regexp_replace(a.lookup, '[0-9]{1,9}$', '') AS lookup_prefix,
+        CASE WHEN regexp_matches(a.lookup, '[0-9]$')
+          THEN CAST(regexp_extract(a.lookup, '([0-9]{1,9})$', 1) AS BIGINT)
+        END AS lookup_number
+      FROM (
+        SELECT
+          b.*,
+          CASE WHEN b.action = 'customer.search' THEN b.query ELSE b.customer END AS lookup
+        FROM accesses b
+        WHERE b.time_us >= $since_us - 3600000000 AND b.time_us < $until_us
+      ) a
+    ) k
+    WINDOW
+      by_agent AS (PARTITION BY k.agent ORDER BY k.time_us, k.seq),
+      by_session AS (PARTITION BY k.agent, k.session ORDER BY k.time_us, k.seq)
+  ) acc
   JOIN agents g ON g.agent = acc.agent
   LEFT JOIN customers cu ON cu.customer = acc.customer
   LEFT JOIN (SELECT * FROM tickets WHERE ticket IN (SELECT ticket FROM cited)) tk
