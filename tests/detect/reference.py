@@ -101,6 +101,9 @@ def access_features(records: list[dict[str, Any]]) -> dict[Key, dict[str, int]]:
         counts[key].update(values)
     for values in counts.values():
         values["denied_ratio"] = values["denied"] / values["accesses"]  # type: ignore[assignment]
+        if values["customers"]:
+            share = values["sensitive_customers"] / values["customers"]
+            values["sensitive_share"] = share  # type: ignore[assignment]
     return {key: dict(values) for key, values in counts.items()}
 
 

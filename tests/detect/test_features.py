@@ -19,7 +19,8 @@ from vigile.store import Store
 ACCESS = (
     "accesses", "customers", "unjustified_customers", "no_ticket_customers",
     "other_ticket_customers", "closed_ticket_customers", "not_assigned_customers",
-    "sensitive_customers", "denied", "denied_ratio", "searches", "search_results",
+    "sensitive_customers", "sensitive_share", "denied", "denied_ratio", "searches",
+    "search_results",
     "sequential_requests", "concurrent_sessions",
 )  # fmt: skip
 SIGNIN = ("signins", "failed_signins", "new_countries", "new_devices")

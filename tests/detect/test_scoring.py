@@ -262,7 +262,7 @@ def test_denials_count_by_their_share_of_the_requests() -> None:
     assert fitted.share("a-1", "t", ratio) == pytest.approx(0.5 / 50)
     rows = pa.table({
         "agent": ["a-1", "a-1"], "team": ["t", "t"],
-        **{name: [0, 0] for name in baseline.COUNT_SIGNALS},
+        **{name: [0, 0] for name in (*baseline.BASELINE_COLUMNS, *baseline.RATIO_SIGNALS)},
         "accesses": [10, 500], "denied": [10, 10], "denied_ratio": [1.0, 0.02],
         **{name: [0, 0] for name in FLAG_SIGNALS},
     })  # fmt: skip
@@ -274,18 +274,21 @@ def test_denials_count_by_their_share_of_the_requests() -> None:
 def test_reasons_name_sweeps_sessions_at_once_and_denials() -> None:
     # One flagged hour and its day: the reasons read the day row's counts, for the
     # signals that scored in the evidence hours.
-    names = [n for n in FEATURE_COLUMNS if n != "denied_ratio"]
+    names = [n for n in FEATURE_COLUMNS if n not in ("denied_ratio", "sensitive_share")]
     counts = {name: [0, 0] for name in names}
     counts |= {"accesses": [40, 40], "denied": [9, 9], "sequential_requests": [12, 12],
-               "concurrent_sessions": [2, 2]}  # fmt: skip
+               "concurrent_sessions": [2, 2], "customers": [20, 20],
+               "sensitive_customers": [18, 18]}  # fmt: skip
     rows = pa.table({
         "agent": ["a-1", "a-1"], "team": ["t", "t"], "bucket_us": [10 * HOUR_US, 0],
         "width_us": [HOUR_US, DAY_US], "last_us": [10 * HOUR_US, 10 * HOUR_US],
-        **counts, "denied_ratio": [9 / 40, 9 / 40], "new_country_names": ["", ""],
+        **counts, "denied_ratio": [9 / 40, 9 / 40], "sensitive_share": [0.9, 0.9],
+        "new_country_names": ["", ""],
         "novel_signin_us": pa.array([None, None], pa.int64()), "rule_titles": ["", ""],
     })  # fmt: skip
     parts = {name: np.array([1.5, 0.0]) for name in
-             ("sequential_requests", "concurrent_sessions", "denied_ratio")}  # fmt: skip
+             ("sequential_requests", "concurrent_sessions", "denied_ratio",
+              "sensitive_share")}  # fmt: skip
     scored = ScoredHours(rows=rows, score=np.array([4.5, 0.0]), parts=parts)
     risk = AgentRisk(
         agent="a-1", risk=4.5, peak_us=10 * HOUR_US, rows=np.array([0]), all_rows=np.array([1, 0])
@@ -293,6 +296,16 @@ def test_reasons_name_sweeps_sessions_at_once_and_denials() -> None:
     reasons = explain(scored, risk, "UTC")
     assert "12 requests stepping through customer ids in order" in reasons
     assert "2 sessions in use at the same time" in reasons
-    assert "9 of 40 requests denied" in reasons
+    assert "9 of 40 requests denied in 1 hour" in reasons
+    assert "18 of 20 customers requested in 1 hour were government or enterprise" in reasons
+    one_step = rows.set_column(
+        rows.column_names.index("sequential_requests"), "sequential_requests", pa.array([1, 2])
+    )
+    few = ScoredHours(rows=one_step, score=scored.score, parts=parts)
+    assert not any("customer ids" in r for r in explain(few, risk, "UTC"))
+    faint = ScoredHours(
+        rows=rows, score=scored.score, parts={**parts, "sensitive_share": np.array([0.1, 0.0])}
+    )  # less than a point of surprise beyond the allowance: not a reason
+    assert not any("government or enterprise" in r for r in explain(faint, risk, "UTC"))
     quiet = ScoredHours(rows=rows, score=np.zeros(2), parts={n: np.zeros(2) for n in parts})
-    assert explain(quiet, risk, "UTC") == ()
+    assert explain(quiet, risk, "UTC") == ("up to 20 customers in one hour",)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
+from vigile.detect.baseline import RATIO_SIGNALS
 from vigile.detect.risk import CarriedRisk, RiskPolicy, ScoredHours, Severity
 from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
@@ -294,16 +295,17 @@ _COUNTED: Mapping[str, tuple[str, str]] = {
     ),
     "exports": ("1 export attempt", "{} export attempts"),
     "break_glass": ("1 break-glass access", "{} break-glass accesses"),
-    "sequential_requests": (
-        "1 request for the customer id next to the previous one",
-        "{} requests stepping through customer ids in order",
-    ),
+    "sequential_requests": ("", "{} requests stepping through customer ids in order"),
     "concurrent_sessions": (
         "1 session used while another was in use",
         "{} sessions in use at the same time",
     ),
     "failed_signins": ("1 failed sign-in", "{} failed sign-ins"),
 }
+
+
+# Fewer is not worth an analyst's reading: one step from an id to the next is chance.
+_AT_LEAST: Mapping[str, int] = {"sequential_requests": 3}
 
 
 def _signalled(scored: ScoredHours, risk: AgentRisk, name: str) -> bool:
@@ -321,11 +323,28 @@ def _searches(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
     )
 
 
-def _denials(scored: ScoredHours, rows: Ints, risk: AgentRisk) -> str | None:
-    denied = _total(scored, rows, "denied")
-    if not (_signalled(scored, risk, "denied_ratio") and denied):
-        return None
-    return f"{denied} of {_total(scored, rows, 'accesses')} requests denied"
+# Shares (RATIO_SIGNALS), over the evidence hours where they stood out (one hour in a
+# hundred or rarer, a point of surprise beyond the allowance): "{part} of {whole} ... in
+# {n} hours" (over whole days an unusual hour's share drowns).
+_SHARES: Mapping[str, str] = {
+    "denied_ratio": "{} of {} requests denied in {}",
+    "sensitive_share": "{} of {} customers requested in {} were government or enterprise",
+}
+
+
+def _shares(scored: ScoredHours, risk: AgentRisk) -> list[str]:
+    found = []
+    for name, text in _SHARES.items():
+        ratio, part = RATIO_SIGNALS[name], scored.parts.get(name)
+        if part is None:
+            continue
+        hours = risk.rows[part[risk.rows] >= ratio.weight]
+        if hours.size == 0:
+            continue
+        counts = (int(scored.column(n)[hours].sum()) for n in (ratio.part, ratio.whole))
+        when = "1 hour" if hours.size == 1 else f"{hours.size} hours"
+        found.append(text.format(*counts, when))
+    return found
 
 
 def evidence_days(scored: ScoredHours, risk: AgentRisk) -> list[int]:
@@ -356,11 +375,11 @@ def explain(
         _reads(scored, rows, exact),
         _signins(scored, rows, zone),
         _searches(scored, rows, risk),
-        _denials(scored, rows, risk),
+        *_shares(scored, risk),
     ]
     for name, (one, many) in _COUNTED.items():
         count = exact.get(name, _total(scored, rows, name))
-        if _signalled(scored, risk, name) and count:
+        if _signalled(scored, risk, name) and count >= _AT_LEAST.get(name, 1):
             reasons.append(one if count == 1 else many.format(count))
     widths = scored.column("width_us")
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])

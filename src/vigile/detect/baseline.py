@@ -71,8 +71,12 @@ class Ratio:
 
 
 #: Shares judged against the agent's usual share (binomial tails): ten denials in ten
-#: requests is not what ten denials in five hundred is.
-RATIO_SIGNALS: Mapping[str, Ratio] = {"denied_ratio": Ratio("denied", "accesses", 0.3)}
+#: requests is not what ten denials in five hundred is; an hour of government and
+#: enterprise customers only is not what one of them among twenty is.
+RATIO_SIGNALS: Mapping[str, Ratio] = {
+    "denied_ratio": Ratio("denied", "accesses", 0.3),
+    "sensitive_share": Ratio("sensitive_customers", "customers", 0.3),
+}
 
 #: The count features baselines are fitted for: the signals and the ratios' counts.
 BASELINE_COLUMNS: tuple[str, ...] = tuple(

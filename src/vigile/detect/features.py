@@ -47,12 +47,11 @@ __all__ = [
 FEATURE_COLUMNS: tuple[str, ...] = (
     "accesses", "customers", "unjustified_customers", "no_ticket_customers",
     "not_assigned_customers", "other_ticket_customers", "closed_ticket_customers",
-    "unjustified_reveals", "sensitive_reveals", "sensitive_customers",
-    "sensitive_unjustified_customers",
-    "new_unjustified_customers", "new_team_customers", "off_shift_accesses",
-    "off_shift_customers", "denied", "denied_ratio", "searches", "search_results",
-    "search_initials", "search_queries", "sequential_requests", "exports", "break_glass",
-    "sessions", "concurrent_sessions", "addresses", "address_mismatches",
+    "unjustified_reveals", "sensitive_reveals", "sensitive_customers", "sensitive_share",
+    "sensitive_unjustified_customers", "new_unjustified_customers", "new_team_customers",
+    "off_shift_accesses", "off_shift_customers", "denied", "denied_ratio", "searches",
+    "search_results", "search_initials", "search_queries", "sequential_requests", "exports",
+    "break_glass", "sessions", "concurrent_sessions", "addresses", "address_mismatches",
     "signins", "failed_signins", "new_addresses", "new_countries", "new_devices",
     "impossible_travel",
 )  # fmt: skip

@@ -157,6 +157,8 @@ SELECT
   CAST(coalesce(c.closed_ticket_customers, 0) AS BIGINT) AS closed_ticket_customers,
   CAST(coalesce(r.unjustified_reveals, 0) AS BIGINT) AS unjustified_reveals,
   CAST(coalesce(c.sensitive_customers, 0) AS BIGINT) AS sensitive_customers,
+  CASE WHEN c.customers > 0 THEN CAST(c.sensitive_customers AS DOUBLE) / c.customers ELSE 0.0 END
+    AS sensitive_share,
   CAST(coalesce(c.sensitive_unjustified_customers, 0) AS BIGINT) AS sensitive_unjustified_customers,
   CAST(coalesce(c.new_unjustified_customers, 0) AS BIGINT) AS new_unjustified_customers,
   CAST(coalesce(c.new_team_customers, 0) AS BIGINT) AS new_team_customers,
