@@ -5,8 +5,9 @@ Rates are the mean of an agent's hours after dropping the top tenth (a trimmed m
 the weeks an attacker used the account move the baseline little), never below the median
 nor a floor. An agent with less than ``min_history`` active hours is judged against its
 team's rate instead: a new hire is not the yardstick of themself. A share (denied
-requests among all) is held to the ratio of the agent's two rates, and judged by a binomial
-tail: the more requests, the less a share may stray from it by chance.
+requests among all, government and enterprise customers among all) is held to the ratio of
+the agent's two rates, and judged by a binomial tail: the more requests, the less a share
+may stray from it by chance.
 """
 
 from __future__ import annotations

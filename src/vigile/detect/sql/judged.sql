@@ -20,28 +20,73 @@ WITH cited AS (
   FROM assignments s
   LEFT JOIN agents h ON h.agent = s.agent
   WHERE s.ticket IN (SELECT ticket FROM cited)
+),
+-- What each access follows: the agent's previous request, from the hour before $since_us
+-- on, so a stream judging the latest hours finds the predecessors a whole-history batch
+-- finds (the buffer holds days) and nothing older counts. Only the few accesses that
+-- step (below) are joined back, on narrow rows: the window sorts no more than it needs.
+-- The lookup is the customer id, or a search's query, split into a prefix and its
+-- trailing number (nine digits at most): c-00412 is ('c-', 412).
+numbered AS (
+  SELECT
+    k.seq, k.agent, k.session, k.time_us,
+    CASE WHEN k.digits <> '' THEN substr(k.lookup, 1, length(k.lookup) - length(k.digits)) END
+      AS prefix,
+    CASE WHEN k.digits <> '' THEN CAST(k.digits AS BIGINT) END AS number
+  FROM (
+    SELECT b.*, regexp_extract(b.lookup, '([0-9]{1,9})$', 1) AS digits
+    FROM (
+      SELECT
+        c.seq, c.agent, c.session, c.time_us,
+        CASE WHEN c.action = 'customer.search' THEN c.query ELSE c.customer END AS lookup
+      FROM accesses c
+      WHERE c.time_us >= $since_us - 3600000000 AND c.time_us < $until_us
+    ) b
+  ) k
+), follows AS (
+  SELECT
+    n.*,
+    lag(n.time_us) OVER w AS prev_us,
+    lag(n.session) OVER w AS prev_session,
+    lag(n.prefix) OVER w AS prev_prefix,
+    lag(n.number) OVER w AS prev_number
+  FROM numbered n
+  WINDOW w AS (PARTITION BY n.agent ORDER BY n.time_us, n.seq)
+),
+-- Accesses that step within the hour: to another session than the previous request's,
+-- or to an id one or two from the previous request's under the same prefix.
+stepped AS (
+  SELECT f.*
+  FROM follows f
+  WHERE f.time_us >= $since_us AND f.prev_us >= f.time_us - 3600000000
+    AND (f.prev_session <> f.session
+      OR (f.prev_prefix = f.prefix AND abs(f.number - f.prev_number) BETWEEN 1 AND 2))
+),
+-- A step to another session that this session was used in the hour before: resumed, two
+-- sessions in use at once (a sign-in again after a timeout never resumes the old one).
+resumed AS (
+  SELECT DISTINCT s.seq
+  FROM stepped s
+  JOIN numbered n
+    ON n.agent = s.agent AND n.session = s.session AND n.time_us >= s.time_us - 3600000000
+    AND (n.time_us < s.time_us OR (n.time_us = s.time_us AND n.seq < s.seq))
+  WHERE s.prev_session <> s.session
+), flags AS (
+  SELECT
+    s.seq, s.prev_session,
+    -- Sequential: a sweep through ids, where ticket work jumps about.
+    CASE WHEN s.prev_prefix = s.prefix AND abs(s.number - s.prev_number) BETWEEN 1 AND 2
+      THEN 1 ELSE 0 END AS sequential,
+    CASE WHEN r.seq IS NULL THEN 0 ELSE 1 END AS resumed
+  FROM stepped s
+  LEFT JOIN resumed r ON r.seq = s.seq
 )
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
     acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
-    -- Sequential: the customer id (or search query) ends in a number one or two away
-    -- from the one the agent's previous request ended in, under the same prefix
-    -- (c-00412, then c-00413): a sweep through ids, where ticket work jumps about.
-    CASE
-      WHEN acc.prev_us >= acc.time_us - 3600000000 AND acc.prev_prefix = acc.lookup_prefix
-        AND abs(acc.lookup_number - acc.prev_number) BETWEEN 1 AND 2
-        THEN 1
-      ELSE 0
-    END AS sequential,
-    -- Resumed: the agent's previous request came from another session, and this session
-    -- was used within the hour before it: two sessions in use at once, not one after the
-    -- other (a sign-in again after a timeout never resumes the old session).
-    CASE
-      WHEN acc.prev_session <> acc.session AND acc.prev_same_us >= acc.time_us - 3600000000
-        THEN 1
-      ELSE 0
-    END AS resumed,
-    acc.prev_session,
+    coalesce(f.sequential, 0) AS sequential,
+    coalesce(f.resumed, 0) AS resumed,
+    f.prev_session,
     CASE
       WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
       WHEN acc.ticket IS NULL THEN 'none'
@@ -90,37 +135,8 @@ SELECT
         THEN 1
       ELSE 0
     END AS address_mismatch
-  -- Each access with the agent's previous request and its session's previous one, from
-  -- the hour before $since_us on: the same predecessors whatever the batch (a stream
-  -- judging from the latest hour sees those a whole-history batch sees; the buffer holds
-  -- days), and nothing older counts.
-  FROM (
-    SELECT
-      k.*,
-      lag(k.time_us) OVER by_agent AS prev_us,
-      lag(k.session) OVER by_agent AS prev_session,
-      lag(k.lookup_prefix) OVER by_agent AS prev_prefix,
-      lag(k.lookup_number) OVER by_agent AS prev_number,
-      lag(k.time_us) OVER by_session AS prev_same_us
-    FROM (
-      SELECT
-        a.*,
-        regexp_replace(a.lookup, '[0-9]{1,9}$', '') AS lookup_prefix,
-        CASE WHEN regexp_matches(a.lookup, '[0-9]$')
-          THEN CAST(regexp_extract(a.lookup, '([0-9]{1,9})$', 1) AS BIGINT)
-        END AS lookup_number
-      FROM (
-        SELECT
-          b.*,
-          CASE WHEN b.action = 'customer.search' THEN b.query ELSE b.customer END AS lookup
-        FROM accesses b
-        WHERE b.time_us >= $since_us - 3600000000 AND b.time_us < $until_us
-      ) a
-    ) k
-    WINDOW
-      by_agent AS (PARTITION BY k.agent ORDER BY k.time_us, k.seq),
-      by_session AS (PARTITION BY k.agent, k.session ORDER BY k.time_us, k.seq)
-  ) acc
+  FROM accesses acc
+  LEFT JOIN flags f ON f.seq = acc.seq
   JOIN agents g ON g.agent = acc.agent
   LEFT JOIN customers cu ON cu.customer = acc.customer
   LEFT JOIN (SELECT * FROM tickets WHERE ticket IN (SELECT ticket FROM cited)) tk
