@@ -78,9 +78,11 @@ reads AS (
 together AS (
   SELECT agent, bucket_us, count(DISTINCT used) AS concurrent_sessions
   FROM (
-    SELECT agent, bucket_us, session AS used FROM judged_w WHERE resumed = 1
+    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, session AS used
+    FROM judged WHERE resumed = 1
     UNION ALL
-    SELECT agent, bucket_us, prev_session AS used FROM judged_w WHERE resumed = 1
+    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, prev_session AS used
+    FROM judged WHERE resumed = 1
   ) u
   GROUP BY agent, bucket_us
 ),
