@@ -126,11 +126,12 @@ def _access(event_id: str, agent: str, time: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _judged(features: FeatureEngine, column: str) -> dict[str, object]:
-    """Judge every absorbed access; each one's ``column``, by event id (closes the engine)."""
+def _judged(features: FeatureEngine, column: str, table: str = "judged") -> dict[str, object]:
+    """Judge every absorbed access; each one's ``column``, by event id (closes the engine),
+    from ``judged`` or from ``moves`` (the accesses that move)."""
     features.judge(0)
     try:
-        return dict(features.db.sql(f"SELECT id, {column} FROM judged").fetchall())
+        return dict(features.db.sql(f"SELECT id, {column} FROM {table}").fetchall())
     finally:
         features.close()
 
@@ -307,7 +308,7 @@ def test_a_sweep_through_customer_ids_is_sequential(store: Store, tmp_path: Path
     store.ingest(_log(tmp_path / "sweep.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
     features.absorb(read_events(store.engine))
-    found = _judged(features, "sequential")
+    found = _judged(features, "sequential", "moves")
     assert {k for k, v in found.items() if v} == {"e-413", "e-414", "e-415", "e-416", "f-s"}
     rows = _hour_rows(store)
     ten = 1_767_607_200_000_000  # 2026-01-05T10:00Z
@@ -335,7 +336,7 @@ def test_sessions_in_use_at_once_are_concurrent(store: Store, tmp_path: Path) ->
     store.ingest(_log(tmp_path / "sessions.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
     features.absorb(read_events(store.engine))
-    found = _judged(features, "resumed")
+    found = _judged(features, "resumed", "moves")
     assert {k for k, v in found.items() if v} == {"e-3", "e-4"}
     rows = _hour_rows(store)
     ten = 1_767_607_200_000_000
@@ -373,3 +374,28 @@ def test_a_later_start_sees_the_same_predecessors(
             later = _hour_rows(store, start)
             for key, row in later.items():
                 assert {n: row[n] for n in names} == {n: whole[key][n] for n in names}, key
+
+
+def test_a_move_judged_first_still_finds_its_predecessor(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # Judging from the very time of a move (its previous request, and its session's
+    # earlier use, come before): the same move, as streaming finds it when it arrives first
+    # in a step.
+    data = stored("nobelium")
+    with Store.open(data.settings(tmp_path)) as store:
+        features, _ = open_features(store.engine, DetectionConfig())
+        features.absorb(read_events(store.engine))
+    try:
+        features.judge(0)
+        query = "SELECT id, time_us, sequential, resumed, prev_session FROM moves ORDER BY id"
+        whole = features.db.sql(query).fetchall()
+        assert {r[2] for r in whole} == {0, 1}, whole  # sequential moves, and others
+        assert {r[3] for r in whole} == {0, 1}, whole  # resumed sessions, and others
+        for kind in (2, 3):
+            for row in [r for r in whole if r[kind]][:6]:
+                features.judge(row[1])
+                again = [r for r in features.db.sql(query).fetchall() if r[0] == row[0]]
+                assert again == [row]
+    finally:
+        features.close()

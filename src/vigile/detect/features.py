@@ -9,6 +9,7 @@ each new batch after the watermark and recomputes only the windows those events 
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import weakref
@@ -63,12 +64,20 @@ def sql_text(name: str) -> str:
 
 
 def _statements(name: str) -> list[str]:
-    return [s.strip() for s in sql_text(name).split(";") if s.strip()]
+    """A file's statements: each ends with a ``;`` that ends its line (comments may hold
+    semicolons)."""
+    return [s.strip() for s in re.split(r";[ \t]*$", sql_text(name), flags=re.M) if s.strip()]
 
 
-_SQL = {
-    name: sql_text(name) for name in ("judged", "features", "evidence", "candidates", "reasons")
-}
+_SQL = {name: sql_text(name) for name in ("features", "evidence", "candidates", "reasons")}
+_JUDGED = _statements("judged")
+
+
+def _used(params: dict[str, int], statement: str) -> dict[str, int]:
+    """The parameters ``statement`` names (DuckDB refuses any other)."""
+    return {name: value for name, value in params.items() if f"${name}" in statement}
+
+
 _CUSTOMER_DAYS = _statements("customer_days")
 _FORGET = _statements("forget")
 _NEVER = 2**62  # an open end: no window starts after it
@@ -236,7 +245,8 @@ class FeatureEngine:
             "history_us": self.params.history_us,
         }
         try:
-            self.db.execute(_SQL["judged"], params)
+            for statement in _JUDGED:
+                self.db.execute(statement, _used(params, statement))
         except duckdb.Error as exc:
             raise DetectError(f"judged.sql: {exc}") from exc
 

@@ -1,8 +1,8 @@
 -- The events behind flagged agent-windows (table flagged: agent, bucket_us, width_us):
 -- accesses that were unjustified, denied, exports, break-glass, searches or from another
--- address than their session's sign-in, and every sign-in of those windows. Before
--- $kept_us they come from the kept candidates (candidates.sql), after it from the
--- buffered events.
+-- address than their session's sign-in, moves (sequential or in a resumed session), and
+-- every sign-in of those windows. Before $kept_us they come from the kept candidates
+-- (candidates.sql), after it from the buffered events.
 WITH found AS (
   SELECT c.agent, c.id, c.time_us FROM candidates c WHERE c.time_us < $kept_us
   UNION ALL
@@ -16,6 +16,8 @@ WITH found AS (
       OR j.reason = 'break_glass'
       OR j.outcome = 'denied'
     )
+  UNION ALL
+  SELECT m.agent, m.id, m.time_us FROM moves m WHERE m.time_us >= $kept_us
   UNION ALL
   SELECT s.agent, s.id, s.time_us FROM signins s WHERE s.time_us >= $kept_us
 )

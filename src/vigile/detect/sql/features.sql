@@ -67,22 +67,26 @@ reads AS (
     count(DISTINCT CASE WHEN action = 'customer.search' THEN lower(query) END) AS search_queries,
     sum(CASE WHEN action = 'export' THEN 1 ELSE 0 END) AS exports,
     sum(CASE WHEN reason = 'break_glass' THEN 1 ELSE 0 END) AS break_glass,
-    sum(sequential) AS sequential_requests,
     count(DISTINCT session) AS sessions,
     count(DISTINCT ip) AS addresses,
     sum(address_mismatch) AS address_mismatches
   FROM judged_w
   GROUP BY agent, bucket_us
 ),
--- Sessions in use at once: each resumed session and the one used in between (judged.sql).
-together AS (
-  SELECT agent, bucket_us, count(DISTINCT used) AS concurrent_sessions
+-- Moves (judged.sql): requests stepping through customer ids in order; sessions in use at
+-- once, each resumed session and the one used in between.
+moved AS (
+  SELECT
+    agent, bucket_us, sum(sequential) AS sequential_requests,
+    count(DISTINCT CASE WHEN resumed = 1 THEN used END) AS concurrent_sessions
   FROM (
-    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, session AS used
-    FROM judged WHERE resumed = 1
+    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, sequential, resumed,
+      session AS used
+    FROM moves
     UNION ALL
-    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, prev_session AS used
-    FROM judged WHERE resumed = 1
+    SELECT agent, time_us - time_us % $bucket_us AS bucket_us, 0 AS sequential, resumed,
+      prev_session AS used
+    FROM moves WHERE resumed = 1
   ) u
   GROUP BY agent, bucket_us
 ),
@@ -174,7 +178,7 @@ SELECT
   CAST(coalesce(r.search_results, 0) AS BIGINT) AS search_results,
   CAST(coalesce(r.search_initials, 0) AS BIGINT) AS search_initials,
   CAST(coalesce(r.search_queries, 0) AS BIGINT) AS search_queries,
-  CAST(coalesce(r.sequential_requests, 0) AS BIGINT) AS sequential_requests,
+  CAST(coalesce(o.sequential_requests, 0) AS BIGINT) AS sequential_requests,
   CAST(coalesce(r.exports, 0) AS BIGINT) AS exports,
   CAST(coalesce(r.break_glass, 0) AS BIGINT) AS break_glass,
   CAST(coalesce(r.sessions, 0) AS BIGINT) AS sessions,
@@ -193,7 +197,7 @@ FROM keys k
 JOIN agents g ON g.agent = k.agent
 LEFT JOIN reads r ON r.agent = k.agent AND r.bucket_us = k.bucket_us
 LEFT JOIN customers c ON c.agent = k.agent AND c.bucket_us = k.bucket_us
-LEFT JOIN together o ON o.agent = k.agent AND o.bucket_us = k.bucket_us
+LEFT JOIN moved o ON o.agent = k.agent AND o.bucket_us = k.bucket_us
 LEFT JOIN logins l ON l.agent = k.agent AND l.bucket_us = k.bucket_us
 LEFT JOIN failures f ON f.agent = k.agent AND f.bucket_us = k.bucket_us
 ORDER BY k.agent, k.bucket_us

@@ -1,35 +1,18 @@
--- Every access in [$since_us, $until_us), judged: is it justified by a ticket of that customer
--- assigned to that agent (or to a teammate: 'team') and still open, is the customer sensitive, is it off shift, is it
--- the first touch of that customer by the agent (or its team), does its address differ
--- from its session's sign-in, and what it follows (below). Materialised once, read by
--- features.sql and for evidence.
--- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
--- reassignment stops justifying the previous assignee from its moment), for the tickets
--- the buffered accesses cite.
--- Tickets and closures are read for the tickets those accesses cite only, as steps are:
--- the joins then hash what the batch needs rather than the whole history, which they
--- would all have to hold at once (a memory limit that history outgrows fails here).
-CREATE OR REPLACE TABLE judged AS
-WITH cited AS (
-  SELECT DISTINCT c.ticket FROM accesses c WHERE c.time_us >= $since_us
-), spans AS (
-  SELECT
-    s.ticket, s.agent, h.team, s.assigned_us AS from_us,
-    lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
-      AS until_us
-  FROM assignments s
-  LEFT JOIN agents h ON h.agent = s.agent
-  WHERE s.ticket IN (SELECT ticket FROM cited)
-),
--- What each access follows: the agent's previous request, from the hour before $since_us
--- on, so a stream judging the latest hours finds the predecessors a whole-history batch
--- finds (the buffer holds days) and nothing older counts. Only the few accesses that
--- step (below) are joined back, on narrow rows: the window sorts no more than it needs.
+-- Moves: the accesses in [$since_us, $until_us) that step from the agent's previous
+-- request within the hour: to another session (resumed when that session was used in the hour
+-- before: two sessions in use at once), or to a customer id one or two from the previous
+-- one's (sequential). Predecessors are looked for from the hour before $since_us on, so a
+-- stream judging the latest hours finds those a whole-history batch finds (the buffer
+-- holds days), and nothing older counts. A table of its own, read by features.sql and
+-- for evidence: the window sorts the batch's narrow rows with all of DuckDB's memory, and
+-- the judging below holds no more hash tables than it did (under a tight memory limit,
+-- one more beside its joins could not be spilled).
 -- The lookup is the customer id, or a search's query, split into a prefix and its
 -- trailing number (nine digits at most): c-00412 is ('c-', 412).
-numbered AS (
+CREATE OR REPLACE TABLE moves AS
+WITH numbered AS (
   SELECT
-    k.seq, k.agent, k.session, k.time_us,
+    k.seq, k.id, k.agent, k.session, k.time_us,
     CASE WHEN k.digits <> '' THEN substr(k.lookup, 1, length(k.lookup) - length(k.digits)) END
       AS prefix,
     CASE WHEN k.digits <> '' THEN CAST(k.digits AS BIGINT) END AS number
@@ -37,7 +20,7 @@ numbered AS (
     SELECT b.*, regexp_extract(b.lookup, '([0-9]{1,9})$', 1) AS digits
     FROM (
       SELECT
-        c.seq, c.agent, c.session, c.time_us,
+        c.seq, c.id, c.agent, c.session, c.time_us,
         CASE WHEN c.action = 'customer.search' THEN c.query ELSE c.customer END AS lookup
       FROM accesses c
       WHERE c.time_us >= $since_us - 3600000000 AND c.time_us < $until_us
@@ -62,31 +45,51 @@ stepped AS (
     AND (f.prev_session <> f.session
       OR (f.prev_prefix = f.prefix AND abs(f.number - f.prev_number) BETWEEN 1 AND 2))
 ),
--- A step to another session that this session was used in the hour before: resumed, two
--- sessions in use at once (a sign-in again after a timeout never resumes the old one).
-resumed AS (
-  SELECT DISTINCT s.seq
-  FROM stepped s
-  JOIN numbered n
-    ON n.agent = s.agent AND n.session = s.session AND n.time_us >= s.time_us - 3600000000
-    AND (n.time_us < s.time_us OR (n.time_us = s.time_us AND n.seq < s.seq))
-  WHERE s.prev_session <> s.session
-), flags AS (
+-- Each step, sequential or not, and resumed or not: a step to another session that this
+-- session was used in the hour before is resumed, two sessions in use at once (a sign-in
+-- again after a timeout never resumes the old one).
+flags AS (
   SELECT
-    s.seq, s.prev_session,
+    s.seq, s.id, s.agent, s.time_us, s.session,
+    max(s.prev_session) AS prev_session,
     -- Sequential: a sweep through ids, where ticket work jumps about.
-    CASE WHEN s.prev_prefix = s.prefix AND abs(s.number - s.prev_number) BETWEEN 1 AND 2
-      THEN 1 ELSE 0 END AS sequential,
-    CASE WHEN r.seq IS NULL THEN 0 ELSE 1 END AS resumed
+    max(CASE WHEN s.prev_prefix = s.prefix AND abs(s.number - s.prev_number) BETWEEN 1 AND 2
+      THEN 1 ELSE 0 END) AS sequential,
+    max(CASE WHEN n.seq IS NULL THEN 0 ELSE 1 END) AS resumed
   FROM stepped s
-  LEFT JOIN resumed r ON r.seq = s.seq
+  LEFT JOIN accesses n
+    ON s.prev_session <> s.session
+    AND n.agent = s.agent AND n.session = s.session AND n.time_us >= s.time_us - 3600000000
+    AND (n.time_us < s.time_us OR (n.time_us = s.time_us AND n.seq < s.seq))
+  GROUP BY s.seq, s.id, s.agent, s.time_us, s.session
+)
+SELECT * FROM flags WHERE sequential = 1 OR resumed = 1;
+
+-- Every access in [$since_us, $until_us), judged: is it justified by a ticket of that customer
+-- assigned to that agent (or to a teammate: 'team') and still open, is the customer sensitive, is it off shift, is it
+-- the first touch of that customer by the agent (or its team), does its address differ
+-- from its session's sign-in. Materialised once, read by features.sql and for evidence.
+-- Who holds a ticket when: each assignment step lasts until the ticket's next one (a
+-- reassignment stops justifying the previous assignee from its moment), for the tickets
+-- the buffered accesses cite.
+-- Tickets and closures are read for the tickets those accesses cite only, as steps are:
+-- the joins then hash what the batch needs rather than the whole history, which they
+-- would all have to hold at once (a memory limit that history outgrows fails here).
+CREATE OR REPLACE TABLE judged AS
+WITH cited AS (
+  SELECT DISTINCT c.ticket FROM accesses c WHERE c.time_us >= $since_us
+), spans AS (
+  SELECT
+    s.ticket, s.agent, h.team, s.assigned_us AS from_us,
+    lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
+      AS until_us
+  FROM assignments s
+  LEFT JOIN agents h ON h.agent = s.agent
+  WHERE s.ticket IN (SELECT ticket FROM cited)
 )
 SELECT
     acc.seq, acc.id, acc.agent, acc.time_us, acc.session, acc.ip, acc.action, acc.customer,
     acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
-    coalesce(f.sequential, 0) AS sequential,
-    coalesce(f.resumed, 0) AS resumed,
-    f.prev_session,
     CASE
       WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
       WHEN acc.ticket IS NULL THEN 'none'
@@ -136,7 +139,6 @@ SELECT
       ELSE 0
     END AS address_mismatch
   FROM accesses acc
-  LEFT JOIN flags f ON f.seq = acc.seq
   JOIN agents g ON g.agent = acc.agent
   LEFT JOIN customers cu ON cu.customer = acc.customer
   LEFT JOIN (SELECT * FROM tickets WHERE ticket IN (SELECT ticket FROM cited)) tk
