@@ -309,3 +309,24 @@ def test_reasons_name_sweeps_sessions_at_once_and_denials() -> None:
     assert not any("government or enterprise" in r for r in explain(faint, risk, "UTC"))
     quiet = ScoredHours(rows=rows, score=np.zeros(2), parts={n: np.zeros(2) for n in parts})
     assert explain(quiet, risk, "UTC") == ("up to 20 customers in one hour",)
+
+
+def test_volume_is_judged_against_the_team_too() -> None:
+    # a-1 has read 30 customers an hour for weeks (its own habit: nothing unusual in 30);
+    # its team reads 5. Against the team, 30 in an hour stands out; 5 does not.
+    agents = ["a-1"] * 60 + [f"b-{i}" for i in range(240)]
+    columns = {name: np.zeros(300) for name in baseline.BASELINE_COLUMNS}
+    columns["customers"] = np.array([30.0] * 60 + [5.0] * 240)
+    columns["accesses"] = 2 * columns["customers"]
+    fitted = baseline.fit_baselines(agents, ["t"] * 300, columns, min_history=40)
+    rows = pa.table({
+        "agent": ["a-1", "a-1"], "team": ["t", "t"],
+        **{name: [0, 0] for name in (*baseline.BASELINE_COLUMNS, *baseline.RATIO_SIGNALS)},
+        "customers": [30, 5], "accesses": [60, 10],
+        **{name: [0, 0] for name in FLAG_SIGNALS},
+    })  # fmt: skip
+    scored = score_hours(rows, fitted, policy=RiskPolicy())
+    assert scored.parts["customers"].tolist() == [0.0, 0.0]  # the agent's own habit
+    team = scored.parts["customers_vs_team"]
+    assert team[0] > 1
+    assert team[1] == 0.0

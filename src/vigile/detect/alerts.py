@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigile.detect.baseline import RATIO_SIGNALS
-from vigile.detect.risk import CarriedRisk, RiskPolicy, ScoredHours, Severity
+from vigile.detect.risk import CarriedRisk, RiskPolicy, ScoredHours, Severity, team_part
 from vigile.detect.source import DAY_US, HOUR_US
 from vigile.model.times import format_rfc3339, from_micros
 
@@ -383,6 +383,8 @@ def explain(
             reasons.append(one if count == 1 else many.format(count))
     widths = scored.column("width_us")
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
+    if peak and _signalled(scored, risk, team_part("customers")):
+        peak += ", more than the agent's team reads in an hour"
     if peak:
         reasons.append(peak)
     titles = sorted(

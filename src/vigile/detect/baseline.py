@@ -4,7 +4,8 @@ hour, estimated robustly, and how surprising an hour is against them (Poisson ta
 Rates are the mean of an agent's hours after dropping the top tenth (a trimmed mean, so
 the weeks an attacker used the account move the baseline little), never below the median
 nor a floor. An agent with less than ``min_history`` active hours is judged against its
-team's rate instead: a new hire is not the yardstick of themself. A share (denied
+team's rate instead: a new hire is not the yardstick of themself. Volume is also judged
+against the team's rate, whatever the agent's history. A share (denied
 requests among all, government and enterprise customers among all) is held to the ratio of
 the agent's two rates, and judged by a binomial tail: the more requests, the less a share
 may stray from it by chance.
@@ -29,6 +30,7 @@ __all__ = [
     "HOUR_FLOOR",
     "RATIO_FLOOR",
     "RATIO_SIGNALS",
+    "TEAM_SIGNALS",
     "Baselines",
     "Ratio",
     "fit_baselines",
@@ -79,9 +81,20 @@ RATIO_SIGNALS: Mapping[str, Ratio] = {
     "sensitive_share": Ratio("sensitive_customers", "customers", 0.3),
 }
 
-#: The count features baselines are fitted for: the signals and the ratios' counts.
+#: Volume judged against the agent's team too (an agent's own habit may have grown with
+#: the abuse, or be a heavy user's): the team's hourly rate, whatever the agent's history.
+TEAM_SIGNALS: Mapping[str, float] = {"customers": 0.3, "accesses": 0.2}
+
+#: The count features baselines are fitted for: the signals, the team's and the ratios'
+#: counts.
 BASELINE_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys([*COUNT_SIGNALS, *(n for r in RATIO_SIGNALS.values() for n in (r.part, r.whole))])
+    dict.fromkeys(
+        [
+            *COUNT_SIGNALS,
+            *TEAM_SIGNALS,
+            *(n for r in RATIO_SIGNALS.values() for n in (r.part, r.whole)),
+        ]
+    )
 )
 
 #: Count features also judged per day: low-and-slow abuse (a few customers a day) is
@@ -129,6 +142,10 @@ class Baselines:
             return max(team_rate, self.floor)
         return max(self.agent_rates[agent][feature], self.floor)
 
+    def team_rate(self, team: str, feature: str) -> float:
+        """The rate of ``team`` for ``feature`` (never below the floor)."""
+        return max(self.team_rates.get(team, {}).get(feature, self.floor), self.floor)
+
     def share(self, agent: str, team: str, ratio: Ratio) -> float:
         """The share of ``ratio.part`` in ``ratio.whole`` ``agent`` is held to: the ratio of
         its rates, between :data:`RATIO_FLOOR` and 1."""
@@ -174,6 +191,14 @@ class RateLookup:
         if not self._pairs:
             return np.zeros(0)
         values = [self._baselines.rate(agent, team, feature) for agent, team in self._pairs]
+        found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
+        return found
+
+    def team_rates(self, feature: str) -> Floats:
+        """The team's rate per row."""
+        if not self._pairs:
+            return np.zeros(0)
+        values = [self._baselines.team_rate(team, feature) for _, team in self._pairs]
         found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
         return found
 

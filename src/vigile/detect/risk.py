@@ -20,6 +20,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from vigile.detect.baseline import (
     COUNT_SIGNALS,
     RATIO_SIGNALS,
+    TEAM_SIGNALS,
     Baselines,
     Ratio,
     share_surprise,
@@ -38,6 +39,7 @@ __all__ = [
     "combine",
     "relative_vectors",
     "score_hours",
+    "team_part",
 ]
 
 Floats = npt.NDArray[np.float64]
@@ -171,15 +173,23 @@ def _columns(rows: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     return rows.column("agent"), rows.column("team")
 
 
+def team_part(feature: str) -> str:
+    """The name of a feature's score part against the team's rate."""
+    return f"{feature}_vs_team"
+
+
 def relative_vectors(rows: pa.Table, baselines: Baselines) -> Floats:
-    """Each row as how far each count sits above the agent's rate (log ratio), each share
-    from the agent's usual share, plus flags."""
+    """Each row as how far each count sits above the agent's rate (log ratio), volume above
+    the team's, each share from the agent's usual share, plus flags."""
     lookup = baselines.lookup(*_columns(rows))
     parts = []
     for feature in COUNT_SIGNALS:
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
         rate = lookup.rates(feature)
         parts.append(np.log1p(observed) - np.log1p(rate))
+    for feature in TEAM_SIGNALS:
+        observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
+        parts.append(np.log1p(observed) - np.log1p(lookup.team_rates(feature)))
     for feature, ratio in RATIO_SIGNALS.items():
         observed = np.asarray(rows.column(feature).to_numpy(), dtype=np.float64)
         parts.append(observed - lookup.shares(ratio))
@@ -197,6 +207,7 @@ def score_hours(
     rule_points: Floats | None = None,
     signals: Mapping[str, float] = COUNT_SIGNALS,
     ratios: Mapping[str, Ratio] = RATIO_SIGNALS,
+    team: Mapping[str, float] = TEAM_SIGNALS,
     flags: Mapping[str, float] = FLAG_SIGNALS,
 ) -> ScoredHours:
     """Score each agent-window: baseline surprises beyond the allowance, flags, rules, model."""
@@ -209,6 +220,9 @@ def score_hours(
     for feature, weight in signals.items():
         bits = surprise(counts(feature), lookup.rates(feature))
         parts[feature] = weight * np.maximum(bits - policy.allowance, 0.0)
+    for feature, weight in team.items():
+        bits = surprise(counts(feature), lookup.team_rates(feature))
+        parts[team_part(feature)] = weight * np.maximum(bits - policy.allowance, 0.0)
     for feature, ratio in ratios.items():
         bits = share_surprise(counts(ratio.part), counts(ratio.whole), lookup.shares(ratio))
         parts[feature] = ratio.weight * np.maximum(bits - policy.allowance, 0.0)

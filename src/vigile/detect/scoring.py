@@ -24,6 +24,7 @@ from vigile.detect.baseline import (
     DAY_SIGNALS,
     HOUR_FLOOR,
     RATIO_SIGNALS,
+    TEAM_SIGNALS,
     Baselines,
     fit_baselines,
 )
@@ -36,6 +37,7 @@ from vigile.detect.risk import (
     ScoredHours,
     relative_vectors,
     score_hours,
+    team_part,
 )
 from vigile.detect.source import DAY_US, HOUR_US
 
@@ -51,7 +53,10 @@ __all__ = [
 ]
 
 Floats = npt.NDArray[np.float64]
-_PARTS = (*COUNT_SIGNALS, *RATIO_SIGNALS, *FLAG_SIGNALS, "model", "rules")
+_PARTS = (
+    *COUNT_SIGNALS, *RATIO_SIGNALS, *map(team_part, TEAM_SIGNALS), *FLAG_SIGNALS, "model",
+    "rules",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -129,7 +134,8 @@ def score_rows(
             scored = score_hours(subset, fitted.hours, policy=policy, model=fitted.model)
         else:
             scored = score_hours(
-                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, ratios={}, flags={},
+                subset, fitted.days, policy=policy, signals=DAY_SIGNALS, ratios={}, team={},
+                flags={},
                 rule_points=np.zeros(subset.num_rows),
             )  # fmt: skip
         score[where] = scored.score
