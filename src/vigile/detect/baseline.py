@@ -188,25 +188,21 @@ class RateLookup:
 
     def rates(self, feature: str) -> Floats:
         """One rate per row."""
-        if not self._pairs:
-            return np.zeros(0)
-        values = [self._baselines.rate(agent, team, feature) for agent, team in self._pairs]
-        found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
-        return found
+        return self._per_row(lambda agent, team: self._baselines.rate(agent, team, feature))
 
     def team_rates(self, feature: str) -> Floats:
         """The team's rate per row."""
-        if not self._pairs:
-            return np.zeros(0)
-        values = [self._baselines.team_rate(team, feature) for _, team in self._pairs]
-        found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
-        return found
+        return self._per_row(lambda _, team: self._baselines.team_rate(team, feature))
 
     def shares(self, ratio: Ratio) -> Floats:
         """One usual share per row."""
+        return self._per_row(lambda agent, team: self._baselines.share(agent, team, ratio))
+
+    def _per_row(self, value: Callable[[str, str], float]) -> Floats:
+        """``value(agent, team)`` of each row, computed once per distinct pair."""
         if not self._pairs:
             return np.zeros(0)
-        values = [self._baselines.share(agent, team, ratio) for agent, team in self._pairs]
+        values = [value(agent, team) for agent, team in self._pairs]
         found: Floats = np.asarray(values, dtype=np.float64)[self._inverse]
         return found
 
