@@ -26,10 +26,16 @@ ACCESS = (
 SIGNIN = ("signins", "failed_signins", "new_countries", "new_devices")
 
 
+def _absorbed(store: Store) -> FeatureEngine:
+    """A feature engine that has absorbed every event of ``store`` (the caller closes it)."""
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    return features
+
+
 def _sql_rows(stored: Stored, tmp_path: Path, bucket: int) -> dict[tuple[str, int], dict[str, int]]:
     with Store.open(stored.settings(tmp_path)) as store:
-        features, _ = open_features(store.engine, DetectionConfig())
-        features.absorb(read_events(store.engine))
+        features = _absorbed(store)
         table = features.features(bucket, 0)
         features.close()
     return {(r["agent"], r["bucket_us"]): r for r in table.to_pylist()}
@@ -200,8 +206,7 @@ def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> N
         {**_access("e-5", "a-1", "2026-01-05T10:30:00Z"), "action": "contact.reveal"},
     ]  # fmt: skip
     store.ingest(_log(tmp_path / "team.jsonl", records))
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     verdicts = _judged(features, "justification")
     assert verdicts == {
         "e-1": "team", "e-2": "team", "e-3": "not_assigned", "e-4": "closed",
@@ -237,8 +242,7 @@ def test_a_session_is_used_elsewhere_only_from_another_network(
         access = _access(event_id, agent, "2026-01-05T10:00:00Z")
         records.append({**access, "ip": ip} if ip else access)
     store.ingest(_log(tmp_path / "sessions.jsonl", records))
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     found = _judged(features, "address_mismatch")
     assert found == {"e-1": 0, "e-3": 1, "e-4": 0, "e-5": 0, "e-6": 1}
 
@@ -257,8 +261,7 @@ def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: 
     ):
         records.append({**_access(event_id, "a-1", time), "customer": customer, "ticket": None})
     store.ingest(_log(tmp_path / "two-days.jsonl", records))
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     days = features.features(DAY_US, 0)
     features.keep_customer_days(0)
     exact = distinct_customers(features, [("a-1", d) for d in days.column("bucket_us").to_pylist()])
@@ -271,8 +274,7 @@ def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: 
 
 
 def _hour_rows(store: Store, since_us: int = 0) -> dict[tuple[str, int], dict[str, object]]:
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     try:
         table = features.features(HOUR_US, since_us)
     finally:
@@ -306,8 +308,7 @@ def test_a_sweep_through_customer_ids_is_sequential(store: Store, tmp_path: Path
         {**_access("g-2", "a-3", "2026-01-05T10:30:00Z"), **search, "query": "c-00413"},
     ]
     store.ingest(_log(tmp_path / "sweep.jsonl", records))
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     found = _judged(features, "sequential", "moves")
     assert {k for k, v in found.items() if v} == {"e-413", "e-414", "e-415", "e-416", "f-s"}
     rows = _hour_rows(store)
@@ -334,8 +335,7 @@ def test_sessions_in_use_at_once_are_concurrent(store: Store, tmp_path: Path) ->
         records.append({**_access(f"e-{i}", agent, _at(minute)), "session": session})
     records.append({**_access("e-late", "a-3", "2026-01-05T11:30:00Z"), "session": "s-5"})
     store.ingest(_log(tmp_path / "sessions.jsonl", records))
-    features, _ = open_features(store.engine, DetectionConfig())
-    features.absorb(read_events(store.engine))
+    features = _absorbed(store)
     found = _judged(features, "resumed", "moves")
     assert {k for k, v in found.items() if v} == {"e-3", "e-4"}
     rows = _hour_rows(store)
@@ -384,8 +384,7 @@ def test_a_move_judged_first_still_finds_its_predecessor(
     # in a step.
     data = stored("nobelium")
     with Store.open(data.settings(tmp_path)) as store:
-        features, _ = open_features(store.engine, DetectionConfig())
-        features.absorb(read_events(store.engine))
+        features = _absorbed(store)
     try:
         features.judge(0)
         query = "SELECT id, time_us, sequential, resumed, prev_session FROM moves ORDER BY id"
