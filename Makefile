@@ -1,13 +1,17 @@
 # The one test command (README, .ci/run): lint, format, types, tests.
 PYTHON ?= python3
 
-.PHONY: check lint types test bench
+.PHONY: check lint imports types test bench
 
-check: lint types test
+check: lint imports types test
 
 lint:
 	$(PYTHON) -m ruff check src tests benchmarks
 	$(PYTHON) -m ruff format --check src tests benchmarks
+
+# The package graph (pyproject's [tool.importlinter] contracts).
+imports:
+	lint-imports
 
 types:
 	$(PYTHON) -m mypy

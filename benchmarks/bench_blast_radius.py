@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from vigile.ingest import ingest_file
 from vigile.respond import BlastRadius, Scope, blast_radius
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
@@ -66,7 +67,7 @@ def test_blast_radius_of_one_scope(tmp_path: Path) -> None:
     settings = Settings(db=str(tmp_path / "bench.db"), ledger_key=str(tmp_path / "ledger.key"))
     with Store.open(settings, create=True) as store:
         started = time.perf_counter()
-        store.ingest(result.path)
+        ingest_file(store, result.path)
         ingest_seconds = time.perf_counter() - started
         scope = Scope(
             agents=(attack["agent"],),

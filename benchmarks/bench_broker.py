@@ -29,9 +29,9 @@ import pytest
 from sqlalchemy import insert
 
 from vigile.broker import Broker, LocalTokens, Notifier, Principal
-from vigile.ingest.record import Recorder
 from vigile.model import Access, Action, Agent, Contact, Customer, Reason, TicketEvent, TicketStep
 from vigile.policy import RequestFacts, justification
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t

@@ -48,6 +48,7 @@ from vigile.detect.features import DEFAULT_MEMORY_LIMIT
 from vigile.detect.service import DetectionConfig, alerts_from, open_features, scored_rows
 from vigile.detect.source import DAY_US, EventBatch, read_batches
 from vigile.detect.stream import StreamingDetector
+from vigile.ingest import ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
@@ -92,7 +93,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
     started = time.perf_counter()
     with Store.open(settings, create=True) as opened:
-        opened.ingest(result.path)
+        ingest_file(opened, result.path)
     print(f"\n{result.events:,} events stored in {time.perf_counter() - started:.1f} s")
     return f"sqlite:///{folder / 'vigile.db'}"
 

@@ -85,9 +85,9 @@ import json, sys
 from pathlib import Path
 from vigile.ingest import ingest_file
 from vigile.settings import Settings
-from vigile.store import open_engine
+from vigile.store import Store, open_engine
 settings = Settings(db=sys.argv[2], ledger_key=sys.argv[3])
-summary = ingest_file(open_engine(settings.db, create=True), Path(sys.argv[1]), settings=settings)
+summary = ingest_file(Store(open_engine(settings.db, create=True), settings), Path(sys.argv[1]))
 status = Path("/proc/self/status").read_text().splitlines()
 peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 print(json.dumps({"events": summary.events_stored, "seconds": summary.seconds, "kib": peak}))

@@ -31,10 +31,11 @@ from vigile.ledger.compact import CompactRange, inclusion_proof
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger
 from vigile.ledger.sql import SqlNodes
+from vigile.record import EventWriter, Prepared
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store.rows import COLUMNS, to_values
-from vigile.store.writer import EventWriter, Prepared, bulk_insert
+from vigile.store.writes import bulk_insert
 
 pytestmark = pytest.mark.bench
 

@@ -2,7 +2,7 @@
 
 The console's JavaScript (htmx) is not committed: `npm ci` installs the exact versions of
 ``package-lock.json`` from the npm registry (checking their integrity hashes), and the
-files the console serves are copied into ``src/vigile/web/static/vendor/``, from where
+files the console serves are copied into ``src/vigile/console/static/vendor/``, from where
 they ship inside the wheel. At run time nothing is fetched from anywhere.
 """
 
@@ -25,7 +25,7 @@ from setuptools.build_meta import (  # noqa: F401 - re-exported hooks
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "src" / "vigile" / "web" / "static" / "vendor"
+VENDOR = ROOT / "src" / "vigile" / "console" / "static" / "vendor"
 #: npm package -> (file inside it, name served under /static/vendor/).
 ASSETS = {"htmx.org": ("dist/htmx.min.js", "htmx.min.js")}
 

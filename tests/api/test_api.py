@@ -27,7 +27,7 @@ from tests.transparency.sample import (
 )
 from vigile.api import create_app
 from vigile.errors import StoreError
-from vigile.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_proofs import verify_consistency_bundle, verify_inclusion_bundle
 from vigile.store import Store
 from vigile.transparency import CSV_HEADER, Transparency
 

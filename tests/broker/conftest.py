@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from vigile.broker import Broker, Notice, Notifier, Principal
-from vigile.ingest.record import Recorder
 from vigile.model import Account, Agent, Contact, Customer, Subscription, TicketEvent, TicketStep
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.broker.conftest import BOB_EMAIL, DIRECTORY, accesses, audits
 from vigile.api import create_app
 from vigile.broker import LocalTokens
-from vigile.ingest.record import Recorder
 from vigile.model import TicketEvent, TicketStep
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.transparency import issue_token

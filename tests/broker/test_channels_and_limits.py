@@ -149,7 +149,7 @@ def test_team_limits_parse_and_apply() -> None:
 
 def test_reveals_per_hour_deny_with_a_breach_event(store: Store, broker_settings: Settings) -> None:
     from tests.broker.conftest import DIRECTORY, Clock  # noqa: PLC0415
-    from vigile.ingest.record import Recorder  # noqa: PLC0415
+    from vigile.record import Recorder  # noqa: PLC0415
 
     Recorder(store).record(DIRECTORY)
     limited = dataclasses.replace(broker_settings, broker_reveals_per_hour=1)

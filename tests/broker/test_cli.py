@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.broker.conftest import DIRECTORY
 from vigile.cli.app import app
-from vigile.ingest.record import Recorder
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 

@@ -21,8 +21,8 @@ from tests.broker.conftest import DIRECTORY, Clock, accesses, audits, principal
 from tests.broker.test_api import SUPPORT, TestClient, _error, _token
 from vigile.broker import Broker, Forbidden, GrantStatus, LocalTokens, Principal, Unauthenticated
 from vigile.broker import operations as ops
-from vigile.ingest.record import Recorder
 from vigile.model import Agent
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t

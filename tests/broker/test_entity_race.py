@@ -15,8 +15,8 @@ import pytest
 
 from tests.broker.conftest import START, accesses, principal
 from vigile.broker import AccessDenied, Broker
-from vigile.ingest.record import Recorder
 from vigile.model import Agent, TicketEvent, TicketStep
+from vigile.record import Recorder
 from vigile.store import Store
 
 SUPPORT = "customer_initiated_support"

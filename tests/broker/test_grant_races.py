@@ -13,8 +13,8 @@ from sqlalchemy import update
 from tests.broker.conftest import audits, principal
 from vigile.broker import Broker, Forbidden, GrantConflict, GrantStatus
 from vigile.broker.operations import approve_as_customer, approve_grant
-from vigile.ingest.record import Recorder
 from vigile.model import Customer
+from vigile.record import Recorder
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from tests.broker.conftest import accesses, principal
 from vigile.broker import AccessDenied, Broker
-from vigile.ingest.record import Recorder
 from vigile.model import Contact
+from vigile.record import Recorder
 from vigile.store import Store
 
 _local = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=2, max_size=16)

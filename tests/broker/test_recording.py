@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from tests.broker.conftest import START, principal
 from vigile.broker import Broker
 from vigile.errors import StoreError, StoreLocked
-from vigile.ingest.record import Recorder
-from vigile.ledger.audit import verify_ledger
 from vigile.ledger.service import Ledger
+from vigile.ledger.verify_store import verify_ledger
 from vigile.model import AuditEvent, TicketEvent, TicketStep
+from vigile.record import Recorder
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect

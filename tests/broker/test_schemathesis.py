@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from tests.broker.conftest import DIRECTORY
 from vigile.api import create_app
 from vigile.broker import LocalTokens
-from vigile.ingest.record import Recorder
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t

@@ -287,7 +287,7 @@ def test_velocity_denies_records_a_breach_and_can_suspend(
     store: Store, broker_settings: Settings, clock: Clock
 ) -> None:
     from tests.broker.conftest import DIRECTORY  # noqa: PLC0415
-    from vigile.ingest.record import Recorder  # noqa: PLC0415
+    from vigile.record import Recorder  # noqa: PLC0415
 
     Recorder(store).record(DIRECTORY)
     limited = dataclasses.replace(

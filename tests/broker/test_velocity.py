@@ -17,7 +17,7 @@ from tests.broker.conftest import DIRECTORY, Clock, accesses, principal
 from vigile.broker import AccessDenied, Broker, GrantStatus, Notifier
 from vigile.broker.operations import approve_grant
 from vigile.errors import StoreError
-from vigile.ingest.record import Recorder
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.web.world import Login, populate
+from tests.console.world import Login, populate
 from vigile.api import create_app
 from vigile.settings import Settings
 from vigile.store import Store

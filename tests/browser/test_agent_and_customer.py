@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Served, shoot, sign_in
-from tests.web.world import ANN_EMAIL, BOB_EMAIL, BOB_PHONE
+from tests.console.world import ANN_EMAIL, BOB_EMAIL, BOB_PHONE
 
 pytestmark = pytest.mark.browser
 REVIEW = "agent_initiated_review"

@@ -16,6 +16,7 @@ import pytest
 
 from tests.browser.conftest import Served, serving, shoot, sign_in
 from vigile.detect import AlertBook, detect
+from vigile.ingest import ingest_file
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
 
@@ -34,7 +35,7 @@ def attacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served,
     attacker = str(orjson.loads(result.truth_path.read_bytes())["compromised_agents"][0])
 
     def prepare(store: Store) -> None:
-        store.ingest(result.path, parallel=False)
+        ingest_file(store, result.path, parallel=False)
         AlertBook(store.engine).record(a for a in detect(store.engine) if a.agent == attacker)
 
     with serving(folder / "app", prepare) as app:

@@ -20,11 +20,11 @@ import pytest
 from vigile.broker import Broker, LocalTokens
 from vigile.cli.app import main
 from vigile.cli.demo import _console_accounts
+from vigile.console.accounts import ConsoleAccounts
 from vigile.demo import split_log
 from vigile.model.times import parse_rfc3339, to_micros
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web.accounts import ConsoleAccounts
 
 # A src or href to anything fetched over the network (http:, https:, protocol-relative).
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from vigile.ingest import ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
@@ -41,7 +42,7 @@ def _make(folder: Path, scenario: str) -> Stored:
     result = simulate(SimulationConfig(scenario=scenario, **SMALL), folder, workers=1)
     settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
     with Store.open(settings, create=True) as store:
-        store.ingest(result.path, parallel=False)
+        ingest_file(store, result.path, parallel=False)
     return Stored(
         db=folder / "vigile.db", log=result.path, truth=orjson.loads(result.truth_path.read_bytes())
     )

@@ -23,6 +23,7 @@ from vigile.detect.service import (
     scored_rows,
 )
 from vigile.detect.source import DAY_US, read_batches, read_events
+from vigile.ingest import ingest_file
 from vigile.store import Store
 
 HIGH = (Severity.HIGH, Severity.CRITICAL)
@@ -87,7 +88,7 @@ def test_each_attack_shape_is_flagged_high(
 def test_detection_runs_on_each_engine(store: Store) -> None:
     from tests.conftest import SPEC_EXAMPLE  # noqa: PLC0415 - the shared example log
 
-    store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
     assert detect(store.engine) == []  # two events: nothing to learn from, nothing raised
 
 

@@ -14,6 +14,7 @@ from tests.detect.reference import access_features, signin_features
 from vigile.detect.features import FEATURE_COLUMNS, FeatureEngine, distinct_customers, sql_text
 from vigile.detect.service import DetectionConfig, open_features
 from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_events
+from vigile.ingest import ingest_file
 from vigile.store import Store
 
 ACCESS = (
@@ -164,7 +165,7 @@ def test_a_reassigned_ticket_stops_justifying_the_previous_assignee(
         _access("e-3", "a-2", "2026-01-05T10:50:00Z"),
         _access("e-4", "a-2", "2026-01-05T12:00:00Z"),
     ]  # fmt: skip
-    store.ingest(_log(tmp_path / "reassigned.jsonl", records))
+    ingest_file(store, _log(tmp_path / "reassigned.jsonl", records))
     features, _ = open_features(store.engine, DetectionConfig())
     batch = read_events(store.engine)
     features.absorb(batch)
@@ -205,7 +206,7 @@ def test_a_teammates_ticket_is_the_teams_work(store: Store, tmp_path: Path) -> N
         _access("e-4", "a-2", "2026-01-05T12:00:00Z"),
         {**_access("e-5", "a-1", "2026-01-05T10:30:00Z"), "action": "contact.reveal"},
     ]  # fmt: skip
-    store.ingest(_log(tmp_path / "team.jsonl", records))
+    ingest_file(store, _log(tmp_path / "team.jsonl", records))
     features = _absorbed(store)
     verdicts = _judged(features, "justification")
     assert verdicts == {
@@ -241,7 +242,7 @@ def test_a_session_is_used_elsewhere_only_from_another_network(
     for event_id, agent, ip in used:
         access = _access(event_id, agent, "2026-01-05T10:00:00Z")
         records.append({**access, "ip": ip} if ip else access)
-    store.ingest(_log(tmp_path / "sessions.jsonl", records))
+    ingest_file(store, _log(tmp_path / "sessions.jsonl", records))
     features = _absorbed(store)
     found = _judged(features, "address_mismatch")
     assert found == {"e-1": 0, "e-3": 1, "e-4": 0, "e-5": 0, "e-6": 1}
@@ -260,7 +261,7 @@ def test_reasons_count_a_customer_read_on_two_days_once(store: Store, tmp_path: 
         ("e-3", "c-2", "2026-01-06T11:00:00Z"),
     ):
         records.append({**_access(event_id, "a-1", time), "customer": customer, "ticket": None})
-    store.ingest(_log(tmp_path / "two-days.jsonl", records))
+    ingest_file(store, _log(tmp_path / "two-days.jsonl", records))
     features = _absorbed(store)
     days = features.features(DAY_US, 0)
     features.keep_customer_days(0)
@@ -307,7 +308,7 @@ def test_a_sweep_through_customer_ids_is_sequential(store: Store, tmp_path: Path
         {**_access("g-1", "a-3", "2026-01-05T09:00:00Z"), **search, "query": "c-00412"},
         {**_access("g-2", "a-3", "2026-01-05T10:30:00Z"), **search, "query": "c-00413"},
     ]
-    store.ingest(_log(tmp_path / "sweep.jsonl", records))
+    ingest_file(store, _log(tmp_path / "sweep.jsonl", records))
     features = _absorbed(store)
     found = _judged(features, "sequential", "moves")
     assert {k for k, v in found.items() if v} == {"e-413", "e-414", "e-415", "e-416", "f-s"}
@@ -334,7 +335,7 @@ def test_sessions_in_use_at_once_are_concurrent(store: Store, tmp_path: Path) ->
     for i, (agent, session, minute) in enumerate(used):
         records.append({**_access(f"e-{i}", agent, _at(minute)), "session": session})
     records.append({**_access("e-late", "a-3", "2026-01-05T11:30:00Z"), "session": "s-5"})
-    store.ingest(_log(tmp_path / "sessions.jsonl", records))
+    ingest_file(store, _log(tmp_path / "sessions.jsonl", records))
     features = _absorbed(store)
     found = _judged(features, "resumed", "moves")
     assert {k for k, v in found.items() if v} == {"e-3", "e-4"}
@@ -352,7 +353,7 @@ def test_the_denied_ratio_is_of_all_requests(store: Store, tmp_path: Path) -> No
     for i in range(8):
         outcome = "denied" if i < 6 else "allowed"
         records.append({**_access(f"e-{i}", "a-1", _at(i)), "outcome": outcome})
-    store.ingest(_log(tmp_path / "denied.jsonl", records))
+    ingest_file(store, _log(tmp_path / "denied.jsonl", records))
     [row] = _hour_rows(store).values()
     assert (row["denied"], row["accesses"], row["denied_ratio"]) == (6, 8, 0.75)
 

@@ -14,10 +14,11 @@ import orjson
 import pytest
 
 from tests.conftest import SPEC_EXAMPLE
+from vigile.ingest import ingest_file
 from vigile.ledger import load_verifier
-from vigile.ledger.audit import verify_ledger
 from vigile.ledger.service import public_key_path
 from vigile.ledger.sql import ledger_size
+from vigile.ledger.verify_store import verify_ledger
 from vigile.store import Store
 
 LINES = 150_000  # several seconds of ingest: the kill lands in the middle
@@ -45,7 +46,7 @@ def _wait_for_cpu(pid: int, seconds: float) -> None:
 
 @pytest.mark.slow
 def test_sigkill_during_ingest(store: Store, tmp_path: Path) -> None:
-    store.ingest(SPEC_EXAMPLE)  # acknowledged before the crash
+    ingest_file(store, SPEC_EXAMPLE)  # acknowledged before the crash
     before = store.counts()
     env = {
         **os.environ,
@@ -71,4 +72,4 @@ def test_sigkill_during_ingest(store: Store, tmp_path: Path) -> None:
         report = verify_ledger(conn, verifier)
         assert ledger_size(conn) == 4
     assert report.ok, report.problem
-    store.ingest(SPEC_EXAMPLE)  # and the store takes writes again
+    ingest_file(store, SPEC_EXAMPLE)  # and the store takes writes again

@@ -18,14 +18,15 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import SPEC_EXAMPLE
 from vigile.activitylog import ActivityLogReader, encode
 from vigile.errors import VigileError
+from vigile.ingest import ingest_file
 from vigile.ledger import MemoryTree, load_verifier
-from vigile.ledger.audit import VerifyReport, verify_ledger
 from vigile.ledger.canonical import canonical_json
 from vigile.ledger.errors import SigningKeyError
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger, public_key_path
 from vigile.ledger.sql import event_leaf, latest_checkpoint, ledger_size
-from vigile.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_proofs import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_store import VerifyReport, verify_ledger
 from vigile.model import Access, SignIn, TicketEvent
 from vigile.settings import Settings
 from vigile.store import Store
@@ -58,8 +59,8 @@ def write(path: Path, objects: list[dict[str, object]]) -> Path:
 @pytest.fixture
 def filled(store: Store, tmp_path: Path) -> Store:
     """The spec example plus 40 accesses, in two ingests."""
-    store.ingest(SPEC_EXAMPLE)
-    store.ingest(write(tmp_path / "more.jsonl", [access(n) for n in range(40)]))
+    ingest_file(store, SPEC_EXAMPLE)
+    ingest_file(store, write(tmp_path / "more.jsonl", [access(n) for n in range(40)]))
     return store
 
 
@@ -92,7 +93,7 @@ def test_every_event_is_a_leaf_in_order(filled: Store) -> None:
 
 
 def test_reingest_adds_no_leaf(filled: Store) -> None:
-    filled.ingest(SPEC_EXAMPLE)
+    ingest_file(filled, SPEC_EXAMPLE)
     with filled.engine.connect() as conn:
         assert ledger_size(conn) == 44
 
@@ -110,7 +111,7 @@ def test_inclusion_proof_verifies_offline(filled: Store) -> None:
 def test_consistency_between_two_ingests(filled: Store, tmp_path: Path) -> None:
     ledger = Ledger(filled.engine, filled.settings)
     old = ledger.checkpoint()
-    filled.ingest(write(tmp_path / "later.jsonl", [access(n) for n in range(100, 110)]))
+    ingest_file(filled, write(tmp_path / "later.jsonl", [access(n) for n in range(100, 110)]))
     bundle = ledger.consistency(old.size)
     note = str(bundle.pop("checkpoint"))
     verifier = load_verifier(public_key_path(filled.settings))
@@ -122,7 +123,7 @@ def test_consistency_between_two_ingests(filled: Store, tmp_path: Path) -> None:
 
 def test_checkpoints_every_n_entries(store: Store, tmp_path: Path) -> None:
     every_ten = Store(store.engine, replace(store.settings, checkpoint_every=10))
-    every_ten.ingest(write(tmp_path / "a.jsonl", [access(n) for n in range(35)]))
+    ingest_file(every_ten, write(tmp_path / "a.jsonl", [access(n) for n in range(35)]))
     with store.engine.connect() as conn:
         sizes = [row[0] for row in conn.execute(text("SELECT size FROM ledger_checkpoints"))]
     assert sizes == [10, 20, 30, 35]
@@ -248,7 +249,7 @@ def test_ledger_tables_refuse_changes(filled: Store) -> None:
 def test_a_lost_key_is_never_silently_replaced(filled: Store, tmp_path: Path) -> None:
     Path(filled.settings.ledger_key).unlink()
     with pytest.raises(SigningKeyError, match="signing key is missing but checkpoints exist"):
-        filled.ingest(write(tmp_path / "late.jsonl", [access(500)]))
+        ingest_file(filled, write(tmp_path / "late.jsonl", [access(500)]))
     with filled.engine.connect() as conn:
         assert ledger_size(conn) == 44
 
@@ -260,7 +261,7 @@ def test_private_key_is_owner_only(filled: Store) -> None:
 def test_checkpoint_is_published_to_a_file(store: Store, tmp_path: Path) -> None:
     target = tmp_path / "published.txt"
     publishing = Store(store.engine, replace(store.settings, checkpoint_file=str(target)))
-    publishing.ingest(SPEC_EXAMPLE)
+    ingest_file(publishing, SPEC_EXAMPLE)
     assert target.read_text().splitlines()[1] == "4"
 
 

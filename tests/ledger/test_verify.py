@@ -15,7 +15,7 @@ from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import BundleError, CheckpointError, LedgerError, ProofError
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.note import Signer
-from vigile.ledger.verify import (
+from vigile.ledger.verify_proofs import (
     ConsistencyBundle,
     InclusionBundle,
     verify_consistency_bundle,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import empty_database
+from vigile.ingest import ingest_file
 from vigile.model.times import format_rfc3339, parse_rfc3339
 from vigile.respond import Scope, category_of
 from vigile.settings import Settings
@@ -47,7 +48,7 @@ def simulated_store(engine: str, folder: Path) -> Iterator[Simulated]:
         (folder / "keys").mkdir()
         settings = Settings(db=url, ledger_key=str(folder / "keys" / "ledger.key"))
         with Store.open(settings, create=True) as store:
-            store.ingest(result.path)
+            ingest_file(store, result.path)
             yield Simulated(store=store, records=records, truth=truth)
 
 

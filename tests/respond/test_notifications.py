@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 
 from tests.respond.sample import run
 from vigile.errors import ConfigError
+from vigile.ingest import ingest_file
 from vigile.respond import (
     Incidents,
     NotificationNotReady,
@@ -69,7 +70,7 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
 
 
 def _incident(store: Store) -> tuple[Notifications, str]:
-    store.ingest(DATA)
+    ingest_file(store, DATA)
     incidents = Incidents(store, clock=lambda: NOW)
     incident = incidents.open(title="Agent takeover", scope=SCOPE, actor="ana")
     return Notifications(incidents), incident.id
@@ -160,7 +161,7 @@ def test_a_notice_that_changed_since_preview_is_not_approved(store: Store, tmp_p
         ' "session": "s-9f3", "action": "customer.view", "customer": "c-00412",'
         ' "fields": ["customer.name"], "outcome": "allowed"}\n'
     )
-    service.store.ingest(late)
+    ingest_file(service.store, late)
     with pytest.raises(NotificationNotReady, match="c-00412 changed since the preview"):
         service.approve(incident, "ana")
 
@@ -220,7 +221,7 @@ def test_hostile_directory_values_stay_in_their_place(store: Store, tmp_path: Pa
     ]  # fmt: skip
     hostile.write_text("".join(json.dumps(r) + "\n" for r in records))
     service, incident = _incident(_with(store, notify_outbox=str(tmp_path / "out")))
-    service.store.ingest(hostile)
+    ingest_file(service.store, hostile)
     preview = service.preview(incident, "ana")
     notice = next(n for n in preview.notices if n.customer == "../../evil")
     assert notice.message["To"] == "ok@evil.example"

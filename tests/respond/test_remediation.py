@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 
 from tests.respond.sample import run
 from vigile.api.app import create_app
+from vigile.ingest import ingest_file
 from vigile.respond import (
     Incidents,
     InvalidScope,
@@ -55,7 +56,7 @@ class _Broker:
 
 
 def _remediation(store: Store, broker: _Broker | None = None) -> tuple[Remediation, str]:
-    store.ingest(DATA)
+    ingest_file(store, DATA)
     incidents = Incidents(store, clock=lambda: NOW)
     incident = incidents.open(title="Agent takeover", scope=SCOPE, actor="ana")
     return Remediation(incidents, broker), incident.id

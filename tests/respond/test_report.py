@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.respond.sample import run
+from vigile.ingest import ingest_file
 from vigile.respond import (
     Incidents,
     Remediation,
@@ -44,7 +45,7 @@ class _Loads(HTMLParser):
 
 
 def test_the_record_and_its_report(store: Store) -> None:
-    store.ingest(DATA)
+    ingest_file(store, DATA)
     incidents = Incidents(store, clock=lambda: NOW)
     incident = incidents.open(title="Agent <takeover>", scope=SCOPE, actor="ana")
     Remediation(incidents).apply(incident.id, "ana")

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 
 from tests.conftest import SPEC_EXAMPLE
 from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
+from vigile.ingest import ingest_file
 from vigile.settings import Settings
 from vigile.store import Store, migrations, resolve_url
 from vigile.store.tables import metadata
@@ -87,7 +88,7 @@ def test_locked_store_is_reported_and_nothing_half_written(tmp_path: Path) -> No
             Store.open(Settings(db=str(path), db_lock_timeout=0.2)) as store,
             pytest.raises(StoreLocked, match="locked by another process"),
         ):
-            store.ingest(SPEC_EXAMPLE)
+            ingest_file(store, SPEC_EXAMPLE)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

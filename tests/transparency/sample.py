@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import empty_database
+from vigile.ingest import ingest_file
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.note import Verifier
 from vigile.ledger.service import public_key_path
@@ -43,13 +44,13 @@ def sample_store(engine: str, folder: Path, log: Path = ACCESSES) -> Iterator[St
         settings = Settings(db=url, ledger_key=str(folder / "keys" / "ledger.key"))
         (folder / "keys").mkdir()
         with Store.open(settings, create=True) as store:
-            store.ingest(log)
+            ingest_file(store, log)
             yield store
 
 
 def filled(store: Store) -> Store:
     """``store`` with the sample log ingested (and its ledger checkpointed)."""
-    store.ingest(ACCESSES)
+    ingest_file(store, ACCESSES)
     return store
 
 

@@ -20,6 +20,7 @@ from tests.transparency.sample import (
     assert_no_agent_name,
     sample_store,
 )
+from vigile.ingest import ingest_file
 from vigile.store import Store
 from vigile.transparency import (
     CSV_HEADER,
@@ -40,7 +41,7 @@ def listing(
 
 
 def test_ocsf_of_the_spec_example_is_the_golden_file(store: Store) -> None:
-    store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
     golden = json.loads((GOLDEN / "spec-example-ocsf.json").read_text())
     assert listing_ocsf(Transparency(store).accesses("c-00412")) == [golden]
 

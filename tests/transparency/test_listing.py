@@ -13,7 +13,7 @@ from sqlalchemy import text
 from tests.transparency.sample import ENGINES, EVENTS, OTHER, OWN, sample_store, verifier_of
 from vigile.ledger import root_at
 from vigile.ledger.sql import SqlNodes, StoredCheckpoint
-from vigile.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_proofs import verify_consistency_bundle, verify_inclusion_bundle
 from vigile.model import Access, Action
 from vigile.store import Store
 from vigile.store.engine import connect

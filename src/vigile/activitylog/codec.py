@@ -38,6 +38,7 @@ from vigile.model import (
     Subscription,
     TicketEvent,
     TicketStep,
+    ticket_event_id,
 )
 from vigile.model.times import format_rfc3339, parse_rfc3339
 
@@ -363,11 +364,6 @@ def _subscription(obj: JSON) -> Subscription:
 _TICKET_KEYS = frozenset({"kind", "id", "time", "ticket", "customer", "event", "agent", "category"})
 _TICKET_STEPS = frozenset(s.value for s in TicketStep)
 _STEP_OF: Mapping[str, TicketStep] = {s.value: s for s in TicketStep}
-
-
-def ticket_event_id(ticket: str, step: str, time: dt.datetime, agent: str | None) -> str:
-    """The identity of a ticket step that came without an ``id``."""
-    return f"{ticket}/{step}/{format_rfc3339(time)}/{agent or ''}"
 
 
 def _ticket(obj: JSON) -> TicketEvent:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from vigile import __version__, web
+from vigile import __version__, console
 from vigile.api import broker, health, ledger, respond, transparency
 from vigile.api.errors import RefuseNul, RequestIdMiddleware, install_error_handlers
 from vigile.settings import Settings
@@ -59,5 +59,5 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(respond.router)
     broker.install(app, settings, served)
-    web.install(app, settings, served, app.state.broker)
+    console.install(app, settings, served, app.state.broker)
     return app

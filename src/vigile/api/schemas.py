@@ -55,7 +55,7 @@ class JustificationOut(BaseModel):
 
 
 class InclusionBundleOut(BaseModel):
-    """Input of `vigile.ledger.verify.verify_inclusion_bundle`; hashes in base64."""
+    """Input of `vigile.ledger.verify_proofs.verify_inclusion_bundle`; hashes in base64."""
 
     leaf: str | None = Field(description="The entry's bytes; null when it names others.")
     leaf_index: int
@@ -104,7 +104,7 @@ class AccessProofOut(BaseModel):
 
 
 class ConsistencyBundleOut(BaseModel):
-    """Input of `vigile.ledger.verify.verify_consistency_bundle`; hashes in base64."""
+    """Input of `vigile.ledger.verify_proofs.verify_consistency_bundle`; hashes in base64."""
 
     size1: int
     size2: int

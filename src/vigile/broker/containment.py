@@ -15,9 +15,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vigile.broker.errors import Forbidden
-from vigile.broker.recording import GroupCommitter
 from vigile.model import AuditEvent
 from vigile.model.times import to_micros
+from vigile.record import GroupCommitter
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect

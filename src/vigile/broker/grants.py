@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from vigile.broker.errors import GrantConflict, NotFound
-from vigile.broker.recording import GroupCommitter
 from vigile.model import AuditEvent
 from vigile.model.times import from_micros, to_micros
 from vigile.policy import GrantFacts, fields_of_classes
+from vigile.record import GroupCommitter
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect

@@ -26,9 +26,9 @@ import jwt
 from vigile.broker.containment import Sessions
 from vigile.broker.errors import Unauthenticated
 from vigile.broker.facts import FactReader
-from vigile.broker.recording import GroupCommitter
 from vigile.errors import ConfigError
 from vigile.model import SignIn
+from vigile.record import GroupCommitter
 from vigile.settings import Settings
 
 __all__ = ["LOCAL_ISSUER", "ROLES", "Authenticator", "LocalTokens", "OidcVerifier", "Principal"]

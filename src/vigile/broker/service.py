@@ -25,9 +25,7 @@ from vigile.broker.facts import FactReader
 from vigile.broker.grants import Grant, GrantBook, GrantStatus
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
-from vigile.broker.recording import GroupCommitter
 from vigile.broker.velocity import WINDOW, Hold, Limits, Velocity, parse_team_limits
-from vigile.ingest.record import Recorder
 from vigile.model import (
     REASONS,
     Access,
@@ -52,6 +50,7 @@ from vigile.policy import (
     justification,
     search_context,
 )
+from vigile.record import GroupCommitter, Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json
+from vigile.console import totp
+from vigile.console.accounts import ROLES, ConsoleAccounts
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web import totp
-from vigile.web.accounts import ROLES, ConsoleAccounts
 
 __all__ = ["register"]
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json, progress_bar
 from vigile.errors import InputError
-from vigile.ingest import IngestSummary
+from vigile.ingest import IngestSummary, ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
 from vigile.store import Store
@@ -49,7 +49,7 @@ def ingest(
     settings = Settings.from_env()
     with Store.open(settings, create=True) as store:
         with progress_bar(f"Ingesting {file.name}", total=1) as update:
-            summary = store.ingest(file, skip_invalid=skip_invalid, progress=update)
+            summary = ingest_file(store, file, skip_invalid=skip_invalid, progress=update)
         location = store.location
     if format is Format.JSON:
         print_json({"store": location, **asdict(summary)})

@@ -30,6 +30,8 @@ from rich.table import Table
 from vigile.api import create_app
 from vigile.cli.detect import detection_config
 from vigile.cli.output import Format, console, err, print_json, progress_bar
+from vigile.console import totp
+from vigile.console.accounts import ConsoleAccounts
 from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
 from vigile.demo.story import (
     EVENT_TABLES,
@@ -49,8 +51,6 @@ from vigile.errors import InputError
 from vigile.ledger.service import public_key_path
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web import totp
-from vigile.web.accounts import ConsoleAccounts
 
 __all__ = ["register"]
 

@@ -10,13 +10,13 @@ import typer
 
 from vigile.cli.output import Format, console, err, print_json, progress_bar
 from vigile.errors import InputError
-from vigile.ledger.audit import verify_ledger
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import LedgerError
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.service import Ledger, public_key_path
 from vigile.ledger.sql import StoredCheckpoint
-from vigile.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_proofs import verify_consistency_bundle, verify_inclusion_bundle
+from vigile.ledger.verify_store import verify_ledger
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store.engine import connect

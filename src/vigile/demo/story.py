@@ -28,12 +28,13 @@ from vigile.detect import (
     detect,
 )
 from vigile.errors import InputError
-from vigile.ingest import Recorder
-from vigile.ledger.audit import VerifyReport, verify_ledger
+from vigile.ingest import ingest_file
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.service import public_key_path
+from vigile.ledger.verify_store import VerifyReport, verify_ledger
 from vigile.model import TicketEvent, TicketStep
 from vigile.model.times import format_rfc3339, from_micros
+from vigile.record import Recorder
 from vigile.respond import (
     BlastRadius,
     BreachRecord,
@@ -141,7 +142,7 @@ def replay(
     try:
         for k, segment in enumerate(plan.segments):
             started = time.perf_counter()
-            summary = store.ingest(segment)  # decoded in a worker when large
+            summary = ingest_file(store, segment)  # decoded in a worker when large
             spent["store"] += time.perf_counter() - started
             done += summary.events_stored
             progress(done, total)

@@ -23,6 +23,7 @@ from vigile.detect.risk import Severity
 from vigile.detect.service import DetectionConfig
 from vigile.detect.source import read_directory
 from vigile.detect.stream import StreamingDetector
+from vigile.ingest import ingest_file
 from vigile.model.times import parse_rfc3339, to_micros
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
@@ -98,7 +99,7 @@ def _store(
     result = simulate(sim, folder, workers=1)
     settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
     store = Store.open(settings, create=True)
-    store.ingest(result.path, parallel=False)
+    ingest_file(store, result.path, parallel=False)
     return store, orjson.loads(result.truth_path.read_bytes())
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from vigile.detect.anomaly_model import AnomalyModel
 from vigile.detect.baseline import (
     COUNT_SIGNALS,
     RATIO_SIGNALS,
@@ -26,7 +27,6 @@ from vigile.detect.baseline import (
     share_surprise,
     surprise,
 )
-from vigile.detect.model import AnomalyModel
 from vigile.detect.source import DAY_US, HOUR_US
 
 __all__ = [

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from vigile.detect.alerts import carry_risks
+from vigile.detect.anomaly_model import AnomalyModel
 from vigile.detect.baseline import (
     BASELINE_COLUMNS,
     COUNT_SIGNALS,
@@ -29,7 +30,6 @@ from vigile.detect.baseline import (
     fit_baselines,
 )
 from vigile.detect.errors import DetectError
-from vigile.detect.model import AnomalyModel
 from vigile.detect.risk import (
     FLAG_SIGNALS,
     CarriedRisk,

@@ -1,9 +1,10 @@
-"""Ingest an activity log into the store: all or nothing, idempotent, streaming.
+"""Ingest an activity log: read it, in time order, into the one write path.
 
-One transaction per file: any invalid line (unless ``skip_invalid``) or database error
-rolls everything back. Events are deduplicated by id (within the file and against the
-store) before they get their ``seq``, so the order of recording has no gaps; directory
-records are upserted by id, a version older than the stored one being ignored.
+One transaction per file (:meth:`vigile.record.Recorder.record_stream`): any invalid
+line (unless ``skip_invalid``) or database error rolls everything back. Events are
+deduplicated by id (within the file and against the store) before they get their
+``seq``, so the order of recording has no gaps; directory records are upserted by id, a
+version older than the stored one being ignored.
 
 Speed, measured in ``benchmarks/bench_ingest.py``: decoding runs in a worker process
 while this one writes (large files only), rows travel as tuples, inserts go straight to
@@ -25,16 +26,11 @@ from itertools import islice
 from multiprocessing.pool import Pool
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
-
 from vigile.activitylog.reader import ActivityLogReader, DecodedChunk
-from vigile.ingest.record import prepare
-from vigile.ledger.service import Ledger
-from vigile.settings import Settings
+from vigile.record import Prepared, Recorded, Recorder, prepare
+from vigile.store import Store
 from vigile.store import tables as t
-from vigile.store.engine import write_transaction
 from vigile.store.rows import COLUMNS
-from vigile.store.writer import EventWriter, Prepared
 
 __all__ = ["IngestSummary", "Progress", "ingest_file"]
 
@@ -83,10 +79,9 @@ class IngestSummary:
 
 
 def ingest_file(
-    engine: Engine,
+    store: Store,
     path: Path,
     *,
-    settings: Settings | None = None,
     skip_invalid: bool = False,
     progress: Progress | None = None,
     parallel: bool | None = None,
@@ -100,9 +95,8 @@ def ingest_file(
     decodes in a worker process; by default only for large files.
     """
     job = _Job(
-        engine=engine,
+        store=store,
         path=path,
-        settings=settings or Settings.from_env(),
         skip_invalid=skip_invalid,
         progress=progress,
         parallel=parallel,
@@ -119,9 +113,8 @@ class _OutOfOrder(Exception):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Job:
-    engine: Engine
+    store: Store
     path: Path
-    settings: Settings
     skip_invalid: bool
     progress: Progress | None
     parallel: bool | None
@@ -130,31 +123,32 @@ class _Job:
         started = time.perf_counter()
         reader = ActivityLogReader(self.path, skip_invalid=self.skip_invalid)
         use_pool = reader.size >= _PARALLEL_FROM if self.parallel is None else self.parallel
-        ledger = Ledger(self.engine, self.settings)
-        batch = self.settings.ingest_batch
-        with _decoder_pool(use_pool) as pool, write_transaction(self.engine) as conn:
-            writer = EventWriter(conn, ledger.writer(conn))
-            expected = reader.size // _BYTES_PER_EVENT
-            # The chunks are closed before the pool, whatever stops the reading (an
-            # event out of order included): a pool terminated with chunks in flight hangs.
-            with (
-                _deferred_indexes(conn, expected, writer.first_seq),
-                closing(reader.decoded_chunks(batch, prepare=prepare, pool=pool)) as chunks,
-            ):
-                batches = _in_time_order(chunks, batch) if sort else _checked_order(chunks)
-                for records in batches:
-                    writer.write(records)
-                    if self.progress is not None:
-                        self.progress(reader.position, reader.size)
-            writer.finish()
-        ledger.publish()
+        batch = self.store.settings.ingest_batch
+        # The chunks are closed before the pool, whatever stops the reading (an event
+        # out of order included): a pool terminated with chunks in flight hangs.
+        with (
+            _decoder_pool(use_pool) as pool,
+            closing(reader.decoded_chunks(batch, prepare=prepare, pool=pool)) as chunks,
+        ):
+            batches = _in_time_order(chunks, batch) if sort else _checked_order(chunks)
+            recorded = Recorder(self.store).record_stream(
+                batches,
+                expected=reader.size // _BYTES_PER_EVENT,
+                after_batch=self._progress(reader),
+            )
         if self.progress is not None:
             self.progress(reader.size, reader.size)
-        return _summary(self.path, reader, writer, started, reordered=sort)
+        return _summary(self.path, reader, recorded, started, reordered=sort)
+
+    def _progress(self, reader: ActivityLogReader) -> Callable[[], None] | None:
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda: progress(reader.position, reader.size)
 
 
 def _summary(
-    path: Path, reader: ActivityLogReader, writer: EventWriter, started: float, *, reordered: bool
+    path: Path, reader: ActivityLogReader, recorded: Recorded, started: float, *, reordered: bool
 ) -> IngestSummary:
     report = reader.report
     return IngestSummary(
@@ -162,11 +156,11 @@ def _summary(
         lines=report.lines,
         records=report.records,
         skipped=report.skipped,
-        stored={_KIND_NAMES[k]: v for k, v in writer.stored.items()},
-        duplicates=writer.duplicates,
-        upserted={_KIND_NAMES[k]: v for k, v in writer.upserted.items()},
-        first_seq=writer.first_seq,
-        last_seq=writer.seq - 1,
+        stored={_KIND_NAMES[k]: v for k, v in recorded.stored.items()},
+        duplicates=recorded.duplicates,
+        upserted={_KIND_NAMES[k]: v for k, v in recorded.upserted.items()},
+        first_seq=recorded.first_seq,
+        last_seq=recorded.last_seq,
         seconds=time.perf_counter() - started,
         reordered=reordered,
         errors=tuple(str(e) for e in report.errors),
@@ -237,21 +231,3 @@ def _decoder_pool(wanted: bool) -> Iterator[Pool | None]:
     # spawn, not fork: the parent holds database connections a child must not share.
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         yield pool
-
-
-@contextmanager
-def _deferred_indexes(conn: Connection, expected: int, stored: int) -> Iterator[None]:
-    """On SQLite, build the event tables' secondary indexes after a large load.
-
-    Inserting into five B-trees per row costs more than sorting once at the end when
-    the file holds more events than the store; a failure rolls the DDL back too.
-    """
-    if conn.dialect.name != "sqlite" or expected <= stored:
-        yield
-        return
-    indexes = [index for table in t.EVENT_TABLES for index in table.indexes]
-    for index in indexes:
-        index.drop(conn)
-    yield
-    for index in indexes:
-        index.create(conn)

@@ -8,7 +8,7 @@ The pure core, no I/O but key files:
 - :mod:`~vigile.ledger.compact` appending, :class:`NodeReader` for storage, :class:`MemoryTree`;
 - :mod:`~vigile.ledger.note`, :mod:`~vigile.ledger.checkpoint`, :mod:`~vigile.ledger.keyfile`
   signed checkpoints (c2sp.org/tlog-checkpoint) and their keys;
-- :mod:`~vigile.ledger.verify` offline checks of proof bundles against a checkpoint.
+- :mod:`~vigile.ledger.verify_proofs` offline checks of proof bundles against a checkpoint.
 """
 
 from vigile.ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
@@ -50,7 +50,7 @@ from vigile.ledger.proof import (
     verify_consistency,
     verify_inclusion,
 )
-from vigile.ledger.verify import (
+from vigile.ledger.verify_proofs import (
     ConsistencyBundle,
     ConsistencyVerified,
     InclusionBundle,

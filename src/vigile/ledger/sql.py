@@ -28,7 +28,7 @@ from vigile.ledger.note import Signer
 from vigile.model.times import from_micros, to_micros
 from vigile.store import tables as t
 from vigile.store.rows import spec_object
-from vigile.store.writer import bulk_insert
+from vigile.store.writes import bulk_insert
 
 __all__ = [
     "Border",

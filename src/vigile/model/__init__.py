@@ -14,6 +14,7 @@ from vigile.model.records import (
     Subscription,
     Ticket,
     TicketEvent,
+    ticket_event_id,
 )
 from vigile.model.vocabulary import (
     ACTIONS,
@@ -48,4 +49,5 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketStep",
+    "ticket_event_id",
 ]

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from vigile.model.times import format_rfc3339
 from vigile.model.vocabulary import Action, Reason, TicketStep
 
 __all__ = [
@@ -133,6 +134,11 @@ class TicketEvent:
     agent: str | None = None
     category: str | None = None
     extra: Mapping[str, Any] = field(default_factory=_no_extra)
+
+
+def ticket_event_id(ticket: str, step: str, time: dt.datetime, agent: str | None) -> str:
+    """The identity of a ticket step that came without an ``id``."""
+    return f"{ticket}/{step}/{format_rfc3339(time)}/{agent or ''}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -2,7 +2,7 @@
 
 The ``incidents`` table holds the current state (it changes); the timeline is the
 incident's audit events, recorded in the store and the ledger through
-:class:`~vigile.ingest.Recorder` before the state changes, so the ledger never misses an
+:class:`~vigile.record.Recorder` before the state changes, so the ledger never misses an
 action that the state shows.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping, func, insert, select, update
 
-from vigile.ingest import Recorder
 from vigile.model import AuditEvent
 from vigile.model.times import format_rfc3339, from_micros, to_micros
+from vigile.record import Recorder
 from vigile.respond.errors import IncidentClosed, IncidentNotFound, InvalidScope
 from vigile.respond.scope import Scope
 from vigile.store import Store

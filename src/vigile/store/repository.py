@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from sqlalchemy import Engine, Select, Table, func, select
 
@@ -30,9 +29,6 @@ from vigile.store.rows import R, from_row
 
 __all__ = ["Event", "Store"]
 
-if TYPE_CHECKING:
-    from vigile.ingest import IngestSummary, Progress
-
 Event = TicketEvent | SignIn | Access
 _MAX = 2**62
 
@@ -50,30 +46,6 @@ class Store:
         settings = settings or Settings.from_env()
         engine = open_engine(settings.db, create=create, lock_timeout=settings.db_lock_timeout)
         return cls(engine, settings)
-
-    def ingest(
-        self,
-        path: Path,
-        *,
-        skip_invalid: bool = False,
-        progress: Progress | None = None,
-        parallel: bool | None = None,
-    ) -> IngestSummary:
-        """Store an activity log and append its events to the ledger.
-
-        A convenience over :func:`vigile.ingest.ingest_file`, imported here because ingest
-        sits above the store (it drives the ledger too).
-        """
-        from vigile.ingest import ingest_file  # noqa: PLC0415 - ingest depends on the store
-
-        return ingest_file(
-            self.engine,
-            path,
-            settings=self.settings,
-            skip_invalid=skip_invalid,
-            progress=progress,
-            parallel=parallel,
-        )
 
     @property
     def location(self) -> str:

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Table
 
-from vigile.activitylog.codec import ticket_event_id
 from vigile.model import (
     Access,
     Account,
@@ -25,6 +24,7 @@ from vigile.model import (
     Subscription,
     TicketEvent,
     TicketStep,
+    ticket_event_id,
 )
 from vigile.model.times import format_rfc3339, from_micros, to_micros
 from vigile.store import tables as t

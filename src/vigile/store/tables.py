@@ -438,7 +438,7 @@ console_accounts = Table(
     Column("username", String, primary_key=True),
     Column("role", String, nullable=False),
     Column("subject", String, nullable=False),
-    Column("password", String, nullable=False),  # scrypt, see vigile.web.accounts
+    Column("password", String, nullable=False),  # scrypt, see vigile.console.accounts
     Column("totp_secret", String),  # base32; none: the account has no second factor
     Column("totp_last_step", BigInteger),  # the last TOTP step used (no replay)
     Column("created_us", BigInteger, nullable=False),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from vigile.ledger.verify import InclusionBundle
+from vigile.ledger.verify_proofs import InclusionBundle
 from vigile.model import Action, Reason
 
 __all__ = ["AccessEntry", "AccessListing", "AccessProof", "ProofStatus"]

@@ -17,7 +17,7 @@ from vigile.ledger.compact import NodeReader, consistency_proof, root_at
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.proof import inclusion_nodes
 from vigile.ledger.sql import SqlNodes, StoredCheckpoint, event_leaf
-from vigile.ledger.verify import ConsistencyBundle, InclusionBundle
+from vigile.ledger.verify_proofs import ConsistencyBundle, InclusionBundle
 from vigile.model import Access
 from vigile.store import tables as t
 from vigile.transparency.concern import discloses_other_customers

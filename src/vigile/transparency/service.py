@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from vigile.ledger.service import Ledger
 from vigile.ledger.sql import StoredCheckpoint, latest_checkpoint, ledger_size
-from vigile.ledger.verify import ConsistencyBundle
+from vigile.ledger.verify_proofs import ConsistencyBundle
 from vigile.model import Access, Agent
 from vigile.store import Store
 from vigile.store import tables as t

@@ -13,6 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from vigile.broker import Broker
+from vigile.console.analyst_common import AnalystSession, missing
+from vigile.console.charts import bar_chart
+from vigile.console.core import ConsoleDep
 from vigile.errors import VigileError
 from vigile.policy import mask_value
 from vigile.respond import (
@@ -25,9 +28,6 @@ from vigile.respond import (
     blast_radius,
 )
 from vigile.store import Store
-from vigile.web.analyst_common import AnalystSession, missing
-from vigile.web.charts import bar_chart
-from vigile.web.core import ConsoleDep
 
 __all__ = ["MaskedNotice", "masked_notice", "router"]
 

@@ -1,65 +1,47 @@
-"""Write records to the store: events appended with their ledger leaves, directory upserted.
+"""Events into rows and ledger leaves, in the caller's transaction.
 
-Used by ``vigile ingest`` (a file per transaction) and by anything else that records
-events (a batch per transaction: group commit). Rows travel as tuples in column order and
-go to the driver's ``executemany``: SQLAlchemy's per-row processing would cost more than
-the inserts, and these values need no conversion.
+:func:`prepare` turns a record into its row and, where it is final, its leaf hash: the
+callers do it (ingest's decoding workers, the broker's request threads), outside the one
+serial step. :class:`EventWriter` then upserts the directory records, numbers the new
+events (``seq``), drops those already stored, inserts them and appends their leaves to
+the ledger, all in one transaction.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select
 
+from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.sql import event_leaf
+from vigile.model import Record
 from vigile.store import tables as t
-from vigile.store.rows import COLUMNS
+from vigile.store.rows import COLUMNS, to_values
+from vigile.store.writes import Values, bulk_insert, next_seq, upsert_for
 
-__all__ = ["EventLog", "EventWriter", "Prepared", "Values", "bulk_insert", "next_seq"]
+__all__ = ["EventLog", "EventWriter", "Prepared", "prepare"]
 
-Values = tuple[Any, ...]
 #: ``(table, row in column order, leaf hash if already computed)``: what ``write`` takes.
 Prepared = tuple[str, Values, bytes | None]
-_TABLES: Mapping[str, Table] = {table.name: table for table in t.metadata.tables.values()}
+_TABLES: dict[str, Table] = {table.name: table for table in t.metadata.tables.values()}
 _EVENTS = frozenset(table.name for table in t.EVENT_TABLES)
 _SESSION_MEMORY = 1_000_000  # sessions whose sign-in address we remember while writing
 _A = {name: i for i, name in enumerate(COLUMNS["accesses"])}
 _S = {name: i for i, name in enumerate(COLUMNS["signins"])}
 
 
-def bulk_insert(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Values]
-) -> None:
-    """Insert rows (tuples in ``columns`` order) straight to the driver, in the
-    connection's transaction: COPY on PostgreSQL, executemany on SQLite. SQLAlchemy's
-    per-row processing, or psycopg's one statement per row, would cost more than the
-    inserts themselves, and these values need no conversion."""
-    if not rows:
-        return
-    names = ", ".join(f'"{column}"' for column in columns)
-    if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join(["?"] * len(columns))
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
-    conn.exec_driver_sql(sql, list(rows))
-
-
-def next_seq(conn: Connection) -> int:
-    """The ``seq`` the next recorded event gets: 0 in an empty store."""
-    highest = -1
-    for table in t.EVENT_TABLES:
-        value = conn.execute(select(func.max(table.c.seq))).scalar()
-        highest = max(highest, -1 if value is None else value)
-    return highest + 1
+def prepare(record: Record) -> Prepared:
+    """The row of a record and, for an event whose row is final, its leaf hash (the leaf
+    does not include ``seq``, so it holds before numbering). An access without an
+    address gets its session's at write time, and its leaf there."""
+    table, values = to_values(record)
+    if table not in _EVENTS or (table == "accesses" and values[_A["ip"]] is None):
+        return table, values, None
+    return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
 
 
 class EventLog(Protocol):
@@ -103,7 +85,7 @@ class EventWriter:
         self.upserted: Counter[str] = Counter()
         self.duplicates = 0
         self.session_ips: dict[str, str] = {}
-        self._upsert = _upsert_for(conn.dialect.name)
+        self._upsert = upsert_for(conn.dialect.name)
         self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
     def write(self, records: Sequence[Prepared]) -> None:
@@ -217,31 +199,3 @@ def _search_rows(values: Values, seq: int) -> list[Values]:
     return [
         (customer, moment, seq) for customer in dict.fromkeys(orjson.loads(values[_A["results"]]))
     ]
-
-
-_Upsert = Callable[[Connection, Table, list[dict[str, Any]]], None]
-
-
-def _upsert_for(dialect: str) -> _Upsert:
-    """INSERT ... ON CONFLICT (id) DO UPDATE, keeping a newer stored version."""
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-    def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        statement = make(table)
-        excluded = statement.excluded
-        newer_or_undated = (
-            excluded.time_us.is_(None)
-            | table.c.time_us.is_(None)
-            | (excluded.time_us >= table.c.time_us)
-        )
-        columns = {c.name: excluded[c.name] for c in table.columns if c.name != "id"}
-        conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.id], set_=columns, where=newer_or_undated
-            ),
-            rows,
-        )
-
-    return upsert

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigile.web.core import COOKIE, HOME, ConsoleDep, SessionDep, check_csrf
+from vigile.console.core import COOKIE, HOME, ConsoleDep, SessionDep, check_csrf
 
 __all__ = ["router"]
 

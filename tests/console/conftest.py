@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.web.world import Login, populate
+from tests.console.world import Login, populate
 from vigile.api import create_app
 from vigile.settings import Settings
 from vigile.store import Store

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import SPEC_EXAMPLE
-from vigile.ingest import Recorder
+from vigile.ingest import ingest_file
 from vigile.ledger import load_verifier
-from vigile.ledger.audit import verify_ledger
 from vigile.ledger.service import Ledger, public_key_path
 from vigile.ledger.sql import ledger_size
+from vigile.ledger.verify_store import verify_ledger
 from vigile.model import Access, Action, AuditEvent, Reason
+from vigile.record import Recorder
 from vigile.store import Store
 from vigile.store.rows import from_row
 from vigile.store.tables import audit_events
@@ -31,7 +32,7 @@ def suspension(number: int) -> AuditEvent:
 
 
 def test_audit_events_join_the_ledger_after_the_activity(store: Store, tmp_path: Path) -> None:
-    store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
     recorder = Recorder(store)
     first = recorder.record([suspension(1)])
     again = recorder.record([suspension(1), suspension(2)])

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigile.broker import AccessDenied, BrokerError, GrantStatus, InvalidBrokerRequest, NotFound
 from vigile.broker import operations as ops
 from vigile.broker.views import REVEALABLE
+from vigile.console.core import ConsoleDep, require
+from vigile.console.queries import open_tickets
+from vigile.console.sessions import ConsoleSession
 from vigile.model import REASONS
-from vigile.web.core import ConsoleDep, require
-from vigile.web.queries import open_tickets
-from vigile.web.sessions import ConsoleSession
 
 __all__ = ["router"]
 

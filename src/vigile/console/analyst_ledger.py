@@ -9,15 +9,15 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vigile.console.analyst_common import AnalystSession
+from vigile.console.core import Console, ConsoleDep
 from vigile.errors import VigileError
-from vigile.ledger.audit import VerifyReport, verify_ledger
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.keyfile import load_verifier
 from vigile.ledger.service import public_key_path
 from vigile.ledger.sql import latest_checkpoint, ledger_size
+from vigile.ledger.verify_store import VerifyReport, verify_ledger
 from vigile.store.engine import connect
-from vigile.web.analyst_common import AnalystSession
-from vigile.web.core import Console, ConsoleDep
 
 __all__ = ["router", "verify"]
 

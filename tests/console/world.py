@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vigile.ingest.record import Recorder
+from vigile.console import totp
+from vigile.console.accounts import ConsoleAccounts
 from vigile.model import Account, Agent, Contact, Customer, Subscription, TicketEvent, TicketStep
+from vigile.record import Recorder
 from vigile.store import Store
-from vigile.web import totp
-from vigile.web.accounts import ConsoleAccounts
 
 PASSWORD = "correct horse battery"
 BOB_EMAIL, BOB_PHONE = "bob.billing@shop.example", "+33 1 23 45 67 89"

@@ -21,9 +21,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from tests.web.conftest import csrf_of, sign_in
-from tests.web.world import BOB_EMAIL, Login
+from tests.console.conftest import csrf_of, sign_in
+from tests.console.world import BOB_EMAIL, Login
 from vigile.detect import Alert, AlertBook, AlertStatus, detect
+from vigile.ingest import ingest_file
 from vigile.ledger.service import Ledger
 from vigile.policy.masking import SENSITIVE_FIELDS
 from vigile.respond import Incidents
@@ -57,7 +58,7 @@ def detected(tmp_path_factory: pytest.TempPathFactory) -> Detected:
     result = simulate(SIMULATION, folder, workers=1)
     settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
     with Store.open(settings, create=True) as store:
-        store.ingest(result.path, parallel=False)
+        ingest_file(store, result.path, parallel=False)
         alerts = detect(store.engine)
     return Detected(
         log=result.path, truth=orjson.loads(result.truth_path.read_bytes()), alerts=alerts
@@ -68,7 +69,7 @@ def detected(tmp_path_factory: pytest.TempPathFactory) -> Detected:
 def alert(store: Store, detected: Detected) -> Alert:
     """The attacker's alert, recorded in this test's store. Ask for it before ``client``:
     the simulation is ingested before the console's organisation is."""
-    store.ingest(detected.log, parallel=False)
+    ingest_file(store, detected.log, parallel=False)
     [recorded] = AlertBook(store.engine).record(
         a for a in detected.alerts if a.agent == detected.attacker
     )

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, or_, select, update
 
+from vigile.console import totp
 from vigile.errors import VigileError
 from vigile.model.times import to_micros
 from vigile.store import Store
 from vigile.store.engine import connect, write_transaction
 from vigile.store.tables import console_accounts
-from vigile.web import totp
 
 __all__ = ["ROLES", "Account", "AccountError", "ConsoleAccounts", "hash_password"]
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from vigile.web.accounts import Account
+from vigile.console.accounts import Account
 
 __all__ = ["ConsoleSession", "SessionBook"]
 

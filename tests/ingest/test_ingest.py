@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import SPEC_EXAMPLE
 from vigile.errors import RecordError
+from vigile.ingest import ingest_file
 from vigile.model import Access, SignIn, TicketEvent
 from vigile.model.times import parse_rfc3339
 from vigile.store import Store
@@ -34,7 +35,7 @@ def count(store: Store, table: object) -> int:
 
 
 def test_spec_example_is_stored(store: Store) -> None:
-    summary = store.ingest(SPEC_EXAMPLE)
+    summary = ingest_file(store, SPEC_EXAMPLE)
     assert summary.stored == {"ticket": 2, "signin": 1, "access": 1}
     assert summary.upserted == {"agent": 1, "customer": 1, "contact": 1}
     assert (summary.first_seq, summary.last_seq) == (0, 3)
@@ -44,8 +45,8 @@ def test_spec_example_is_stored(store: Store) -> None:
 
 
 def test_reingest_stores_nothing_twice(store: Store) -> None:
-    store.ingest(SPEC_EXAMPLE)
-    again = store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
+    again = ingest_file(store, SPEC_EXAMPLE)
     assert again.stored == {}
     assert again.duplicates == 4
     assert store.counts() == {
@@ -64,7 +65,7 @@ def test_reingest_stores_nothing_twice(store: Store) -> None:
 def test_duplicates_within_one_file_are_stored_once(store: Store, tmp_path: Path) -> None:
     access = orjson.loads(SPEC_EXAMPLE.read_text().splitlines()[-1])
     path = write(tmp_path / "dup.jsonl", access, access, {**access, "id": "e-3"})
-    summary = in_batches_of_two(store).ingest(path)
+    summary = ingest_file(in_batches_of_two(store), path)
     assert summary.stored == {"access": 2}
     assert summary.duplicates == 1
     assert (summary.first_seq, summary.last_seq) == (0, 1)
@@ -75,14 +76,14 @@ def test_one_invalid_line_stores_nothing(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(good + '{"kind": "access", "id": "e-9"}\n')
     with pytest.raises(RecordError, match=r"bad\.jsonl:9: time: required"):
-        in_batches_of_two(store).ingest(path)
+        ingest_file(in_batches_of_two(store), path)
     assert set(store.counts().values()) == {0}
 
 
 def test_skip_invalid_stores_the_valid_lines(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(SPEC_EXAMPLE.read_text() + "{oops\n")
-    summary = store.ingest(path, skip_invalid=True)
+    summary = ingest_file(store, path, skip_invalid=True)
     assert summary.skipped == 1
     [error] = summary.errors
     assert error.startswith(f"{path}:9: json: not a JSON object: unexpected character")
@@ -92,27 +93,27 @@ def test_skip_invalid_stores_the_valid_lines(store: Store, tmp_path: Path) -> No
 def test_directory_upsert_keeps_the_newest_version(store: Store, tmp_path: Path) -> None:
     old = {"kind": "customer", "id": "c", "name": "Old", "time": "2021-01-01T00:00:00Z"}
     new = {**old, "name": "New", "time": "2021-03-01T00:00:00Z"}
-    store.ingest(write(tmp_path / "1.jsonl", new))
-    store.ingest(write(tmp_path / "2.jsonl", old))
+    ingest_file(store, write(tmp_path / "1.jsonl", new))
+    ingest_file(store, write(tmp_path / "2.jsonl", old))
     customer = store.customer("c")
     assert customer is not None
     assert customer.name == "New"
     undated = {"kind": "customer", "id": "c", "name": "Renamed"}
-    store.ingest(write(tmp_path / "3.jsonl", undated))
+    ingest_file(store, write(tmp_path / "3.jsonl", undated))
     assert store.customer("c").name == "Renamed"  # type: ignore[union-attr]
 
 
 def test_access_without_ip_gets_its_session_sign_in_address(store: Store, tmp_path: Path) -> None:
     lines = SPEC_EXAMPLE.read_text().splitlines()
     signin, access = orjson.loads(lines[6]), orjson.loads(lines[7])
-    store.ingest(write(tmp_path / "1.jsonl", signin))
-    store.ingest(write(tmp_path / "2.jsonl", access, {**access, "id": "e-3"}))
+    ingest_file(store, write(tmp_path / "1.jsonl", signin))
+    ingest_file(store, write(tmp_path / "2.jsonl", access, {**access, "id": "e-3"}))
     [first, second] = [e for e in store.events_of_session("s-9f3") if isinstance(e, Access)]
     assert first.ip == second.ip == "198.51.100.23"
 
 
 def test_events_are_append_only_in_the_database(store: Store) -> None:
-    store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
     for table in ("accesses", "signins", "ticket_events"):
         for statement in (f"UPDATE {table} SET time_us = 0", f"DELETE FROM {table}"):
             with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
@@ -123,7 +124,7 @@ def test_events_are_append_only_in_the_database(store: Store) -> None:
 def test_postgres_refuses_truncate(store: Store) -> None:
     if store.engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists on PostgreSQL only")
-    store.ingest(SPEC_EXAMPLE)
+    ingest_file(store, SPEC_EXAMPLE)
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
         conn.execute(text("TRUNCATE accesses"))
 
@@ -142,7 +143,7 @@ def test_queries_by_agent_customer_session(store: Store, tmp_path: Path) -> None
         "fields": ["customer.name"],
         "outcome": "allowed",
     }
-    store.ingest(write(tmp_path / "q.jsonl", *lines, search))
+    ingest_file(store, write(tmp_path / "q.jsonl", *lines, search))
     since, until = parse_rfc3339("2021-05-20T00:00:00Z"), parse_rfc3339("2021-05-20T09:30:00Z")
     of_agent = store.events_of_agent("a-0017", since, until)
     assert [type(e) for e in of_agent] == [SignIn, TicketEvent]  # both ends inclusive
@@ -177,7 +178,7 @@ def test_ticket_as_of_a_moment(store: Store, tmp_path: Path) -> None:
         },
         {"kind": "ticket", "time": "2021-05-20T10:00:00Z", "ticket": "T", "event": "closed"},
     ]
-    store.ingest(write(tmp_path / "t.jsonl", *reversed(steps)))
+    ingest_file(store, write(tmp_path / "t.jsonl", *reversed(steps)))
     at = parse_rfc3339
     assert store.ticket_as_of("T", at("2021-05-20T08:59:59Z")) is None
     assert store.ticket_as_of("T", at("2021-05-20T09:15:00Z")).assignee == "a-1"  # type: ignore[union-attr]
@@ -191,7 +192,7 @@ def test_events_are_numbered_in_time_order_whatever_the_file_order(
     store: Store, tmp_path: Path
 ) -> None:
     """The spec example lists its sign-in (08:01) after ticket steps (09:12, 09:30)."""
-    summary = in_batches_of_two(store).ingest(SPEC_EXAMPLE)
+    summary = ingest_file(in_batches_of_two(store), SPEC_EXAMPLE)
     assert summary.reordered
     with store.engine.connect() as conn:
         order = (
@@ -217,4 +218,4 @@ def test_a_file_in_time_order_is_read_once(store: Store, tmp_path: Path) -> None
     lines = SPEC_EXAMPLE.read_text().splitlines()
     in_order = tmp_path / "ordered.jsonl"
     in_order.write_text("\n".join([*lines[:4], lines[6], lines[4], lines[5], lines[7]]) + "\n")
-    assert not store.ingest(in_order).reordered
+    assert not ingest_file(store, in_order).reordered

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vigile.web.charts import HourCounts, SigninMark, activity_timeline, bar_chart
+from vigile.console.charts import HourCounts, SigninMark, activity_timeline, bar_chart
 
 NS = "{http://www.w3.org/2000/svg}"
 START = datetime(2021, 5, 16, tzinfo=UTC)

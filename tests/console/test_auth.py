@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import csrf_of, post_login, sign_in
-from tests.web.world import Login
-from vigile.web import totp
-from vigile.web.accounts import AccountError, ConsoleAccounts
-from vigile.web.security import CSP
-from vigile.web.throttle import Throttle
+from tests.console.conftest import csrf_of, post_login, sign_in
+from tests.console.world import Login
+from vigile.console import totp
+from vigile.console.accounts import AccountError, ConsoleAccounts
+from vigile.console.security import CSP
+from vigile.console.throttle import Throttle
 
 
 def test_pages_need_a_session(client: TestClient) -> None:

@@ -23,6 +23,8 @@ from sqlalchemy import Engine, select
 from vigile.broker import BrokerError, GrantStatus, NotFound
 from vigile.broker import operations as ops
 from vigile.broker.grants import Grant
+from vigile.console.core import Console, ConsoleDep, require
+from vigile.console.sessions import ConsoleSession
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
 from vigile.model.times import from_micros
 from vigile.store import tables as t
@@ -35,8 +37,6 @@ from vigile.transparency import (
     TransparencyError,
     entry_json,
 )
-from vigile.web.core import Console, ConsoleDep, require
-from vigile.web.sessions import ConsoleSession
 
 __all__ = ["PAGE_SIZE", "ProofCheck", "check_proof", "router"]
 

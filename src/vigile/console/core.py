@@ -19,13 +19,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vigile import __version__
 from vigile.broker import Broker, Principal, Unauthenticated
+from vigile.console.accounts import ConsoleAccounts
+from vigile.console.security import same_origin, token_matches
+from vigile.console.sessions import ConsoleSession, SessionBook
+from vigile.console.throttle import Throttle
 from vigile.model.times import format_rfc3339
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web.accounts import ConsoleAccounts
-from vigile.web.security import same_origin, token_matches
-from vigile.web.sessions import ConsoleSession, SessionBook
-from vigile.web.throttle import Throttle
 
 __all__ = [
     "COOKIE",
@@ -83,7 +83,7 @@ class Console:
         #: Failed sign-ins per username: five in fifteen minutes and that name waits.
         self.throttle = Throttle(failures=5, period=timedelta(minutes=15))
         self.templates = Environment(
-            loader=PackageLoader("vigile.web", "templates"),
+            loader=PackageLoader("vigile.console", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,

@@ -11,16 +11,23 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from vigile.broker import Broker
+from vigile.console import agent, analyst, auth, customer
+from vigile.console.core import (
+    COOKIE,
+    Console,
+    LoginRequired,
+    PageDenied,
+    console_of,
+    login_redirect,
+)
+from vigile.console.security import SecurityHeaders
 from vigile.settings import Settings
 from vigile.store import Store
-from vigile.web import agent, analyst, auth, customer
-from vigile.web.core import COOKIE, Console, LoginRequired, PageDenied, console_of, login_redirect
-from vigile.web.security import SecurityHeaders
 
 __all__ = ["STATIC", "install"]
 
 STATIC = Path(__file__).parent / "static"
-_log = logging.getLogger("vigile.web")
+_log = logging.getLogger("vigile.console")
 
 
 def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> None:

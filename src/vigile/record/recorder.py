@@ -1,43 +1,28 @@
-"""Record events as they happen (the broker's accesses, grant decisions, containment,
-incident actions): each call one durable transaction, events and ledger leaves together.
+"""The one write path: records into the store and the ledger, each call one durable
+transaction, events and their ledger leaves together.
 
-Callers that record many events per second batch them into one call (group commit): the
-cost of a commit is paid once per batch, not per event.
+Everything that writes goes through a :class:`Recorder`: the broker's accesses, grant
+decisions and containment (batched by :class:`~vigile.record.GroupCommitter`), incident
+actions, the console, and ``vigile ingest`` (a whole file per transaction, with
+:meth:`Recorder.record_stream`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.service import Ledger
-from vigile.ledger.sql import Border, event_leaf
+from vigile.ledger.sql import Border
 from vigile.model import Record
+from vigile.record.writer import EventWriter, Prepared, prepare
 from vigile.store import Store
-from vigile.store import tables as t
 from vigile.store.engine import write_transaction
-from vigile.store.rows import COLUMNS, to_values
-from vigile.store.writer import EventWriter, Prepared
+from vigile.store.writes import deferred_indexes
 
-__all__ = ["Recorded", "Recorder", "prepare"]
-
-_EVENTS = frozenset(str(table.name) for table in t.EVENT_TABLES)
-_IP = COLUMNS["accesses"].index("ip")
-
-
-def prepare(record: Record) -> Prepared:
-    """The row of a record and, for an event whose row is final, its leaf hash (the leaf
-    does not include ``seq``, so it holds before numbering). Computed by whoever calls,
-    outside the writer's transaction: ingest's decoding workers, the broker's request
-    threads. An access without an address gets its session's at write time, and its leaf
-    there."""
-    table, values = to_values(record)
-    if table not in _EVENTS or (table == "accesses" and values[_IP] is None):
-        return table, values, None
-    return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
+__all__ = ["Recorded", "Recorder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +45,26 @@ def _mark(conn: Connection) -> tuple[int | None, int | None]:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Recorded:
     """What one call stored: events numbered ``first_seq`` to ``last_seq`` (none when
-    ``last_seq < first_seq``), and the events already stored before (same id)."""
+    ``last_seq < first_seq``), the events already stored before (same id), and the
+    events stored and directory records upserted, by table."""
 
     first_seq: int
     last_seq: int
     duplicates: int
     checkpointed: bool
+    stored: Mapping[str, int] = field(default_factory=dict)
+    upserted: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, writer: EventWriter, *, checkpointed: bool) -> Recorded:
+        return cls(
+            first_seq=writer.first_seq,
+            last_seq=writer.seq - 1,
+            duplicates=writer.duplicates,
+            checkpointed=checkpointed,
+            stored=dict(writer.stored),
+            upserted=dict(writer.upserted),
+        )
 
 
 class Recorder:
@@ -110,9 +109,27 @@ class Recorder:
             self._left = after
         if checkpointed:
             self.ledger.publish()
-        return Recorded(
-            first_seq=writer.first_seq,
-            last_seq=writer.seq - 1,
-            duplicates=writer.duplicates,
-            checkpointed=checkpointed,
-        )
+        return Recorded.of(writer, checkpointed=checkpointed)
+
+    def record_stream(
+        self,
+        batches: Iterable[Sequence[Prepared]],
+        *,
+        expected: int = 0,
+        after_batch: Callable[[], None] | None = None,
+    ) -> Recorded:
+        """Store every batch in one transaction (a file's load: all or nothing) and sign
+        a checkpoint of what it added. ``expected``, the number of events the batches
+        probably hold, lets a large load into a small SQLite store build its indexes
+        once at the end. Anything the batches raise rolls the whole load back."""
+        self._left = None  # a resuming recorder reads the tree again after this
+        with write_transaction(self.store.engine) as conn:
+            writer = EventWriter(conn, self.ledger.writer(conn))
+            with deferred_indexes(conn, expected, writer.first_seq):
+                for batch in batches:
+                    writer.write(batch)
+                    if after_batch is not None:
+                        after_batch()
+            writer.finish()
+        self.ledger.publish()
+        return Recorded.of(writer, checkpointed=writer.seq > writer.first_seq)

@@ -8,12 +8,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import csrf_of, sign_in
-from tests.web.world import ANN_EMAIL, BOB_EMAIL, Login
+from tests.console.conftest import csrf_of, sign_in
+from tests.console.world import ANN_EMAIL, BOB_EMAIL, Login
 from vigile.broker import GrantStatus
+from vigile.console import customer as portal
 from vigile.store import Store
 from vigile.transparency import Transparency
-from vigile.web import customer as portal
 
 SUPPORT = "customer_initiated_support"
 REVIEW = "agent_initiated_review"

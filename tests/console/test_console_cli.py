@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.cli.test_cli import run
-from tests.web.conftest import csrf_of, sign_in
-from tests.web.world import Login
-from vigile.ingest.record import Recorder
+from tests.console.conftest import csrf_of, sign_in
+from tests.console.world import Login
 from vigile.model import Agent
+from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
-from vigile.web.core import Console, ConsoleDep, require
-from vigile.web.sessions import ConsoleSession
+from vigile.console.core import Console, ConsoleDep, require
+from vigile.console.sessions import ConsoleSession
 
 __all__ = ["AnalystSession", "missing"]
 

@@ -20,19 +20,19 @@ from markupsafe import Markup
 
 from vigile.broker import BrokerError
 from vigile.broker import operations as ops
-from vigile.detect import Alert, AlertBook, AlertStatus
-from vigile.respond import Incident, Incidents, InvalidScope
-from vigile.web import analyst_incidents, analyst_ledger
-from vigile.web.analyst_activity import (
+from vigile.console import analyst_incidents, analyst_ledger
+from vigile.console.analyst_activity import (
     activity_span,
     day_floor,
     evidence_hours,
     hourly_accesses,
     signins,
 )
-from vigile.web.analyst_common import AnalystSession, missing
-from vigile.web.charts import activity_timeline
-from vigile.web.core import Console, ConsoleDep
+from vigile.console.analyst_common import AnalystSession, missing
+from vigile.console.charts import activity_timeline
+from vigile.console.core import Console, ConsoleDep
+from vigile.detect import Alert, AlertBook, AlertStatus
+from vigile.respond import Incident, Incidents, InvalidScope
 
 __all__ = ["router"]
 

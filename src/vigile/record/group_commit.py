@@ -1,7 +1,7 @@
 """Group commit: many requests' events recorded in one durable transaction.
 
 Each request hands its events to :meth:`GroupCommitter.record` and waits. One writer
-thread takes everything queued, records it with :class:`~vigile.ingest.Recorder` (events
+thread takes everything queued, records it with :class:`~vigile.record.Recorder` (events
 and ledger leaves in one transaction) and wakes every waiter: with the result, or with
 the error, so a request whose events were not recorded fails instead of answering. When
 a shared transaction fails, each request in it is recorded again on its own, so one
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 
 from vigile.errors import StoreLocked
-from vigile.ingest.record import Recorder, prepare
 from vigile.model import Record
-from vigile.store.writer import Prepared
+from vigile.record.recorder import Recorder
+from vigile.record.writer import Prepared, prepare
 
 __all__ = ["GroupCommitter"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web.conftest import csrf_of, sign_in
-from tests.web.world import BOB_EMAIL, BOB_PHONE, Login
+from tests.console.conftest import csrf_of, sign_in
+from tests.console.world import BOB_EMAIL, BOB_PHONE, Login
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
