@@ -7,7 +7,6 @@ ledger.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -180,12 +179,5 @@ class Containment:
         now: datetime,
         details: dict[str, object],
     ) -> None:
-        event = AuditEvent(
-            id=f"audit-{uuid.uuid4().hex}",
-            time=now,
-            action=action,
-            actor=actor,
-            subject=agent,
-            details=details,
-        )
+        event = AuditEvent.new(action, actor=actor, time=now, subject=agent, details=details)
         self._committer.record([event])

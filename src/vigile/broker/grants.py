@@ -302,11 +302,10 @@ class GrantBook:
         }
         if grant.expires is not None:
             details["expires_us"] = to_micros(grant.expires)
-        event = AuditEvent(
-            id=f"audit-{uuid.uuid4().hex}",
-            time=now,
-            action=action,
+        event = AuditEvent.new(
+            action,
             actor=actor,
+            time=now,
             subject=grant.id,
             customer=grant.customer,
             details=details,

@@ -7,6 +7,7 @@ the spec does not list are kept in ``extra`` (forward compatibility), never drop
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -222,6 +223,34 @@ class AuditEvent:
     subject: str | None = None
     customer: str | None = None
     details: Mapping[str, Any] = field(default_factory=_no_extra)
+
+    @classmethod
+    def new(
+        cls,
+        action: str,
+        *,
+        actor: str,
+        time: datetime,
+        subject: str | None = None,
+        customer: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        event_id: str | None = None,
+        id_prefix: str = "audit-",
+    ) -> AuditEvent:
+        """An event about to be recorded, with its own copy of ``details``.
+
+        Its id is ``event_id`` when given (the store keeps an id once: a fixed id makes
+        recording idempotent), else ``id_prefix`` and a fresh random 128-bit hex number.
+        """
+        return cls(
+            id=event_id or f"{id_prefix}{uuid.uuid4().hex}",
+            time=time,
+            action=action,
+            actor=actor,
+            subject=subject,
+            customer=customer,
+            details=dict(details or {}),
+        )
 
 
 #: The records of the activity log (shared/spec/activity-log.md).

@@ -8,7 +8,6 @@ action that the state shows.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -233,14 +232,15 @@ class Incidents:
 
         A fixed ``event_id`` makes the record idempotent: the store keeps an id once.
         """
-        event = AuditEvent(
-            id=event_id or f"{incident_id}/{uuid.uuid4().hex}",
-            time=self.clock(),
-            action=action,
+        event = AuditEvent.new(
+            action,
             actor=actor,
+            time=self.clock(),
             subject=incident_id,
             customer=customer,
-            details=dict(details),
+            details=details,
+            event_id=event_id,
+            id_prefix=f"{incident_id}/",
         )
         self._recorder.record([event])
         return TimelineEntry(
