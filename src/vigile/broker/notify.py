@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from vigile.errors import ConfigError
+from vigile.mail import SmtpServer
 from vigile.settings import Settings
 
 __all__ = [
@@ -99,6 +99,9 @@ class EmailChannel:
         if not self.to:
             raise ConfigError("VIGILE_BROKER_NOTIFY_TO: the email channel needs recipients")
         self.settings = settings
+        self.server = SmtpServer(
+            host=settings.broker_smtp_host, port=settings.broker_smtp_port, timeout=5
+        )
 
     def message(self, notice: Notice) -> EmailMessage:
         """The message the channel sends."""
@@ -110,9 +113,7 @@ class EmailChannel:
         return message
 
     def send(self, notice: Notice) -> None:
-        host, port = self.settings.broker_smtp_host, self.settings.broker_smtp_port
-        with smtplib.SMTP(host, port, timeout=5) as smtp:
-            smtp.send_message(self.message(notice))
+        self.server.send(self.message(notice))
 
 
 #: Channels by name; each factory takes the settings.

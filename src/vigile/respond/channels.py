@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import smtplib
 import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vigile.errors import ConfigError
+from vigile.mail import MailNotSent, SmtpServer
 from vigile.respond.errors import DeliveryError
 from vigile.settings import Settings
 
@@ -92,20 +92,14 @@ class SmtpChannel:
     name = "smtp"
 
     def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
+        self.server = SmtpServer(host=host, port=port, timeout=30)
 
     def deliver(self, message: EmailMessage, *, incident: str, customer: str) -> str:
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=30) as server:
-                refused = server.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(
-                f"{incident}/{customer}: SMTP {self.host}:{self.port} refused the message: {exc}"
-            ) from exc
-        if refused:
-            raise DeliveryError(f"{incident}/{customer}: recipients refused: {sorted(refused)}")
-        return f"smtp {self.host}:{self.port} {message['Message-ID']}"
+            self.server.send(message)
+        except MailNotSent as exc:
+            raise DeliveryError(f"{incident}/{customer}: {exc}") from exc
+        return f"smtp {self.server} {message['Message-ID']}"
 
 
 def _outbox(settings: Settings) -> Channel:
