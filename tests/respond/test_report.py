@@ -18,7 +18,6 @@ from vigile.respond import (
     Scope,
     breach_record,
     render_html,
-    timeline_svg,
 )
 from vigile.store import Store
 
@@ -77,10 +76,6 @@ def test_the_record_and_its_report(store: Store) -> None:
     assert html.count("<rect") == 3
     assert "Agent &lt;takeover&gt;" in html  # escaped, never markup
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html)
-
-
-def test_an_empty_timeline_draws_nothing() -> None:
-    assert "<rect" not in timeline_svg([])
 
 
 def test_cli(

@@ -29,9 +29,9 @@ from vigile.console.analyst_activity import (
     signins,
 )
 from vigile.console.analyst_common import AnalystSession, missing
-from vigile.console.charts import activity_timeline
 from vigile.console.core import Console, ConsoleDep
 from vigile.detect import Alert, AlertBook, AlertStatus
+from vigile.render.charts import activity_timeline
 from vigile.respond import Incident, Incidents, InvalidScope
 
 __all__ = ["router"]
@@ -174,7 +174,7 @@ def agent_page(
         agent=store.agent(agent_id),
         alerts=mine,
         window=window,
-        chart=Markup(chart),  # noqa: S704 - built by charts.py, every value escaped there
+        chart=Markup(chart),  # noqa: S704 - vigile.render.charts escapes every value
         recent=signins(store, agent_id, limit=20),
         suspension=console.broker.containment.suspension_of(agent_id),
         done=_OUTCOMES.get(request.query_params.get("done", "")),

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import case, func, literal, or_, select
 
-from vigile.console.charts import HourCounts, SigninMark
 from vigile.model.times import from_micros, to_micros
 from vigile.policy.masking import SENSITIVE_FIELDS
+from vigile.render.charts import HourCounts, SigninMark
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect

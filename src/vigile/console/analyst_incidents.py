@@ -14,10 +14,10 @@ from markupsafe import Markup
 
 from vigile.broker import Broker
 from vigile.console.analyst_common import AnalystSession, missing
-from vigile.console.charts import bar_chart
 from vigile.console.core import ConsoleDep
 from vigile.errors import VigileError
 from vigile.policy import mask_value
+from vigile.render.charts import bar_chart, largest_first
 from vigile.respond import (
     IncidentNotFound,
     Incidents,
@@ -143,8 +143,8 @@ class _AnalystSuspension:
 
 
 def _bars(counts: Mapping[str, int], label: str) -> Markup:
-    items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return Markup(bar_chart(items, label=label))  # noqa: S704 - charts.py escapes every value
+    chart = bar_chart(largest_first(counts), label=label)
+    return Markup(chart)  # noqa: S704 - vigile.render.charts escapes every value
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vigile import __version__
 from vigile.broker import Broker, Principal, Unauthenticated
@@ -23,7 +23,7 @@ from vigile.console.accounts import ConsoleAccounts
 from vigile.console.security import same_origin, token_matches
 from vigile.console.sessions import ConsoleSession, SessionBook
 from vigile.console.throttle import Throttle
-from vigile.model.times import format_rfc3339
+from vigile.render.templates import template_environment
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 COOKIE = "vigile_session"
+_TEMPLATES = Path(__file__).parent / "templates"
 #: Where each role lands after signing in.
 HOME = {
     "agent": "/console/agent",
@@ -82,13 +83,8 @@ class Console:
         )
         #: Failed sign-ins per username: five in fifteen minutes and that name waits.
         self.throttle = Throttle(failures=5, period=timedelta(minutes=15))
-        self.templates = Environment(
-            loader=PackageLoader("vigile.console", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.templates.filters["when"] = _when
+        # Pages test their optional parts ({% if error %}): an undefined one is empty.
+        self.templates = template_environment(_TEMPLATES, strict=False, trim_blocks=True)
         self.templates.globals["version"] = __version__
 
     def render(
@@ -183,7 +179,3 @@ def login_redirect(request: Request, message: str | None = None) -> Response:
         # htmx follows redirects inside the swap; make it load the sign-in page instead.
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-def _when(moment: datetime | None) -> str:
-    return "" if moment is None else format_rfc3339(moment).replace("T", " ")[:19] + " UTC"

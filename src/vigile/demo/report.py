@@ -12,24 +12,24 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from vigile.demo.story import DemoRun, serious
 from vigile.errors import OutputError
 from vigile.model.times import format_rfc3339, from_micros
 from vigile.policy import mask_value
-from vigile.respond import timeline_svg
+from vigile.render.charts import STANDALONE_STYLE, bar_chart, daily_timeline, largest_first
+from vigile.render.templates import template_environment
 
-__all__ = ["bars_svg", "mask_addresses", "render_report", "write_report"]
+__all__ = ["mask_addresses", "render_report", "write_report"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _SHOWN_ACTIONS = 12  # remediation actions listed in the page (all are in the JSON)
+_SHOWN_BARS = 12  # the largest groups of a bar chart
 
 
 def mask_addresses(text: str) -> str:
@@ -37,40 +37,10 @@ def mask_addresses(text: str) -> str:
     return _ADDRESS.sub(lambda m: mask_value("contact.email", m.group(0)) or "", text)
 
 
-def bars_svg(counts: Mapping[str, int], *, label: str, width: int = 360) -> str:
-    """Horizontal bars, one per key, as standalone SVG markup."""
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
-    if not items:
-        return ""
-    peak = max(v for _, v in items) or 1
-    row, left = 20, 110
-    height = row * len(items) + 4
-    parts = []
-    for i, (key, value) in enumerate(items):
-        y = i * row + 2
-        bar = (width - left - 50) * value / peak
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
-            f"{escape(key)}</text>"
-            f'<rect x="{left}" y="{y + 3}" width="{max(bar, 1):.1f}" height="{row - 6}" '
-            f'fill="#3b6ea8"><title>{escape(f"{key}: {value}")}</title></rect>'
-            f'<text x="{left + bar + 4:.1f}" y="{y + 14}" font-size="12">{value:,}</text>'
-        )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
-    )
-
-
 def render_report(run: DemoRun) -> str:
     """The report as one HTML page."""
-    env = Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True),
-        undefined=StrictUndefined,
-    )
-    env.filters["time"] = format_rfc3339
-    return env.get_template("demo.html.j2").render(**_context(run))
+    template = template_environment(_TEMPLATES).get_template("demo.html.j2")
+    return template.render(**_context(run))
 
 
 def write_report(run: DemoRun) -> Path:
@@ -100,6 +70,7 @@ def _context(run: DemoRun) -> dict[str, Any]:
         "previews": [],
         "actions": [],
         "charts": {},
+        "chart_style": Markup(STANDALONE_STYLE),  # noqa: S704 - a constant
         "ledger": run.ledger,
         "seconds": {k: f"{v:.1f}" for k, v in run.timings.items()},
         "streaming": run.to_json()["streaming"],
@@ -107,16 +78,22 @@ def _context(run: DemoRun) -> dict[str, Any]:
     if response is not None:
         summary = response.radius.summary
         context["charts"] = {
-            "tier": Markup(bars_svg(summary.by_tier, label="Customers by tier")),  # noqa: S704
-            "country": Markup(  # noqa: S704 - built and escaped by bars_svg
-                bars_svg(summary.by_country, label="Customers by country")
-            ),
-            "timeline": Markup(timeline_svg(response.record.daily_accesses)),  # noqa: S704
+            "tier": _bars(summary.by_tier, label="Customers by tier"),
+            "country": _bars(summary.by_country, label="Customers by country"),
+            "timeline": Markup(daily_timeline(response.record.daily_accesses)),  # noqa: S704
         }
         context["previews"] = _one_per_language(response.previews)
         context["actions"] = list(response.plan[:_SHOWN_ACTIONS])
         context["by_kind"] = dict(Counter(a.kind.value for a in response.plan))
     return context
+
+
+def _bars(counts: Mapping[str, int], *, label: str) -> Markup:
+    """The largest groups as bars (nothing when there are none)."""
+    if not counts:
+        return Markup()
+    chart = bar_chart(largest_first(counts, most=_SHOWN_BARS), label=label, width=360)
+    return Markup(chart)  # noqa: S704 - vigile.render.charts escapes every value
 
 
 def _by_outcome(by_action: tuple[tuple[str, str, int], ...]) -> list[dict[str, Any]]:

@@ -47,7 +47,7 @@ from vigile.respond.remediation import (
     Remediation,
     Rename,
 )
-from vigile.respond.report import BreachRecord, breach_record, render_html, timeline_svg
+from vigile.respond.report import BreachRecord, breach_record, render_html
 from vigile.respond.retired import (
     SigninDecision,
     check_registration,
@@ -102,7 +102,6 @@ __all__ = [
     "parse_time",
     "register_channel",
     "render_html",
-    "timeline_svg",
     "username_keys",
     "utc_now",
 ]

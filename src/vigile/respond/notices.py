@@ -24,12 +24,11 @@ from babel.dates import format_date
 from babel.languages import get_official_languages
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2 import TemplateError as JinjaError
-from jinja2.sandbox import SandboxedEnvironment
 
 from vigile.errors import ConfigError
 from vigile.model import Account, Contact
+from vigile.render.templates import template_environment
 from vigile.respond.blast import CATEGORIES, category_of
 
 __all__ = ["BUILTIN_TEMPLATES", "DEFAULT_LANGUAGE", "Notice", "NoticeFacts", "Templates"]
@@ -81,14 +80,9 @@ class Templates:
             if not folder.is_dir():
                 raise ConfigError(f"VIGILE_NOTIFY_TEMPLATES: {folder} is not a folder")
         self.sender = sender
+        # The user's folder first: it overrides the built-in templates file by file.
         # Sandboxed: templates from a folder render data, they do not run code.
-        self.env = SandboxedEnvironment(
-            # The user's folder first: it overrides the built-in templates file by file.
-            loader=FileSystemLoader([*folders, BUILTIN_TEMPLATES]),
-            autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-            undefined=StrictUndefined,
-            keep_trailing_newline=True,
-        )
+        self.env = template_environment(*folders, BUILTIN_TEMPLATES, sandboxed=True)
 
     def languages(self) -> set[str]:
         """Languages with a complete set of templates."""

@@ -2,23 +2,24 @@
 effects and the remedial action taken), as JSON and as a self-contained HTML report.
 
 The HTML embeds everything it shows: styles inline and a timeline chart of the scope's
-accesses drawn here as SVG, so it opens offline and loads nothing from anywhere.
+accesses drawn as SVG (:mod:`vigile.render.charts`), so it opens offline and loads
+nothing from anywhere.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from html import escape
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from sqlalchemy import select
 
 from vigile.model.times import format_rfc3339
+from vigile.render.charts import STANDALONE_STYLE, daily_timeline
+from vigile.render.templates import template_environment
 from vigile.respond.blast import access_times, blast_radius
 from vigile.respond.clock import RegulatoryClock
 from vigile.respond.incidents import Incidents
@@ -27,7 +28,7 @@ from vigile.respond.remediation import Remediation
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["BreachRecord", "breach_record", "render_html", "timeline_svg"]
+__all__ = ["BreachRecord", "breach_record", "render_html"]
 
 _HIGH_RISK_CATEGORIES = frozenset({"contacts", "accounts", "billing"})
 _EFFECTS = (
@@ -113,43 +114,9 @@ def _every_day(days: Counter[date]) -> tuple[tuple[date, int], ...]:
     return tuple((first + timedelta(d), days.get(first + timedelta(d), 0)) for d in range(span))
 
 
-def timeline_svg(daily: Sequence[tuple[date, int]], *, width: int = 720, height: int = 200) -> str:
-    """A bar chart of accesses per day, as standalone SVG markup."""
-    if not daily:
-        return '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'
-    peak = max(count for _, count in daily) or 1
-    left, bottom, top = 40, 30, 10
-    step = (width - left) / len(daily)
-    bars = []
-    for index, (day, count) in enumerate(daily):
-        bar = (height - bottom - top) * count / peak
-        x, y = left + index * step, height - bottom - bar
-        label = escape(f"{day.isoformat()}: {count} accesses")
-        bars.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" height="{bar:.1f}" '
-            f'fill="#b3261e"><title>{label}</title></rect>'
-        )
-    axis = (
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
-        'stroke="#444"/>'
-        f'<text x="{left}" y="{height - 10}" font-size="11">{daily[0][0].isoformat()}</text>'
-        f'<text x="{width}" y="{height - 10}" font-size="11" text-anchor="end">'
-        f"{daily[-1][0].isoformat()}</text>"
-        f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">{peak}</text>'
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="Accesses per day">{axis}{"".join(bars)}</svg>'
-    )
-
-
 def render_html(record: BreachRecord) -> str:
     """The breach record as one self-contained HTML page."""
-    env = Environment(
-        loader=FileSystemLoader(BUILTIN_TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True),
-        undefined=StrictUndefined,
-    )
-    template = env.get_template("report/breach.html.j2")
-    chart = Markup(timeline_svg(record.daily_accesses))  # noqa: S704 - built and escaped above
-    return template.render(record=record.document, chart=chart)
+    template = template_environment(BUILTIN_TEMPLATES).get_template("report/breach.html.j2")
+    chart = Markup(daily_timeline(record.daily_accesses))  # noqa: S704 - escaped where drawn
+    style = Markup(STANDALONE_STYLE)  # noqa: S704 - a constant
+    return template.render(record=record.document, chart=chart, chart_style=style)

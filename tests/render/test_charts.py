@@ -1,13 +1,20 @@
-"""The console's SVG charts on hand-built inputs: exact bars, bands and marks, escaping."""
+"""The SVG charts on hand-built inputs: exact bars, bands and marks, escaping."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from vigile.console.charts import HourCounts, SigninMark, activity_timeline, bar_chart
+from vigile.render.charts import (
+    HourCounts,
+    SigninMark,
+    activity_timeline,
+    bar_chart,
+    daily_timeline,
+    largest_first,
+)
 
 NS = "{http://www.w3.org/2000/svg}"
 START = datetime(2021, 5, 16, tzinfo=UTC)
@@ -154,3 +161,49 @@ def test_bar_chart_lengths_follow_the_counts() -> None:
     assert widths[0] == 460 - 120 - 50  # the largest fills the row
     assert abs(widths[1] / widths[0] - 5 / 12) < 0.001
     assert _bars(_svg(bar_chart([], label="nothing"))) == []
+
+
+def test_largest_first_orders_bars_by_count_then_name() -> None:
+    counts = {"smb": 5, "government": 5, "enterprise": 12, "startup": 1}
+    assert largest_first(counts) == [
+        ("enterprise", 12),
+        ("government", 5),
+        ("smb", 5),
+        ("startup", 1),
+    ]
+    assert largest_first(counts, most=2) == [("enterprise", 12), ("government", 5)]
+
+
+def test_a_chart_has_its_own_size_and_says_what_it_is() -> None:
+    root = _svg(bar_chart([("smb", 5)], label="tiers", width=360))
+    assert (root.attrib["width"], root.attrib["height"]) == ("360", "30")
+    assert root.attrib["viewBox"] == "0 0 360 30"
+    assert root.attrib["class"] == "chart bars"
+    assert root.find(f"{NS}title").text == "tiers"  # type: ignore[union-attr]
+
+
+def _days(root: ET.Element) -> list[tuple[str, int, float]]:
+    return [
+        (r.attrib["data-day"], int(r.attrib["data-count"]), float(r.attrib["height"]))
+        for r in root.iter(f"{NS}rect")
+    ]
+
+
+def test_daily_timeline_draws_a_bar_per_day_scaled_to_the_peak() -> None:
+    daily = [(date(2021, 5, 20), 2), (date(2021, 5, 21), 0), (date(2021, 5, 22), 4)]
+    root = _svg(daily_timeline(daily))
+    assert root.attrib["class"] == "chart days"
+    assert _days(root) == [
+        ("2021-05-20", 2, 80.0),
+        ("2021-05-21", 0, 0.0),
+        ("2021-05-22", 4, 160.0),
+    ]
+    assert [t.text for t in root.iter(f"{NS}text")] == ["2021-05-20", "2021-05-22", "4"]
+    titles = [r.find(f"{NS}title").text for r in root.iter(f"{NS}rect")]  # type: ignore[union-attr]
+    assert titles[0] == "2021-05-20: 2 accesses"
+
+
+def test_an_empty_daily_timeline_draws_nothing() -> None:
+    markup = daily_timeline([])
+    assert "<rect" not in markup
+    assert _svg(markup).attrib["width"] == "0"

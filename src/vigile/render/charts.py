@@ -1,20 +1,46 @@
-"""Charts drawn on the server as inline SVG: pure functions from numbers to markup.
+"""Charts drawn on the server as SVG: pure functions from numbers to markup, for the
+console's pages and for the self-contained reports (breach record, demo) alike.
 
-No script and no inline style (the console's CSP allows neither): colours come from the
-classes of ``static/vigile.css`` (``svg.chart .clear`` ...), geometry from SVG presentation
-attributes. Every text and attribute value from the data is escaped here, so a caller may
-mark the result safe. Each bar carries its exact figure (``data-count`` and a ``<title>``
-tooltip), which is also what the tests read.
+No script and no inline style (the console's CSP allows neither): colours come from
+classes (``svg.chart .clear`` ...), geometry from SVG presentation attributes. The
+console's stylesheet (``static/vigile.css``) styles the classes; a page that loads no
+stylesheet puts :data:`STANDALONE_STYLE` in its ``<style>``. Every text and attribute
+value from the data is escaped here, so a caller may mark the result safe. Each bar
+carries its exact figure (``data-count`` and a ``<title>`` tooltip), which is also what
+the tests read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
 
-__all__ = ["HourCounts", "SigninMark", "activity_timeline", "bar_chart"]
+__all__ = [
+    "STANDALONE_STYLE",
+    "HourCounts",
+    "SigninMark",
+    "activity_timeline",
+    "bar_chart",
+    "daily_timeline",
+    "largest_first",
+]
+
+#: The charts' look in a page without the console's stylesheet (the reports).
+STANDALONE_STYLE = """\
+svg.chart text { font-size: 11px; }
+svg.chart.bars text { font-size: 12px; }
+svg.chart .bar { fill: #3b6ea8; }
+svg.chart .day { fill: #b3261e; }
+svg.chart .axis { stroke: #444; }
+svg.chart .clear { fill: #d92d20; }
+svg.chart .masked { fill: #84adff; }
+svg.chart .denied { fill: #98a2b3; }
+svg.chart .anomaly { fill: #fef0c7; }
+svg.chart .signin { fill: #101828; }
+svg.chart .signin.failed polygon { fill: #b3261e; }
+"""
 
 _HOUR = timedelta(hours=1)
 _KINDS = ("clear", "masked", "denied")  # stacked bottom to top
@@ -105,25 +131,31 @@ def activity_timeline(
     counts = [c for c in counts if 0 <= _index(start, c.hour) < hours]
     peak = max((c.total for c in counts), default=0) or 1
     parts = [
-        _open(width, height, f"Accesses per hour over {hours} hours"),
+        _open(width, height, f"Accesses per hour over {hours} hours", "timeline"),
         *_shaded(frame, start, hours, slot, anomalous),
         *_y_axis(frame, peak),
         *_day_ticks(frame, start, hours, slot),
     ]
     for hour in counts:
-        parts.extend(_stack(frame, start, hours, slot, peak, hour))
+        parts.extend(_stack(frame, start, hours, slot, peak=peak, hour=hour))
     parts.extend(_signins(frame, start, hours, slot, signins))
     parts.extend(_legend(frame))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _open(width: int, height: int, label: str) -> str:
-    box = _attrs(viewBox=f"0 0 {width} {height}", role="img", aria_label=label)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" {box}>'
-        f"<title>{escape(label)}</title>"
+def _open(width: int, height: int, label: str, kind: str) -> str:
+    """The ``<svg>`` tag: classes ``chart`` and ``kind``; its own size, which a
+    stylesheet may override (the console's charts take the width of their column)."""
+    box = _attrs(
+        class_=f"chart {kind}",
+        viewBox=f"0 0 {width} {height}",
+        width=width,
+        height=height,
+        role="img",
+        aria_label=label,
     )
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {box}><title>{escape(label)}</title>'
 
 
 def _index(start: datetime, moment: datetime) -> int:
@@ -186,7 +218,7 @@ def _day_ticks(frame: _Frame, start: datetime, hours: int, slot: float) -> list[
 
 
 def _stack(
-    frame: _Frame, start: datetime, hours: int, slot: float, peak: int, hour: HourCounts
+    frame: _Frame, start: datetime, hours: int, slot: float, *, peak: int, hour: HourCounts
 ) -> list[str]:
     index = _index(start, hour.hour)
     if not 0 <= index < hours:
@@ -274,7 +306,7 @@ def bar_chart(items: Sequence[tuple[str, int]], *, label: str, width: int = 460)
     row, left, right = 22, 120, 50
     height = row * max(len(items), 1) + 8
     peak = max((count for _, count in items), default=0) or 1
-    parts = [_open(width, height, label)]
+    parts = [_open(width, height, label, "bars")]
     for n, (name, count) in enumerate(items):
         y = 4 + n * row
         length = (width - left - right) * count / peak
@@ -284,5 +316,43 @@ def bar_chart(items: Sequence[tuple[str, int]], *, label: str, width: int = 460)
                      width=_num(length), height=row - 8, data_label=name, data_count=count)
         )  # fmt: skip
         parts.append(_element("text", text=str(count), x=_num(left + length + 4), y=y + 14))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def largest_first(counts: Mapping[str, int], *, most: int | None = None) -> list[tuple[str, int]]:
+    """``counts`` in the order of a bar chart: largest first, ties by name; the first
+    ``most`` of them (all by default)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:most]
+
+
+def daily_timeline(
+    daily: Sequence[tuple[date, int]], *, width: int = 720, height: int = 200
+) -> str:
+    """A bar per day, in the order given (a caller wanting gaps shown passes zero days);
+    the first and last days and the peak written on the axis."""
+    label = "Accesses per day"
+    if not daily:
+        return _open(0, 0, label, "days") + "</svg>"
+    peak = max(count for _, count in daily) or 1
+    left, bottom, top = 40, 30, 10
+    base = height - bottom
+    step = (width - left) / len(daily)
+    first, last = daily[0][0].isoformat(), daily[-1][0].isoformat()
+    parts = [
+        _open(width, height, label, "days"),
+        _element("line", class_="axis", x1=left, y1=base, x2=width, y2=base),
+        _element("text", text=first, x=left, y=height - 10),
+        _element("text", text=last, x=width, y=height - 10, text_anchor="end"),
+        _element("text", text=str(peak), x=left - 6, y=top + 10, text_anchor="end"),
+    ]
+    for index, (day, count) in enumerate(daily):
+        tall = (base - top) * count / peak
+        parts.append(
+            _element("rect", f"{day.isoformat()}: {count} accesses", class_="day",
+                     x=_num(left + index * step), y=_num(base - tall),
+                     width=_num(max(step - 2, 1)), height=_num(tall),
+                     data_day=day.isoformat(), data_count=count)
+        )  # fmt: skip
     parts.append("</svg>")
     return "\n".join(parts)
