@@ -16,11 +16,6 @@ from vigile.settings import Settings
 DOCS = REPO / "docs"
 PAGES = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-# The one page linked outside the repository: the design document, kept in the team's
-# folder beside the project (no test reads it).
-OUTSIDE_PAGES = {"DESIGN.md"}
-
-
 @pytest.mark.parametrize("name", [f.name for f in fields(Settings)])
 def test_every_setting_is_documented(name: str) -> None:
     assert f"`VIGILE_{name.upper()}`" in (DOCS / "configuration.md").read_text()
@@ -57,8 +52,6 @@ def test_every_relative_link_resolves_in_the_repository(page: Path) -> None:
         if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
             continue  # a URL or an anchor on the same page
         path = (page.parent / target.split("#", 1)[0]).resolve()
-        if path.name in OUTSIDE_PAGES and not path.is_relative_to(REPO):
-            continue
         assert path.is_relative_to(REPO), target
         assert path.exists(), target
 
