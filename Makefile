@@ -1,4 +1,4 @@
-# The one test command (README, .ci/run): lint, format, types, tests.
+# The one test command (README, .ci/run): lint, format, import contracts, types, tests.
 PYTHON ?= python3
 
 .PHONY: check lint imports types test bench

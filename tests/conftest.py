@@ -20,7 +20,6 @@ from vigile.settings import Settings
 from vigile.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 SPEC_EXAMPLE = Path(__file__).parent / "data" / "spec-example.jsonl"
 
 

@@ -1,7 +1,8 @@
 """Known answers for RFC 9162 hashing, from transparency-dev/merkle ``testonly/constants.go``.
 
-The file is kept as ``shared/testdata/merkle/constants.go.txt`` (see SOURCE.md there); its
-``hd("…")`` literals are read straight from the Go source so no value is retyped here.
+The file is kept as ``tests/ledger/vectors/merkle/constants.go.txt`` (see SOURCE.md
+there); its ``hd("…")`` literals are read straight from the Go source so no value is
+retyped here.
 """
 
 from __future__ import annotations

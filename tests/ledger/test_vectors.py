@@ -2,7 +2,7 @@
 
 Source: github.com/transparency-dev/merkle ``testdata/`` at commit
 417fb0c314750d94e53942e9f92e79b6d35915db (Apache-2.0), copied unchanged into
-``shared/testdata/merkle`` (see its SOURCE.md). Cases with ``wantErr`` must fail.
+``tests/ledger/vectors/merkle`` (see its SOURCE.md). Cases with ``wantErr`` must fail.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Where the shared public test vectors live, resolved from this file (not hard-coded)."""
+"""Where the public test vectors live: in this repository, resolved from this file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# tests/ledger/testdata.py -> the repository root is two folders up; shared/ sits beside it.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MERKLE_VECTORS = REPO_ROOT.parent / "shared" / "testdata" / "merkle"
+# transparency-dev/merkle's testdata/ and testonly/constants.go, copied unchanged with their
+# licence; vectors/merkle/SOURCE.md says from which commit.
+MERKLE_VECTORS = Path(__file__).resolve().parent / "vectors" / "merkle"

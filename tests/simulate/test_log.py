@@ -1,4 +1,4 @@
-"""The simulated activity log is a valid log (shared/spec/activity-log.md) and repeatable."""
+"""The simulated activity log is a valid log (docs/spec/activity-log.md) and repeatable."""
 
 from __future__ import annotations
 

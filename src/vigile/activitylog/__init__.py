@@ -1,4 +1,4 @@
-"""Read and write the support activity log (shared/spec/activity-log.md)."""
+"""Read and write the support activity log (docs/spec/activity-log.md)."""
 
 from vigile.activitylog.codec import InvalidField, decode, encode
 from vigile.activitylog.reader import FORMAT, VERSION, ActivityLogReader, ReadReport

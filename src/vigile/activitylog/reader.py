@@ -1,4 +1,4 @@
-"""Stream activity logs (shared/spec/activity-log.md) from `.jsonl` or `.jsonl.gz`.
+"""Stream activity logs (docs/spec/activity-log.md) from `.jsonl` or `.jsonl.gz`.
 
 Memory stays constant whatever the file's size: one line at a time. Errors read
 ``FILE:LINE: field: message``. By default the first invalid line raises; with

@@ -1,4 +1,4 @@
-"""Write activity logs (shared/spec/activity-log.md) as `.jsonl` or `.jsonl.gz`.
+"""Write activity logs (docs/spec/activity-log.md) as `.jsonl` or `.jsonl.gz`.
 
 The file appears only when writing succeeds: records go to a temporary file beside the
 target, renamed into place on close. An error on the way leaves no half-written log.

@@ -15,10 +15,11 @@ from vigile.broker.errors import (
     NotFound,
     Unauthenticated,
 )
-from vigile.broker.grants import Grant, GrantBook, GrantStatus
+from vigile.broker.events import BROKER_ACTOR
+from vigile.broker.grants import GRANT_REASONS, Grant, GrantBook, GrantStatus
 from vigile.broker.identity import LOCAL_ISSUER, ROLES, Authenticator, LocalTokens, Principal
 from vigile.broker.notify import CHANNELS, Notice, Notifier, register_channel
-from vigile.broker.service import BROKER_ACTOR, GRANT_REASONS, Broker
+from vigile.broker.service import Broker
 from vigile.broker.velocity import Limits, Velocity
 
 __all__ = [

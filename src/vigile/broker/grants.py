@@ -20,16 +20,39 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from vigile.broker.errors import GrantConflict, NotFound
-from vigile.model import AuditEvent
+from vigile.broker.errors import GrantConflict, InvalidBrokerRequest, NotFound
+from vigile.model import AuditEvent, Reason
 from vigile.model.times import from_micros, to_micros
-from vigile.policy import GrantFacts, fields_of_classes
+from vigile.policy import FIELD_CLASSES, GrantFacts, fields_of_classes
 from vigile.record import GroupCommitter
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["Grant", "GrantBook", "GrantStatus", "grant_of_row"]
+__all__ = ["GRANT_REASONS", "Grant", "GrantBook", "GrantStatus", "check_request", "grant_of_row"]
+
+#: Reason codes a grant request may give.
+GRANT_REASONS = frozenset(
+    {Reason.CUSTOMER_INITIATED_SUPPORT, Reason.AGENT_INITIATED_REVIEW, Reason.BREAK_GLASS}
+)
+
+
+def check_request(
+    classes: tuple[str, ...], duration: timedelta, reason: str, *, longest: timedelta
+) -> None:
+    """Refuse (:class:`InvalidBrokerRequest`) a grant request naming unknown field
+    classes or reason, or lasting no time or longer than ``longest``."""
+    if not classes or any(name not in FIELD_CLASSES for name in classes):
+        known = ", ".join(sorted(FIELD_CLASSES))
+        raise InvalidBrokerRequest(f"field classes must be some of: {known}")
+    if reason not in GRANT_REASONS:
+        raise InvalidBrokerRequest(
+            f"a grant's reason must be one of: {', '.join(sorted(GRANT_REASONS))}"
+        )
+    if not timedelta(0) < duration <= longest:
+        raise InvalidBrokerRequest(
+            f"a grant lasts more than 0 and at most {int(longest.total_seconds())} seconds"
+        )
 
 
 class GrantStatus(StrEnum):

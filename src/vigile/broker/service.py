@@ -1,63 +1,37 @@
-"""The access broker: every request of an agent for customer data goes through it.
+"""The access broker's request surface: every request of an agent for customer data
+comes in here.
 
-For each request the broker gathers the facts (the agent, the customer, the ticket as of
-now, the agent's active grants, suspension, velocity), asks the policies, builds the masked
-or revealed response, and records the ``access`` event (allowed or denied) in the store
-and the ledger before returning. If recording fails, the request fails: no access goes
+Each method finds what the request is about, hands it to the decision pipeline
+(:mod:`vigile.broker.decision`), records the ``access`` event (allowed or denied,
+:mod:`vigile.broker.events`) in the store and the ledger through the one write path
+(:mod:`vigile.record`), and only then answers with the masked or revealed view
+(:mod:`vigile.broker.views`). If recording fails, the request fails: no access goes
 unrecorded.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import cedarpy
-
-from vigile.broker import directory, views
+from vigile.broker import directory, events, views
 from vigile.broker.containment import DETECTION, Containment
+from vigile.broker.decision import Ask, DecisionPipeline
 from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
+from vigile.broker.events import BROKER_ACTOR
 from vigile.broker.facts import FactReader
-from vigile.broker.grants import Grant, GrantBook, GrantStatus
+from vigile.broker.grants import Grant, GrantBook, GrantStatus, check_request
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
-from vigile.broker.velocity import WINDOW, Hold, Limits, Velocity, parse_team_limits
-from vigile.model import (
-    REASONS,
-    Access,
-    Account,
-    Action,
-    Agent,
-    AuditEvent,
-    Contact,
-    Customer,
-    Reason,
-    Record,
-    Subscription,
-)
-from vigile.policy import (
-    DIRECTORY,
-    FIELD_CLASSES,
-    Decision,
-    PolicyEngine,
-    RequestFacts,
-    entity_of,
-    fields_of_classes,
-    justification,
-    search_context,
-)
+from vigile.broker.velocity import Limits, Velocity, parse_team_limits
+from vigile.model import Access, Action, Agent, Contact, Customer, Record
+from vigile.policy import DIRECTORY, Decision, PolicyEngine, entity_of, search_context
 from vigile.record import GroupCommitter, Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["BROKER_ACTOR", "Broker"]
-
-#: The actor named in audit events the broker decides on its own (velocity, break-glass).
-BROKER_ACTOR = "vigile.broker"
+__all__ = ["Broker"]
 
 #: What each list shows: the action it is recorded as, the kind of object, the view.
 _LISTS: dict[str, tuple[Action, str, Callable[..., views.Shown]]] = {
@@ -65,22 +39,6 @@ _LISTS: dict[str, tuple[Action, str, Callable[..., views.Shown]]] = {
     "accounts": (Action.ACCOUNT_VIEW, "account", views.accounts),
     "subscriptions": (Action.SUBSCRIPTION_VIEW, "subscription", views.subscriptions),
 }
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Ask:
-    """One request on a customer's data, as the broker weighs it."""
-
-    action: Action
-    customer: Customer
-    resource: tuple[str, str]
-    reason: str
-    ticket: str | None
-    clear: frozenset[str] = frozenset()
-    objects: tuple[Contact | Account | Subscription, ...] = ()
-    object: str | None = None
-    counts: bool = True  # counts towards the distinct-customers limit
-    audits: list[AuditEvent] = field(default_factory=list)
 
 
 class Broker:
@@ -116,6 +74,9 @@ class Broker:
                 reveals=settings.broker_reveals_per_hour,
             ),
             parse_team_limits(settings.broker_velocity_teams),
+        )
+        self.decisions = DecisionPipeline(
+            policy=self.policy, facts=self.facts, grants=self.grants, velocity=self.velocity
         )
         self.notifier = notifier or Notifier.from_settings(settings)
         self.auth = Authenticator(
@@ -154,7 +115,7 @@ class Broker:
         minimum = self.settings.broker_search_min_length
         if len(text) < minimum:
             reason = f"a search needs at least {minimum} characters"
-            self._record([self._search_access(principal, now, text, (), Decision.deny(reason))])
+            self._record([events.search_access(principal, now, text, (), Decision.deny(reason))])
             raise InvalidBrokerRequest(reason)
         with self.facts.reading() as facts:
             agent, suspension = facts.agent(principal.agent)
@@ -167,12 +128,12 @@ class Broker:
             velocity_exceeded=False,
             mfa=principal.has_mfa,
         )
-        decision = self._decide(principal, "customer.search", DIRECTORY, context)
+        decision = self.decisions.decide(principal, "customer.search", DIRECTORY, context)
         if not known:
             decision = Decision.deny("unknown agent: not in the directory")
         found = directory.search_customers(self.store, text, self.settings.broker_search_limit)
         results = tuple(key for key, _ in found) if decision.allowed else ()
-        self._record([self._search_access(principal, now, text, results, decision)])
+        self._record([events.search_access(principal, now, text, results, decision)])
         if not decision.allowed:
             raise AccessDenied(decision.reason, decision.policies)
         return [{"id": key, "name": name} for key, name in found]
@@ -182,7 +143,7 @@ class Broker:
     ) -> views.Shown:
         """The customer's own record (name, tier, country)."""
         customer = self._customer(principal, Action.CUSTOMER_VIEW, customer_id, ticket, reason)
-        ask = _Ask(
+        ask = Ask(
             action=Action.CUSTOMER_VIEW,
             customer=customer,
             resource=("Customer", customer.id),
@@ -199,7 +160,7 @@ class Broker:
         customer = self._customer(principal, action, customer_id, ticket, reason)
         with self.facts.reading() as facts:
             records = facts.objects_of(kind, customer.id)
-        ask = _Ask(
+        ask = Ask(
             action=action,
             customer=customer,
             resource=("Customer", customer.id),
@@ -239,7 +200,7 @@ class Broker:
                 ]
             )
             raise NotFound(f"customer {customer.id} has no object {object_id!r}")
-        ask = _Ask(
+        ask = Ask(
             action=action,
             customer=customer,
             resource=(type(record).__name__, record.id),
@@ -259,7 +220,7 @@ class Broker:
         with self.facts.reading() as facts:
             found = facts.objects_of("contact", customer.id)
         contacts = [c for c in found if isinstance(c, Contact)]
-        ask = _Ask(
+        ask = Ask(
             action=Action.EXPORT,
             customer=customer,
             resource=("Customer", customer.id),
@@ -289,14 +250,14 @@ class Broker:
         not. Text is cut to the lengths a valid request may have."""
         self._record(
             [
-                _access_event(
+                events.access_event(
                     principal,
                     self.clock(),
                     Decision.deny(why[:500]),
                     action=action,
                     customer=customer[:200] if customer else None,
                     ticket=ticket[:200] if ticket else None,
-                    reason=_reason(reason),
+                    reason=events.reason_code(reason),
                 )
             ]
         )
@@ -327,7 +288,8 @@ class Broker:
         """Ask for a just-in-time grant; approvers are told through the channels."""
         customer = self._customer(principal, Action.GRANT_REQUEST, customer_id, ticket, reason)
         try:
-            _check_grant_request(classes, duration, reason, self.settings)
+            longest = timedelta(hours=self.settings.broker_grant_max_hours)
+            check_request(classes, duration, reason, longest=longest)
         except InvalidBrokerRequest as exc:
             denied = self._denied(
                 principal,
@@ -339,7 +301,7 @@ class Broker:
             )
             self._record([denied])
             raise
-        ask = _Ask(
+        ask = Ask(
             action=Action.GRANT_REQUEST,
             customer=customer,
             resource=("Customer", customer.id),
@@ -398,177 +360,71 @@ class Broker:
         return customer
 
     def _serve(
-        self, principal: Principal, ask: _Ask, build: Callable[[], views.Shown]
+        self, principal: Principal, ask: Ask, build: Callable[[], views.Shown]
     ) -> views.Shown:
         """Decide, record (before answering), then answer or raise :class:`AccessDenied`."""
         now = self.clock()
-        decision, exceeded, used, hold = self._weigh(principal, ask, now)
+        weighed = self.decisions.weigh(principal, ask, now)
+        decision, hold = weighed.decision, weighed.hold
         counted = False
         try:
             shown = build() if decision.allowed else None
             # Under the id its velocity hold expects: reading it back does not count it twice.
             access = self._access(
-                principal, ask, now, decision, shown, id=hold.access if hold else _access_id()
+                principal, ask, now, decision, shown, id=hold.access if hold else None
             )
             extra = self._consequences(
                 principal,
-                ask=ask,
+                ask,
                 now=now,
                 decision=decision,
-                exceeded=exceeded,
-                access_id=access.id,
+                exceeded=weighed.exceeded,
+                access=access,
             )
-            if used is not None:
-                extra.append(self._grant_use(access, used))
+            if weighed.grant_used is not None:
+                extra.append(events.grant_use(access, weighed.grant_used))
             self._record([access, *extra])
             counted = decision.allowed
         finally:
             if hold is not None:  # the place held since the check: kept only if counted
                 self.velocity.settle(hold, counted=counted, now=now)
-        if exceeded and not decision.allowed and self.settings.broker_velocity_suspend:
+        if weighed.exceeded and not decision.allowed and self.settings.broker_velocity_suspend:
             # As containment does: sessions and grants go, so nothing comes back on resume.
-            self.suspend(principal.agent, f"velocity limit: {exceeded}", actor=BROKER_ACTOR)
+            reason = f"velocity limit: {weighed.exceeded}"
+            self.suspend(principal.agent, reason, actor=BROKER_ACTOR)
         if shown is None:
             raise AccessDenied(decision.reason, decision.policies)
         return shown
 
-    def _weigh(
-        self, principal: Principal, ask: _Ask, now: datetime
-    ) -> tuple[Decision, str | None, Grant | None, Hold | None]:
-        """The decision, the velocity limit exceeded if any, the grant that justified the
-        access if one did, and the place held in the agent's velocity window (to settle
-        once the access is recorded, or not)."""
-        if ask.reason not in REASONS:
-            known = ", ".join(sorted(REASONS))
-            return Decision.deny(f"unknown reason code (one of: {known})"), None, None, None
-        self.grants.sweep(now)  # before reading: a sweep records, and must not wait on us
-        with self.facts.reading() as read:
-            agent, suspension = read.agent(principal.agent)
-            if agent is None:
-                return Decision.deny("unknown agent: not in the directory"), None, None, None
-            grants = read.active_grants(agent.id, ask.customer.id, now)
-            ticket = read.ticket_as_of(ask.ticket, now) if ask.ticket else None
-            # What any broker process (or a restart's predecessor) recorded since we looked.
-            stored = read.allowed_accesses(
-                agent.id, since=now - WINDOW, after_seq=self.velocity.read_after(agent.id)
-            )
-        suspended = suspension is not None
-        # The handle holding these entities as read: the decision uses no older one.
-        handle = self.policy.entities.ensure(
-            [entity_of(agent), entity_of(ask.customer), *(entity_of(o) for o in ask.objects)]
-        )
-        held = self.velocity.reserve(
-            agent.id,
-            agent.team,
-            ask.customer.id if ask.counts else None,
-            reveal=bool(ask.clear),
-            now=now,
-            access=_access_id(),
-            stored=stored,
-        )
-        hold = held if isinstance(held, Hold) else None
-        exceeded = held if isinstance(held, str) else None
-        try:
-            base = RequestFacts(
-                now=now,
-                customer=ask.customer.id,
-                reason=ask.reason,
-                clear=ask.clear,
-                ticket=ticket,
-                suspended=suspended,
-                velocity_exceeded=exceeded is not None,
-                mfa=principal.has_mfa,
-            )
-            decision, grant = self._with_grants(principal, ask, base, grants, handle)
-            used = (
-                grant
-                if grant is not None
-                and decision.allowed
-                and self._needs_grant(principal, ask, base, handle)
-                else None
-            )
-        except BaseException:
-            if hold is not None:
-                self.velocity.settle(hold, counted=False, now=now)
-            raise
-        return decision, exceeded, used, hold
-
-    def _with_grants(
-        self,
-        principal: Principal,
-        ask: _Ask,
-        base: RequestFacts,
-        grants: list[Grant],
-        entities: cedarpy.Entities,
-    ) -> tuple[Decision, Grant | None]:
-        """The decision with the first active grant under which the policies allow the
-        request (customer-approved first, then the longest lasting): a grant of other
-        fields must not hide one that covers them. With none allowing, the decision under
-        the first (its reasons are the ones to give)."""
-        first: tuple[Decision, Grant | None] | None = None
-        candidates: list[Grant | None] = [*grants] or [None]
-        for grant in candidates:
-            facts = replace(base, grant=grant.facts() if grant else None)
-            context = justification(facts)
-            decision = self._decide(principal, ask.action.value, ask.resource, context, entities)
-            if decision.allowed:
-                return decision, grant
-            first = first or (decision, grant)
-        assert first is not None
-        return first
-
-    def _needs_grant(
-        self, principal: Principal, ask: _Ask, facts: RequestFacts, entities: cedarpy.Entities
-    ) -> bool:
-        """Whether the grant justified an allowed access: without it, the access would
-        have been denied (no other justification, or a forbid only a grant lifts)."""
-        without = justification(replace(facts, grant=None))
-        decision = self._decide(principal, ask.action.value, ask.resource, without, entities)
-        return not decision.allowed
-
-    def _decide(
-        self,
-        principal: Principal,
-        action: str,
-        resource: tuple[str, str],
-        context: dict[str, object],
-        entities: cedarpy.Entities | None = None,
-    ) -> Decision:
-        return self.policy.decide(
-            principal=("Agent", principal.agent),
-            action=action,
-            resource=resource,
-            context=context,
-            entities=entities,
-        )
-
     def _consequences(
         self,
         principal: Principal,
+        ask: Ask,
         *,
-        ask: _Ask,
         now: datetime,
         decision: Decision,
         exceeded: str | None,
-        access_id: str,
+        access: Access,
     ) -> list[Record]:
-        """Audit events a decision calls for: a velocity breach (detection reads it),
-        a break-glass access (always reviewed)."""
-        events: list[Record] = list(ask.audits)
-        details: dict[str, object] = {"access": access_id, "action": ask.action.value}
+        """The audit events the request brought (lockbox steps) and those its decision
+        calls for (a velocity breach, break-glass)."""
+        per_hour = 0
         if exceeded and not decision.allowed:
             limits = self.velocity.limits_of(self._team(principal.agent))
-            limit = limits.customers if exceeded == "customers" else limits.reveals
-            details |= {"limit": exceeded, "per_hour": limit}
-            events.append(
-                self._audit("velocity.breach", principal.agent, ask.customer.id, now, details)
-            )
-        if decision.allowed and ask.reason == Reason.BREAK_GLASS.value:
-            details |= {"fields": sorted(ask.clear), "review": "required"}
-            events.append(
-                self._audit("break_glass.used", principal.agent, ask.customer.id, now, details)
-            )
-        return events
+            per_hour = limits.customers if exceeded == "customers" else limits.reveals
+        called_for = events.consequences(
+            agent=principal.agent,
+            customer=ask.customer.id,
+            action=ask.action,
+            reason=ask.reason,
+            clear=ask.clear,
+            decision=decision,
+            exceeded=exceeded,
+            per_hour=per_hour,
+            access=access.id,
+            now=now,
+        )
+        return [*ask.audits, *called_for]
 
     def _team(self, agent_id: str) -> str | None:
         agent: Agent | None = self.store.agent(agent_id)
@@ -576,57 +432,20 @@ class Broker:
 
     # -- events ----------------------------------------------------------------------
 
-    @staticmethod
-    def _grant_use(access: Access, grant: Grant) -> Access:
-        """The ``grant.use`` access recorded beside an access a grant justified: the data
-        stays counted once (in the access itself), the grant and the access are named."""
-        return Access(
-            id=f"acc-{uuid.uuid4().hex}",
-            time=access.time,
-            agent=access.agent,
-            session=access.session,
-            ip=access.ip,
-            action=Action.GRANT_USE,
-            customer=access.customer,
-            ticket=access.ticket,
-            reason=access.reason,
-            outcome="allowed",
-            extra={
-                "grant": grant.id,
-                "access": access.id,
-                "action": access.action.value,
-                "grant_fields": sorted(fields_of_classes(grant.classes)),
-            },
-        )
-
     def _record(self, records: list[Record]) -> None:
         self.committer.record(records)
-
-    @staticmethod
-    def _audit(
-        action: str, agent: str, customer: str, now: datetime, details: dict[str, object]
-    ) -> AuditEvent:
-        return AuditEvent(
-            id=f"audit-{uuid.uuid4().hex}",
-            time=now,
-            action=action,
-            actor=BROKER_ACTOR,
-            subject=agent,
-            customer=customer,
-            details=dict(details),
-        )
 
     def _access(
         self,
         principal: Principal,
-        ask: _Ask,
+        ask: Ask,
         now: datetime,
         decision: Decision,
         shown: views.Shown | None,
         *,
-        id: str,
+        id: str | None,
     ) -> Access:
-        return _access_event(
+        return events.access_event(
             principal,
             now,
             decision,
@@ -637,7 +456,7 @@ class Broker:
             fields=shown.fields if shown else (),
             masked_fields=shown.masked_fields if shown else (),
             ticket=ask.ticket,
-            reason=_reason(ask.reason),
+            reason=events.reason_code(ask.reason),
             extra={"policies": list(decision.policies)},
         )
 
@@ -651,84 +470,16 @@ class Broker:
         reason: str,
         why: str,
     ) -> Access:
-        return _access_event(
+        return events.access_event(
             principal,
             self.clock(),
             Decision.deny(why),
             action=action,
             customer=customer,
             ticket=ticket,
-            reason=_reason(reason),
+            reason=events.reason_code(reason),
         )
-
-    def _search_access(
-        self,
-        principal: Principal,
-        now: datetime,
-        query: str,
-        results: tuple[str, ...],
-        decision: Decision,
-    ) -> Access:
-        return _access_event(
-            principal,
-            now,
-            decision,
-            action=Action.CUSTOMER_SEARCH,
-            query=query,
-            results=results,
-            fields=("customer.name",) if results else (),
-            reason=Reason.NONE,
-            extra={"policies": list(decision.policies)},
-        )
-
-
-def _access_id() -> str:
-    return f"acc-{uuid.uuid4().hex}"
-
-
-def _access_event(
-    principal: Principal, now: datetime, decision: Decision, *, id: str | None = None, **what: Any
-) -> Access:
-    """An ``access`` event of ``principal`` at ``now``, with the decision's outcome."""
-    return Access(
-        id=id or _access_id(),
-        time=now,
-        agent=principal.agent,
-        session=principal.session,
-        ip=principal.ip,
-        outcome="allowed" if decision.allowed else "denied",
-        deny_reason=None if decision.allowed else decision.reason,
-        **what,
-    )
-
-
-#: Reason codes a grant request may give.
-GRANT_REASONS = frozenset(
-    {Reason.CUSTOMER_INITIATED_SUPPORT, Reason.AGENT_INITIATED_REVIEW, Reason.BREAK_GLASS}
-)
-
-
-def _reason(text: str) -> Reason | None:
-    """The reason code as recorded (an unknown one is recorded as absent)."""
-    return Reason(text) if text in REASONS else None
 
 
 def _tiers(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
-
-
-def _check_grant_request(
-    classes: tuple[str, ...], duration: timedelta, reason: str, settings: Settings
-) -> None:
-    if not classes or any(name not in FIELD_CLASSES for name in classes):
-        known = ", ".join(sorted(FIELD_CLASSES))
-        raise InvalidBrokerRequest(f"field classes must be some of: {known}")
-    if reason not in GRANT_REASONS:
-        raise InvalidBrokerRequest(
-            f"a grant's reason must be one of: {', '.join(sorted(GRANT_REASONS))}"
-        )
-    longest = timedelta(hours=settings.broker_grant_max_hours)
-    if not timedelta(0) < duration <= longest:
-        raise InvalidBrokerRequest(
-            f"a grant lasts more than 0 and at most {int(longest.total_seconds())} seconds"
-        )

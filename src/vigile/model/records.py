@@ -253,7 +253,7 @@ class AuditEvent:
         )
 
 
-#: The records of the activity log (shared/spec/activity-log.md).
+#: The records of the activity log (docs/spec/activity-log.md).
 ActivityRecord = Agent | Customer | Contact | Account | Subscription | TicketEvent | SignIn | Access
 #: Everything the store keeps: the activity log's records and Vigile's own audit events.
 Record = ActivityRecord | AuditEvent

@@ -1,4 +1,4 @@
-"""The closed vocabularies of the activity log (shared/spec/activity-log.md, version 1)."""
+"""The closed vocabularies of the activity log (docs/spec/activity-log.md, version 1)."""
 
 from __future__ import annotations
 

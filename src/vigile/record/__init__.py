@@ -11,10 +11,9 @@ package is what makes a stored event and its ledger entry one transaction::
 
 from vigile.record.group_commit import GroupCommitter
 from vigile.record.recorder import Recorded, Recorder
-from vigile.record.writer import EventLog, EventWriter, Prepared, prepare
+from vigile.record.writer import EventWriter, Prepared, prepare
 
 __all__ = [
-    "EventLog",
     "EventWriter",
     "GroupCommitter",
     "Prepared",

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table, select
 
 from vigile.ledger.hashing import leaf_hash
-from vigile.ledger.sql import event_leaf
+from vigile.ledger.sql import LedgerWriter, event_leaf
 from vigile.model import Record
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS, to_values
 from vigile.store.writes import Values, bulk_insert, next_seq, upsert_for
 
-__all__ = ["EventLog", "EventWriter", "Prepared", "prepare"]
+__all__ = ["EventWriter", "Prepared", "prepare"]
 
 #: ``(table, row in column order, leaf hash if already computed)``: what ``write`` takes.
 Prepared = tuple[str, Values, bytes | None]
@@ -44,28 +44,6 @@ def prepare(record: Record) -> Prepared:
     return table, values, leaf_hash(event_leaf(table, (0, *values[1:])))
 
 
-class EventLog(Protocol):
-    """Where every new event goes once numbered: the ledger (``vigile.ledger.sql``)."""
-
-    def catch_up(self, events_stored: int) -> None:
-        """Take in stored events it lacks; refuse if it holds more than the store."""
-
-    def append_event(self, table: str, row: Values) -> None:
-        """Append the event stored as ``row`` of ``table`` (``seq`` first)."""
-
-    def append_leaf_hash(self, digest: bytes) -> None:
-        """Append an event whose leaf hash was computed beforehand (in a worker)."""
-
-    def flush(self) -> None:
-        """Write what was appended so far."""
-
-    def checkpoint_if_due(self) -> object:
-        """Sign a checkpoint if the policy says one is due."""
-
-    def checkpoint(self) -> object:
-        """Sign a checkpoint now."""
-
-
 class EventWriter:
     """Writes batches of ``(table, values)`` in one connection's transaction.
 
@@ -73,7 +51,9 @@ class EventWriter:
     their leaf in the ledger, in that order, before the transaction commits.
     """
 
-    def __init__(self, conn: Connection, ledger: EventLog, *, first_seq: int | None = None) -> None:
+    def __init__(
+        self, conn: Connection, ledger: LedgerWriter, *, first_seq: int | None = None
+    ) -> None:
         """``first_seq``: the next ``seq``, when the caller knows it (else it is read)."""
         self.conn = conn
         first_seq = next_seq(conn) if first_seq is None else first_seq

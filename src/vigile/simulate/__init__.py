@@ -3,7 +3,7 @@
 Agents in regional product teams sign in, take tickets and view customer data under them;
 scenarios add an attacker on top (an account takeover, a bribed insider, a replayed
 session, a sweep through an admin tool). :func:`simulate` writes the activity log
-(shared/spec/activity-log.md) and ``truth.json``, the answer key for detection::
+(docs/spec/activity-log.md) and ``truth.json``, the answer key for detection::
 
     from vigile.simulate import SimulationConfig, simulate
 

@@ -1,4 +1,4 @@
-"""Encoding simulated activity as activity-log records (shared/spec/activity-log.md).
+"""Encoding simulated activity as activity-log records (docs/spec/activity-log.md).
 
 An :class:`Emitter` belongs to one actor (an agent, or an attacker) for one day: it hands
 out that actor's event ids, remembers the current session and address, and appends each

@@ -1,7 +1,7 @@
 """A customer's access listing as JSON, CSV (RFC 4180) and OCSF API Activity events.
 
 Pure functions: a listing in, data or text out. The OCSF mapping is the one of
-shared/spec/activity-log.md ("Mapping to OCSF"); docs/transparency.md has its table.
+docs/spec/activity-log.md ("Mapping to OCSF"); docs/transparency.md has its table.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ public holiday followed by a surge.
 
 :class:`World` is the organisation and its customers; :func:`honest_month` writes the
 honest work; ``scenarios.py`` adds attacks and confounders. Every record follows the
-activity-log spec (``/work/shared/spec/activity-log.md``). Run as a module to write a
+activity-log spec (``docs/spec/activity-log.md``). Run as a module to write a
 log: ``python3 -m tests.detect.heldout.generator out.jsonl --seed 11``.
 """
 
