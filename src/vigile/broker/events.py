@@ -101,14 +101,8 @@ def broker_audit(
     action: str, agent: str, customer: str, now: datetime, details: dict[str, object]
 ) -> AuditEvent:
     """An audit event the broker decided on its own (a velocity breach, break-glass)."""
-    return AuditEvent(
-        id=f"audit-{uuid.uuid4().hex}",
-        time=now,
-        action=action,
-        actor=BROKER_ACTOR,
-        subject=agent,
-        customer=customer,
-        details=dict(details),
+    return AuditEvent.new(
+        action, actor=BROKER_ACTOR, time=now, subject=agent, customer=customer, details=details
     )
 
 
