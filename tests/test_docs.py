@@ -16,6 +16,8 @@ from vigile.settings import Settings
 DOCS = REPO / "docs"
 PAGES = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
 @pytest.mark.parametrize("name", [f.name for f in fields(Settings)])
 def test_every_setting_is_documented(name: str) -> None:
     assert f"`VIGILE_{name.upper()}`" in (DOCS / "configuration.md").read_text()

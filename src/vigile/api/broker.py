@@ -27,18 +27,13 @@ from starlette.types import Scope
 
 from vigile.activitylog.codec import InvalidField, decode
 from vigile.api.deps import customer_id as customer_of_token
-from vigile.api.errors import error_response, validation_message
+from vigile.api.errors import domain_error_response, error_response, validation_message
 from vigile.api.schemas import ErrorOut
 from vigile.broker import (
-    AccessDenied,
     Broker,
-    BrokerError,
-    Forbidden,
     Grant,
-    GrantConflict,
     GrantStatus,
     InvalidBrokerRequest,
-    NotFound,
     Principal,
     Unauthenticated,
 )
@@ -481,15 +476,6 @@ def receive_tickets(
 
 # -- wiring ------------------------------------------------------------------------------
 
-_STATUS: tuple[tuple[type[BrokerError], int], ...] = (
-    (Unauthenticated, 401),
-    (AccessDenied, 403),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (GrantConflict, 409),
-)
-
-
 #: What a request for customer data is recorded as when its input does not validate.
 _DATA_ROUTES: dict[str, Action] = {
     "/v1/customers": Action.CUSTOMER_SEARCH,
@@ -513,8 +499,8 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     if action is not None and scheme.lower() == "bearer" and token:
         try:
             await _record_refusal(request, token, action, f"invalid request: {message}")
-        except StoreError:  # not recorded: not answered either
-            return error_response(request, 503, "the store is unavailable; try again later")
+        except StoreError as down:  # not recorded: not answered either
+            return domain_error_response(request, down)
     return error_response(request, 422, message)
 
 
@@ -562,19 +548,11 @@ async def _record_refusal(request: Request, token: str, action: Action, why: str
     )
 
 
-async def _broker_error(request: Request, exc: Exception) -> JSONResponse:
-    for kind, status in _STATUS:
-        if isinstance(exc, kind):
-            headers = {"WWW-Authenticate": 'Bearer realm="vigile"'} if status == 401 else None
-            return error_response(request, status, str(exc), headers)
-    return error_response(request, 500, "internal error")
-
-
 def install(app: FastAPI, settings: Settings, store: Store) -> None:
     """Create the broker over ``store`` (policies validated now: an invalid one stops
-    the start), and serve its routes and errors in the one error shape."""
+    the start), and serve its routes; its errors are answered as their families say
+    (:data:`vigile.errors.ANSWERS`), in the one error shape."""
     app.state.broker = Broker(store, settings)
-    app.add_exception_handler(BrokerError, _broker_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     before = len(app.router.routes)
     app.include_router(router)

@@ -2,8 +2,10 @@
 
 Every error response, whatever raised it (a domain error, a validation error, an
 unknown route, a bug), has the body ``{"error": {"code", "message", "request_id"}}``
-and the ``X-Request-ID`` header. Domain errors map by kind; anything unexpected is a
-500 whose message says nothing about the internals (the log has the traceback).
+and the ``X-Request-ID`` header. A Vigile error is answered as its family says in the
+one table, :data:`vigile.errors.ANSWERS` (the console reads the same table); anything
+unexpected is a 500 whose message says nothing about the internals (the log has the
+traceback).
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigile.errors import InputError, StoreError, VigileError
-from vigile.transparency.errors import AccessNotFound, InvalidToken, UnknownCustomer
+from vigile.errors import ANSWERS, InternalError, StoreError, VigileError, answer_for
 
 __all__ = [
     "REQUEST_ID_HEADER",
     "RefuseNul",
     "RequestIdMiddleware",
+    "domain_error_response",
     "error_response",
     "install_error_handlers",
     "validation_message",
@@ -36,6 +38,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _log = logging.getLogger("vigile.api")
 # A caller's own request id is kept only if it cannot smuggle anything into logs.
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: Anything unexpected is answered as the server's fault, its cause in the log only.
+_INTERNAL = ANSWERS[InternalError]
 
 _CODES = {
     400: "bad_request",
@@ -43,19 +47,11 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     422: "invalid_request",
     500: "internal_error",
     503: "unavailable",
 }
-
-# Domain errors by kind, most specific first: (kind, status, message shown or None).
-_DOMAIN: tuple[tuple[type[VigileError], int, str | None], ...] = (
-    (InvalidToken, 401, None),
-    (UnknownCustomer, 404, None),
-    (AccessNotFound, 404, None),
-    (InputError, 422, None),
-    (StoreError, 503, "the store is unavailable; try again later"),
-)
 
 
 class RequestIdMiddleware:
@@ -118,13 +114,12 @@ class RefuseNul:
                 where = "body"
         if where is not None:
             text = f"{where}: a NUL character is not allowed"
-            status = 422
+            response = error_response(Request(scope), 422, text)
             if self.on_refused is not None:
                 try:
                     await self.on_refused(scope, f"invalid request: {text}")
-                except StoreError:  # not recorded: not answered either
-                    status, text = 503, "the store is unavailable; try again later"
-            response = error_response(Request(scope), status, text)
+                except StoreError as exc:  # not recorded: not answered either
+                    response = domain_error_response(Request(scope), exc)
             await response(scope, receive, send)
             return
         replay = iter(messages)
@@ -207,20 +202,31 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 422, validation_message(exc))
 
 
+def domain_error_response(request: Request, exc: VigileError) -> JSONResponse:
+    """The answer to a Vigile error: the status, message and challenge of its family.
+    A server's fault is logged, and its cause is not shown."""
+    answer = answer_for(exc)
+    if answer is _INTERNAL:
+        return _internal_error(request, exc)
+    if answer.status >= 500:
+        _log.error("request %s: %s", _id(request), exc)
+    headers = {"WWW-Authenticate": answer.challenge} if answer.challenge else None
+    return error_response(request, answer.status, answer.message(exc), headers)
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VigileError)
-    for kind, status, shown in _DOMAIN:
-        if isinstance(exc, kind):
-            if status >= 500:
-                _log.error("request %s: %s", _id(request), exc)
-            headers = {"WWW-Authenticate": 'Bearer realm="vigile"'} if status == 401 else None
-            return error_response(request, status, shown or str(exc), headers)
-    return await _unexpected_error(request, exc)
+    return domain_error_response(request, exc)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    return _internal_error(request, exc)
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     _log.error("request %s failed", _id(request), exc_info=exc)
-    return error_response(request, 500, f"internal error (request {_id(request)})")
+    message = f"{_INTERNAL.shown} (request {_id(request)})"
+    return error_response(request, _INTERNAL.status, message)
 
 
 def _id(request: Request) -> str:

@@ -12,14 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vigile.broker import Broker
 from vigile.console import agent, analyst, auth, customer
-from vigile.console.core import (
-    COOKIE,
-    Console,
-    LoginRequired,
-    PageDenied,
-    console_of,
-    login_redirect,
-)
+from vigile.console.core import Console, LoginRequired, login_redirect
 from vigile.console.security import SecurityHeaders
 from vigile.settings import Settings
 from vigile.store import Store
@@ -43,7 +36,6 @@ def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> N
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(PageDenied, _page_denied)
     for router in (auth.router, agent.router, customer.router, analyst.router):
         app.include_router(router)
 
@@ -51,9 +43,3 @@ def install(app: FastAPI, settings: Settings, store: Store, broker: Broker) -> N
 async def _login_required(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, LoginRequired) else None
     return login_redirect(request, message)
-
-
-async def _page_denied(request: Request, exc: Exception) -> Response:
-    console = console_of(request)
-    session = console.sessions.get(request.cookies.get(COOKIE))
-    return console.render(request, "denied.html.j2", session=session, message=str(exc), status=403)

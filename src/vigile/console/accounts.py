@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, insert, or_, select, update
 
 from vigile.console import totp
-from vigile.errors import VigileError
+from vigile.errors import InputError
 from vigile.model.times import to_micros
 from vigile.store import Store
 from vigile.store.engine import connect, write_transaction
@@ -36,8 +36,10 @@ _MIN_PASSWORD = 12
 _N, _R, _P = 2**14, 8, 1
 
 
-class AccountError(VigileError):
-    """An account cannot be created or changed as asked."""
+class AccountError(InputError):
+    """An account cannot be created or changed as asked (a bad name, role, password or
+    subject; a name taken; no such account). Only ``vigile console`` manages accounts,
+    so one input error serves them all."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,5 +1,6 @@
 """The agent workspace: the ticket queue, a customer's page (masked), reveals with a
-justification, grant requests, and a clear message on every denial.
+justification, grant requests, and a clear message on every denial, with the status of
+its family (:data:`vigile.errors.ANSWERS`).
 
 Customer data is only ever what the broker returned for the signed-in agent: masked
 unless the broker revealed it, and recorded before the page is sent.
@@ -16,14 +17,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigile.broker import AccessDenied, BrokerError, GrantStatus, InvalidBrokerRequest, NotFound
 from vigile.broker import operations as ops
 from vigile.broker.views import REVEALABLE
-from vigile.console.core import ConsoleDep, require
+from vigile.console.core import ConsoleDep, ConsoleRoute, require
 from vigile.console.queries import open_tickets
 from vigile.console.sessions import ConsoleSession
+from vigile.errors import status_of
 from vigile.model import REASONS
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/console/agent", include_in_schema=False)
+router = APIRouter(prefix="/console/agent", include_in_schema=False, route_class=ConsoleRoute)
+#: What the broker refuses a request with: shown on the page that asked.
+_REFUSALS = (BrokerError, InvalidBrokerRequest)
 AgentSession = Annotated[ConsoleSession, Depends(require("agent", "supervisor"))]
 _LISTS = ("contacts", "accounts", "subscriptions")
 #: Justifications an agent may pick, in the order the picker shows them.
@@ -62,13 +66,19 @@ def search(
     """Customers by name: ids and names only (the broker bounds and records it)."""
     who = console.principal(request, session)
     hits: list[dict[str, Any]] = []
-    error = None
+    error, status = None, 200
     try:
         hits = list(console.broker.search(who, q))
-    except BrokerError as exc:
-        error = _said(exc)
+    except _REFUSALS as exc:  # a query too short, a denial
+        error, status = _said(exc), status_of(exc)
     return console.render(
-        request, "agent/search.html.j2", session=session, query=q, hits=hits, error=error
+        request,
+        "agent/search.html.j2",
+        session=session,
+        status=status,
+        query=q,
+        hits=hits,
+        error=error,
     )
 
 
@@ -109,7 +119,7 @@ def customer_page(
             request,
             "agent/justify.html.j2",
             session=session,
-            status=403 if isinstance(exc, AccessDenied) else 404,
+            status=status_of(exc),
             denial=_said(exc),
             **context,
         )
@@ -130,14 +140,14 @@ def reveal(
     """One field in clear. htmx swaps the masked cell for the answer; without htmx the
     answer is a page of its own."""
     who = console.principal(request, session)
-    value, denial = None, None
+    value, denial, status = None, None, 200
     try:
         shown = console.broker.reveal(
             who, customer_id, object_id=object, field=field, ticket=ticket or None, reason=reason
         )
         value = shown.body["value"]
-    except BrokerError as exc:
-        denial = _said(exc)
+    except _REFUSALS as exc:
+        denial, status = _said(exc), status_of(exc)
     template = (
         "agent/_revealed.html.j2"
         if request.headers.get("hx-request")
@@ -147,7 +157,7 @@ def reveal(
         request,
         template,
         session=session,
-        status=200 if denial is None or request.headers.get("hx-request") else 403,
+        status=200 if request.headers.get("hx-request") else status,  # htmx swaps only 2xx
         customer_id=customer_id,
         object=object,
         field=field,
@@ -180,12 +190,12 @@ def request_grant(
             reason=reason,
             ticket=ticket or None,
         )
-    except BrokerError as exc:
+    except _REFUSALS as exc:
         return console.render(
             request,
             "agent/grant.html.j2",
             session=session,
-            status=403 if isinstance(exc, AccessDenied) else 422,
+            status=status_of(exc),
             grant=None,
             denial=_said(exc),
             customer_id=customer,
@@ -212,9 +222,7 @@ def decide_grant(
     try:
         actions[verdict](console.broker, who, grant_id)
     except BrokerError as exc:
-        return console.render(
-            request, "denied.html.j2", session=session, message=_said(exc), status=403
-        )
+        return console.error_page(request, exc, session=session, message=_said(exc))
     return RedirectResponse("/console/agent", status_code=303)
 
 

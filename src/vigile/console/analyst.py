@@ -18,7 +18,6 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from vigile.broker import BrokerError
 from vigile.broker import operations as ops
 from vigile.console import analyst_incidents, analyst_ledger
 from vigile.console.analyst_activity import (
@@ -29,14 +28,14 @@ from vigile.console.analyst_activity import (
     signins,
 )
 from vigile.console.analyst_common import AnalystSession, missing
-from vigile.console.core import Console, ConsoleDep
+from vigile.console.core import Console, ConsoleDep, ConsoleRoute
 from vigile.detect import Alert, AlertBook, AlertStatus
 from vigile.render.charts import activity_timeline
 from vigile.respond import Incident, Incidents, InvalidScope
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/console/analyst", include_in_schema=False)
+router = APIRouter(prefix="/console/analyst", include_in_schema=False, route_class=ConsoleRoute)
 router.include_router(analyst_incidents.router)
 router.include_router(analyst_ledger.router)
 
@@ -86,13 +85,12 @@ def set_alert_status(
     status: Annotated[str, Form(max_length=32)],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Record the analyst's acknowledgement or verdict (kept in the alert's history)."""
+    """Record the analyst's acknowledgement or verdict (kept in the alert's history); an
+    unknown alert is the not-found page (:class:`~vigile.detect.AlertNotFound`)."""
     who = console.principal(request, session)
-    book = AlertBook(console.store.engine)
-    if _alert(book, alert_id) is None:
-        return missing(console, request, session, f"no alert {alert_id}")
     if status not in VERDICTS:
         return missing(console, request, session, f"no such alert status: {status}")
+    book = AlertBook(console.store.engine)
     changed = book.set_status(alert_id, VERDICTS[status], actor=who.agent, note=note or None)
     if request.headers.get("hx-request"):  # htmx swaps the alert's card in place
         return console.render(
@@ -223,26 +221,18 @@ def contain(
     if store.agent(agent_id) is None and activity_span(store, agent_id) is None:
         return missing(console, request, session, f"no agent {agent_id}")
     why = reason.strip() or f"{action} from the analyst console by {who.agent}"
-    try:
-        if action == "suspend":
-            outcome = ops.suspend_agent(console.broker, who, agent_id, why)
-        else:
-            outcome = (
-                "resumed"
-                if ops.resume_agent(console.broker, who, agent_id, why)
-                else ("was not suspended")
-            )
-    except BrokerError as exc:
-        return console.render(
-            request, "denied.html.j2", session=session, message=str(exc), status=403
+    # A broker refusal (nobody lifts their own suspension) is the error page of its family.
+    if action == "suspend":
+        outcome = ops.suspend_agent(console.broker, who, agent_id, why)
+    else:
+        outcome = (
+            "resumed"
+            if ops.resume_agent(console.broker, who, agent_id, why)
+            else ("was not suspended")
         )
     key = outcome.replace(" ", "-")
     target = f"/console/analyst/agents/{quote(agent_id, safe='')}?done={key}"
     return RedirectResponse(target, status_code=303)
-
-
-def _alert(book: AlertBook, alert_id: int) -> Alert | None:
-    return next((a for a in book.alerts(include_closed=True) if a.id == alert_id), None)
 
 
 def _incidents_by_alert(console: Console) -> dict[str, Incident]:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from vigile.console.core import Console, ConsoleDep, require
 from vigile.console.sessions import ConsoleSession
+from vigile.errors import NotFound
 
 __all__ = ["AnalystSession", "missing"]
 
@@ -32,7 +33,10 @@ AnalystSession = Annotated[ConsoleSession, Depends(_analyst)]
 def missing(
     console: Console, request: Request, session: ConsoleSession, message: str
 ) -> HTMLResponse:
-    """A 404 page (never a traceback or JSON): an alert, incident or agent not found."""
-    return console.render(
-        request, "analyst/missing.html.j2", session=session, message=message, status=404
+    """The not-found page (never a traceback or JSON): an alert, incident or agent."""
+    return console.error_page(
+        request,
+        NotFound(message),
+        session=session,
+        back=("/console/analyst", "Back to the alerts"),
     )

@@ -14,8 +14,7 @@ from markupsafe import Markup
 
 from vigile.broker import Broker
 from vigile.console.analyst_common import AnalystSession, missing
-from vigile.console.core import ConsoleDep
-from vigile.errors import VigileError
+from vigile.console.core import ConsoleDep, ConsoleRoute
 from vigile.policy import mask_value
 from vigile.render.charts import bar_chart, largest_first
 from vigile.respond import (
@@ -31,7 +30,7 @@ from vigile.store import Store
 
 __all__ = ["MaskedNotice", "masked_notice", "router"]
 
-router = APIRouter(prefix="/incidents", include_in_schema=False)
+router = APIRouter(prefix="/incidents", include_in_schema=False, route_class=ConsoleRoute)
 #: The languages the page previews in full (one message each), when the incident has any.
 PREVIEW_LANGUAGES = ("en", "fr")
 
@@ -119,12 +118,8 @@ def apply_remediation(
         return console.render(
             request, "analyst/apply.html.j2", session=session, incident=incident, pending=pending
         )
-    try:
-        done = remediation.apply(incident_id, who.agent)
-    except VigileError as exc:
-        return console.render(
-            request, "denied.html.j2", session=session, message=str(exc), status=409
-        )
+    # A closed incident, an account renamed meanwhile...: the error page of its family.
+    done = remediation.apply(incident_id, who.agent)
     return RedirectResponse(
         f"/console/analyst/incidents/{incident_id}?applied={len(done)}", status_code=303
     )

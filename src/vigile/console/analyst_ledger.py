@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigile.console.analyst_common import AnalystSession
-from vigile.console.core import Console, ConsoleDep
+from vigile.console.core import Console, ConsoleDep, ConsoleRoute
 from vigile.errors import VigileError
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.keyfile import load_verifier
@@ -21,7 +21,7 @@ from vigile.store.engine import connect
 
 __all__ = ["router", "verify"]
 
-router = APIRouter(prefix="/ledger", include_in_schema=False)
+router = APIRouter(prefix="/ledger", include_in_schema=False, route_class=ConsoleRoute)
 
 
 @router.get("", response_class=HTMLResponse)

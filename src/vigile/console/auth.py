@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigile.console.core import COOKIE, HOME, ConsoleDep, SessionDep, check_csrf
+from vigile.console.core import COOKIE, HOME, ConsoleDep, ConsoleRoute, SessionDep, check_csrf
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
 _LOGIN_CSRF = "vigile_login"
 #: The roles that act through the broker, with the broker role their token carries.
 _BROKER_ROLES = {"agent": "agent", "supervisor": "supervisor", "analyst": "analyst"}

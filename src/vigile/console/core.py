@@ -1,14 +1,18 @@
-"""The console's plumbing: templates, sessions, sign-in, the role a page needs, CSRF.
+"""The console's plumbing: templates, sessions, sign-in, the role a page needs, CSRF, and
+the error page.
 
 Pages are rendered on the server (Jinja2, autoescaped) and enhanced with htmx: every
 form also works as a plain POST. Pages that reach customer data call the broker as the
 signed-in agent, so the console gets exactly what the API would, masked by default, and
-every access is recorded before the page is sent.
+every access is recorded before the page is sent. An error is answered with the status
+and title its family has in the one table (:data:`vigile.errors.ANSWERS`), as the API
+answers it, but as a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +20,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from vigile import __version__
 from vigile.broker import Broker, Principal, Unauthenticated
@@ -23,6 +28,7 @@ from vigile.console.accounts import ConsoleAccounts
 from vigile.console.security import same_origin, token_matches
 from vigile.console.sessions import ConsoleSession, SessionBook
 from vigile.console.throttle import Throttle
+from vigile.errors import Forbidden, VigileError, answer_for
 from vigile.render.templates import template_environment
 from vigile.settings import Settings
 from vigile.store import Store
@@ -30,6 +36,7 @@ from vigile.store import Store
 __all__ = [
     "COOKIE",
     "Console",
+    "ConsoleRoute",
     "LoginRequired",
     "PageDenied",
     "SessionDep",
@@ -39,6 +46,9 @@ __all__ = [
 
 COOKIE = "vigile_session"
 _TEMPLATES = Path(__file__).parent / "templates"
+_log = logging.getLogger("vigile.console")
+#: Where an error page sends the reader back to, and what the link says.
+_BACK = ("/console/", "Back")
 #: Where each role lands after signing in.
 HOME = {
     "agent": "/console/agent",
@@ -56,8 +66,8 @@ class LoginRequired(Exception):
         self.message = message
 
 
-class PageDenied(Exception):
-    """The signed-in role may not open this page (403, rendered)."""
+class PageDenied(Forbidden):
+    """The signed-in role may not open this page, or a form fails its CSRF check."""
 
 
 class Console:
@@ -102,6 +112,28 @@ class Console:
         )
         return HTMLResponse(page, status_code=status)
 
+    def error_page(
+        self,
+        request: Request,
+        error: VigileError,
+        *,
+        session: ConsoleSession | None = None,
+        message: str | None = None,
+        back: tuple[str, str] = _BACK,
+    ) -> HTMLResponse:
+        """The page of an error of any family: its family's status and title, and
+        ``message`` (else the error's own; a server's fault shows none of its cause)."""
+        answer = answer_for(error)
+        return self.render(
+            request,
+            "error.html.j2",
+            session=session,
+            status=answer.status,
+            title=answer.title,
+            message=answer.shown or message or str(error),
+            back=back,
+        )
+
     def principal(self, request: Request, session: ConsoleSession) -> Principal:
         """The broker principal of an agent, supervisor or analyst session; a session the
         broker revoked (containment) ends here."""
@@ -117,6 +149,31 @@ class Console:
 
     def cookie_secure(self, request: Request) -> bool:
         return bool(self.settings.console_secure_cookies) or request.url.scheme == "https"
+
+
+class ConsoleRoute(APIRoute):
+    """The route of a console page: a Vigile error the page does not answer itself is
+    answered with the error page of its family (HTML, never the API's JSON)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        page = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await page(request)
+            except VigileError as exc:
+                return _error_answer(request, exc)
+
+        return answer
+
+
+def _error_answer(request: Request, error: VigileError) -> Response:
+    console = console_of(request)
+    if answer_for(error).status >= 500:  # the page says nothing of it: the log does
+        request_id = request.scope.get("state", {}).get("request_id", "?")
+        _log.error("request %s failed", request_id, exc_info=error)
+    session = console.sessions.get(request.cookies.get(COOKIE))
+    return console.error_page(request, error, session=session)
 
 
 def console_of(request: Request) -> Console:

@@ -20,11 +20,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
-from vigile.broker import BrokerError, GrantStatus, NotFound
+from vigile.broker import GrantStatus
 from vigile.broker import operations as ops
 from vigile.broker.grants import Grant
-from vigile.console.core import Console, ConsoleDep, require
+from vigile.console.core import ConsoleDep, ConsoleRoute, require
 from vigile.console.sessions import ConsoleSession
+from vigile.errors import NotFound
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
 from vigile.model.times import from_micros
 from vigile.store import tables as t
@@ -34,13 +35,12 @@ from vigile.transparency import (
     AccessNotFound,
     ProofStatus,
     Transparency,
-    TransparencyError,
     entry_json,
 )
 
 __all__ = ["PAGE_SIZE", "ProofCheck", "check_proof", "router"]
 
-router = APIRouter(prefix="/console/customer", include_in_schema=False)
+router = APIRouter(prefix="/console/customer", include_in_schema=False, route_class=ConsoleRoute)
 CustomerSession = Annotated[ConsoleSession, Depends(require("customer"))]
 #: Accesses per page of the log (a page may hold a few more: ties at its oldest time).
 PAGE_SIZE = 50
@@ -74,10 +74,7 @@ def accesses(
     since, older = _page(console.store.engine, customer, before, PAGE_SIZE)
     until = None if before is None else from_micros(before) - _ONE_MICROSECOND
     transparency = Transparency(console.store)
-    try:
-        listing = transparency.accesses(customer, since=since, until=until)
-    except TransparencyError as exc:
-        return _denied(request, console, session, str(exc), 404)
+    listing = transparency.accesses(customer, since=since, until=until)
     verifier = _verifier(transparency)
     rows = [_row(entry, listing.checkpoint, verifier) for entry in reversed(listing.entries)]
     return console.render(
@@ -132,15 +129,13 @@ def approvals(request: Request, console: ConsoleDep, session: CustomerSession) -
 def decide(
     request: Request, console: ConsoleDep, session: CustomerSession, grant_id: str, verdict: str
 ) -> Response:
-    """The customer's approver approves or denies a grant on its own data."""
+    """The customer's approver approves or denies a grant on its own data (another
+    customer's grant is not found, one already decided is a conflict: the error page)."""
     actions = {"approve": ops.approve_as_customer, "deny": ops.deny_as_customer}
     if verdict not in actions:
-        return _denied(request, console, session, f"no such decision: {verdict[:20]!r}", 404)
-    try:
-        grant: Grant = actions[verdict](console.broker, session.account.subject, grant_id)
-    except BrokerError as exc:
-        status = 404 if isinstance(exc, NotFound) else 409
-        return _denied(request, console, session, str(exc), status)
+        missing = NotFound(f"no such decision: {verdict[:20]!r}")
+        return console.error_page(request, missing, session=session)
+    grant: Grant = actions[verdict](console.broker, session.account.subject, grant_id)
     return RedirectResponse(f"/console/customer/approvals?decided={grant.id}", status_code=303)
 
 
@@ -214,11 +209,3 @@ def _leaf_is(leaf: bytes, entry: AccessEntry) -> bool:
     except ValueError:
         return False
     return isinstance(recorded, dict) and recorded.get("id") == entry.event_id
-
-
-def _denied(
-    request: Request, console: Console, session: ConsoleSession, message: str, status: int
-) -> Response:
-    return console.render(
-        request, "denied.html.j2", session=session, message=message, status=status
-    )

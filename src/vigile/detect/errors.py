@@ -1,19 +1,21 @@
 """Errors of detection, under :class:`vigile.errors.VigileError`::
 
 VigileError
-└── DetectError               detection cannot run
-    ├── RuleError             a Sigma rule is invalid (file, rule id)
+├── InternalError
+│   └── DetectError           detection cannot run (its store, DuckDB, its own state)
+│       └── RuleError         a Sigma rule is invalid (file, rule id)
+└── NotFound
     └── AlertNotFound         no alert with that id
 """
 
 from __future__ import annotations
 
-from vigile.errors import VigileError
+from vigile.errors import InternalError, NotFound
 
 __all__ = ["AlertNotFound", "DetectError", "RuleError"]
 
 
-class DetectError(VigileError):
+class DetectError(InternalError):
     """Detection cannot run (bad state, bad SQL, bad input)."""
 
 
@@ -26,5 +28,6 @@ class RuleError(DetectError):
         super().__init__(f"{source}: {message}")
 
 
-class AlertNotFound(DetectError):
-    """No alert has the id given."""
+class AlertNotFound(NotFound):
+    """No alert has the id given (a caller's miss, not detection failing: not a
+    :class:`DetectError`)."""

@@ -4,19 +4,24 @@ Every error carries the context a reader needs to act on it: the leaf index and 
 sizes of a proof, the line of a checkpoint note, the path of a key file::
 
     VigileError
-    └── LedgerError                 anything the ledger refuses
-        ├── ProofError              a proof is malformed, impossible or does not verify
-        ├── TreeSizeError           a size or index beyond what the tree holds
-        ├── HashSizeError           a leaf or node hash that is not 32 bytes
-        ├── MissingNodeError        a node reader lacks (or mangles) a node hash
-        ├── CheckpointError         a checkpoint or signed note is malformed or badly signed
-        ├── SigningKeyError         a key is malformed, or its key file is unusable or too open
-        └── BundleError             a proof bundle (JSON) is malformed
+    └── InternalError
+        └── LedgerError             anything the ledger refuses
+            ├── ProofError          a proof is malformed, impossible or does not verify
+            ├── TreeSizeError       a size or index beyond what the tree holds
+            ├── HashSizeError       a leaf or node hash that is not 32 bytes
+            ├── MissingNodeError    a node reader lacks (or mangles) a node hash
+            ├── CheckpointError     a checkpoint or signed note is malformed or badly signed
+            ├── SigningKeyError     a key is malformed, or its key file is unusable or too open
+            └── BundleError         a proof bundle (JSON) is malformed
+
+Over HTTP every one is the server's fault (a 500): what a caller gets wrong about the
+ledger is refused before it, as :class:`~vigile.transparency.SizeOutOfRange`. The CLI,
+which also checks proofs and checkpoints a user hands it, prints the message.
 """
 
 from __future__ import annotations
 
-from vigile.errors import VigileError
+from vigile.errors import InternalError
 
 __all__ = [
     "BundleError",
@@ -30,7 +35,7 @@ __all__ = [
 ]
 
 
-class LedgerError(VigileError):
+class LedgerError(InternalError):
     """Root of the errors the ledger raises on purpose."""
 
 

@@ -1,18 +1,19 @@
 """Errors of the policy domain::
 
 VigileError
-└── PolicyError               the policies cannot be used
-    └── InvalidPolicy         one policy file is wrong (file, line, message)
+└── InternalError
+    └── PolicyError           the policies cannot be used
+        └── InvalidPolicy     one policy file is wrong (file, line, message)
 """
 
 from __future__ import annotations
 
-from vigile.errors import VigileError
+from vigile.errors import InternalError
 
 __all__ = ["InvalidPolicy", "PolicyError"]
 
 
-class PolicyError(VigileError):
+class PolicyError(InternalError):
     """The policies or the schema cannot be used."""
 
 

@@ -2,17 +2,20 @@
 
 InputError
 ├── InvalidScope            an incident scope or window that cannot be used
-├── IncidentNotFound        no incident with that id
-├── IncidentClosed          a closed incident cannot be changed
-├── NotificationNotReady    sending before approval, or approving before a preview
 └── UnknownAccount          a rename names an account the store does not hold
-OutputError
-└── DeliveryError           a notification cannot be written or sent
+NotFound
+└── IncidentNotFound        no incident with that id
+Conflict
+├── IncidentClosed          a closed incident cannot be changed
+└── NotificationNotReady    sending before approval, or approving before a preview
+InternalError
+└── OutputError
+    └── DeliveryError       a notification cannot be written or sent
 """
 
 from __future__ import annotations
 
-from vigile.errors import InputError, OutputError
+from vigile.errors import Conflict, InputError, NotFound, OutputError
 
 __all__ = [
     "DeliveryError",
@@ -28,7 +31,7 @@ class InvalidScope(InputError):
     """An incident's scope or time window is empty, reversed or unparsable."""
 
 
-class IncidentNotFound(InputError):
+class IncidentNotFound(NotFound):
     """No incident has this id."""
 
     def __init__(self, incident: str) -> None:
@@ -36,7 +39,7 @@ class IncidentNotFound(InputError):
         super().__init__(f"no incident {incident!r} (see `vigile incident list`)")
 
 
-class IncidentClosed(InputError):
+class IncidentClosed(Conflict):
     """The incident is closed: its record is final."""
 
     def __init__(self, incident: str) -> None:
@@ -44,7 +47,7 @@ class IncidentClosed(InputError):
         super().__init__(f"incident {incident} is closed; its record is final")
 
 
-class NotificationNotReady(InputError):
+class NotificationNotReady(Conflict):
     """A notification step was asked out of order (send before approve, approve before
     preview, or approve a message that changed since its preview)."""
 

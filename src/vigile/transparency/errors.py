@@ -1,20 +1,20 @@
 """Errors of access transparency.
 
-Errors of bad input also derive from :class:`~vigile.errors.InputError`, so the CLI and
-the HTTP API map them by kind::
+Each error is also in the family of :mod:`vigile.errors` that says how the HTTP API
+answers it (in brackets)::
 
     VigileError
-    └── TransparencyError
-        ├── UnknownCustomer     no customer with that id in the directory
-        ├── AccessNotFound      no access with that id concerns the customer
-        ├── InvalidToken        a customer token is missing, unknown or revoked
-        ├── WindowError         since/until unreadable or reversed (also an InputError)
-        └── SizeOutOfRange      a tree size no checkpoint covers (also an InputError)
+    └── TransparencyError       (no family: raised only through a subclass)
+        ├── UnknownCustomer     [NotFound] no customer with that id in the directory
+        ├── AccessNotFound      [NotFound] no access with that id concerns the customer
+        ├── InvalidToken        [Unauthenticated] a customer token is missing, unknown or revoked
+        ├── WindowError         [InputError] since/until unreadable or reversed
+        └── SizeOutOfRange      [InputError] a tree size no checkpoint covers
 """
 
 from __future__ import annotations
 
-from vigile.errors import InputError, VigileError
+from vigile.errors import InputError, NotFound, Unauthenticated, VigileError
 
 __all__ = [
     "AccessNotFound",
@@ -27,10 +27,11 @@ __all__ = [
 
 
 class TransparencyError(VigileError):
-    """Root of the errors access transparency raises on purpose."""
+    """Root of the errors access transparency raises on purpose (never raised itself:
+    each subclass is also in the family that says how it is answered)."""
 
 
-class UnknownCustomer(TransparencyError):
+class UnknownCustomer(TransparencyError, NotFound):
     """No customer with this id in the directory."""
 
     def __init__(self, customer_id: str) -> None:
@@ -38,7 +39,7 @@ class UnknownCustomer(TransparencyError):
         super().__init__(f"no customer {customer_id!r} in the store")
 
 
-class AccessNotFound(TransparencyError):
+class AccessNotFound(TransparencyError, NotFound):
     """No access with this id concerns the customer.
 
     The same error whether the event does not exist or concerns someone else, so a
@@ -50,7 +51,7 @@ class AccessNotFound(TransparencyError):
         super().__init__(f"no access {event_id!r} concerns this customer")
 
 
-class InvalidToken(TransparencyError):
+class InvalidToken(TransparencyError, Unauthenticated):
     """A customer token is missing, unknown or revoked (one message for all three)."""
 
 
