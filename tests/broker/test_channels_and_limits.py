@@ -6,19 +6,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.broker.conftest import audits, principal
+from tests.mail.inbox import free_port, smtp_inbox
 from vigile.broker import CHANNELS, AccessDenied, Broker, Notice, Notifier, register_channel
 from vigile.broker.notify import EmailChannel, WebhookChannel
 from vigile.broker.velocity import Hold, Limits, Velocity, parse_team_limits
@@ -109,10 +106,7 @@ def test_the_email_channel_writes_an_rfc5322_message() -> None:
 def test_the_email_channel_sends_through_the_broker_smtp_server(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    inbox, port = _Inbox(), _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_inbox() as (inbox, port):
         settings = Settings(
             broker_notify="email",
             broker_notify_to="leads@example.test",
@@ -120,29 +114,12 @@ def test_the_email_channel_sends_through_the_broker_smtp_server(
             broker_smtp_port=port,
         )
         Notifier.from_settings(settings).notify(NOTICE)
-    finally:
-        controller.stop()
     [message] = inbox.messages
     assert "grant-1" in message["Subject"]
     assert "failed" not in caplog.text
-    unreachable = dataclasses.replace(settings, broker_smtp_port=_free_port())
+    unreachable = dataclasses.replace(settings, broker_smtp_port=free_port())
     Notifier.from_settings(unreachable).notify(NOTICE)  # logged, never raised
     assert f"SMTP 127.0.0.1:{unreachable.broker_smtp_port} refused the message" in caplog.text
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_failing_channel_does_not_fail_the_others(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,56 +3,20 @@ refused, no server at all."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.mail.inbox import Inbox, free_port, smtp_inbox
 from vigile.errors import OutputError
 from vigile.mail import MailNotSent, SmtpServer
 
 
-class _Inbox:
-    """Keeps every message; refuses recipients at ``refused.example``."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.endswith("@refused.example"):
-            return "550 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, SmtpServer]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+def smtp() -> Iterator[tuple[Inbox, SmtpServer]]:
+    with smtp_inbox() as (inbox, port):
         yield inbox, SmtpServer(host="127.0.0.1", port=port, timeout=5)
-    finally:
-        controller.stop()
 
 
 def _message(*recipients: str) -> EmailMessage:
@@ -64,7 +28,7 @@ def _message(*recipients: str) -> EmailMessage:
     return message
 
 
-def test_a_message_reaches_its_recipients(smtp: tuple[_Inbox, SmtpServer]) -> None:
+def test_a_message_reaches_its_recipients(smtp: tuple[Inbox, SmtpServer]) -> None:
     inbox, server = smtp
     server.send(_message("leads@example.test", "sec@example.test"))
     [received] = inbox.messages
@@ -72,7 +36,7 @@ def test_a_message_reaches_its_recipients(smtp: tuple[_Inbox, SmtpServer]) -> No
     assert received["To"] == "leads@example.test, sec@example.test"
 
 
-def test_a_refused_recipient_is_an_error(smtp: tuple[_Inbox, SmtpServer]) -> None:
+def test_a_refused_recipient_is_an_error(smtp: tuple[Inbox, SmtpServer]) -> None:
     inbox, server = smtp
     with pytest.raises(MailNotSent, match=r"recipients refused: \['x@refused.example'\]") as info:
         server.send(_message("leads@example.test", "x@refused.example"))
@@ -81,7 +45,7 @@ def test_a_refused_recipient_is_an_error(smtp: tuple[_Inbox, SmtpServer]) -> Non
 
 
 def test_no_server_is_an_output_error_naming_it() -> None:
-    server = SmtpServer(host="127.0.0.1", port=_free_port(), timeout=5)
+    server = SmtpServer(host="127.0.0.1", port=free_port(), timeout=5)
     assert str(server) == f"127.0.0.1:{server.port}"
     with pytest.raises(OutputError, match=rf"SMTP 127\.0\.0\.1:{server.port} refused the message"):
         server.send(_message("leads@example.test"))

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.mail.inbox import Inbox, smtp_inbox
 from tests.respond.sample import run
 from vigile.errors import ConfigError
 from vigile.ingest import ingest_file
@@ -38,35 +35,10 @@ SCOPE = Scope(
 )
 
 
-class _Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with smtp_inbox() as running:
+        yield running
 
 
 def _incident(store: Store) -> tuple[Notifications, str]:
@@ -122,7 +94,7 @@ def test_languages_come_from_the_customer_then_its_country(store: Store) -> None
     assert english["To"] == "bob@ministry.example, ann@ministry.example"
 
 
-def test_preview_approve_send_once(store: Store, tmp_path: Path, smtp: tuple[_Inbox, int]) -> None:
+def test_preview_approve_send_once(store: Store, tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     configured = _with(
         store, notify_outbox=str(tmp_path / "out"), smtp_host="127.0.0.1", smtp_port=port
