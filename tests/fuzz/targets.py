@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from vigile.activitylog.reader import ActivityLogReader, decode_chunk
-from vigile.errors import RecordError
+from vigile.errors import InputError
 from vigile.ledger import (
     CheckpointError,
     LedgerError,
@@ -116,7 +116,7 @@ TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
         Target("activity_log_lines", _lines, ()),
-        Target("activity_log_file", _file, (RecordError,)),
+        Target("activity_log_file", _file, (InputError,)),
         Target("signed_note", _note, (CheckpointError,)),
         Target("checkpoint", _checkpoint, (CheckpointError,)),
         Target("proof_bundle", _bundle, (LedgerError,)),
