@@ -244,6 +244,15 @@ def test_a_truncated_gzip_is_named_at_the_line_where_it_breaks(tmp_path: Path) -
         list(ActivityLogReader(gz))
 
 
+def test_a_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    gz = tmp_path / "log.jsonl.gz"
+    data = bytearray(gzip.compress(SPEC_EXAMPLE.read_bytes()))
+    data[11] ^= 0xFF  # in the first deflate block's header: zlib.error, not an OSError
+    gz.write_bytes(data)
+    with pytest.raises(InputError, match=r"log\.jsonl\.gz:1: cannot read: .* after 0 whole"):
+        list(ActivityLogReader(gz, skip_invalid=True))
+
+
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         ActivityLogReader(tmp_path / "nope.jsonl")
