@@ -7,8 +7,9 @@ the status, title and message of :data:`ANSWERS`, the one table (:func:`answer_f
 
     VigileError
     ├── InputError                  422  bad input from a user or a file
-    │   └── RecordError                  one record of an activity log (file, line, field)
-    │       └── UnsupportedVersion       a header names a format version we do not read
+    │   ├── RecordError                  one record of an activity log (file, line, field)
+    │   │   └── UnsupportedVersion       a header names a format version we do not read
+    │   └── InvalidParameters            request parameters of the wrong type or range
     ├── Unauthenticated             401  no valid credential (token, session, MFA)
     ├── Forbidden                   403  the caller may not do this
     ├── NotFound                    404  no such thing, as far as the caller may know
@@ -29,9 +30,10 @@ internal error. Library errors are translated at the boundary with ``raise ... f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "ANSWERS",
@@ -41,6 +43,7 @@ __all__ = [
     "Forbidden",
     "InputError",
     "InternalError",
+    "InvalidParameters",
     "NotFound",
     "OutputError",
     "RecordError",
@@ -84,6 +87,21 @@ class RecordError(InputError):
 
 class UnsupportedVersion(RecordError):
     """The file's header announces a format or version this reader does not know."""
+
+
+class InvalidParameters(InputError):
+    """Parameters of a request (query, path, form, body) that fail their type or range,
+    as pydantic found them: one problem a parameter, each named by where it was
+    (``query.before: Input should be less than or equal to 253402300799999999``) and
+    never with the value given. The API's 422 and the console's error page both say this.
+    """
+
+    def __init__(self, problems: Iterable[Mapping[str, Any]]) -> None:
+        named = [
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in problems
+        ]
+        super().__init__("; ".join(named) or "invalid request")
 
 
 class Unauthenticated(VigileError):

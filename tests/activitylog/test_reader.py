@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.activitylog.broken import truncated_gzip
 from tests.conftest import SPEC_EXAMPLE
 from vigile.activitylog import ActivityLogReader, ActivityLogWriter, decode, encode
 from vigile.activitylog.reader import _bounded_imap
@@ -229,6 +231,26 @@ def test_truncated_gzip_is_a_clear_error(tmp_path: Path) -> None:
     gz.write_bytes(gzip.compress(SPEC_EXAMPLE.read_bytes())[:-30])
     with pytest.raises(InputError, match=r"log\.jsonl\.gz:\d+: cannot read"):
         list(ActivityLogReader(gz))
+
+
+def test_a_truncated_gzip_is_named_at_the_line_where_it_breaks(tmp_path: Path) -> None:
+    # Issue 16, item 6: it was named at the first line of its chunk (5001), not where the
+    # stream broke.
+    gz = tmp_path / "log.jsonl.gz"
+    broken = truncated_gzip(gz)
+    assert 5_001 < broken < 10_000  # in the second chunk of 5,000 lines, not at its start
+    where = re.escape(f"{gz}:{broken}: cannot read: the file breaks off in this line, after")
+    with pytest.raises(InputError, match=rf"^{where} {broken - 1} whole lines \("):
+        list(ActivityLogReader(gz))
+
+
+def test_a_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    gz = tmp_path / "log.jsonl.gz"
+    data = bytearray(gzip.compress(SPEC_EXAMPLE.read_bytes()))
+    data[11] ^= 0xFF  # in the first deflate block's header: zlib.error, not an OSError
+    gz.write_bytes(data)
+    with pytest.raises(InputError, match=r"log\.jsonl\.gz:1: cannot read: .* after 0 whole"):
+        list(ActivityLogReader(gz, skip_invalid=True))
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

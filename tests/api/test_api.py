@@ -236,6 +236,33 @@ def test_window(api: Api) -> None:
     assert assert_error(response, 422, "invalid_request")["message"].startswith("since:")
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("since", "0001-01-01T00:00:00+14:00"),  # in year 0 once in UTC
+        ("until", "9999-12-31T23:59:59-23:59"),  # in year 10000 once in UTC
+    ],
+)
+def test_a_time_beyond_the_calendar_is_422_naming_it(api: Api, name: str, value: str) -> None:
+    response = api.client.get("/v1/transparency/accesses", params={name: value}, headers=api.own)
+    message = assert_error(response, 422, "invalid_request")["message"]  # was a 500
+    assert message.startswith(f"{name}: ")
+    assert "out of range once converted to UTC" in message
+
+
+def test_the_calendars_edges_are_times_like_any_other(api: Api) -> None:
+    edges = {"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59.999999Z"}
+    response = api.client.get("/v1/transparency/accesses", params=edges, headers=api.own)
+    assert ids(response) == EVENTS[OWN]
+
+
+@pytest.mark.parametrize("size", ["99999999999999999999", str(2**63), str(2**63 - 1), "12"])
+def test_a_tree_size_out_of_range_is_422_naming_it(api: Api, size: str) -> None:
+    response = api.client.get("/v1/ledger/consistency", params={"from": size})
+    message = assert_error(response, 422, "invalid_request")["message"]
+    assert message.split(":")[0].split(".")[-1] == "from"  # "query.from: ..." or "from: ..."
+
+
 # -- the one error shape ---------------------------------------------------------------
 
 

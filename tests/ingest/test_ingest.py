@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from tests.activitylog.broken import truncated_gzip
 from tests.conftest import SPEC_EXAMPLE
-from vigile.errors import RecordError
+from vigile.errors import InputError, RecordError
 from vigile.ingest import ingest_file
 from vigile.model import Access, SignIn, TicketEvent
 from vigile.model.times import parse_rfc3339
@@ -77,6 +78,18 @@ def test_one_invalid_line_stores_nothing(store: Store, tmp_path: Path) -> None:
     path.write_text(good + '{"kind": "access", "id": "e-9"}\n')
     with pytest.raises(RecordError, match=r"bad\.jsonl:9: time: required"):
         ingest_file(in_batches_of_two(store), path)
+    assert set(store.counts().values()) == {0}
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "worker-pool"])
+def test_a_truncated_gzip_stores_nothing_and_names_its_line(
+    store: Store, tmp_path: Path, parallel: bool
+) -> None:
+    gz = tmp_path / "cut.jsonl.gz"
+    broken = truncated_gzip(gz)  # in the second chunk of 5,000 lines (the reader's first
+    # line there, 5,001, is what the error named before issue 16, item 6)
+    with pytest.raises(InputError, match=rf"cut\.jsonl\.gz:{broken}: .* {broken - 1} whole lines"):
+        ingest_file(store, gz, parallel=parallel, skip_invalid=True)
     assert set(store.counts().values()) == {0}
 
 

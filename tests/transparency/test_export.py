@@ -1,5 +1,5 @@
 """Exports of a listing: JSON, CSV (RFC 4180) and OCSF API Activity, the OCSF of the
-spec's example checked against a golden file."""
+spec's example and the CSV of a log full of formulas checked against golden files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -30,6 +31,9 @@ from vigile.transparency import (
     listing_json,
     listing_ocsf,
 )
+
+#: A log whose agent typed formulas into everything free-form (see data/README.md).
+FORMULAS = Path(__file__).parent / "data" / "formulas.jsonl"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -58,6 +62,27 @@ def test_csv_has_the_stable_header_and_one_row_per_access(listing: AccessListing
     assert (contact["proof_status"], contact["tree_size"]) == ("included", str(listing.tree_size))
     denied = rows[EVENTS[OWN].index("e-13")]
     assert denied["deny_reason"] == "no open ticket of this customer assigned to the agent"
+
+
+def test_no_csv_cell_is_a_formula_and_each_reads_back(store: Store) -> None:
+    # Denied requests are recorded with whatever the agent typed; the customer's export
+    # must not run it (issue 16, item 2).
+    ingest_file(store, FORMULAS)
+    text = listing_csv(Transparency(store).accesses(OWN))
+    assert text.encode() == (GOLDEN / "formulas.csv").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    for row in rows:
+        for cell in row.values():
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+            assert cell.lstrip()[:1] not in ("=", "+", "-", "@")
+    # Each value is the cell without the one quote put in front of it.
+    typed = [json.loads(line) for line in FORMULAS.read_text().splitlines()]
+    accesses = [record for record in typed if record["kind"] == "access"]
+    for row, access in zip(rows, accesses, strict=True):
+        for column in ("session", "object", "ticket", "deny_reason"):
+            assert row[column].removeprefix("'") == access[column]
+        assert row["agent_employer"].removeprefix("'") == "=1+2"
+        assert row["leaf_index"].isdigit()  # Vigile's own numbers stay numbers
 
 
 def test_csv_header_is_frozen() -> None:

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from vigile.activitylog.codec import InvalidField, decode
 from vigile.errors import InputError, RecordError, UnsupportedVersion
 from vigile.model import ActivityRecord
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["FORMAT", "VERSION", "ActivityLogReader", "DecodedChunk", "ReadReport", "decode_chunk"]
 
@@ -105,19 +108,24 @@ class ActivityLogReader:
                 yield decoded
 
     def _chunks(self, size: int) -> Generator[tuple[int, list[bytes]], None, None]:
-        """``(number of the first line, lines)``; I/O errors named with their line."""
-        number = 0
+        """``(number of the first line, lines)``. A stream that breaks off (a truncated or
+        corrupt gzip, an I/O error) is named at the first line not read whole: the lines
+        of a chunk are counted one by one, not as the chunk they were read ahead in."""
+        whole = 0  # lines read whole, in the chunks handed out and in ``chunk``
+        chunk: list[bytes] = []
         with ExitStack() as stack:
             lines = self._open(stack)
             try:
-                while True:
-                    chunk = list(islice(lines, size))
-                    if not chunk:
-                        return
-                    yield number + 1, chunk
-                    number += len(chunk)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                raise InputError(f"{self.path}:{number + 1}: cannot read: {exc}") from exc
+                for line in lines:
+                    chunk.append(line)
+                    whole += 1
+                    if len(chunk) == size:
+                        yield whole - size + 1, chunk
+                        chunk = []
+            except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+                raise _broken_off(self.path, whole + 1, exc) from exc
+            if chunk:
+                yield whole - len(chunk) + 1, chunk
 
     def _open(self, stack: ExitStack) -> IO[bytes]:
         try:
@@ -127,7 +135,7 @@ class ActivityLogReader:
         self._raw = raw
         if raw.peek(2)[:2] == _GZIP_MAGIC:
             unzipped = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
-            return stack.enter_context(io.BufferedReader(unzipped, 1 << 20))
+            return stack.enter_context(io.BufferedReader(_ReadOnce(unzipped), 1 << 20))
         return raw
 
     def _invalid(self, error: RecordError) -> None:
@@ -136,6 +144,34 @@ class ActivityLogReader:
         self.report.skipped += 1
         if len(self.report.errors) < self.keep_errors:
             self.report.errors.append(error)
+
+
+class _ReadOnce(io.RawIOBase):
+    """A gzip stream under a large read buffer, each read handing over what one read of
+    the compressed file gave (``read1``). ``GzipFile.read(n)`` gathers ``n`` bytes over
+    many reads and drops them all when one fails: a stream cut short would lose up to a
+    buffer of whole lines before the break."""
+
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read1(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _broken_off(path: Path, line: int, exc: BaseException) -> InputError:
+    """The file ends, or cannot be read, inside ``line``: the lines before it were read
+    whole (a gzip stream cut short reads up to the last line it holds complete)."""
+    return InputError(
+        f"{path}:{line}: cannot read: the file breaks off in this line, after {line - 1} "
+        f"whole lines ({exc})"
+    )
 
 
 _IN_FLIGHT = 4  # chunks handed to the pool ahead of the consumer

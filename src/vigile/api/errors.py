@@ -22,7 +22,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigile.errors import ANSWERS, InternalError, StoreError, VigileError, answer_for
+from vigile.errors import (
+    ANSWERS,
+    InternalError,
+    InvalidParameters,
+    StoreError,
+    VigileError,
+    answer_for,
+)
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -190,11 +197,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def validation_message(exc: RequestValidationError) -> str:
-    """What failed to validate, field by field (never the values given)."""
-    problems = [
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
-    ]
-    return "; ".join(problems) or "invalid request"
+    """What failed to validate, field by field (never the values given), worded as the
+    console words it (:class:`~vigile.errors.InvalidParameters`)."""
+    return str(InvalidParameters(exc.errors()))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,8 @@ from fastapi.responses import PlainTextResponse
 
 from vigile.api.deps import TransparencyDep
 from vigile.api.schemas import ConsistencyOut, ErrorOut
+from vigile.model.bounds import RowNumber
+from vigile.transparency import SizeOutOfRange
 
 __all__ = ["router"]
 
@@ -29,8 +31,11 @@ def checkpoint(service: TransparencyDep) -> PlainTextResponse:
 @router.get("/consistency", responses={422: {"model": ErrorOut}})
 def consistency(
     service: TransparencyDep,
-    size1: Annotated[int, Query(alias="from", ge=1, description="An older tree size.")],
+    size1: Annotated[RowNumber, Query(alias="from", description="An older tree size.")],
 ) -> ConsistencyOut:
     """Proof that the latest checkpoint's tree extends the tree of size ``from``."""
-    note, bundle = service.consistency(size1)
+    try:
+        note, bundle = service.consistency(size1)
+    except SizeOutOfRange as exc:  # the parameter named, as for any other out of range
+        raise SizeOutOfRange(f"from: {exc}") from exc
     return ConsistencyOut.model_validate({"checkpoint": note, "bundle": bundle.to_json()})

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from annotated_types import Interval
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -30,6 +31,8 @@ from vigile.console.analyst_activity import (
 from vigile.console.analyst_common import AnalystSession, missing
 from vigile.console.core import Console, ConsoleDep, ConsoleRoute
 from vigile.detect import Alert, AlertBook, AlertStatus
+from vigile.model.bounds import RowNumber
+from vigile.model.times import EARLIEST, LATEST
 from vigile.render.charts import activity_timeline
 from vigile.respond import Incident, Incidents, InvalidScope
 
@@ -46,6 +49,11 @@ VERDICTS = {
     "closed_malicious": AlertStatus.MALICIOUS,
 }
 _MAX_DAYS = 31
+_FIRST_END = EARLIEST.date() + timedelta(days=_MAX_DAYS)
+_LAST_END = LATEST.date() - timedelta(days=_MAX_DAYS)
+#: The day the agent page's window ends (exclusive): its days, and the window after it,
+#: stay within the calendar.
+WindowEnd = Annotated[date, Interval(ge=_FIRST_END, le=_LAST_END)]
 #: What the agent page says after a suspend or resume (only these: no text from the URL).
 _OUTCOMES = {
     "suspended": "Suspended: its sessions are revoked and its requests denied.",
@@ -81,7 +89,7 @@ def set_alert_status(
     request: Request,
     console: ConsoleDep,
     session: AnalystSession,
-    alert_id: int,
+    alert_id: Annotated[RowNumber, Path()],
     status: Annotated[str, Form(max_length=32)],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -106,7 +114,10 @@ def set_alert_status(
 
 @router.post("/alerts/{alert_id}/incident", response_class=HTMLResponse)
 def open_incident(
-    request: Request, console: ConsoleDep, session: AnalystSession, alert_id: int
+    request: Request,
+    console: ConsoleDep,
+    session: AnalystSession,
+    alert_id: Annotated[RowNumber, Path()],
 ) -> Response:
     """Open an incident from the alert (or go to the one already opened from it)."""
     who = console.principal(request, session)
@@ -133,9 +144,12 @@ class _Window:
     def start(self) -> datetime:
         return self.end - timedelta(days=self.days)
 
-    def moved(self, days: int) -> str:
-        """The query string of the same-sized window shifted by ``days``."""
+    def moved(self, days: int) -> str | None:
+        """The query string of the same-sized window shifted by ``days`` (at most a
+        window's length); ``None`` past the calendar's edge."""
         end = (self.end + timedelta(days=days)).date()
+        if not _FIRST_END <= end <= _LAST_END:
+            return None
         return f"?end={end.isoformat()}&days={self.days}"
 
 
@@ -145,7 +159,7 @@ def agent_page(
     console: ConsoleDep,
     session: AnalystSession,
     agent_id: str,
-    end: Annotated[date | None, Query()] = None,
+    end: Annotated[WindowEnd | None, Query()] = None,
     days: Annotated[int | None, Query(ge=1, le=_MAX_DAYS)] = None,
 ) -> Response:
     """An agent: its alerts, its activity timeline, its sign-ins, suspend or resume."""

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
@@ -28,7 +29,7 @@ from vigile.console.accounts import ConsoleAccounts
 from vigile.console.security import same_origin, token_matches
 from vigile.console.sessions import ConsoleSession, SessionBook
 from vigile.console.throttle import Throttle
-from vigile.errors import Forbidden, VigileError, answer_for
+from vigile.errors import Forbidden, InvalidParameters, VigileError, answer_for
 from vigile.render.templates import template_environment
 from vigile.settings import Settings
 from vigile.store import Store
@@ -153,7 +154,8 @@ class Console:
 
 class ConsoleRoute(APIRoute):
     """The route of a console page: a Vigile error the page does not answer itself is
-    answered with the error page of its family (HTML, never the API's JSON)."""
+    answered with the error page of its family (HTML, never the API's JSON), and so is a
+    parameter of the wrong type or range (422, the parameter named)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         page = super().get_route_handler()
@@ -161,6 +163,8 @@ class ConsoleRoute(APIRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await page(request)
+            except RequestValidationError as exc:
+                return _error_answer(request, InvalidParameters(exc.errors()))
             except VigileError as exc:
                 return _error_answer(request, exc)
 

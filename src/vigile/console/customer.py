@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -27,7 +27,7 @@ from vigile.console.core import ConsoleDep, ConsoleRoute, require
 from vigile.console.sessions import ConsoleSession
 from vigile.errors import NotFound
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
-from vigile.model.times import from_micros
+from vigile.model.times import EARLIEST_US, LATEST_US, from_micros
 from vigile.store import tables as t
 from vigile.store.engine import connect
 from vigile.transparency import (
@@ -44,7 +44,6 @@ router = APIRouter(prefix="/console/customer", include_in_schema=False, route_cl
 CustomerSession = Annotated[ConsoleSession, Depends(require("customer"))]
 #: Accesses per page of the log (a page may hold a few more: ties at its oldest time).
 PAGE_SIZE = 50
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class ProofCheck(StrEnum):
@@ -67,12 +66,13 @@ def accesses(
     request: Request,
     console: ConsoleDep,
     session: CustomerSession,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(gt=EARLIEST_US, le=LATEST_US)] = None,
 ) -> Response:
-    """Every access concerning the customer, newest first, a page at a time."""
+    """Every access concerning the customer, newest first, a page at a time. ``before``
+    (microseconds, exclusive) is a time after the earliest one: something can be older."""
     customer = session.account.subject
     since, older = _page(console.store.engine, customer, before, PAGE_SIZE)
-    until = None if before is None else from_micros(before) - _ONE_MICROSECOND
+    until = None if before is None else from_micros(before - 1)
     transparency = Transparency(console.store)
     listing = transparency.accesses(customer, since=since, until=until)
     verifier = _verifier(transparency)
@@ -146,13 +146,14 @@ def _page(
     engine: Engine, customer: str, before: int | None, size: int
 ) -> tuple[datetime | None, int | None]:
     """The oldest time of the page of accesses before ``before`` (microseconds,
-    exclusive), and the cursor of the next older page (``None`` when this is the last).
+    exclusive), and the cursor of the next older page (``None`` when this is the last,
+    or when it reaches the earliest time there is).
 
     Only access times are read here, from the customer's own accesses and the searches
     that listed it (the rows :meth:`Transparency.accesses` reads); the page itself then
     comes from the transparency domain, bounded by these times.
     """
-    bound = before if before is not None else 2**62
+    bound = before if before is not None else LATEST_US + 1
     newest: list[int] = []
     for table in (t.accesses, t.search_results):
         query = (
@@ -167,7 +168,7 @@ def _page(
     if len(newest) <= size:
         return None, None
     oldest = newest[size - 1]
-    return from_micros(oldest), oldest
+    return from_micros(oldest), (oldest if oldest > EARLIEST_US else None)
 
 
 def _verifier(transparency: Transparency) -> Verifier | None:

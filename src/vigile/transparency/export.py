@@ -1,4 +1,5 @@
-"""A customer's access listing as JSON, CSV (RFC 4180) and OCSF API Activity events.
+"""A customer's access listing as JSON, CSV (RFC 4180, no cell a formula) and OCSF API
+Activity events.
 
 Pure functions: a listing in, data or text out. The OCSF mapping is the one of
 docs/spec/activity-log.md ("Mapping to OCSF"); docs/transparency.md has its table.
@@ -6,13 +7,12 @@ docs/spec/activity-log.md ("Mapping to OCSF"); docs/transparency.md has its tabl
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from vigile.ledger.encoding import encode_b64
 from vigile.model import Action
 from vigile.model.times import format_rfc3339, to_micros
+from vigile.render.spreadsheet import Cell, csv_text
 from vigile.transparency.model import AccessEntry, AccessListing, AccessProof
 
 __all__ = [
@@ -126,15 +126,12 @@ def _time(moment: Any) -> str | None:
 
 def listing_csv(listing: AccessListing) -> str:
     """The listing as RFC 4180 CSV (CRLF line ends), header first; lists of fields are
-    space-separated (data field names hold no spaces)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(_csv_row(entry, listing.tree_size) for entry in listing.entries)
-    return out.getvalue()
+    space-separated (data field names hold no spaces). No cell is a formula: text that a
+    spreadsheet would evaluate gets a ``'`` in front (:mod:`vigile.render.spreadsheet`)."""
+    return csv_text(CSV_HEADER, (_csv_row(entry, listing.tree_size) for entry in listing.entries))
 
 
-def _csv_row(entry: AccessEntry, tree_size: int) -> tuple[str, ...]:
+def _csv_row(entry: AccessEntry, tree_size: int) -> tuple[Cell, ...]:
     bundle = entry.proof.bundle
     return (
         format_rfc3339(entry.time),
@@ -153,8 +150,8 @@ def _csv_row(entry: AccessEntry, tree_size: int) -> tuple[str, ...]:
         entry.outcome,
         entry.deny_reason or "",
         entry.proof.status.value,
-        str(entry.proof.leaf_index),
-        str(tree_size),
+        entry.proof.leaf_index,
+        tree_size,
         "" if bundle is None else encode_b64(bundle.leaf_hash),
     )
 
