@@ -234,6 +234,60 @@ def test_truncation_is_found_only_against_a_published_checkpoint(insider: Store)
     assert "published checkpoint #1 covers 44 entries but the ledger holds 24" in problem.message
 
 
+def test_the_published_checkpoint_is_never_rolled_back(
+    insider: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Entries removed, then the ledger grown past its old size: the fork is signed in the
+    database, but the published file keeps the checkpoint that proves the removal."""
+    target = tmp_path / "published.txt"
+    publishing = Store(insider.engine, replace(insider.settings, checkpoint_file=str(target)))
+    Ledger(publishing.engine, publishing.settings).checkpoint()
+    witness = target.read_text()
+    tamper(
+        publishing,
+        "DELETE FROM accesses WHERE seq >= 24",
+        "DELETE FROM ledger_entries WHERE idx >= 24",
+        "DELETE FROM ledger_checkpoints WHERE size > 4",
+    )
+    ingest_file(publishing, write(tmp_path / "later.jsonl", [access(n) for n in range(200, 230)]))
+    with publishing.engine.connect() as conn:
+        assert ledger_size(conn) == 54  # a longer tree, signed, of other entries
+    assert target.read_text() == witness
+    assert "not publishing checkpoint 54" in caplog.text
+    assert "does not extend the published checkpoint of 44" in caplog.text
+    problem = verify(publishing, published=[target.read_text()]).problem
+    assert problem is not None
+
+
+def test_the_published_checkpoint_moves_forward(filled: Store, tmp_path: Path) -> None:
+    target = tmp_path / "published.txt"
+    publishing = Store(filled.engine, replace(filled.settings, checkpoint_file=str(target)))
+    Ledger(publishing.engine, publishing.settings).checkpoint()
+    ingest_file(publishing, write(tmp_path / "later.jsonl", [access(n) for n in range(200, 210)]))
+    assert target.read_text().splitlines()[1] == "54"
+
+
+def test_events_written_outside_the_write_path_are_never_signed(
+    insider: Store, tmp_path: Path
+) -> None:
+    """A row inserted into an event table at the next ``seq`` is not taken into the
+    ledger by the next writer: the store refuses to record until it is looked into."""
+    with insider.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM accesses WHERE seq = 43")).mappings().one()
+    forged = {**row, "seq": 44, "id": "forged-1", "customer": "c-00999"}
+    columns = ", ".join(forged)
+    marks = ", ".join(f":{name}" for name in forged)
+    tamper(insider)  # the protection is off; the insert below needs none
+    with insider.engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO accesses ({columns}) VALUES ({marks})"), forged)
+    with pytest.raises(VigileError, match="1 events the ledger does not"):
+        ingest_file(insider, write(tmp_path / "later.jsonl", [access(300)]))
+    with insider.engine.connect() as conn:
+        assert ledger_size(conn) == 44
+    problem = verify(insider).problem
+    assert problem is not None
+
+
 def test_ledger_tables_refuse_changes(filled: Store) -> None:
     for statement in (
         "UPDATE ledger_entries SET hashes = hashes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from vigile.ledger.checkpoint import Checkpoint, parse_and_verify
 from vigile.ledger.compact import consistency_proof, inclusion_proof, root_at
 from vigile.ledger.encoding import encode_b64
-from vigile.ledger.errors import LedgerError, SigningKeyError
+from vigile.ledger.errors import CheckpointError, LedgerError, SigningKeyError
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.keyfile import generate_key_files, load_signer, load_verifier
 from vigile.ledger.note import Signer, Verifier
@@ -29,6 +31,8 @@ from vigile.store import tables as t
 from vigile.store.engine import connect, write_transaction
 
 __all__ = ["Ledger", "public_key_path"]
+
+_log = logging.getLogger("vigile.ledger")
 
 
 def public_key_path(settings: Settings) -> Path:
@@ -103,22 +107,59 @@ class Ledger:
         return latest
 
     def publish(self, checkpoint: StoredCheckpoint | None = None) -> Path | None:
-        """Write the latest checkpoint to ``VIGILE_CHECKPOINT_FILE``, atomically."""
+        """Write the latest checkpoint to ``VIGILE_CHECKPOINT_FILE``, atomically.
+
+        Only ever forward: the file is replaced only by a checkpoint of a tree that
+        extends the one it holds (the stored nodes still give its root). A ledger whose
+        newest entries were removed, then grown again, would otherwise sign a fork and
+        overwrite the one witness of the removal. Refused, the file is left as it is,
+        the error is logged and ``None`` returned; recording goes on (what was recorded
+        stays recorded) and ``vigile ledger verify`` names the break.
+        """
         target = self.settings.checkpoint_file
         if not target:
             return None
-        if checkpoint is None:
-            with connect(self.engine) as conn:
+        path = Path(target)
+        with connect(self.engine) as conn:
+            if checkpoint is None:
                 checkpoint = latest_checkpoint(conn)
             if checkpoint is None:
                 return None
-        path = Path(target)
+            problem = self._not_forward(conn, path, checkpoint)
+        if problem is not None:
+            _log.error(
+                "not publishing checkpoint %s to %s: %s (run `vigile ledger verify`)",
+                checkpoint.size,
+                path,
+                problem,
+            )
+            return None
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w") as out:
             out.write(checkpoint.note)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         return path
+
+    def _not_forward(
+        self, conn: Connection, path: Path, checkpoint: StoredCheckpoint
+    ) -> str | None:
+        """Why ``checkpoint`` may not replace the one published at ``path``, if it may not."""
+        old = _published(path, self.signer(conn).verifier, self.settings.ledger_origin)
+        if old is None or isinstance(old, str):
+            return old
+        if old.size > checkpoint.size:
+            return (
+                f"the published checkpoint covers {old.size:,} entries, this one only "
+                f"{checkpoint.size:,}"
+            )
+        try:
+            root = root_at(SqlNodes(conn), old.size) if old.size else old.root
+        except LedgerError as exc:
+            return f"the stored tree no longer holds the published one ({exc})"
+        if root != old.root:
+            return f"the stored tree does not extend the published checkpoint of {old.size:,}"
+        return None
 
     # -- proofs ----------------------------------------------------------------------
 
@@ -164,6 +205,21 @@ class Ledger:
             "proof": [encode_b64(node) for node in proof],
             "checkpoint": checkpoint.note if size2 == checkpoint.size else None,
         }
+
+
+def _published(path: Path, verifier: Verifier, origin: str) -> Checkpoint | str | None:
+    """The checkpoint published at ``path`` (``None``: nothing there yet), or why the
+    file cannot be taken as one of this log's checkpoints."""
+    try:
+        published = path.read_text()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"the published file cannot be read ({exc})"
+    try:
+        return parse_and_verify(published, verifier, origin=origin)
+    except CheckpointError as exc:
+        return f"the published file holds no checkpoint of this log ({exc})"
 
 
 def _find_event(conn: Connection, event_id: str) -> tuple[str, tuple[Any, ...]]:

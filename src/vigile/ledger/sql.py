@@ -217,18 +217,23 @@ class LedgerWriter:
         """Append the leaf of an event stored as ``row`` of ``table``."""
         self.append(event_leaf(table, row))
 
-    def catch_up(self, events_stored: int) -> None:
-        """Append the leaves of stored events the ledger does not hold yet (a store
-        created before the ledger existed). More leaves than events is tampering."""
+    def check_complete(self, events_stored: int) -> None:
+        """Refuse to write when the store and the ledger disagree on how many events
+        there are: every event enters both in one transaction of the write path, so a
+        difference means rows were deleted from one, or inserted into the event tables
+        outside Vigile (which the ledger must never sign as its own)."""
         if self.size > events_stored:
             raise LedgerError(
                 f"the ledger holds {self.size:,} entries but the store only "
                 f"{events_stored:,} events: events were deleted (run `vigile ledger verify`)"
             )
-        if self.size == events_stored:  # the usual case: no query to open
-            return
-        for table, values in events_in_order(self.conn, self.size):
-            self.append(event_leaf(table, values))
+        if self.size < events_stored:
+            raise LedgerError(
+                f"the store holds {events_stored - self.size:,} events the ledger does not "
+                f"(from seq {self.size:,}): they were written outside Vigile's write path, "
+                "and are not signed; nothing more is recorded until they are investigated "
+                "(run `vigile ledger verify`)"
+            )
 
     def checkpoint_if_due(self) -> Checkpoint | None:
         """Sign a checkpoint when ``seconds`` passed since the last one and leaves came."""

@@ -60,7 +60,7 @@ class EventWriter:
         self.first_seq = first_seq
         self.seq = first_seq
         self.ledger = ledger
-        ledger.catch_up(first_seq)
+        ledger.check_complete(first_seq)
         self.stored: Counter[str] = Counter()
         self.upserted: Counter[str] = Counter()
         self.duplicates = 0
