@@ -133,6 +133,16 @@ class Settings:
     #: 1: console cookies are marked Secure even on plain HTTP (behind a TLS proxy);
     #: 0: only when the request itself came over HTTPS.
     console_secure_cookies: int = 0
+    #: Largest request body, in bytes, of any route without a limit of its own.
+    serve_body_bytes: int = 1_048_576
+    #: Largest request body of the sign-in routes (``/v1/signin-check``, the console's
+    #: login and logout): what anyone may send before being authenticated.
+    serve_signin_body_bytes: int = 16_384
+    #: Largest request body of the ticket feed (``/v1/integrations/tickets``: up to
+    #: 10,000 records).
+    serve_tickets_body_bytes: int = 16_777_216
+    #: Seconds a request has, from its start, to deliver its whole body (else 408).
+    serve_body_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +168,9 @@ class Settings:
         _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
         _at_least("db_lock_timeout", self.db_lock_timeout, 0)
         _at_least("broker_read_connections", self.broker_read_connections, 1)
+        for name in ("serve_body_bytes", "serve_signin_body_bytes", "serve_tickets_body_bytes"):
+            _at_least(name, getattr(self, name), 1)
+        _at_least("serve_body_seconds", self.serve_body_seconds, 0.001)
 
     @property
     def db_path(self) -> Path | None:
