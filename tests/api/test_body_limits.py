@@ -225,6 +225,46 @@ def test_the_limits_and_the_deadline_are_settings(
         assert time.monotonic() - began < 5
 
 
+def test_the_ticket_feed_checks_its_credential_before_reading_its_body(app: FastAPI) -> None:
+    # Before, FastAPI parsed the body (up to its limit) before the credential was checked.
+    announced = {"Content-Length": "1024", "Content-Type": "application/json"}
+    exchange = _call(app, "/v1/integrations/tickets", [b" " * KIB], headers=announced)
+    assert exchange.status == 401
+    assert exchange.pulled == 0
+
+
+def test_the_ticket_feed_refuses_its_own_way_past_its_limit(
+    directory_store: Store, limited: Settings
+) -> None:
+    # Its body is read by the route, after the credential: the refusal goes through the
+    # app's handlers, and is the same answer.
+    tight = dataclasses.replace(limited, serve_tickets_body_bytes=4 * KIB)
+    credential = {"Authorization": f"Bearer {INTEGRATION}", "Content-Type": "application/json"}
+    for app in _app(directory_store, tight):
+        exchange = _call(app, "/v1/integrations/tickets", [b" " * KIB] * 8, headers=credential)
+        assert "(4,096 bytes)" in _refused(exchange, 413)
+        assert exchange.pulled == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"\xff\xfe[", "body.0: JSON decode error"),
+        (b"[" * 100_000 + b"]" * 100_000, "body.0: JSON decode error"),
+        (b'{"kind": "ticket"}', "body: Input should be a valid list"),
+        (b"[1]", "body.0: Input should be a valid dictionary"),
+    ],
+    ids=["not-utf-8", "nested-too-deep", "an-object", "not-objects"],
+)
+def test_the_ticket_feed_refuses_a_body_that_is_no_list_of_records(
+    client: TestClient, body: bytes, why: str
+) -> None:
+    credential = {"Authorization": f"Bearer {INTEGRATION}", "Content-Type": "application/json"}
+    refused = client.post("/v1/integrations/tickets", content=body, headers=credential)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["message"].startswith(why)
+
+
 def test_the_nul_filter_reads_a_body_in_chunks_within_the_limit(app: FastAPI) -> None:
     chunks = [b'{"username": "a\\u', b"0000", b'"}']
     exchange = _call(app, "/v1/signin-check", chunks, headers={"Content-Type": "application/json"})
