@@ -1,9 +1,11 @@
 """``vigile serve`` as deployed: a real uvicorn in a subprocess, on loopback, driven over
-sockets. What only a real server shows: its memory under a huge body, and a body that
-trickles in.
+sockets. What only a real server shows: its memory under a huge body, a body that
+trickles in, the bound on connections, and whose ``X-Forwarded-For`` it believes.
 
-Before: a 300 MB body to ``/health`` took the server from 338 MB to 1.2 GB, and fifty
-bodies that never finished stayed open indefinitely.
+Before: a 300 MB body to ``/health`` took the server from 338 MB to 1.2 GB; fifty
+bodies that never finished stayed open indefinitely; connections were unbounded; and
+uvicorn believed ``X-Forwarded-For`` from any local process (127.0.0.1), which recorded
+``203.0.113.77`` as a sign-in's address.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from vigile.broker import LocalTokens
 from vigile.settings import Settings
 from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
 
 pytestmark = pytest.mark.slow
 
@@ -170,3 +177,51 @@ def test_a_body_that_trickles_in_is_refused_at_the_deadline(
         assert answer.startswith(b"HTTP/1.1 408 "), answer
         assert b'"code":"request_timeout"' in answer
         assert time.monotonic() - began < 5
+
+
+def test_connections_beyond_the_bound_are_answered_503(
+    limited: Settings,
+    directory_store: Store,
+) -> None:
+    with serving(limited, serve_max_connections="3") as served:
+        held = [served.connection() for _ in range(3)]
+        try:
+            time.sleep(0.5)  # accepted by the server
+            with httpx.Client() as client:
+                assert client.get(f"{served.url}/health").status_code == 503
+            for conn in held:
+                conn.close()
+            time.sleep(0.5)
+            assert httpx.get(f"{served.url}/health").status_code == 200
+        finally:
+            for conn in held:
+                conn.close()
+
+
+def _signed_in_from(served: Served, store: Store, settings: Settings, agent: str) -> str:
+    token = LocalTokens(settings).issue(
+        agent, roles=frozenset({"agent"}), mfa="totp", now=datetime.now(UTC)
+    )
+    answer = httpx.get(
+        f"{served.url}/v1/customers",
+        params={"q": "Example"},
+        headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "203.0.113.77"},
+    )
+    assert answer.status_code == 200, answer.text
+    with connect(store.engine) as conn:
+        ips = conn.execute(select(t.signins.c.ip).where(t.signins.c.agent == agent)).scalars()
+        accessed = conn.execute(
+            select(t.accesses.c.ip).where(t.accesses.c.agent == agent)
+        ).scalars()
+        (ip,) = set(ips) | set(accessed)
+    return str(ip)
+
+
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(
+    limited: Settings,
+    directory_store: Store,
+) -> None:
+    with serving(limited) as served:
+        assert _signed_in_from(served, directory_store, limited, "a-1") == "127.0.0.1"
+    with serving(limited, serve_trusted_proxies="127.0.0.1") as served:
+        assert _signed_in_from(served, directory_store, limited, "a-2") == "203.0.113.77"
