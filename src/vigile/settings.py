@@ -6,6 +6,7 @@ Risky behaviour is off unless turned on.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -133,6 +134,21 @@ class Settings:
     #: 1: console cookies are marked Secure even on plain HTTP (behind a TLS proxy);
     #: 0: only when the request itself came over HTTPS.
     console_secure_cookies: int = 0
+    #: Largest request body, in bytes, of any route without a limit of its own.
+    serve_body_bytes: int = 1_048_576
+    #: Largest request body of the sign-in routes (``/v1/signin-check``, the console's
+    #: login and logout): what anyone may send before being authenticated.
+    serve_signin_body_bytes: int = 16_384
+    #: Largest request body of the ticket feed (``/v1/integrations/tickets``: up to
+    #: 10,000 records).
+    serve_tickets_body_bytes: int = 16_777_216
+    #: Seconds a request has, from its start, to deliver its whole body (else 408).
+    serve_body_seconds: float = 30.0
+    #: Most connections served at once; a request beyond them is answered 503.
+    serve_max_connections: int = 256
+    #: The reverse proxies, by address or network (comma-separated), whose
+    #: ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (empty: nobody's).
+    serve_trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +174,11 @@ class Settings:
         _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
         _at_least("db_lock_timeout", self.db_lock_timeout, 0)
         _at_least("broker_read_connections", self.broker_read_connections, 1)
+        for name in ("serve_body_bytes", "serve_signin_body_bytes", "serve_tickets_body_bytes"):
+            _at_least(name, getattr(self, name), 1)
+        _at_least("serve_body_seconds", self.serve_body_seconds, 0.001)
+        _at_least("serve_max_connections", self.serve_max_connections, 1)
+        _check_proxies(self.serve_trusted_proxies)
 
     @property
     def db_path(self) -> Path | None:
@@ -171,6 +192,18 @@ _MAX_BATCH = 30_000
 def _at_least(name: str, value: float, lowest: float) -> None:
     if value < lowest:
         raise ConfigError(f"VIGILE_{name.upper()}: must be at least {lowest}, got {value}")
+
+
+def _check_proxies(proxies: str) -> None:
+    """Each proxy an address or a network: anything else would silently match nothing."""
+    for item in filter(None, (part.strip() for part in proxies.split(","))):
+        try:
+            ipaddress.ip_network(item)
+        except ValueError as exc:
+            raise ConfigError(
+                f"VIGILE_SERVE_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                "(such as 10.0.0.0/8)"
+            ) from exc
 
 
 def _convert(name: str, kind: object, raw: str) -> object:

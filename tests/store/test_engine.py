@@ -49,6 +49,13 @@ def test_settings_read_the_environment() -> None:
         Settings.from_env({"VIGILE_INGEST_BATCH": "100000"})
     with pytest.raises(ConfigError, match="VIGILE_CHECKPOINT_EVERY: must be at least 1"):
         Settings.from_env({"VIGILE_CHECKPOINT_EVERY": "0"})
+    # uvicorn would take a misspelt proxy as a name that never matches, silently.
+    with pytest.raises(ConfigError, match=r"VIGILE_SERVE_TRUSTED_PROXIES: '10\.0\.0\.1/8' is not"):
+        Settings.from_env({"VIGILE_SERVE_TRUSTED_PROXIES": "127.0.0.1,10.0.0.1/8"})
+    with pytest.raises(ConfigError, match=r"VIGILE_SERVE_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env({"VIGILE_SERVE_TRUSTED_PROXIES": "proxy.local"})
+    with pytest.raises(ConfigError, match="VIGILE_SERVE_BODY_BYTES: must be at least 1"):
+        Settings.from_env({"VIGILE_SERVE_BODY_BYTES": "0"})
 
 
 def test_missing_store_is_not_created_by_readers(tmp_path: Path) -> None:

@@ -104,6 +104,16 @@ def test_serve_runs_the_api_on_loopback_by_default(
     assert calls[0]["port"] == 8000
     assert (calls[1]["host"], calls[1]["port"]) == ("0.0.0.0", 9000)
     assert "reachable from the network" in err
+    # Nobody's X-Forwarded-For is believed (uvicorn's default: 127.0.0.1's, or the
+    # FORWARDED_ALLOW_IPS variable's); connections are bounded.
+    assert (calls[0]["proxy_headers"], calls[0]["forwarded_allow_ips"]) == (False, [])
+    assert calls[0]["limit_concurrency"] == 256
+    monkeypatch.setenv("VIGILE_SERVE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+    monkeypatch.setenv("VIGILE_SERVE_MAX_CONNECTIONS", "40")
+    assert run(capsys, "serve")[0] == 0
+    assert calls[2]["proxy_headers"] is True
+    assert calls[2]["forwarded_allow_ips"] == ["127.0.0.1", "10.0.0.0/8"]
+    assert calls[2]["limit_concurrency"] == 40
 
 
 def test_serve_refuses_a_missing_store(

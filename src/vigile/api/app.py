@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from vigile import __version__, console
 from vigile.api import broker, health, ledger, respond, transparency
 from vigile.api.errors import RefuseNul, RequestIdMiddleware, install_error_handlers
+from vigile.api.limits import BodyLimits, body_limits
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -52,6 +53,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         RefuseNul,
         on_refused=broker.refused_before_routing,
         bodies_checked_by=("/v1/integrations/",),  # the activity-log decoder refuses NUL
+    )
+    # Outside everything that reads a body, inside RequestIdMiddleware (its answer has
+    # the id): no body larger or slower than its route allows is read, let alone parsed.
+    app.add_middleware(
+        BodyLimits, limits=body_limits(settings), seconds=settings.serve_body_seconds
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

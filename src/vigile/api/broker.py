@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
@@ -453,10 +454,42 @@ def integration(
         raise Unauthenticated("the integration credential is missing or wrong")
 
 
-@router.post("/integrations/tickets", tags=["integrations"], dependencies=[Depends(integration)])
+#: The ticket feed's body: up to 10,000 records, each a JSON object.
+_TICKET_RECORDS: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(
+    Annotated[list[dict[str, Any]], Field(max_length=10_000)]
+)
+
+
+async def _ticket_records(
+    request: Request, _: Annotated[None, Depends(integration)]
+) -> list[dict[str, Any]]:
+    """The records sent, read only once the credential has passed: FastAPI reads a
+    declared body before any dependency, so anyone could have it parse megabytes."""
+    body = await request.body()
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deep
+        error = {"type": "json_invalid", "loc": ("body", getattr(exc, "pos", 0))}
+        raise RequestValidationError([error | {"msg": "JSON decode error"}]) from exc
+    try:
+        return _TICKET_RECORDS.validate_python(parsed)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
+
+
+@router.post(
+    "/integrations/tickets",
+    tags=["integrations"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _TICKET_RECORDS.json_schema()}},
+        }
+    },
+)
 def receive_tickets(
-    broker: BrokerDep,
-    records: Annotated[list[dict[str, Any]], Body(max_length=10_000)],
+    broker: BrokerDep, records: Annotated[list[dict[str, Any]], Depends(_ticket_records)]
 ) -> TicketsOut:
     """Ticket lifecycle records in the activity-log format (``kind: ticket``). A resent
     step (same id, same content) is a duplicate, kept once; a step reusing a stored id

@@ -45,6 +45,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _log = logging.getLogger("vigile.api")
 # A caller's own request id is kept only if it cannot smuggle anything into logs.
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: ``\u0000`` in JSON, in either case, found without a lowered copy of the body.
+_JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
 #: Anything unexpected is answered as the server's fault, its cause in the log only.
 _INTERNAL = ANSWERS[InternalError]
 
@@ -54,7 +56,9 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
+    413: "content_too_large",
     422: "invalid_request",
     500: "internal_error",
     503: "unavailable",
@@ -89,7 +93,8 @@ class RefuseNul:
     """Refuses (422, the one error shape) any request carrying a NUL character in its
     path, query or body (raw; ``%00`` where URL-encoded; ``\\u0000`` in JSON): no name,
     id, ticket or reason has one, PostgreSQL text cannot hold one, and an event that cannot
-    be recorded must not be asked for. Bodies are read whole first; the API's are small."""
+    be recorded must not be asked for. Bodies are read whole first, so this runs inside
+    :class:`~vigile.api.limits.BodyLimits`, which bounds them."""
 
     def __init__(
         self,
@@ -112,12 +117,9 @@ class RefuseNul:
         where = _nul_in_target(scope)
         messages: list[Message] = []
         if where is None and not scope.get("path", "").startswith(self.bodies_checked_by):
-            while True:
-                message = await receive()
-                messages.append(message)
-                if message["type"] != "http.request" or not message.get("more_body"):
-                    break
-            if _body_has_nul(scope, b"".join(m.get("body", b"") for m in messages)):
+            message = await _whole_body(receive)
+            messages.append(message)
+            if _body_has_nul(scope, message.get("body", b"")):
                 where = "body"
         if where is not None:
             text = f"{where}: a NUL character is not allowed"
@@ -135,6 +137,21 @@ class RefuseNul:
             return next(replay, None) or await receive()
 
         await self.app(scope, receive_again, send)
+
+
+async def _whole_body(receive: Receive) -> Message:
+    """The body as one message: joined once, and then the app's own join of a single
+    chunk copies nothing."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return {"type": "http.request", "body": body, "more_body": False}
 
 
 def _nul_in_target(scope: Scope) -> str | None:
@@ -157,7 +174,7 @@ def _body_has_nul(scope: Scope, body: bytes) -> bool:
         return True
     if kind.startswith(b"application/x-www-form-urlencoded"):
         return _has_nul(body)
-    return b"json" in kind and b"\\u0000" in body.lower()
+    return b"json" in kind and _JSON_NUL.search(body) is not None
 
 
 def _request_id_of(scope: Scope) -> str:

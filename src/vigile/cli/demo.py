@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -30,6 +29,7 @@ from rich.table import Table
 from vigile.api import create_app
 from vigile.cli.detect import detection_config
 from vigile.cli.output import Format, console, err, print_json, progress_bar
+from vigile.cli.serve import run_server
 from vigile.console import totp
 from vigile.console.accounts import ConsoleAccounts
 from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
@@ -264,7 +264,13 @@ def _serve(store: Store, settings: Settings, run: DemoRun, port: int, out: Conso
     )
     for account in accounts:
         out.print(f"  {account}", markup=False, highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
+    run_server(
+        create_app(settings, store=store),
+        settings,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
 
 
 def _console_accounts(store: Store, run: DemoRun) -> list[str]:

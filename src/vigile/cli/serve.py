@@ -8,13 +8,14 @@ import ipaddress
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
 from vigile.api import create_app
 from vigile.cli.output import err
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["register"]
+__all__ = ["register", "run_server"]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +42,27 @@ def serve(
             f"API schema: http://{shown}:{port}/openapi.json",
             highlight=False,
         )
-        uvicorn.run(create_app(settings, store=store), host=host, port=port, log_level="info")
+        run_server(create_app(settings, store=store), settings, host=host, port=port)
+
+
+def run_server(
+    app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str = "info"
+) -> None:
+    """Serve ``app`` under uvicorn until interrupted: connections bounded, and the
+    ``X-Forwarded-*`` headers believed only from the proxies the settings list (uvicorn
+    would otherwise believe any local process: 127.0.0.1 by default)."""
+    proxies = [item.strip() for item in settings.serve_trusted_proxies.split(",")]
+    trusted = [item for item in proxies if item]
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        limit_concurrency=settings.serve_max_connections,
+        proxy_headers=bool(trusted),
+        # Never None: uvicorn would read FORWARDED_ALLOW_IPS, or trust 127.0.0.1.
+        forwarded_allow_ips=trusted,
+    )
 
 
 def _is_loopback(host: str) -> bool:
