@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from tests.console.conftest import csrf_of, sign_in
-from tests.console.world import BOB_EMAIL, Login
+from tests.console.world import BOB_EMAIL, PASSWORD, Login
+from vigile.console.accounts import ConsoleAccounts
 from vigile.detect import Alert, AlertBook, AlertStatus, detect
 from vigile.ingest import ingest_file
-from vigile.ledger.service import Ledger
+from vigile.ledger import load_verifier, verify_inclusion_bundle
+from vigile.ledger.service import Ledger, public_key_path
+from vigile.model import Access, Action, Reason
 from vigile.policy.masking import SENSITIVE_FIELDS
-from vigile.respond import Incidents
+from vigile.respond import Incidents, blast_radius
 from vigile.settings import Settings
 from vigile.simulate import SimulationConfig, simulate
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
+from vigile.transparency import Transparency, issue_token
 
 SIMULATION = SimulationConfig(
     scenario="nobelium", seed=5, days=22, agents=6, start=date(2021, 5, 8)
@@ -218,6 +222,187 @@ def test_apply_asks_for_confirmation_then_suspends_the_agent_through_the_broker(
     timeline = Incidents(store).timeline("INC-0001")
     suspended = [e for e in timeline if e.action == "agent.suspended"]
     assert [e.actor for e in suspended] == ["sam"]
+
+
+# -- analysts' reads are accesses ---------------------------------------------------
+# An analyst reading customer data is a person reading it: each page view records one
+# access per customer it shows (the incident as justification) before the page is sent,
+# and the customer sees it in its transparency log with its proof.
+
+
+def _reads(store: Store, analyst: str = "sam") -> list[Access]:
+    """The analyst's accesses, in the order of recording."""
+    since, until = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    events = store.events_of_agent(analyst, since, until)
+    return [e for e in events if isinstance(e, Access)]
+
+
+def _analyst_session(store: Store) -> tuple[str, str]:
+    """The session and address of the analyst's console sign-in (its broker session)."""
+    s = t.signins
+    with connect(store.engine) as conn:
+        row = conn.execute(select(s.c.session, s.c.ip).where(s.c.agent == "sam")).one()
+    return row.session, row.ip
+
+
+def _assert_justified_by(read: Access, incident: str, store: Store) -> None:
+    assert (read.action, read.outcome) == (Action.CUSTOMER_VIEW, "allowed")
+    assert (read.reason, read.ticket) == (Reason.AGENT_INITIATED_REVIEW, None)
+    assert read.extra == {"incident": incident}
+    assert (read.session, read.ip) == _analyst_session(store)
+
+
+def test_the_notification_previews_record_one_access_per_customer_shown(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    location = _open_incident(client, page, alert)
+    assert _reads(store) == []  # the incident page is loaded below, on its own
+    previews = client.get(f"{location}/notifications")
+    assert previews.status_code == 200
+    listed = re.findall(r"<tr><td>(c-\d+)</td><td>(?:en|fr)</td>", previews.text)
+    sampled = re.findall(r"<summary>(?:English|French): (c-\d+) — ", previews.text)
+    assert len(listed) > 10
+    assert sampled
+    reads = _reads(store)
+    assert sorted(r.customer or "" for r in reads) == sorted(listed)  # one each, no more
+    scope = Incidents(store).get("INC-0001").scope
+    radius = {c.customer: c for c in blast_radius(store, scope).customers}
+    for read in reads:
+        _assert_justified_by(read, "INC-0001", store)
+        assert read.customer is not None
+        if read.customer not in sampled:  # a row: the subject (its name), masked recipients
+            assert (read.fields, read.masked_fields) == (("customer.name",), ("contact.email",))
+            continue
+        # The whole message: its name, the exposed contacts and usernames it quotes.
+        exposure = radius[read.customer]
+        contacts = [c for c in store.contacts_of(read.customer) if c.id in exposure.contacts]
+        accounts = [a for a in store.accounts_of(read.customer) if a.id in exposure.accounts]
+        clear = {"customer.name"}
+        clear |= {"contact.name"} if any(c.name for c in contacts) else set()
+        clear |= {"contact.role"} if any(c.role for c in contacts) else set()
+        clear |= {"account.username"} if accounts else set()
+        assert set(read.fields) == clear
+        assert "contact.email" in read.masked_fields
+        assert not set(read.fields) & set(read.masked_fields)
+    # A second view is a second read.
+    client.get(f"{location}/notifications", headers={"HX-Request": "true"})
+    assert len(_reads(store)) == 2 * len(listed)
+
+
+def test_the_customer_sees_the_analysts_read_with_the_incident_and_its_proof(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    location = _open_incident(client, page, alert)
+    client.get(f"{location}/notifications")
+    reads = {r.customer: r for r in _reads(store)}
+    Ledger(store.engine, store.settings).checkpoint()
+    service = Transparency(store)
+    verifier = load_verifier(public_key_path(store.settings))
+    for customer, read in reads.items():
+        assert customer is not None
+        listing = service.accesses(customer)
+        [entry] = [e for e in listing.entries if e.event_id == read.id]
+        assert (entry.agent, entry.incident, entry.reason) == (
+            "sam",
+            "INC-0001",
+            Reason.AGENT_INITIATED_REVIEW,
+        )
+        assert entry.fields == read.fields
+        assert entry.proof.status.value == "included"
+        assert entry.proof.bundle is not None
+        assert entry.proof.bundle.leaf is not None
+        verify_inclusion_bundle(
+            verifier=verifier, checkpoint_note=listing.checkpoint, bundle=entry.proof.bundle
+        )
+        assert orjson.loads(entry.proof.bundle.leaf)["incident"] == "INC-0001"
+    # Through the API, with the customer's token, and in the customer's portal.
+    customer = sorted(c for c in reads if c is not None)[0]
+    token = issue_token(store.engine, customer).token
+    answer = client.get(
+        "/v1/transparency/accesses", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    [listed] = [a for a in answer["accesses"] if a["event_id"] == reads[customer].id]
+    assert listed["justification"] == {
+        "reason": "agent_initiated_review",
+        "ticket": None,
+        "incident": "INC-0001",
+    }
+    assert listed["proof"]["status"] == "included"
+    account = ConsoleAccounts(store).add(
+        "their-approver", role="customer", subject=customer, password=PASSWORD
+    )
+    portal = sign_in(client, Login("their-approver", PASSWORD, account.totp_secret))
+    row = portal[portal.index(f'id="access-{reads[customer].id}"') :].split("</tr>")[0]
+    assert "incident <strong" in row
+    assert "INC-0001" in row
+    assert ">verified<" in row
+
+
+def test_the_incident_page_records_the_tier_and_country_it_shows_of_each_customer(
+    alert: Alert, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    page = sign_in(client, logins["analyst"])
+    location = _open_incident(client, page, alert)
+    html = client.get(location).text
+    table = html[
+        html.index('id="blast-radius"') : html.index("</table>", html.index("blast-radius"))
+    ]
+    listed = re.findall(r"<td>(c-\d+)</td>", table)
+    reads = _reads(store)
+    assert sorted(r.customer or "" for r in reads) == sorted(listed)
+    for read in reads:
+        _assert_justified_by(read, "INC-0001", store)
+        customer = store.customer(read.customer or "")
+        assert customer is not None
+        shown = {"customer.tier": customer.tier, "customer.country": customer.country}
+        assert set(read.fields) == {name for name, value in shown.items() if value}
+        assert read.masked_fields == ()
+
+
+def _refuse_accesses(store: Store) -> None:
+    """The store refuses every new access from now on (a full disk, a revoked grant...)."""
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'no more accesses'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON accesses "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON accesses "
+                    "BEGIN SELECT RAISE(ABORT, 'no more accesses'); END"
+                )
+            )
+
+
+@pytest.mark.parametrize("page", ["", "/notifications"])
+def test_an_analyst_page_whose_reads_cannot_be_recorded_shows_nothing(
+    page: str, alert: Alert, client: TestClient, logins: dict[str, Login], store: Store
+) -> None:
+    home = sign_in(client, logins["analyst"])
+    location = _open_incident(client, home, alert)
+    _refuse_accesses(store)
+    for headers in ({}, {"HX-Request": "true"}):
+        answer = client.get(location + page, headers=headers)
+        assert answer.status_code == 503
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Traceback" not in answer.text
+        assert "no more accesses" not in answer.text
+        assert not re.search(r"c-\d{5}", answer.text)  # not one customer
+        assert 'id="blast-radius"' not in answer.text
+        assert 'id="notifications"' not in answer.text
+    assert _reads(store) == []
 
 
 # -- the agent page -------------------------------------------------------------------

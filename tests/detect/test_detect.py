@@ -4,10 +4,12 @@ organisation raises nothing high. (Answers from the simulator's truth.json.)"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.detect.conftest import Stored
 from vigile.detect.alerts import Alert
@@ -24,7 +26,13 @@ from vigile.detect.service import (
 )
 from vigile.detect.source import DAY_US, read_batches, read_events
 from vigile.ingest import ingest_file
+from vigile.model import Agent
+from vigile.model.times import from_micros
+from vigile.record import Recorder
+from vigile.respond import Incidents, Reader, Shown
 from vigile.store import Store
+from vigile.store import tables as t
+from vigile.store.engine import connect
 
 HIGH = (Severity.HIGH, Severity.CRITICAL)
 
@@ -73,6 +81,38 @@ def test_an_honest_organisation_raises_nothing_high(
     stored: Callable[[str], Stored], tmp_path: Path
 ) -> None:
     alerts = _alerts(stored("baseline"), tmp_path)
+    assert [a.agent for a in alerts if a.severity in HIGH] == []
+
+
+def test_an_analyst_reviewing_an_incident_is_no_harvester(
+    stored: Callable[[str], Stored], tmp_path: Path
+) -> None:
+    # An analyst's incident pages record an access per customer shown: hundreds of
+    # customers in minutes, in id order, no ticket. Read as an agent's, that is a harvest
+    # (a high alert on sam before detection left them out: 400 customers without a
+    # valid ticket, 1,197 requests stepping through ids). Detection leaves out accesses
+    # justified by an incident, deliberately: they are the customers' to see, not a sign.
+    data = stored("baseline")
+    for key in data.db.parent.glob("ledger.key*"):  # the analyst's reads extend its ledger
+        shutil.copy(key, tmp_path / key.name)
+    with Store.open(data.settings(tmp_path)) as store:
+        with connect(store.engine) as conn:
+            customers = conn.execute(select(t.customers.c.id)).scalars().all()
+            last = conn.execute(select(func.max(t.accesses.c.time_us))).scalar_one()
+        sam = Agent(id="sam", team="security", country="FR", timezone="Europe/Paris")
+        Recorder(store).record([sam])
+        analyst = Reader(agent="sam", session="s-sam", ip="192.0.2.7")
+        for minutes in (0, 10, 20):  # three views of the incident and its previews
+            now = from_micros(last - DAY_US // 4 + minutes * 60_000_000)
+            shown = [
+                Shown(customer=c, fields=("customer.name", "customer.tier")) for c in customers
+            ]
+            Incidents(store, clock=lambda now=now: now).record_reads("INC-0001", analyst, shown)
+        assert len(read_events(store.engine).accesses) == store.counts()["accesses"] - 3 * len(
+            customers
+        )
+        alerts = detect(store.engine)
+    assert "sam" not in {a.agent for a in alerts}
     assert [a.agent for a in alerts if a.severity in HIGH] == []
 
 

@@ -4,16 +4,22 @@ intervals (computed once per zone and shift, the same as each agent's alone)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import create_engine
 
+from tests.conftest import SPEC_EXAMPLE
 from tests.detect.conftest import Stored
 from vigile.detect import source
 from vigile.detect.errors import DetectError
-from vigile.detect.source import DAY_US, read_batches, shift_table
+from vigile.detect.source import DAY_US, read_batches, read_events, shift_table
+from vigile.ingest import ingest_file
+from vigile.model import Access, Action
+from vigile.record import Recorder
+from vigile.respond import Incidents, Reader, Shown
 from vigile.store import Store
 
 _DAY = '{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30"}'
@@ -61,3 +67,32 @@ def test_a_failing_reader_process_is_an_error(tmp_path: Path) -> None:
     missing = create_engine(f"sqlite:///{tmp_path / 'gone.db'}")
     with pytest.raises(DetectError, match="cannot read events"):
         list(source._read_in_process(missing, after=-1, limit=10, upto=None))
+
+
+def test_analysts_incident_reads_are_left_out_and_nothing_else(store: Store) -> None:
+    ingest_file(store, SPEC_EXAMPLE)  # e-2: an agent's contact view
+    when = datetime(2021, 5, 20, 10, tzinfo=UTC)
+    lookalikes = [  # extra fields that only look like an incident's justification
+        Access(
+            id=f"e-{name}",
+            time=when,
+            agent="a-0017",
+            session="s-9f3",
+            action=Action.CUSTOMER_VIEW,
+            customer="c-00412",
+            outcome="allowed",
+            extra=extra,
+        )
+        for name, extra in (
+            ("number", {"incident": 7}),
+            ("nested", {"source": {"incident": "INC-9"}}),
+            ("value", {"note": '"incident": "INC-9"'}),
+        )
+    ]
+    Recorder(store).record(lookalikes)
+    reader = Reader(agent="sam", session="s-sam")
+    Incidents(store, clock=lambda: when).record_reads(
+        "INC-0001", reader, [Shown(customer="c-00412", fields=("customer.name",))]
+    )
+    read = read_events(store.engine).accesses
+    assert sorted(read.column("id").to_pylist()) == ["e-2", "e-nested", "e-number", "e-value"]

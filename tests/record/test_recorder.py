@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
 from tests.conftest import SPEC_EXAMPLE
+from vigile.errors import StoreError
 from vigile.ingest import ingest_file
 from vigile.ledger import load_verifier
 from vigile.ledger.service import Ledger, public_key_path
@@ -49,7 +53,36 @@ def test_audit_events_join_the_ledger_after_the_activity(store: Store, tmp_path:
 
 
 def test_an_access_recorded_live_is_provable(store: Store) -> None:
-    access = Access(
+    access = _reveal()
+    recorded = Recorder(store).record([access])
+    assert recorded.checkpointed is False  # the policy decides, not every call
+    assert Ledger(store.engine, store.settings).prove("live-1")["leaf_index"] == 0
+
+
+def test_a_store_refusing_the_rows_is_a_store_error_on_each_engine(store: Store) -> None:
+    # On PostgreSQL rows go by COPY, straight to the driver: its error was psycopg's own,
+    # past the store's boundary (a 500 for the API and the console, not the store's 503).
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+                )
+            )
+            refusal = "FOR EACH ROW EXECUTE FUNCTION refuse()"
+        else:
+            refusal = "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        conn.execute(text(f"CREATE TRIGGER refuse BEFORE INSERT ON accesses {refusal}"))
+    with pytest.raises(StoreError, match="disk full"):
+        Recorder(store).record([_reveal()])
+    assert store.counts()["accesses"] == 0
+    with store.engine.connect() as conn:
+        assert ledger_size(conn) == 0  # the leaf went with the row
+
+
+def _reveal() -> Access:
+    return Access(
         id="live-1",
         time=NOW,
         agent="a-0017",
@@ -62,6 +95,3 @@ def test_an_access_recorded_live_is_provable(store: Store) -> None:
         reason=Reason.CUSTOMER_INITIATED_SUPPORT,
         outcome="allowed",
     )
-    recorded = Recorder(store).record([access])
-    assert recorded.checkpointed is False  # the policy decides, not every call
-    assert Ledger(store.engine, store.settings).prove("live-1")["leaf_index"] == 0

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tests.transparency.sample import (
     sample_store,
 )
 from vigile.cli.app import main
+from vigile.respond import Incidents, Reader, Shown
 from vigile.store import Store
 from vigile.transparency import CSV_HEADER, authenticate
 
@@ -61,6 +63,24 @@ def test_every_format_lists_the_same_accesses(capsys: pytest.CaptureFixture[str]
     assert [event["metadata"]["uid"] for event in json.loads(ocsf)] == EVENTS[OWN]
     for output in (text, out, ocsf):
         assert_no_agent_name(output)
+
+
+def test_an_analysts_read_is_listed_with_its_incident(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sample_store("sqlite", tmp_path) as store:
+        [read] = Incidents(store).record_reads(
+            "INC-0001",
+            Reader(agent="sam", session="s-9", ip="192.0.2.1"),
+            [Shown(customer=OWN, fields=("customer.name",), masked_fields=("contact.email",))],
+        )
+        monkeypatch.setenv("VIGILE_DB", store.settings.db)
+        monkeypatch.setenv("VIGILE_LEDGER_KEY", store.settings.ledger_key)
+        code, text, _ = run(capsys, "transparency", OWN)
+    assert code == 0
+    assert read.id[:20] in text
+    assert "agent_initiated_review" in text  # the cell wraps before the incident
+    assert "incident INC-0001" in text
 
 
 def test_window_and_errors(capsys: pytest.CaptureFixture[str]) -> None:

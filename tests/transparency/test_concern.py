@@ -66,6 +66,24 @@ def test_entry_copies_employer_and_country_never_the_name() -> None:
     assert (entry.reason, entry.ticket, entry.proof) == (Reason.BREAK_GLASS, "T-1", PENDING)
 
 
+def test_an_analysts_read_is_justified_by_its_incident() -> None:
+    read = access(
+        Action.CUSTOMER_VIEW,
+        customer="c-1",
+        reason=Reason.AGENT_INITIATED_REVIEW,
+        extra={"incident": "INC-0001"},
+    )
+    entry = entry_of(read, customer_id="c-1", agent=None, proof=PENDING)
+    assert (entry.reason, entry.ticket, entry.incident) == (
+        Reason.AGENT_INITIATED_REVIEW,
+        None,
+        "INC-0001",
+    )
+    # Any other access has none, whatever else its extra fields hold.
+    other = access(Action.CUSTOMER_VIEW, customer="c-1", extra={"incident": 7, "policies": []})
+    assert entry_of(other, customer_id="c-1", agent=None, proof=PENDING).incident is None
+
+
 def test_an_agent_missing_from_the_directory_is_shown_by_id() -> None:
     entry = entry_of(access(Action.BILLING_VIEW), customer_id="c-1", agent=None, proof=PENDING)
     assert (entry.agent, entry.agent_employer, entry.agent_country) == ("a-0017", None, None)

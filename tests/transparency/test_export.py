@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -22,11 +23,15 @@ from tests.transparency.sample import (
     sample_store,
 )
 from vigile.ingest import ingest_file
+from vigile.model import Access, Action, Reason
 from vigile.store import Store
 from vigile.transparency import (
     CSV_HEADER,
     AccessListing,
+    AccessProof,
+    ProofStatus,
     Transparency,
+    entry_of,
     listing_csv,
     listing_json,
     listing_ocsf,
@@ -34,6 +39,8 @@ from vigile.transparency import (
 
 #: A log whose agent typed formulas into everything free-form (see data/README.md).
 FORMULAS = Path(__file__).parent / "data" / "formulas.jsonl"
+
+WHEN = datetime(2021, 5, 20, 9, 31, 5, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -97,7 +104,50 @@ def test_csv_header_is_frozen() -> None:
         "ip",
         "action",
     )
-    assert len(CSV_HEADER) == len(set(CSV_HEADER)) == 19
+    assert CSV_HEADER[18:] == ("leaf_hash", "incident")  # incident came after leaf_hash
+    assert len(CSV_HEADER) == len(set(CSV_HEADER)) == 20
+
+
+def test_an_analysts_read_is_justified_by_its_incident_in_every_export() -> None:
+    read = Access(
+        id="acc-1",
+        time=WHEN,
+        agent="sam",
+        session="s-9",
+        action=Action.CUSTOMER_VIEW,
+        outcome="allowed",
+        customer=OWN,
+        fields=("customer.name",),
+        masked_fields=("contact.email",),
+        reason=Reason.AGENT_INITIATED_REVIEW,
+        extra={"incident": "INC-0001"},
+    )
+    entry = entry_of(
+        read,
+        customer_id=OWN,
+        agent=None,
+        proof=AccessProof(status=ProofStatus.PENDING, leaf_index=3),
+    )
+    listing = AccessListing(
+        customer=OWN, since=None, until=None, checkpoint="", tree_size=3, entries=(entry,)
+    )
+    [shown] = listing_json(listing)["accesses"]
+    assert shown["justification"] == {
+        "reason": "agent_initiated_review",
+        "ticket": None,
+        "incident": "INC-0001",
+    }
+    [row] = csv.DictReader(io.StringIO(listing_csv(listing), newline=""))
+    assert (row["reason"], row["ticket"], row["incident"]) == (
+        "agent_initiated_review",
+        "",
+        "INC-0001",
+    )
+    [event] = listing_ocsf(listing)
+    assert event["unmapped"]["justification"] == {
+        "reason": "agent_initiated_review",
+        "incident": "INC-0001",
+    }
 
 
 def test_ocsf_activity_status_and_resources(listing: AccessListing) -> None:

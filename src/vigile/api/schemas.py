@@ -52,6 +52,9 @@ class AgentOut(BaseModel):
 class JustificationOut(BaseModel):
     reason: str | None
     ticket: str | None
+    incident: str | None = Field(
+        description="The incident an analyst read the data for (breach response)."
+    )
 
 
 class InclusionBundleOut(BaseModel):

@@ -90,7 +90,8 @@ def _cells(entry: AccessEntry) -> list[Text]:
     # Text, not markup: the values come from the log and may hold square brackets.
     agent = " ".join(v for v in (entry.agent, entry.agent_employer, entry.agent_country) if v)
     reason = entry.reason.value if entry.reason else ""
-    justification = f"{reason} {entry.ticket}" if entry.ticket else reason
+    given = entry.ticket or (f"incident {entry.incident}" if entry.incident else "")
+    justification = f"{reason} {given}" if given else reason
     outcome = Text(entry.outcome, style="green" if entry.outcome == "allowed" else "red")
     if entry.deny_reason:
         outcome.append(f": {entry.deny_reason}")

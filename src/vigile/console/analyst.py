@@ -3,8 +3,10 @@ page (activity timeline, sign-ins, suspension), incidents (:mod:`analyst_inciden
 the ledger's status (:mod:`analyst_ledger`).
 
 A thin adapter: alerts are the detection's :class:`~vigile.detect.AlertBook`, incidents
-the response's :class:`~vigile.respond.Incidents`, containment the broker's. Nothing here
-reads customer data: the pages show counts, ids, tiers and countries.
+the response's :class:`~vigile.respond.Incidents`, containment the broker's. The pages
+here show no customer data (alerts and the agent page: counts, ids, the agent's own
+sign-ins); those that do, an incident's, record each customer shown as an access
+(:mod:`analyst_incidents`).
 """
 
 from __future__ import annotations

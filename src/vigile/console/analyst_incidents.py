@@ -1,10 +1,18 @@
 """The analyst's incident pages: the list, and one incident with its timeline, blast
 radius (table, charts by tier and country), notification previews, and the remediation
-plan with an apply step that asks for confirmation first."""
+plan with an apply step that asks for confirmation first.
+
+An analyst reading customer data is a person reading it: the pages that show any
+(the incident's blast radius shows each customer's tier and country; the previews its
+name, and in the sample messages its exposed contacts and usernames) record one access
+per customer shown, justified by the incident, before the page is sent
+(:meth:`~vigile.respond.Incidents.record_reads`). If recording fails, the page is the
+error page and shows nothing. Ids, counts, times and field names are not customer data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -14,25 +22,31 @@ from markupsafe import Markup
 
 from vigile.broker import Broker
 from vigile.console.analyst_common import AnalystSession, missing
-from vigile.console.core import ConsoleDep, ConsoleRoute
+from vigile.console.core import Console, ConsoleDep, ConsoleRoute
+from vigile.console.sessions import ConsoleSession
 from vigile.policy import mask_value
 from vigile.render.charts import bar_chart, largest_first
 from vigile.respond import (
+    BlastRadius,
     IncidentNotFound,
     Incidents,
     Notice,
     Notifications,
+    Reader,
     RegulatoryClock,
     Remediation,
+    Shown,
     blast_radius,
 )
 from vigile.store import Store
 
-__all__ = ["MaskedNotice", "masked_notice", "router"]
+__all__ = ["MaskedNotice", "masked_notice", "previews_shown", "radius_shown", "router"]
 
 router = APIRouter(prefix="/incidents", include_in_schema=False, route_class=ConsoleRoute)
 #: The languages the page previews in full (one message each), when the incident has any.
 PREVIEW_LANGUAGES = ("en", "fr")
+#: The customer's data fields the previews mask wherever they appear (:func:`masked_notice`).
+MASKED_IN_PREVIEWS = frozenset({"contact.email", "contact.phone", "account.email"})
 
 
 @router.get("", response_class=HTMLResponse)
@@ -48,12 +62,15 @@ def incident_page(
 ) -> Response:
     """One incident: what it is, what it reached, what to do. The notification previews
     load from their own address (rendering every customer's message takes a while)."""
-    service = Incidents(console.store)
+    service = Incidents(console.store, clock=console.clock)
     try:
         incident = service.get(incident_id)
     except IncidentNotFound:
         return missing(console, request, session, f"no incident {incident_id}")
     radius = blast_radius(console.store, incident.scope)
+    timeline = service.timeline(incident_id)
+    plan = Remediation(service).plan(incident_id)
+    _record_reads(request, console, session, service, incident_id, radius_shown(radius))
     return console.render(
         request,
         "analyst/incident.html.j2",
@@ -62,11 +79,11 @@ def incident_page(
         clock=RegulatoryClock(
             aware=incident.aware, now=console.clock(), high_risk=incident.high_risk
         ),
-        timeline=service.timeline(incident_id),
+        timeline=timeline,
         radius=radius,
         tier_chart=_bars(radius.summary.by_tier, "Affected customers by tier"),
         country_chart=_bars(radius.summary.by_country, "Affected customers by country"),
-        plan=Remediation(service).plan(incident_id),
+        plan=plan,
         applied=request.query_params.get("applied", "").isdigit(),
     )
 
@@ -77,13 +94,16 @@ def notification_previews(
 ) -> Response:
     """What each affected customer would be sent (contact values masked); nothing is
     written or sent. A page of its own, or the incident page's card for htmx."""
-    service = Incidents(console.store)
+    service = Incidents(console.store, clock=console.clock)
     try:
         incident = service.get(incident_id)
     except IncidentNotFound:
         return missing(console, request, session, f"no incident {incident_id}")
     notices, unreachable = Notifications(service).render(incident_id)
     previews = [masked_notice(console.store, n) for n in notices]
+    samples = _samples(previews)
+    shown = previews_shown(notices, sampled={s.customer for s in samples})
+    _record_reads(request, console, session, service, incident_id, shown)
     fragment = bool(request.headers.get("hx-request"))
     return console.render(
         request,
@@ -91,7 +111,7 @@ def notification_previews(
         session=session,
         incident=incident,
         previews=previews,
-        samples=_samples(previews),
+        samples=samples,
         unreachable=unreachable,
     )
 
@@ -123,6 +143,53 @@ def apply_remediation(
     return RedirectResponse(
         f"/console/analyst/incidents/{incident_id}?applied={len(done)}", status_code=303
     )
+
+
+def _record_reads(
+    request: Request,
+    console: Console,
+    session: ConsoleSession,
+    incidents: Incidents,
+    incident_id: str,
+    shown: Sequence[Shown],
+) -> None:
+    """Record what the page shows of customers' data as the analyst's accesses, from
+    the address of this request, on the broker session of their sign-in."""
+    who = console.principal(request, session)
+    reader = Reader(agent=who.agent, session=who.session, ip=who.ip)
+    incidents.record_reads(incident_id, reader, shown)
+
+
+def radius_shown(radius: BlastRadius) -> list[Shown]:
+    """What the blast radius table shows of each customer: its tier and country."""
+    return [
+        Shown(
+            customer=c.customer,
+            fields=tuple(
+                name
+                for name, value in (("customer.tier", c.tier), ("customer.country", c.country))
+                if value
+            ),
+        )
+        for c in radius.customers
+    ]
+
+
+def previews_shown(notices: Sequence[Notice], *, sampled: set[str]) -> list[Shown]:
+    """What the previews show of each customer: a row has its subject (the customer's
+    name) and its recipients (contact addresses, masked); a sample message shows what it
+    quotes, contact values masked."""
+    shown = []
+    for notice in notices:
+        quoted = set(notice.quoted) if notice.customer in sampled else {"customer.name"}
+        shown.append(
+            Shown(
+                customer=notice.customer,
+                fields=tuple(sorted(quoted - MASKED_IN_PREVIEWS)),
+                masked_fields=tuple(sorted({"contact.email"} | quoted & MASKED_IN_PREVIEWS)),
+            )
+        )
+    return shown
 
 
 class _AnalystSuspension:
@@ -171,6 +238,7 @@ def masked_notice(store: Store, notice: Notice) -> MaskedNotice:
 
 
 def _contact_values(store: Store, customer: str) -> Iterable[tuple[str, str]]:
+    # The values of the fields of MASKED_IN_PREVIEWS.
     for contact in store.contacts_of(customer):
         for name, value in (("contact.email", contact.email), ("contact.phone", contact.phone)):
             if value:

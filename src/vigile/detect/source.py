@@ -23,9 +23,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
-from sqlalchemy import Connection, Engine, Select, Table, create_engine, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    and_,
+    cast,
+    create_engine,
+    false,
+    func,
+    literal,
+    not_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from vigile.detect.errors import DetectError
+from vigile.model import INCIDENT_FIELD
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
@@ -249,13 +265,33 @@ def _access_chunks(conn: Connection, window: tuple[int, int]) -> Iterator[pa.Rec
     # SQLite counts the search results itself (JSON1 is built in); elsewhere Python does.
     a = t.accesses
     names = [n for n in ACCESS_SCHEMA.names if n != "result_count"]
-    in_window = (a.c.seq > window[0], a.c.seq <= window[1])
+    in_window = (a.c.seq > window[0], a.c.seq <= window[1], not_(_incident_read(conn)))
     if conn.dialect.name == "sqlite":
         count = func.json_array_length(a.c.results)
         query = select(*(a.c[n] for n in names), count).where(*in_window)
         return _read(conn, query, ACCESS_SCHEMA, None)
     query = select(*(a.c[n] for n in names), a.c.results).where(*in_window)
     return _read(conn, query, ACCESS_SCHEMA, _access_row)
+
+
+def _incident_read(conn: Connection) -> ColumnElement[bool]:
+    """An access justified by an incident (the extra field ``incident``, a string): an
+    analyst's read during breach response (:mod:`vigile.respond.reads`). Detection leaves
+    them out, deliberately: an incident page shows hundreds of customers at once, which
+    read as an agent's would be a harvest; they are the customers' to see in their
+    transparency log, and the analyst's sign-ins are still judged. True or false, never
+    null; the LIKE spares parsing the extra fields of every other access."""
+    extra = t.accesses.c.extra
+    if conn.dialect.name == "sqlite":
+        typed = func.json_type(extra, f"$.{INCIDENT_FIELD}") == "text"
+    else:
+        value = cast(extra, JSONB).op("->")(literal(INCIDENT_FIELD))
+        typed = func.jsonb_typeof(value) == "string"
+    return and_(
+        extra.is_not(None),
+        extra.like(f'%"{INCIDENT_FIELD}":%'),
+        func.coalesce(typed, false()),
+    )
 
 
 def _access_row(row: Sequence[object]) -> tuple[object, ...]:

@@ -19,6 +19,7 @@ from vigile.model.records import (
 from vigile.model.vocabulary import (
     ACTIONS,
     DATA_FIELDS,
+    INCIDENT_FIELD,
     MFA_METHODS,
     REASONS,
     WEEKDAYS,
@@ -30,6 +31,7 @@ from vigile.model.vocabulary import (
 __all__ = [
     "ACTIONS",
     "DATA_FIELDS",
+    "INCIDENT_FIELD",
     "MFA_METHODS",
     "REASONS",
     "WEEKDAYS",

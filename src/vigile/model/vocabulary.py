@@ -7,6 +7,7 @@ from enum import StrEnum
 __all__ = [
     "ACTIONS",
     "DATA_FIELDS",
+    "INCIDENT_FIELD",
     "MFA_METHODS",
     "REASONS",
     "WEEKDAYS",
@@ -47,6 +48,11 @@ class TicketStep(StrEnum):
     ASSIGNED = "assigned"
     CLOSED = "closed"
 
+
+#: The extra field of an ``access`` naming the incident that justified it: an analyst's
+#: read of customer data during breach response (reason ``agent_initiated_review``, no
+#: ticket). Version 1 of the activity log has no field for it, and keeps unknown fields.
+INCIDENT_FIELD = "incident"
 
 ACTIONS: frozenset[str] = frozenset(a.value for a in Action)
 REASONS: frozenset[str] = frozenset(r.value for r in Reason)

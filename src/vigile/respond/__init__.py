@@ -2,7 +2,8 @@
 
 An incident is a scope (agents, sessions, addresses, devices) and a time window. Its blast
 radius is computed from the stored events; every action taken on it is an audit event in
-the ledger.
+the ledger, and every read of customer data it shows a person is that customer's access
+(:mod:`vigile.respond.reads`).
 """
 
 from vigile.respond.blast import (
@@ -40,6 +41,7 @@ from vigile.respond.incidents import (
 )
 from vigile.respond.notices import Notice, NoticeFacts, Templates
 from vigile.respond.notifications import Delivery, Notifications, Preview, digest_of
+from vigile.respond.reads import Reader, Shown, incident_reads
 from vigile.respond.remediation import (
     ActionKind,
     AgentSuspension,
@@ -83,10 +85,12 @@ __all__ = [
     "OutboxChannel",
     "PlannedAction",
     "Preview",
+    "Reader",
     "RegulatoryClock",
     "Remediation",
     "Rename",
     "Scope",
+    "Shown",
     "SigninDecision",
     "SmtpChannel",
     "Templates",
@@ -99,6 +103,7 @@ __all__ = [
     "check_registration",
     "check_signin",
     "digest_of",
+    "incident_reads",
     "parse_time",
     "register_channel",
     "render_html",

@@ -8,7 +8,7 @@ action that the state shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping, func, insert, select, update
 
-from vigile.model import AuditEvent
+from vigile.model import Access, AuditEvent
 from vigile.model.times import format_rfc3339, from_micros, to_micros
 from vigile.record import Recorder
 from vigile.respond.errors import IncidentClosed, IncidentNotFound, InvalidScope
+from vigile.respond.reads import Reader, Shown, incident_reads
 from vigile.respond.scope import Scope
 from vigile.store import Store
 from vigile.store import tables as t
@@ -251,6 +252,17 @@ class Incidents:
             customer=customer,
             details=event.details,
         )
+
+    def record_reads(
+        self, incident_id: str, reader: Reader, shown: Iterable[Shown]
+    ) -> list[Access]:
+        """Record what a page shows ``reader`` of customers' data, justified by the
+        incident: one access per customer, all in one transaction. Call it before the
+        page is sent: if recording fails, this raises and the page must not be sent."""
+        reads = incident_reads(incident_id, reader, shown, self.clock())
+        if reads:
+            self._recorder.record(reads)
+        return reads
 
     def _changeable(self, incident_id: str) -> Incident:
         incident = self.get(incident_id)

@@ -6,6 +6,8 @@ HTML, with a fixed Message-ID and boundary so the same facts always give the sam
 (what is previewed is what is approved is what is sent). Dates, numbers and lists are
 localised with Babel; the built-in templates (English, French) can be overridden file
 by file from a folder (``VIGILE_NOTIFY_TEMPLATES``), which may also add languages.
+Each notice also says which of the customer's data fields its message quotes (those its
+templates read), so that showing it to a person can be recorded as an access.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from babel.numbers import format_decimal
 from jinja2 import TemplateError as JinjaError
 
 from vigile.errors import ConfigError
-from vigile.model import Account, Contact
+from vigile.model import DATA_FIELDS, Account, Contact
 from vigile.render.templates import template_environment
 from vigile.respond.blast import CATEGORIES, category_of
 
@@ -59,11 +61,14 @@ class NoticeFacts:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Notice:
-    """A rendered notification: the message and the digest approval pins."""
+    """A rendered notification: the message and the digest approval pins, and the data
+    fields of the customer it quotes (``customer.name``, and each contact's or account's
+    field its templates read with a value)."""
 
     customer: str
     language: str
     message: EmailMessage
+    quoted: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -103,7 +108,8 @@ class Templates:
     def render(self, facts: NoticeFacts, domain: str) -> Notice:
         """The notification of ``facts`` as an RFC 5322 message."""
         language = self.language_for(facts)
-        context = self._context(facts, language)
+        quoted = {"customer.name"}  # the greeting and the subject name the customer
+        context = self._context(facts, language, quoted)
         try:
             # One line: a name from the directory must not fold into extra headers.
             subject = " ".join(self._render(language, "subject.txt.j2", context).split())
@@ -112,12 +118,17 @@ class Templates:
         except JinjaError as exc:
             raise ConfigError(f"notification template ({language}): {exc}") from exc
         message = _message(facts, language, domain, sender=self.sender, parts=(subject, text, html))
-        return Notice(customer=facts.customer, language=language, message=message)
+        return Notice(
+            customer=facts.customer,
+            language=language,
+            message=message,
+            quoted=tuple(sorted(quoted)),
+        )
 
     def _render(self, language: str, part: str, context: dict[str, Any]) -> str:
         return self.env.get_template(f"notification/{language}/{part}").render(context)
 
-    def _context(self, facts: NoticeFacts, language: str) -> dict[str, Any]:
+    def _context(self, facts: NoticeFacts, language: str, quoted: set[str]) -> dict[str, Any]:
         return {
             "incident": facts.incident,
             "customer": facts.customer,
@@ -127,8 +138,8 @@ class Templates:
             "masked_groups": lambda categories, labels: _masked_groups(
                 facts.masked_fields, categories, labels, language
             ),
-            "contacts": list(facts.contacts),
-            "accounts": list(facts.accounts),
+            "contacts": [_Quoted(c, "contact", quoted) for c in facts.contacts],
+            "accounts": [_Quoted(a, "account", quoted) for a in facts.accounts],
             "first_access": facts.first_access,
             "last_access": facts.last_access,
             "accesses": facts.accesses,
@@ -141,6 +152,26 @@ class Templates:
                 [labels[i] if labels else i for i in items], locale=language
             ),
         }
+
+
+class _Quoted:
+    """A contact or account as the templates see it: each of its data fields read with
+    a value is added to ``quoted`` (the templates are the user's to change, so what a
+    message quotes is what its templates read, not what the built-in ones do)."""
+
+    __slots__ = ("_kind", "_quoted", "_record")
+
+    def __init__(self, record: Contact | Account, kind: str, quoted: set[str]) -> None:
+        self._record = record
+        self._kind = kind
+        self._quoted = quoted
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._record, name)
+        data_field = f"{self._kind}.{name}"
+        if value not in (None, "") and data_field in DATA_FIELDS:
+            self._quoted.add(data_field)
+        return value
 
 
 def _grouped(data_fields: Sequence[str]) -> list[tuple[str, list[str]]]:

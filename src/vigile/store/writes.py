@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from vigile.store import tables as t
 
@@ -35,9 +36,16 @@ def bulk_insert(
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+        statement = f'COPY "{table}" ({names}) FROM STDIN'
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi_error as exc:
+            # The driver's own error, raised past SQLAlchemy: made the one SQLAlchemy
+            # raises, so that the store's boundary (translate_errors) names it as any other.
+            raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
         return
     marks = ", ".join(["?"] * len(columns))
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names

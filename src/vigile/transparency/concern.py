@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from vigile.model import Access, Action, Agent
+from vigile.model import INCIDENT_FIELD, Access, Action, Agent
 from vigile.model.times import parse_rfc3339
 from vigile.transparency.errors import WindowError
 from vigile.transparency.model import AccessEntry, AccessProof
@@ -15,6 +15,7 @@ __all__ = [
     "concerning_fields",
     "discloses_other_customers",
     "entry_of",
+    "incident_of",
     "parse_window",
 ]
 
@@ -48,7 +49,14 @@ def entry_of(
         outcome=access.outcome,
         deny_reason=access.deny_reason,
         proof=proof,
+        incident=incident_of(access),
     )
+
+
+def incident_of(access: Access) -> str | None:
+    """The incident that justified the access (an analyst's read), if one did."""
+    value = access.extra.get(INCIDENT_FIELD)
+    return value if isinstance(value, str) else None
 
 
 def concerning_fields(access: Access) -> tuple[tuple[str, ...], tuple[str, ...]]:

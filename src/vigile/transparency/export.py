@@ -50,6 +50,7 @@ CSV_HEADER = (
     "leaf_index",
     "tree_size",
     "leaf_hash",
+    "incident",
 )
 
 _API_ACTIVITY = 6003
@@ -94,6 +95,7 @@ def entry_json(entry: AccessEntry) -> dict[str, Any]:
         "justification": {
             "reason": None if entry.reason is None else entry.reason.value,
             "ticket": entry.ticket,
+            "incident": entry.incident,
         },
         "outcome": entry.outcome,
         "deny_reason": entry.deny_reason,
@@ -153,6 +155,7 @@ def _csv_row(entry: AccessEntry, tree_size: int) -> tuple[Cell, ...]:
         entry.proof.leaf_index,
         tree_size,
         "" if bundle is None else encode_b64(bundle.leaf_hash),
+        entry.incident or "",
     )
 
 
@@ -250,7 +253,9 @@ def _unmapped(entry: AccessEntry) -> dict[str, Any]:
         ledger["leaf_hash"] = encode_b64(entry.proof.bundle.leaf_hash)
     reason = None if entry.reason is None else entry.reason.value
     unmapped = {
-        "justification": _without_none({"reason": reason, "ticket": entry.ticket}),
+        "justification": _without_none(
+            {"reason": reason, "ticket": entry.ticket, "incident": entry.incident}
+        ),
         "agent_country": entry.agent_country,
         "ledger": ledger,
     }

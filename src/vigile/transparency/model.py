@@ -45,7 +45,9 @@ class AccessEntry:
 
     ``agent`` is the pseudonymous id of the log, never a name; ``agent_employer`` and
     ``agent_country`` come from the agents directory. ``fields`` and ``masked_fields``
-    are those of this customer's data only (for a search: its name).
+    are those of this customer's data only (for a search: its name). The justification
+    is ``reason`` and ``ticket``, or, for an analyst's read during breach response,
+    ``incident``.
     """
 
     time: datetime
@@ -64,6 +66,7 @@ class AccessEntry:
     outcome: str
     deny_reason: str | None
     proof: AccessProof
+    incident: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
