@@ -8,6 +8,7 @@ as soon as space returns, without a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -21,7 +22,9 @@ import pytest
 
 from tests.conftest import SPEC_EXAMPLE
 from tests.faults.serving import (
+    AGENT,
     Load,
+    allowed_customers,
     assert_answers_recorded,
     assert_ledger_verifies,
     assert_one_error_shape,
@@ -29,10 +32,15 @@ from tests.faults.serving import (
     serve,
     token_for,
 )
+from vigile.broker import Broker, Notifier, Principal
 from vigile.ingest import ingest_file
+from vigile.ledger import load_verifier
+from vigile.ledger.service import public_key_path
+from vigile.ledger.verify_store import verify_ledger
 from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
+from vigile.store.engine import connect
 
 pytestmark = pytest.mark.slow
 
@@ -176,3 +184,62 @@ def test_disk_fills_while_the_broker_records(small_disk: Path, tmp_path: Path) -
         assert_answers_recorded(store, answers)
         assert_ledger_verifies(store)
     assert {p.name for p in small_disk.iterdir()} <= STORE_FILES
+
+
+def test_a_full_disk_under_the_published_checkpoint(
+    small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store has room but the published checkpoint's disk has none: what is recorded
+    is acknowledged (an ingest returns, the broker answers), the failure is logged, the
+    file published before stays whole with no temporary file beside it, and the latest
+    checkpoint is published once space returns."""
+    settings = dataclasses.replace(
+        _settings(small_disk, tmp_path), db=str(tmp_path / "vigile.db"), checkpoint_every=1
+    )
+    published = Path(settings.checkpoint_file)
+    with Store.open(settings, create=True) as store:
+        Recorder(store).record(organisation(3))
+        ingest_file(store, SPEC_EXAMPLE)
+        before = published.read_text()
+        filler = _fill(small_disk)
+
+        summary = ingest_file(store, _small_log(tmp_path / "more.jsonl"))
+        broker = Broker(store, settings, notifier=Notifier([]))
+        try:
+            shown = broker.view_list(
+                _agent(), "c-1", "contacts", ticket="T-1", reason="customer_initiated_support"
+            )
+            assert shown  # answered: its access is recorded, publication aside
+            assert summary.events_stored == 10
+            assert "c-1" in allowed_customers(store)
+            assert published.read_text() == before
+            assert {p.name for p in small_disk.iterdir()} == {"checkpoint", "filler"}
+            failures = [r for r in caplog.records if "cannot publish" in r.getMessage()]
+            assert len(failures) == 2, caplog.text
+            assert "No space left on device" in failures[0].getMessage()
+
+            filler.unlink()  # space returns: the next commit publishes the latest
+            broker.view_list(
+                _agent(), "c-2", "contacts", ticket="T-2", reason="customer_initiated_support"
+            )
+        finally:
+            broker.close()
+        assert published.read_text() != before
+        with connect(store.engine) as conn:
+            report = verify_ledger(
+                conn, load_verifier(public_key_path(settings)), published=[published.read_text()]
+            )
+        assert report.ok, report.problem
+        assert report.published == 1
+
+
+def _small_log(path: Path) -> Path:
+    line = orjson.loads(SPEC_EXAMPLE.read_text().splitlines()[-1])
+    path.write_bytes(b"".join(orjson.dumps(line | {"id": f"more-{n}"}) + b"\n" for n in range(10)))
+    return path
+
+
+def _agent() -> Principal:
+    return Principal(
+        agent=AGENT, session="s-1", roles=frozenset({"agent"}), mfa="totp", ip="127.0.0.1"
+    )
