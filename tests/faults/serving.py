@@ -186,19 +186,24 @@ class Answer:
 
 @dataclass
 class Load:
-    """``threads`` clients asking for contacts, one customer per request, each pausing
-    ``pause`` seconds between requests, until :meth:`stop` or ``customers`` requests."""
+    """``threads`` clients asking for contacts, one customer per request (from number
+    ``first`` on), each pausing ``pause`` seconds between requests, until :meth:`stop` or
+    customer number ``customers``."""
 
     server: Server
     token: str
     customers: int
     threads: int = 6
     pause: float = 0.01
+    first: int = 0
     answers: list[Answer] = field(default_factory=list)
-    _numbers: Iterator[int] = field(default_factory=itertools.count)
+    _numbers: Iterator[int] = field(init=False)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _workers: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._numbers = itertools.count(self.first)
 
     def __enter__(self) -> Load:
         self._workers = [threading.Thread(target=self._run) for _ in range(self.threads)]
