@@ -115,6 +115,11 @@ class Ledger:
         overwrite the one witness of the removal. Refused, the file is left as it is,
         the error is logged and ``None`` returned; recording goes on (what was recorded
         stays recorded) and ``vigile ledger verify`` names the break.
+
+        A file that cannot be written (a full disk) is left as it was too, with no
+        temporary file beside it, and logged with ``None`` returned: this runs after the
+        commit, and raising would have a caller take recorded events for lost (the
+        broker would fail a request whose access is stored).
         """
         target = self.settings.checkpoint_file
         if not target:
@@ -134,11 +139,17 @@ class Ledger:
                 problem,
             )
             return None
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w") as out:
-            out.write(checkpoint.note)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        try:
+            _write_atomically(path, checkpoint.note)
+        except OSError as exc:  # a full disk: the commit before stands all the same
+            _log.error(
+                "cannot publish checkpoint %s to %s: %s; the events are recorded, and the "
+                "next checkpoint will be published",
+                checkpoint.size,
+                path,
+                exc.strerror or exc,
+            )
+            return None
         return path
 
     def _not_forward(
@@ -205,6 +216,22 @@ class Ledger:
             "proof": [encode_b64(node) for node in proof],
             "checkpoint": checkpoint.note if size2 == checkpoint.size else None,
         }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``path`` holds ``text`` whole, or what it held before: the temporary file is
+    synced before it replaces ``path``, and removed when anything fails."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _published(path: Path, verifier: Verifier, origin: str) -> Checkpoint | str | None:
