@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,7 @@ import cedarpy
 import pytest
 from sqlalchemy import insert
 
+from tests.serving import serve
 from vigile.broker import Broker, LocalTokens, Notifier, Principal
 from vigile.model import Access, Action, Agent, Contact, Customer, Reason, TicketEvent, TicketStep
 from vigile.policy import RequestFacts, justification
@@ -298,31 +297,16 @@ def test_http_latency(tmp_path: Path) -> None:
     token = LocalTokens(settings).issue(
         "a-1", roles=frozenset({"agent"}), mfa="totp", now=datetime.now(UTC)
     )
-    env = {
-        **os.environ,
-        "VIGILE_DB": settings.db,
-        "VIGILE_LEDGER_KEY": settings.ledger_key,
-        "VIGILE_BROKER_TOKEN_KEY": settings.broker_token_key,
+    unlimited = {
         "VIGILE_BROKER_CUSTOMERS_PER_HOUR": "1000000000",
         "VIGILE_BROKER_REVEALS_PER_HOUR": "1000000000",
     }
-    port = 18_765
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vigile", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     contacts = "/v1/customers/c-{index}/contacts?ticket=T-{index}&reason=customer_initiated_support"
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/health")
+    with serve(settings, tmp_path / "serve.log", unlimited) as server:
         # Warm up (the session's sign-in, worker threads, held connections), then measure.
-        asyncio.run(_load(port, token, contacts, seconds=1))
-        health = _percentiles(asyncio.run(_load(port, token, "/health"))[0])
-        latencies, achieved = asyncio.run(_load(port, token, contacts))
-    finally:
-        server.terminate()
-        server.wait(10)
+        asyncio.run(_load(server.port, token, contacts, seconds=1))
+        health = _percentiles(asyncio.run(_load(server.port, token, "/health"))[0])
+        latencies, achieved = asyncio.run(_load(server.port, token, contacts))
     p50, p99, failed = _percentiles(latencies)
     commit = _commit_latency(tmp_path)
     print(
@@ -332,16 +316,3 @@ def test_http_latency(tmp_path: Path) -> None:
         f"{health[0] * 1e3:.1f} ms, p99 {health[1] * 1e3:.1f} ms; one durable SQLite commit "
         f"here: p50 {commit[0] * 1e3:.1f} ms, p99 {commit[1] * 1e3:.1f} ms"
     )
-
-
-def _wait_for(url: str) -> None:
-    import httpx  # noqa: PLC0415
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")

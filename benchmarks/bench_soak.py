@@ -29,17 +29,15 @@ import asyncio
 import itertools
 import os
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
+from tests.serving import serve
 from vigile.broker import LocalTokens
 from vigile.ledger import load_verifier
 from vigile.ledger.service import public_key_path
@@ -252,16 +250,11 @@ def _settings(folder: Path) -> Settings:
     )
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "VIGILE_DB": settings.db,
-        "VIGILE_LEDGER_KEY": settings.ledger_key,
-        "VIGILE_BROKER_TOKEN_KEY": settings.broker_token_key,
-        # Fifty agents reach every customer many times over: no velocity limit in the way.
-        "VIGILE_BROKER_CUSTOMERS_PER_HOUR": "1000000000",
-        "VIGILE_BROKER_REVEALS_PER_HOUR": "1000000000",
-    }
+#: Fifty agents reach every customer many times over: no velocity limit in the way.
+_UNLIMITED = {
+    "VIGILE_BROKER_CUSTOMERS_PER_HOUR": "1000000000",
+    "VIGILE_BROKER_REVEALS_PER_HOUR": "1000000000",
+}
 
 
 def _headers(settings: Settings) -> list[bytes]:
@@ -274,35 +267,16 @@ def _headers(settings: Settings) -> list[bytes]:
     ]
 
 
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
 def test_soak(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with Store.open(settings, create=True) as store:
         Recorder(store).record(_world())
     headers = _headers(settings)
-    port = 18_766
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vigile", "serve", "--port", str(port)],
-        env=_environment(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/health")
+    with serve(settings, tmp_path / "serve.log", _UNLIMITED) as server:
         probe = None
         saturation = SATURATION
         if not saturation:
-            probe = asyncio.run(_closed_loop(port, headers, PROBE_SECONDS))
+            probe = asyncio.run(_closed_loop(server.port, headers, PROBE_SECONDS))
             saturation = probe.answered / probe.elapsed
         rate = saturation / 2
         print(
@@ -312,10 +286,7 @@ def test_soak(tmp_path: Path) -> None:
             flush=True,
         )
         first = len(probe.status) if probe else 0
-        run, peaks = asyncio.run(_soak(port, headers, rate, server.pid, first))
-    finally:
-        server.terminate()
-        server.wait(60)
+        run, peaks = asyncio.run(_soak(server.port, headers, rate, server.process.pid, first))
     minutes = _per_minute(run, len(peaks))
     for number, ((count, p50, p99), rss) in enumerate(zip(minutes, peaks, strict=True)):
         span = MINUTE if number < len(minutes) - 1 else SECONDS - number * MINUTE

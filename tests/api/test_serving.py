@@ -10,11 +10,7 @@ uvicorn believed ``X-Forwarded-For`` from any local process (127.0.0.1), which r
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.serving import Server, serve
 from vigile.broker import LocalTokens
 from vigile.settings import Settings
 from vigile.store import Store
@@ -36,73 +33,13 @@ pytestmark = pytest.mark.slow
 MIB = 1024 * 1024
 
 
-class Served:
-    """A ``vigile serve`` subprocess on a free loopback port."""
-
-    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-
-    def peak_rss(self) -> int:
-        """The process's peak resident memory so far (VmHWM), in bytes."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise AssertionError("no VmHWM in /proc")
-
-    def connection(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def serving(settings: Settings, **extra: str) -> Iterator[Served]:
-    """``vigile serve`` over the settings' store, with ``VIGILE_*`` overrides."""
-    env = {
-        **os.environ,
-        "VIGILE_DB": settings.db,
-        "VIGILE_LEDGER_KEY": settings.ledger_key,
-        "VIGILE_BROKER_TOKEN_KEY": settings.broker_token_key,
-        **{f"VIGILE_{name.upper()}": value for name, value in extra.items()},
-    }
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vigile", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    served = Served(process, port)
-    try:
-        _wait_until_up(served)
-        yield served
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-
-
-def _wait_until_up(served: Served) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            errors = served.process.stderr.read() if served.process.stderr else b""
-            pytest.fail(f"vigile serve stopped: {errors.decode(errors='replace')}")
-        try:
-            if httpx.get(f"{served.url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail("vigile serve did not answer within a minute")
+def serving(settings: Settings, **extra: str) -> Iterator[Server]:
+    """``vigile serve`` over the settings' store, with ``VIGILE_*`` overrides by setting
+    name; its log beside the store's key."""
+    env = {f"VIGILE_{name.upper()}": value for name, value in extra.items()}
+    with serve(settings, Path(settings.ledger_key).parent / "serve.log", env) as server:
+        yield server
 
 
 def _answer(conn: socket.socket, timeout: float) -> bytes:
@@ -198,7 +135,7 @@ def test_connections_beyond_the_bound_are_answered_503(
                 conn.close()
 
 
-def _signed_in_from(served: Served, store: Store, settings: Settings, agent: str) -> str:
+def _signed_in_from(served: Server, store: Store, settings: Settings, agent: str) -> str:
     token = LocalTokens(settings).issue(
         agent, roles=frozenset({"agent"}), mfa="totp", now=datetime.now(UTC)
     )

@@ -11,10 +11,6 @@ by request, not only by counting.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,7 +23,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.mail.inbox import free_port
+from tests.serving import Server
+from tests.serving import serve as serving
 from vigile.broker import LocalTokens
 from vigile.ledger import load_verifier
 from vigile.ledger.service import public_key_path
@@ -92,82 +89,19 @@ def token_for(settings: Settings) -> str:
     )
 
 
-def _environment(settings: Settings, **more: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "VIGILE_DB": settings.db,
-        "VIGILE_LEDGER_KEY": settings.ledger_key,
-        "VIGILE_BROKER_TOKEN_KEY": settings.broker_token_key,
-        # One agent reaches every customer of the load: no velocity limit in the way.
-        "VIGILE_BROKER_CUSTOMERS_PER_HOUR": "1000000000",
-        "VIGILE_BROKER_REVEALS_PER_HOUR": "1000000000",
-        **more,
-    }
-    if settings.checkpoint_file:
-        env["VIGILE_CHECKPOINT_FILE"] = settings.checkpoint_file
-    return env
-
-
-@dataclass
-class Server:
-    """A running ``vigile serve``."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+#: One agent reaches every customer of the load: no velocity limit in the way.
+_UNLIMITED = {
+    "VIGILE_BROKER_CUSTOMERS_PER_HOUR": "1000000000",
+    "VIGILE_BROKER_REVEALS_PER_HOUR": "1000000000",
+}
 
 
 @contextmanager
 def serve(settings: Settings, log: Path, **env: str) -> Iterator[Server]:
-    """``vigile serve`` on the store of ``settings`` (same interpreter and PYTHONPATH),
-    ready to answer; stopped (or found killed) afterwards."""
-    port = free_port()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vigile", "serve", "--port", str(port)],
-            env=_environment(settings, **env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process=process, port=port, log=log)
-    try:
-        _wait_until_up(server)
+    """``vigile serve`` (:func:`tests.serving.serve`) with no velocity limit in the load's
+    way, and ``env`` on top."""
+    with serving(settings, log, {**_UNLIMITED, **env}) as server:
         yield server
-    finally:
-        if server.alive():
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not server.alive():
-            raise AssertionError(f"vigile serve ended at start:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"vigile serve did not answer within a minute:\n{server.log_text()}")
 
 
 @dataclass(frozen=True, slots=True)
