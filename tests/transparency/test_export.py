@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from tests.conftest import SPEC_EXAMPLE
+from tests.ocsf_schema import validate
 from tests.transparency.sample import (
     ENGINES,
     EVENTS,
@@ -55,6 +56,7 @@ def test_ocsf_of_the_spec_example_is_the_golden_file(store: Store) -> None:
     ingest_file(store, SPEC_EXAMPLE)
     golden = json.loads((GOLDEN / "spec-example-ocsf.json").read_text())
     assert listing_ocsf(Transparency(store).accesses("c-00412")) == [golden]
+    validate(golden)
 
 
 def test_csv_has_the_stable_header_and_one_row_per_access(listing: AccessListing) -> None:
@@ -144,6 +146,7 @@ def test_an_analysts_read_is_justified_by_its_incident_in_every_export() -> None
         "INC-0001",
     )
     [event] = listing_ocsf(listing)
+    validate(event)
     assert event["unmapped"]["justification"] == {
         "reason": "agent_initiated_review",
         "incident": "INC-0001",
@@ -152,6 +155,8 @@ def test_an_analysts_read_is_justified_by_its_incident_in_every_export() -> None
 
 def test_ocsf_activity_status_and_resources(listing: AccessListing) -> None:
     events = {event["metadata"]["uid"]: event for event in listing_ocsf(listing)}
+    for event in events.values():
+        validate(event)
     assert [event["class_uid"] for event in events.values()] == [6003] * 4
     grant, denied, search = events["e-4"], events["e-13"], events["e-3"]
     assert (grant["activity_id"], grant["type_uid"]) == (1, 600301)

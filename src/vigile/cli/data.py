@@ -1,4 +1,4 @@
-"""Commands that build and load the store: init, ingest, simulate, stats."""
+"""Commands that build, load and write out the store: init, ingest, simulate, stats, export."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from vigile.cli.output import Format, console, print_json, progress_bar
 from vigile.errors import InputError
+from vigile.export import ExportFormat, ExportSummary, export_store, parse_window
 from vigile.ingest import IngestSummary, ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command(name="simulate")(simulate_command)
     app.command()(stats)
+    app.command(name="export")(export_command)
 
 
 def init(format: Format = FormatOption) -> None:
@@ -127,6 +129,39 @@ def stats(format: Format = FormatOption) -> None:
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
     console.print(table)
+
+
+def export_command(
+    out: Path = typer.Option(..., "--out", help="File to write (.gz: gzip-compressed)."),
+    format: ExportFormat = typer.Option(
+        ExportFormat.ACTIVITY_LOG, "--format", help="activity-log (the spec) or ocsf."
+    ),
+    since: str | None = typer.Option(None, "--since", help="RFC 3339 time, inclusive."),
+    until: str | None = typer.Option(None, "--until", help="RFC 3339 time, inclusive."),
+    summary: Format = typer.Option(
+        Format.TEXT, "--summary", help="How to report what was written: text or json."
+    ),
+) -> None:
+    """Write the store's records out, as the activity-log spec or as OCSF events."""
+    start, end = parse_window(since, until)
+    with (
+        Store.open() as store,
+        progress_bar(f"Exporting to {out.name}", total=1, counts=True) as update,
+    ):
+        result = export_store(store, out, format=format, since=start, until=end, progress=update)
+    if summary is Format.JSON:
+        print_json(asdict(result))
+    else:
+        _print_export(result)
+
+
+def _print_export(result: ExportSummary) -> None:
+    console.print(
+        f"Exported {result.events:,} events ({result.records:,} records) to {result.out}"
+        f" as {result.format}"
+    )
+    if result.skipped:
+        console.print(f"{result.skipped:,} ticket steps have no OCSF class and were left out.")
 
 
 def _date(text: str, option: str) -> date:

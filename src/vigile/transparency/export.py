@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigile.activitylog import ocsf
+from vigile.activitylog.ocsf import OCSF_VERSION
 from vigile.ledger.encoding import encode_b64
-from vigile.model import Action
-from vigile.model.times import format_rfc3339, to_micros
+from vigile.model import Access
+from vigile.model.times import format_rfc3339
 from vigile.render.spreadsheet import Cell, csv_text
 from vigile.transparency.model import AccessEntry, AccessListing, AccessProof
 
@@ -25,9 +27,6 @@ __all__ = [
     "ocsf_event",
     "proof_json",
 ]
-
-#: The OCSF schema version the events follow (API Activity is class 6003 since 1.1).
-OCSF_VERSION = "1.3.0"
 
 #: Columns of the CSV export, in order. Append only: consumers read them by position.
 CSV_HEADER = (
@@ -52,12 +51,6 @@ CSV_HEADER = (
     "leaf_hash",
     "incident",
 )
-
-_API_ACTIVITY = 6003
-_APPLICATION_ACTIVITY = 6
-_CREATE, _READ = 1, 2
-_STATUS = {"allowed": (1, "Success"), "denied": (2, "Failure")}
-_OBJECT_KINDS = ("contact", "account", "subscription")
 
 
 # -- JSON ------------------------------------------------------------------------------
@@ -168,99 +161,41 @@ def listing_ocsf(listing: AccessListing) -> list[dict[str, Any]]:
 
 
 def ocsf_event(entry: AccessEntry, customer_id: str) -> dict[str, Any]:
-    """One access as OCSF API Activity (class 6003); absent values are left out."""
-    activity_id = _CREATE if entry.action is Action.GRANT_REQUEST else _READ
-    activity_name = "Create" if activity_id == _CREATE else "Read"
-    status_id, status = _STATUS.get(entry.outcome, (0, "Unknown"))
-    event: dict[str, Any] = {
-        "activity_id": activity_id,
-        "activity_name": activity_name,
-        "category_uid": _APPLICATION_ACTIVITY,
-        "category_name": "Application Activity",
-        "class_uid": _API_ACTIVITY,
-        "class_name": "API Activity",
-        "type_uid": _API_ACTIVITY * 100 + activity_id,
-        "type_name": f"API Activity: {activity_name}",
-        "time": to_micros(entry.time) // 1000,
-        "severity_id": 1,
-        "severity": "Informational",
-        "status_id": status_id,
-        "status": status,
-        "actor": _actor(entry),
-        "src_endpoint": _without_none({"ip": entry.ip}),
-        "api": {"operation": entry.action.value},
-        "resources": _resources(entry, customer_id),
-        "metadata": {
-            "version": OCSF_VERSION,
-            "uid": entry.event_id,
-            "product": {"name": "Vigile", "vendor_name": "Vigile"},
-        },
-        "unmapped": _unmapped(entry),
-    }
-    if entry.deny_reason is not None:
-        event["status_detail"] = entry.deny_reason
-    return event
+    """One access as OCSF API Activity (class 6003), by the spec's one mapping
+    (:mod:`vigile.activitylog.ocsf`), with this customer's fields only."""
+    access = Access(
+        id=entry.event_id,
+        time=entry.time,
+        agent=entry.agent,
+        session=entry.session,
+        action=entry.action,
+        outcome=entry.outcome,
+        ip=entry.ip,
+        fields=entry.fields,
+        masked_fields=entry.masked_fields,
+        object=entry.object,
+        ticket=entry.ticket,
+        reason=entry.reason,
+        deny_reason=entry.deny_reason,
+    )
+    found = ocsf.resources(access, customer_id, entry.fields, entry.masked_fields)
+    return ocsf.api_activity(
+        access, resources=found, unmapped=_unmapped(entry, access), employer=entry.agent_employer
+    )
 
 
-def _actor(entry: AccessEntry) -> dict[str, Any]:
-    user: dict[str, Any] = {"uid": entry.agent}
-    if entry.agent_employer is not None:
-        user["org"] = {"name": entry.agent_employer}
-    return {"user": user, "session": {"uid": entry.session}}
-
-
-def _resources(entry: AccessEntry, customer_id: str) -> list[dict[str, Any]]:
-    """The customer, then the object; each object field goes to the object, the
-    ``customer.*`` fields (all fields when there is no object) to the customer."""
-    if entry.object is None:
-        return [_resource(customer_id, "customer", entry.fields, entry.masked_fields)]
-
-    def own(names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(name for name in names if name.startswith("customer."))
-
-    def others(names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(name for name in names if not name.startswith("customer."))
-
-    return [
-        _resource(customer_id, "customer", own(entry.fields), own(entry.masked_fields)),
-        _resource(
-            entry.object, _object_kind(entry), others(entry.fields), others(entry.masked_fields)
-        ),
-    ]
-
-
-def _resource(
-    uid: str, kind: str, fields: tuple[str, ...], masked: tuple[str, ...]
-) -> dict[str, Any]:
-    data = {"fields": list(fields), "masked_fields": list(masked)}
-    return {"uid": uid, "type": kind, "data": data}
-
-
-def _object_kind(entry: AccessEntry) -> str:
-    """contact, account or subscription: from the action, else from the fields."""
-    for name in (entry.action.value, *entry.fields, *entry.masked_fields):
-        kind = name.split(".", 1)[0]
-        if kind in _OBJECT_KINDS:
-            return kind
-    return "object"
-
-
-def _unmapped(entry: AccessEntry) -> dict[str, Any]:
+def _unmapped(entry: AccessEntry, access: Access) -> dict[str, Any]:
     """What OCSF has no field for: the justification, the agent's country, and the
     access's place in the ledger (to find its proof)."""
     ledger: dict[str, Any] = {"leaf_index": entry.proof.leaf_index}
     if entry.proof.bundle is not None:
         ledger["leaf_hash"] = encode_b64(entry.proof.bundle.leaf_hash)
-    reason = None if entry.reason is None else entry.reason.value
+    justification = ocsf.justification(access)
+    if entry.incident is not None:
+        justification["incident"] = entry.incident
     unmapped = {
-        "justification": _without_none(
-            {"reason": reason, "ticket": entry.ticket, "incident": entry.incident}
-        ),
+        "justification": justification,
         "agent_country": entry.agent_country,
         "ledger": ledger,
     }
-    return _without_none(unmapped)
-
-
-def _without_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
+    return {key: value for key, value in unmapped.items() if value is not None}
