@@ -339,8 +339,6 @@ def _agent(event: LogEvent, identities: Identities) -> str | Unmapped:
 
 def _signin(event: LogEvent, agent: str) -> MapResult:
     result = (event.outcome_result or "").upper()
-    if result not in _SUCCESS and result not in _FAILURE:
-        return Skipped(event_type=f"{event.eventType}:{result or 'no outcome'}")
     client = event.client or Client()
     if not client.ipAddress:
         return Unmapped(reason="sign-in without client.ipAddress", example=event.uuid)
@@ -397,6 +395,9 @@ def map_log_event(event: LogEvent, identities: Identities) -> MapResult:
         return agent if isinstance(agent, Unmapped) else _impersonation(event, agent)
     if not _is_signin(kind):
         return Skipped(event_type=kind)
+    result = (event.outcome_result or "").upper()
+    if result not in _SUCCESS and result not in _FAILURE:  # whatever the directory says
+        return Skipped(event_type=f"{kind}:{result or 'no outcome'}")
     agent = _agent(event, identities)
     return agent if isinstance(agent, Unmapped) else _signin(event, agent)
 
