@@ -92,7 +92,7 @@ class ActivityLogReader:
         runs in parallel when a process ``pool`` is given). Invalid lines raise, or are
         counted in :attr:`report` and skipped when ``skip_invalid``.
         """
-        work = partial(decode_chunk, str(self.path), prepare=prepare)
+        work = self.chunk_decoder(prepare)
         with ExitStack() as stack:  # closed in reverse: the chunks in flight, then the file
             chunks = stack.enter_context(closing(self._chunks(size)))
             decoded_all: Iterator[DecodedChunk] = (
@@ -106,6 +106,14 @@ class ActivityLogReader:
                 for error in decoded.errors:
                     self._invalid(error)
                 yield decoded
+
+    def chunk_decoder(
+        self, prepare: Callable[[ActivityRecord], Any] | None
+    ) -> Callable[[tuple[int, list[bytes]]], DecodedChunk]:
+        """What decodes one chunk ``(number of its first line, lines)``: the spec's
+        records here; a vendor log's reader (:mod:`vigile.sources`) maps its own. It runs
+        in the worker when there is a pool, so it must pickle."""
+        return partial(decode_chunk, str(self.path), prepare=prepare)
 
     def _chunks(self, size: int) -> Generator[tuple[int, list[bytes]], None, None]:
         """``(number of the first line, lines)``. A stream that breaks off (a truncated or

@@ -15,6 +15,7 @@ from vigile.export import ExportFormat, ExportSummary, export_store, parse_windo
 from vigile.ingest import IngestSummary, ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
+from vigile.sources import import_directory, source_named, source_names
 from vigile.store import Store
 
 __all__ = ["register"]
@@ -28,6 +29,9 @@ def register(app: typer.Typer) -> None:
     app.command(name="simulate")(simulate_command)
     app.command()(stats)
     app.command(name="export")(export_command)
+    directory = typer.Typer(help="The directory: agents, customers and their vendor ids.")
+    directory.command(name="import")(directory_import)
+    app.add_typer(directory, name="directory")
 
 
 def init(format: Format = FormatOption) -> None:
@@ -41,22 +45,37 @@ def init(format: Format = FormatOption) -> None:
 
 
 def ingest(
-    file: Path = typer.Argument(..., help="Activity log (.jsonl or .jsonl.gz)."),
+    files: list[Path] = typer.Argument(..., help="Activity logs, or the source's logs."),
+    source: str = typer.Option(
+        "vigile",
+        "--from",
+        help="What the files are: vigile (activity log, .jsonl or .jsonl.gz) or a vendor's "
+        "log: " + ", ".join(source_names()) + ".",
+    ),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Skip and count invalid lines instead of storing nothing."
     ),
     format: Format = FormatOption,
 ) -> None:
-    """Store an activity log: all or nothing, and nothing twice."""
+    """Store logs, one transaction per file: all or nothing, and nothing twice."""
+    reader = None if source == "vigile" else source_named(source)
     settings = Settings.from_env()
+    summaries: list[IngestSummary] = []
     with Store.open(settings, create=True) as store:
-        with progress_bar(f"Ingesting {file.name}", total=1) as update:
-            summary = ingest_file(store, file, skip_invalid=skip_invalid, progress=update)
+        for file in files:
+            with progress_bar(f"Ingesting {file.name}", total=1) as update:
+                summaries.append(
+                    ingest_file(
+                        store, file, skip_invalid=skip_invalid, progress=update, source=reader
+                    )
+                )
+            if format is Format.TEXT:
+                _print_ingest(summaries[-1], store.location)
         location = store.location
-    if format is Format.JSON:
-        print_json({"store": location, **asdict(summary)})
-    else:
-        _print_ingest(summary, location)
+    if format is Format.JSON and len(summaries) == 1:
+        print_json({"store": location, **asdict(summaries[0])})
+    elif format is Format.JSON:
+        print_json({"store": location, "files": [asdict(s) for s in summaries]})
 
 
 def _print_ingest(summary: IngestSummary, location: str) -> None:
@@ -79,6 +98,34 @@ def _print_ingest(summary: IngestSummary, location: str) -> None:
         console.print(f"[yellow]{summary.skipped:,} invalid lines skipped[/], first ones:")
         for error in summary.errors:
             console.print(f"  {error}", highlight=False, markup=False)
+    _print_unmapped(summary)
+
+
+def _print_unmapped(summary: IngestSummary) -> None:
+    if summary.unsupported:
+        counts = ", ".join(f"{kind} {n:,}" for kind, n in summary.unsupported.items())
+        console.print(f"Not read (types Vigile does not map): {counts}", highlight=False)
+    for reason, count in summary.unmapped.items():
+        console.print(f"[yellow]{count:,} kept aside[/]: {reason}; for example:")
+        for example in summary.unmapped_examples.get(reason, ()):
+            console.print(f"  {example}", highlight=False, markup=False)
+
+
+def directory_import(
+    file: Path = typer.Argument(..., help="Directory file (.csv, or .jsonl)."),
+    format: Format = FormatOption,
+) -> None:
+    """Load agents and customers with their ids in Okta, Entra, Zendesk and Salesforce."""
+    with Store.open(create=True) as store:
+        done = import_directory(store, file)
+        location = store.location
+    if format is Format.JSON:
+        print_json({"store": location, **asdict(done)})
+    else:
+        console.print(
+            f"Imported {done.source} into {location}: {done.agents:,} agents, "
+            f"{done.customers:,} customers, {done.identities:,} vendor ids"
+        )
 
 
 def simulate_command(

@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import Any
 
 from vigile.activitylog.reader import ActivityLogReader, DecodedChunk
 from vigile.record import Prepared, Recorded, Recorder, prepare
+from vigile.sources import Identities, Source, VendorLogReader, load_identities
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS
@@ -72,6 +74,14 @@ class IngestSummary:
     seconds: float
     reordered: bool = False  # the file was out of time order and was sorted first
     errors: tuple[str, ...] = field(default=())
+    #: ``vigile`` for an activity log, else the vendor source's name (``okta``).
+    format: str = "vigile"
+    #: A vendor's records of types Vigile does not read, by type.
+    unsupported: Mapping[str, int] = field(default_factory=dict)
+    #: A vendor's records kept aside (actor not in the directory...), by reason...
+    unmapped: Mapping[str, int] = field(default_factory=dict)
+    #: ...and the first few of each reason, ``FILE:LINE: value``.
+    unmapped_examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def events_stored(self) -> int:
@@ -85,6 +95,7 @@ def ingest_file(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     parallel: bool | None = None,
+    source: Source[Any] | None = None,
 ) -> IngestSummary:
     """Store every record of the activity log at ``path`` in one transaction, each new
     event appended to the ledger in the same transaction, in time order.
@@ -93,6 +104,9 @@ def ingest_file(
     A file already in order (the common case) is read once; one found out of order is
     rolled back and read again through a bounded-memory external sort. ``parallel``
     decodes in a worker process; by default only for large files.
+
+    With ``source``, the file is that vendor's log (:mod:`vigile.sources`), its records
+    mapped with the directory's identities as they stand when the ingest starts.
     """
     job = _Job(
         store=store,
@@ -100,6 +114,8 @@ def ingest_file(
         skip_invalid=skip_invalid,
         progress=progress,
         parallel=parallel,
+        source=source,
+        identities=load_identities(store) if source is not None else Identities(),
     )
     try:
         return job.run(sort=False)
@@ -118,10 +134,12 @@ class _Job:
     skip_invalid: bool
     progress: Progress | None
     parallel: bool | None
+    source: Source[Any] | None
+    identities: Identities
 
     def run(self, *, sort: bool) -> IngestSummary:
         started = time.perf_counter()
-        reader = ActivityLogReader(self.path, skip_invalid=self.skip_invalid)
+        reader = self._reader()
         use_pool = reader.size >= _PARALLEL_FROM if self.parallel is None else self.parallel
         batch = self.store.settings.ingest_batch
         # The chunks are closed before the pool, whatever stops the reading (an event
@@ -140,6 +158,13 @@ class _Job:
             self.progress(reader.size, reader.size)
         return _summary(self.path, reader, recorded, started, reordered=sort)
 
+    def _reader(self) -> ActivityLogReader:
+        if self.source is None:
+            return ActivityLogReader(self.path, skip_invalid=self.skip_invalid)
+        return VendorLogReader(
+            self.path, self.source, self.identities, skip_invalid=self.skip_invalid
+        )
+
     def _progress(self, reader: ActivityLogReader) -> Callable[[], None] | None:
         progress = self.progress
         if progress is None:
@@ -151,6 +176,7 @@ def _summary(
     path: Path, reader: ActivityLogReader, recorded: Recorded, started: float, *, reordered: bool
 ) -> IngestSummary:
     report = reader.report
+    mapping = reader.mapping if isinstance(reader, VendorLogReader) else None
     return IngestSummary(
         source=str(path),
         lines=report.lines,
@@ -164,6 +190,10 @@ def _summary(
         seconds=time.perf_counter() - started,
         reordered=reordered,
         errors=tuple(str(e) for e in report.errors),
+        format=reader.source.name if isinstance(reader, VendorLogReader) else "vigile",
+        unsupported=dict(mapping.unsupported.most_common()) if mapping else {},
+        unmapped=dict(mapping.unmapped.most_common()) if mapping else {},
+        unmapped_examples={k: tuple(v) for k, v in mapping.examples.items()} if mapping else {},
     )
 
 

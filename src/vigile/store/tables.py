@@ -33,6 +33,7 @@ __all__ = [
     "audit_events",
     "contacts",
     "customers",
+    "identities",
     "ledger_checkpoints",
     "ledger_entries",
     "metadata",
@@ -444,3 +445,16 @@ console_accounts = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("disabled_us", BigInteger),
 )
+
+# Who a vendor's id is in Vigile (vigile.sources): ``(system, external_id)`` (an Okta
+# login, a Zendesk user id...) names an agent (``kind`` "agent") or a customer. Loaded
+# by ``vigile directory import``; read by ``vigile ingest --from`` to map vendor logs.
+identities = Table(
+    "identities",
+    metadata,
+    Column("system", String, primary_key=True),
+    Column("external_id", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("id", String, nullable=False),
+)
+Index("ix_identities_kind_id", identities.c.kind, identities.c.id)

@@ -1,0 +1,99 @@
+"""What every source of vendor logs is: a typed vendor record and one pure mapping.
+
+A :class:`Source` parses one JSON object of the vendor's log into its typed record
+(field names as the vendor spells them), raising :class:`InvalidField` naming the field,
+and maps that record to Vigile's records with :meth:`Source.map`, a pure function of the
+record and the directory's :class:`Identities`. A mapping has three outcomes, none of
+them a guess:
+
+- :class:`Mapped`: the Vigile records the vendor record stands for;
+- :class:`Unmapped`: a supported record whose actor (or an other field Vigile needs) the
+  directory or the record cannot supply: kept aside, counted, reported with an example;
+- :class:`Skipped`: a type of record Vigile does not read: counted by type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol, TypeVar
+
+from vigile.activitylog.codec import InvalidField
+from vigile.model import Record
+
+__all__ = [
+    "AGENT",
+    "CUSTOMER",
+    "Identities",
+    "InvalidField",
+    "MapResult",
+    "Mapped",
+    "Skipped",
+    "Source",
+    "Unmapped",
+]
+
+AGENT = "agent"
+CUSTOMER = "customer"
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Mapped:
+    """The Vigile records one vendor record stands for."""
+
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unmapped:
+    """A supported vendor record that cannot become Vigile records: ``reason`` says why
+    (the same for every record of its kind, so it can be counted), ``example`` which."""
+
+    reason: str
+    example: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Skipped:
+    """A vendor record of a type Vigile does not read (``event_type``, counted by it)."""
+
+    event_type: str
+
+
+MapResult = Mapped | Unmapped | Skipped
+
+
+def _empty() -> Mapping[tuple[str, str], tuple[str, str]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Identities:
+    """The directory's vendor ids: ``(system, external id) -> (kind, Vigile id)``,
+    ``kind`` being :data:`AGENT` or :data:`CUSTOMER`. Systems' ids are compared as each
+    source normalises them (Okta logins in lower case)."""
+
+    ids: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=_empty)
+
+    def agent(self, system: str, external_id: str) -> str | None:
+        """The agent a vendor id names, if the directory names one."""
+        found = self.ids.get((system, external_id))
+        return found[1] if found is not None and found[0] == AGENT else None
+
+
+class Source(Protocol[V]):
+    """A vendor's log: its name (``vigile ingest --from NAME``), how to read one of its
+    JSON objects, and the pure mapping to Vigile's records."""
+
+    @property
+    def name(self) -> str: ...
+
+    def parse(self, obj: object) -> V:
+        """The typed record of one JSON object; :class:`InvalidField` names what is wrong."""
+        ...
+
+    def map(self, record: V, identities: Identities) -> MapResult:
+        """What ``record`` is in Vigile's terms; pure, never raises on a parsed record."""
+        ...
