@@ -1,0 +1,408 @@
+"""Zendesk Support: ticket audits and the account audit log, one JSON object a line.
+
+Two of Zendesk's objects are read, told apart by their keys:
+
+- a **Ticket Audit** (``GET /api/v2/tickets/{ticket_id}/audits``, or the account-wide
+  ``GET /api/v2/ticket_audits``): ``id``, ``ticket_id``, ``created_at``, ``author_id``,
+  ``via`` and ``events[]``, each event a ``type`` (``Create``, ``Change``, ``Comment``,
+  ``Notification``...) and, for ``Create``/``Change``, ``field_name``, ``value`` and (on a
+  ``Change``) ``previous_value``;
+- an **Audit Log** entry (``GET /api/v2/audit_logs``, Enterprise plan): ``id``,
+  ``action`` (``create``, ``destroy``, ``exported``, ``login``, ``update``), ``actor_id``,
+  ``actor_name``, ``source_type``, ``source_id``, ``source_label``,
+  ``change_description``, ``ip_address``, ``created_at``.
+
+The mapping (docs/sources.md has the field-by-field table):
+
+- an audit with a ``Create`` event opens the ticket ``zendesk:<ticket_id>``; its customer
+  is the ``organization_id`` the audit sets, through the directory's ``zendesk_org`` ids;
+- a ``Create``/``Change`` of ``assignee_id`` to a user assigns the ticket to the agent the
+  directory's ``zendesk`` ids name;
+- a ``Create``/``Change`` of ``status`` into ``solved`` or ``closed`` (from neither)
+  closes it;
+- each step's id is ``zendesk:<audit id>:<event id>``: ingesting an audit again stores
+  nothing new. One audit can hold several steps; if one of them cannot be placed (an
+  organisation or an assignee not in the directory), the whole audit is kept aside,
+  named, so a corrected directory and a second ingest store all of it;
+- an audit-log entry becomes an audit event ``zendesk.<source_type>.<action>`` by the agent
+  the directory names for ``actor_id``;
+- Zendesk's activity stream (``verb``) and the incremental ticket-event export
+  (``child_events``) are counted by name, not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+
+from vigile.activitylog.codec import decode, encode
+from vigile.model import AuditEvent, TicketEvent
+from vigile.model.times import parse_rfc3339
+from vigile.model.vocabulary import TicketStep
+from vigile.sources.base import (
+    CUSTOMER,
+    Identities,
+    InvalidField,
+    Mapped,
+    MapResult,
+    Skipped,
+    Unmapped,
+)
+
+__all__ = [
+    "ORG_SYSTEM",
+    "SYSTEM",
+    "ZENDESK",
+    "AuditLog",
+    "NotRead",
+    "TicketAudit",
+    "TicketAuditEvent",
+    "ZendeskSource",
+    "map_zendesk",
+    "parse_zendesk",
+]
+
+#: The identity systems of Zendesk's ids in the directory (``zendesk_id``): users (agents)
+#: and organisations (customers).
+SYSTEM = "zendesk"
+ORG_SYSTEM = "zendesk_org"
+_JSON = dict[str, Any]
+_CLOSED = frozenset({"solved", "closed"})
+#: Fields of Create/Change events whose value Vigile reads (and checks).
+_ID_FIELDS = frozenset({"assignee_id", "organization_id", "requester_id", "group_id"})
+
+
+# -- the vendor's records --------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketAuditEvent:
+    """One event of a ticket audit; ``value``/``previous_value`` are kept (as text) only
+    for the fields Vigile reads: ``status`` and the ids of :data:`_ID_FIELDS`."""
+
+    type: str
+    id: str | None = None
+    field_name: str | None = None
+    value: str | None = None
+    previous_value: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketAudit:
+    """One Zendesk Ticket Audit, as much of it as Vigile reads."""
+
+    id: str
+    ticket_id: str
+    created_at: datetime
+    author_id: str | None = None
+    via_channel: str | None = None  # via.channel
+    events: tuple[TicketAuditEvent, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditLog:
+    """One entry of Zendesk's account audit log (``/api/v2/audit_logs``)."""
+
+    id: str
+    created_at: datetime
+    action: str
+    actor_id: str | None = None
+    actor_name: str | None = None
+    source_type: str | None = None
+    source_id: str | None = None
+    source_label: str | None = None
+    change_description: str | None = None
+    ip_address: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NotRead:
+    """A Zendesk object Vigile counts but does not read (``kind`` names it)."""
+
+    kind: str
+
+
+ZendeskRecord = TicketAudit | AuditLog | NotRead
+
+
+# -- reading one JSON object -----------------------------------------------------------
+
+
+def _text(obj: _JSON, key: str, path: str, *, required: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise InvalidField(path, "required field is missing")
+        return None
+    if type(value) is not str:
+        raise InvalidField(path, f"expected a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidField(path, "a string must not hold NUL")
+    if required and not value:
+        raise InvalidField(path, "must not be empty")
+    return value
+
+
+def _id(
+    obj: _JSON, key: str, path: str, *, required: bool = False, user: bool = False
+) -> str | None:
+    """A Zendesk id: an integer (the API's form) or its decimal digits in a string; a
+    ``user`` may be ``-1``, Zendesk's own system."""
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise InvalidField(path, "required field is missing")
+        return None
+    if type(value) is int and (value >= 0 or (user and value == -1)):
+        return str(value)
+    if type(value) is str and value.isascii() and value.isdigit():
+        return str(int(value))
+    raise InvalidField(path, f"expected a Zendesk id (a whole number), got {value!r}")
+
+
+def _created_at(obj: _JSON) -> datetime:
+    text = _text(obj, "created_at", "created_at", required=True) or ""
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise InvalidField("created_at", f"not a time: {text!r} ({exc})") from None
+
+
+def _value(event: _JSON, key: str, field: str, path: str) -> str | None:
+    if field == "status":
+        return _text(event, key, path)
+    return _id(event, key, path) if field in _ID_FIELDS else None
+
+
+def _event(item: object, path: str) -> TicketAuditEvent:
+    if type(item) is not dict:
+        raise InvalidField(path, f"expected an object, got {type(item).__name__}")
+    kind = _text(item, "type", path + ".type", required=True) or ""
+    if kind not in ("Create", "Change"):
+        return TicketAuditEvent(type=kind)
+    field = _text(item, "field_name", path + ".field_name", required=True) or ""
+    read = field == "status" or field in _ID_FIELDS
+    return TicketAuditEvent(  # any Create's id may name the `opened` step
+        type=kind,
+        id=_id(item, "id", path + ".id", required=read),
+        field_name=field,
+        value=_value(item, "value", field, path + ".value"),
+        previous_value=_value(item, "previous_value", field, path + ".previous_value"),
+    )
+
+
+def _audit(obj: _JSON) -> TicketAudit:
+    events = obj.get("events")
+    if events is None:
+        raise InvalidField("events", "required field is missing")
+    if type(events) is not list:
+        raise InvalidField("events", f"expected a list, got {type(events).__name__}")
+    via = obj.get("via")
+    channel = _text(via, "channel", "via.channel") if type(via) is dict else None
+    return TicketAudit(
+        id=_id(obj, "id", "id", required=True) or "",
+        ticket_id=_id(obj, "ticket_id", "ticket_id", required=True) or "",
+        created_at=_created_at(obj),
+        author_id=_id(obj, "author_id", "author_id", user=True),
+        via_channel=channel,
+        events=tuple(_event(item, f"events[{n}]") for n, item in enumerate(events)),
+    )
+
+
+def _audit_log(obj: _JSON) -> AuditLog:
+    return AuditLog(
+        id=_id(obj, "id", "id", required=True) or "",
+        created_at=_created_at(obj),
+        action=_text(obj, "action", "action", required=True) or "",
+        actor_id=_id(obj, "actor_id", "actor_id", user=True),
+        actor_name=_text(obj, "actor_name", "actor_name"),
+        source_type=_text(obj, "source_type", "source_type"),
+        source_id=_id(obj, "source_id", "source_id"),
+        source_label=_text(obj, "source_label", "source_label"),
+        change_description=_text(obj, "change_description", "change_description"),
+        ip_address=_text(obj, "ip_address", "ip_address"),
+    )
+
+
+def parse_zendesk(obj: object) -> ZendeskRecord:
+    """The typed record of one JSON object; :class:`InvalidField` names what is wrong."""
+    if type(obj) is not dict:
+        raise InvalidField("json", f"expected a JSON object, got {type(obj).__name__}")
+    if "ticket_id" in obj and "child_events" in obj:
+        return NotRead(kind="incremental ticket_event")
+    if "ticket_id" in obj or "events" in obj:
+        return _audit(obj)
+    if "action" in obj and ("actor_id" in obj or "source_type" in obj):
+        return _audit_log(obj)
+    if "verb" in obj and "actor" in obj:
+        return NotRead(kind="activity")
+    raise InvalidField(
+        "events", "not a Zendesk ticket audit nor audit log entry (no ticket_id, events, action)"
+    )
+
+
+# -- the mapping -----------------------------------------------------------------------
+
+
+def _customer(identities: Identities, organization: str) -> str | None:
+    found = identities.ids.get((ORG_SYSTEM, organization))
+    return found[1] if found is not None and found[0] == CUSTOMER else None
+
+
+def _extra(audit: TicketAudit) -> Mapping[str, Any]:
+    extra = {
+        "source": SYSTEM,
+        "zendesk_audit": audit.id,
+        "zendesk_author": audit.author_id,
+        "zendesk_via": audit.via_channel,
+    }
+    return MappingProxyType({k: v for k, v in extra.items() if v is not None})
+
+
+def _fields(audit: TicketAudit) -> list[TicketAuditEvent]:
+    return [e for e in audit.events if e.type in ("Create", "Change") and e.field_name]
+
+
+def _opened(audit: TicketAudit, identities: Identities) -> TicketEvent | Unmapped | None:
+    creates = [e for e in _fields(audit) if e.type == "Create"]
+    if not creates:
+        return None
+    ticket = f"zendesk:{audit.ticket_id}"
+    organization = next(
+        (e.value for e in creates if e.field_name == "organization_id" and e.value), None
+    )
+    if organization is None:
+        return Unmapped(
+            reason="ticket opened without organization_id",
+            example=f"{ticket} (audit {audit.id})",
+        )
+    customer = _customer(identities, organization)
+    if customer is None:
+        return Unmapped(reason="Zendesk organization not in the directory", example=organization)
+    first = next((e.id for e in creates if e.id), None) or "create"
+    return TicketEvent(
+        id=f"zendesk:{audit.id}:{first}",
+        time=audit.created_at,
+        ticket=ticket,
+        event=TicketStep.OPENED,
+        customer=customer,
+        extra=_extra(audit),
+    )
+
+
+def _steps(audit: TicketAudit, identities: Identities) -> list[TicketEvent] | Unmapped:
+    steps: list[TicketEvent] = []
+    opened = _opened(audit, identities)
+    if isinstance(opened, Unmapped):
+        return opened
+    if opened is not None:
+        steps.append(opened)
+    ticket = f"zendesk:{audit.ticket_id}"
+    for event in _fields(audit):
+        step_id = f"zendesk:{audit.id}:{event.id}"
+        if event.field_name == "assignee_id" and event.value:
+            agent = identities.agent(SYSTEM, event.value)
+            if agent is None:
+                return Unmapped(reason="Zendesk assignee not in the directory", example=event.value)
+            steps.append(
+                TicketEvent(
+                    id=step_id,
+                    time=audit.created_at,
+                    ticket=ticket,
+                    event=TicketStep.ASSIGNED,
+                    agent=agent,
+                    extra=_extra(audit),
+                )
+            )
+        elif (
+            event.field_name == "status"
+            and (event.value or "").lower() in _CLOSED
+            and (event.previous_value or "").lower() not in _CLOSED
+        ):
+            steps.append(
+                TicketEvent(
+                    id=step_id,
+                    time=audit.created_at,
+                    ticket=ticket,
+                    event=TicketStep.CLOSED,
+                    extra=_extra(audit),
+                )
+            )
+    return steps
+
+
+def _storable(records: list[TicketEvent], audit: TicketAudit) -> MapResult:
+    for record in records:
+        try:  # what the activity log would accept is what the store can keep
+            decode(orjson.loads(orjson.dumps(encode(record) | dict(record.extra))))
+        except InvalidField as exc:
+            return Unmapped(reason=f"ticket step not storable: {exc.field}", example=audit.id)
+    return Mapped(records=tuple(records))
+
+
+def _map_audit(audit: TicketAudit, identities: Identities) -> MapResult:
+    steps = _steps(audit, identities)
+    if isinstance(steps, Unmapped):
+        return steps
+    if not steps:
+        return Skipped(event_type="ticket audit without a step")
+    return _storable(steps, audit)
+
+
+def _map_audit_log(entry: AuditLog, identities: Identities) -> MapResult:
+    if entry.actor_id is None:
+        return Unmapped(reason="audit log entry without actor_id", example=entry.id)
+    agent = identities.agent(SYSTEM, entry.actor_id)
+    if agent is None:
+        name = f" ({entry.actor_name})" if entry.actor_name else ""
+        return Unmapped(reason="Zendesk user not in the directory", example=entry.actor_id + name)
+    source_type = entry.source_type or "account"
+    details = {
+        "source": SYSTEM,
+        "zendesk_actor": entry.actor_id,
+        "source_type": entry.source_type,
+        "source_id": entry.source_id,
+        "source_label": entry.source_label,
+        "change_description": entry.change_description,
+        "ip": entry.ip_address,
+    }
+    subject = f"zendesk_{source_type}:{entry.source_id}" if entry.source_id else None
+    audit = AuditEvent(
+        id=f"zendesk:audit_log:{entry.id}",
+        time=entry.created_at,
+        action=f"zendesk.{source_type}.{entry.action}",
+        actor=agent,
+        subject=subject,
+        details=MappingProxyType({k: v for k, v in details.items() if v is not None}),
+    )
+    return Mapped(records=(audit,))
+
+
+def map_zendesk(record: ZendeskRecord, identities: Identities) -> MapResult:
+    """Vigile's records for one Zendesk object (pure)."""
+    if isinstance(record, TicketAudit):
+        return _map_audit(record, identities)
+    if isinstance(record, AuditLog):
+        return _map_audit_log(record, identities)
+    return Skipped(event_type=record.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class ZendeskSource:
+    """Zendesk's ticket audits and audit log as a :class:`vigile.sources.base.Source`."""
+
+    name: str = "zendesk"
+
+    def parse(self, obj: object) -> ZendeskRecord:
+        return parse_zendesk(obj)
+
+    def map(self, record: ZendeskRecord, identities: Identities) -> MapResult:
+        return map_zendesk(record, identities)
+
+
+ZENDESK = ZendeskSource()
