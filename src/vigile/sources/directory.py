@@ -36,6 +36,8 @@ _AGENT_IDS: Mapping[str, str] = {
     "zendesk_id": "zendesk",
     "salesforce_id": "salesforce",
 }
+#: Systems whose ids are compared in lower case: Okta logins, Entra object ids (GUIDs).
+_CASELESS = frozenset({"okta", "entra"})
 _CUSTOMER_IDS: Mapping[str, str] = {
     "zendesk_id": "zendesk_org",
     "salesforce_id": "salesforce_account",
@@ -149,7 +151,7 @@ def _agent(row: dict[str, str]) -> tuple[Agent | Customer, list[IdentityRow]]:
     agent = decode(spec)
     assert isinstance(agent, Agent)
     ids = [
-        (system, row[column].lower() if system == "okta" else row[column], AGENT, agent.id)
+        (system, row[column].lower() if system in _CASELESS else row[column], AGENT, agent.id)
         for column, system in _AGENT_IDS.items()
         if column in row
     ]

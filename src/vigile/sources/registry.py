@@ -9,6 +9,7 @@ from typing import Any
 
 from vigile.errors import InputError
 from vigile.sources.base import Source
+from vigile.sources.entra import ENTRA
 from vigile.sources.okta import OKTA
 from vigile.sources.zendesk import ZENDESK
 
@@ -39,3 +40,4 @@ def source_names() -> tuple[str, ...]:
 
 register_source(OKTA)
 register_source(ZENDESK)
+register_source(ENTRA)
