@@ -160,7 +160,7 @@ def test_an_unknown_source_is_refused_with_the_known_ones(
 ) -> None:
     code, _, err = run(capsys, "ingest", "--from", "splunk", str(tmp_path / "x.jsonl"))
     assert code != 0
-    assert "no source named 'splunk' (known: okta)" in err
+    assert "no source named 'splunk' (known: ocsf, okta)" in err
 
 
 @pytest.mark.parametrize(

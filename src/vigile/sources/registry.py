@@ -9,6 +9,7 @@ from typing import Any
 
 from vigile.errors import InputError
 from vigile.sources.base import Source
+from vigile.sources.ocsf import OCSF
 from vigile.sources.okta import OKTA
 
 __all__ = ["register_source", "source_named", "source_names"]
@@ -37,3 +38,4 @@ def source_names() -> tuple[str, ...]:
 
 
 register_source(OKTA)
+register_source(OCSF)
