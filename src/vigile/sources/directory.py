@@ -35,14 +35,17 @@ _AGENT_IDS: Mapping[str, str] = {
     "entra_id": "entra",
     "zendesk_id": "zendesk",
     "salesforce_id": "salesforce",
+    "ocsf_id": "ocsf",
 }
-#: Systems whose ids are compared in lower case: Okta logins, Entra object ids (GUIDs).
-_CASELESS = frozenset({"okta", "entra"})
 _CUSTOMER_IDS: Mapping[str, str] = {
     "zendesk_id": "zendesk_org",
     "salesforce_id": "salesforce_account",
+    "ocsf_id": "ocsf_customer",
 }
 COLUMNS = (*_RECORD_COLUMNS, *_AGENT_IDS)
+#: Identity systems whose ids are compared in lower case: Okta logins, Entra object ids
+#: (GUIDs), OCSF users and customers.
+_LOWER = frozenset({"okta", "entra", "ocsf", "ocsf_customer"})
 _FOR_CUSTOMERS = frozenset({"kind", "id", "name", "tier", "country", *_CUSTOMER_IDS})
 
 
@@ -151,7 +154,7 @@ def _agent(row: dict[str, str]) -> tuple[Agent | Customer, list[IdentityRow]]:
     agent = decode(spec)
     assert isinstance(agent, Agent)
     ids = [
-        (system, row[column].lower() if system in _CASELESS else row[column], AGENT, agent.id)
+        (system, row[column].lower() if system in _LOWER else row[column], AGENT, agent.id)
         for column, system in _AGENT_IDS.items()
         if column in row
     ]
@@ -165,7 +168,7 @@ def _customer(row: dict[str, str]) -> tuple[Agent | Customer, list[IdentityRow]]
     customer = decode({k: row[k] for k in ("kind", "id", "name", "tier", "country") if k in row})
     assert isinstance(customer, Customer)
     ids = [
-        (system, row[column], CUSTOMER, customer.id)
+        (system, row[column].lower() if system in _LOWER else row[column], CUSTOMER, customer.id)
         for column, system in _CUSTOMER_IDS.items()
         if column in row
     ]

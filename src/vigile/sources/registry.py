@@ -10,6 +10,7 @@ from typing import Any
 from vigile.errors import InputError
 from vigile.sources.base import Source
 from vigile.sources.entra import ENTRA
+from vigile.sources.ocsf import OCSF
 from vigile.sources.okta import OKTA
 from vigile.sources.zendesk import ZENDESK
 
@@ -41,3 +42,4 @@ def source_names() -> tuple[str, ...]:
 register_source(OKTA)
 register_source(ZENDESK)
 register_source(ENTRA)
+register_source(OCSF)
