@@ -22,26 +22,22 @@ of ``[key, value]`` pairs: both forms are read.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-import orjson
-
-from vigile.activitylog.codec import decode, encode
 from vigile.model import Access, Action, Reason, SignIn
 from vigile.sources.base import (
     CUSTOMER,
     Identities,
     InvalidField,
-    Mapped,
     MapResult,
     Skipped,
     Unmapped,
 )
+from vigile.sources.fields import JSON, number_field, object_field, storable, text_field
 
 __all__ = [
     "CUSTOMER_SYSTEM",
@@ -62,7 +58,20 @@ _SUCCESS, _FAILURE = 1, 2
 _MFA = frozenset({"none", "totp", "push", "webauthn"})
 _OBJECT_KINDS = ("contact", "account", "subscription")
 _ACTIONS = frozenset(action.value for action in Action)
-_JSON = dict[str, Any]
+_JSON = JSON
+_number = number_field
+
+
+def _object(obj: _JSON, key: str, path: str) -> _JSON:
+    """An object; an absent one reads as empty."""
+    return object_field(obj, key, path) or {}
+
+
+def _text(obj: _JSON, key: str, path: str) -> str | None:
+    """A string; an empty one reads as absent."""
+    return text_field(obj, key, path) or None
+
+
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REASONS = frozenset(reason.value for reason in Reason)
@@ -115,26 +124,6 @@ class OcsfEvent:
 # -- reading one JSON object -----------------------------------------------------------
 
 
-def _object(obj: _JSON, key: str, path: str) -> _JSON:
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if type(value) is not dict:
-        raise InvalidField(path, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _text(obj: _JSON, key: str, path: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if type(value) is not str:
-        raise InvalidField(path, f"expected a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise InvalidField(path, "a string must not hold NUL")
-    return value or None
-
-
 def _integer(obj: _JSON, key: str, path: str) -> int | None:
     value = obj.get(key)
     if value is None:
@@ -142,18 +131,6 @@ def _integer(obj: _JSON, key: str, path: str) -> int | None:
     if type(value) is not int:
         raise InvalidField(path, f"expected an integer, got {type(value).__name__}")
     return value
-
-
-def _number(obj: _JSON, key: str, path: str, bound: float) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if type(value) not in (int, float):
-        raise InvalidField(path, f"expected a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or abs(number) > bound:
-        raise InvalidField(path, f"must be within [-{bound:g}, {bound:g}], got {value!r}")
-    return number
 
 
 def _texts(obj: _JSON, key: str, path: str) -> tuple[str, ...]:
@@ -318,15 +295,6 @@ def _extra(event: OcsfEvent) -> Mapping[str, Any]:
     return MappingProxyType({k: v for k, v in extra.items() if v is not None})
 
 
-def _storable(record: SignIn | Access, uid: str) -> MapResult:
-    try:  # what the activity log would accept is what the store can keep
-        decode(orjson.loads(orjson.dumps(encode(record) | dict(record.extra))))
-    except InvalidField as exc:
-        kind = "sign-in" if isinstance(record, SignIn) else "access"
-        return Unmapped(reason=f"{kind} not storable: {exc.field}", example=uid)
-    return Mapped(records=(record,))
-
-
 def _mfa(event: OcsfEvent) -> str | None:
     """Vigile's own word (``unmapped.mfa``, as Vigile's export writes it), else ``none``
     when OCSF says no MFA was used; ``is_mfa`` true without a word says no factor."""
@@ -362,7 +330,7 @@ def _signin(event: OcsfEvent, identities: Identities) -> MapResult:
         mfa=_mfa(event),
         extra=_extra(event),
     )
-    return _storable(signin, event.uid)
+    return storable([signin], what="sign-in", example=event.uid)
 
 
 def _object_of(resources: tuple[Resource, ...]) -> Resource | None:
@@ -453,7 +421,7 @@ def _access(event: OcsfEvent, identities: Identities) -> MapResult:
         deny_reason=event.status_detail if denied else None,
         extra=MappingProxyType(extra),
     )
-    return _storable(access, event.uid)
+    return storable([access], what="access", example=event.uid)
 
 
 def map_ocsf_event(event: OcsfEvent, identities: Identities) -> MapResult:

@@ -17,17 +17,14 @@ The mapping (docs/sources.md has the field-by-field table):
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-from vigile.activitylog.codec import decode, encode
 from vigile.model import AuditEvent, SignIn
-from vigile.model.times import parse_rfc3339
 from vigile.sources.base import (
     Identities,
     InvalidField,
@@ -36,13 +33,26 @@ from vigile.sources.base import (
     Skipped,
     Unmapped,
 )
+from vigile.sources.fields import (
+    JSON,
+    field,
+    number_field,
+    object_field,
+    storable,
+    text_field,
+    vendor_time,
+)
 
 __all__ = ["OKTA", "SYSTEM", "LogEvent", "OktaSource", "map_log_event", "parse_log_event"]
 
 #: The identity system of Okta's ids in the directory (``okta_login``).
 SYSTEM = "okta"
-_JSON = dict[str, Any]
-_SPACED = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?")
+_JSON = JSON
+# Keys as the vendor spells them, or in lower case (Panther stores them so).
+_get = partial(field, caseless=True)
+_object = partial(object_field, caseless=True)
+_text = partial(text_field, caseless=True)
+_number = partial(number_field, caseless=True)
 _SUCCESS = frozenset({"SUCCESS", "ALLOW"})
 _FAILURE = frozenset({"FAILURE", "DENY"})
 _SESSION_UNKNOWN = frozenset({"", "unknown"})
@@ -115,59 +125,10 @@ class LogEvent:
 # -- reading one JSON object -----------------------------------------------------------
 
 
-def _get(obj: _JSON, key: str) -> Any:
-    value = obj.get(key)
-    return obj.get(key.lower()) if value is None and key not in obj else value
-
-
-def _object(obj: _JSON, key: str, path: str) -> _JSON | None:
-    value = _get(obj, key)
-    if value is None:
-        return None
-    if type(value) is not dict:
-        raise InvalidField(path, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _text(obj: _JSON, key: str, path: str, *, required: bool = False) -> str | None:
-    value = _get(obj, key)
-    if value is None:
-        if required:
-            raise InvalidField(path, "required field is missing")
-        return None
-    if type(value) is not str:
-        raise InvalidField(path, f"expected a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise InvalidField(path, "a string must not hold NUL")
-    if required and not value:
-        raise InvalidField(path, "must not be empty")
-    return value
-
-
-def _number(obj: _JSON, key: str, path: str, bound: float) -> float | None:
-    value = _get(obj, key)
-    if value is None:
-        return None
-    if type(value) not in (int, float):
-        raise InvalidField(path, f"expected a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or abs(number) > bound:
-        raise InvalidField(path, f"must be within [-{bound:g}, {bound:g}], got {value!r}")
-    return number
-
-
 def _published(obj: _JSON) -> datetime:
     text = _text(obj, "published", "published", required=True)
     assert text is not None
-    spaced = _SPACED.fullmatch(text)
-    try:
-        if spaced is None:
-            return parse_rfc3339(text)
-        day, clock, fraction = spaced.groups()
-        micros = (fraction or "").ljust(6, "0")[:6]
-        return datetime.fromisoformat(f"{day}T{clock}.{micros}").replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise InvalidField("published", f"not a time: {text!r} ({exc})") from None
+    return vendor_time(text, "published")
 
 
 def _user_agent(client: _JSON) -> UserAgent | None:
@@ -359,11 +320,7 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
         mfa=_mfa(event),
         extra=_extra(event),
     )
-    try:  # what the activity log would accept is what the store can keep
-        decode(encode(signin) | dict(signin.extra))
-    except InvalidField as exc:
-        return Unmapped(reason=f"sign-in not storable: {exc.field}", example=event.uuid)
-    return Mapped(records=(signin,))
+    return storable([signin], what="sign-in", example=event.uuid)
 
 
 def _impersonation(event: LogEvent, agent: str) -> MapResult:

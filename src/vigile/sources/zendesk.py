@@ -38,11 +38,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-import orjson
-
-from vigile.activitylog.codec import decode, encode
 from vigile.model import AuditEvent, TicketEvent
-from vigile.model.times import parse_rfc3339
 from vigile.model.vocabulary import TicketStep
 from vigile.sources.base import (
     CUSTOMER,
@@ -53,6 +49,7 @@ from vigile.sources.base import (
     Skipped,
     Unmapped,
 )
+from vigile.sources.fields import JSON, storable, text_field, vendor_time
 
 __all__ = [
     "ORG_SYSTEM",
@@ -71,7 +68,8 @@ __all__ = [
 #: and organisations (customers).
 SYSTEM = "zendesk"
 ORG_SYSTEM = "zendesk_org"
-_JSON = dict[str, Any]
+_JSON = JSON
+_text = text_field
 _CLOSED = frozenset({"solved", "closed"})
 #: Fields of Create/Change events whose value Vigile reads (and checks).
 _ID_FIELDS = frozenset({"assignee_id", "organization_id", "requester_id", "group_id"})
@@ -133,21 +131,6 @@ ZendeskRecord = TicketAudit | AuditLog | NotRead
 # -- reading one JSON object -----------------------------------------------------------
 
 
-def _text(obj: _JSON, key: str, path: str, *, required: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise InvalidField(path, "required field is missing")
-        return None
-    if type(value) is not str:
-        raise InvalidField(path, f"expected a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise InvalidField(path, "a string must not hold NUL")
-    if required and not value:
-        raise InvalidField(path, "must not be empty")
-    return value
-
-
 def _id(
     obj: _JSON, key: str, path: str, *, required: bool = False, user: bool = False
 ) -> str | None:
@@ -167,10 +150,7 @@ def _id(
 
 def _created_at(obj: _JSON) -> datetime:
     text = _text(obj, "created_at", "created_at", required=True) or ""
-    try:
-        return parse_rfc3339(text)
-    except ValueError as exc:
-        raise InvalidField("created_at", f"not a time: {text!r} ({exc})") from None
+    return vendor_time(text, "created_at", spaced=False)
 
 
 def _value(event: _JSON, key: str, field: str, path: str) -> str | None:
@@ -336,22 +316,13 @@ def _steps(audit: TicketAudit, identities: Identities) -> list[TicketEvent] | Un
     return steps
 
 
-def _storable(records: list[TicketEvent], audit: TicketAudit) -> MapResult:
-    for record in records:
-        try:  # what the activity log would accept is what the store can keep
-            decode(orjson.loads(orjson.dumps(encode(record) | dict(record.extra))))
-        except InvalidField as exc:
-            return Unmapped(reason=f"ticket step not storable: {exc.field}", example=audit.id)
-    return Mapped(records=tuple(records))
-
-
 def _map_audit(audit: TicketAudit, identities: Identities) -> MapResult:
     steps = _steps(audit, identities)
     if isinstance(steps, Unmapped):
         return steps
     if not steps:
         return Skipped(event_type="ticket audit without a step")
-    return _storable(steps, audit)
+    return storable(steps, what="ticket step", example=audit.id)
 
 
 def _map_audit_log(entry: AuditLog, identities: Identities) -> MapResult:
