@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sources.cli import jsonl, run, table_counts
 from tests.sources.test_entra import DOCS_EXPORT_MFA, DOCS_GRAPH_FAILURE, DOCS_GRAPH_SIGNIN, USER
-from tests.sources.test_okta_ingest import _jsonl, _tables, run
 
 SAMPLES = Path(__file__).parent / "entra" / "events.jsonl"
 DIRECTORY_CSV = (
@@ -20,12 +20,6 @@ DIRECTORY_CSV = (
 UNKNOWN = {**DOCS_GRAPH_SIGNIN, "id": "u-unknown", "userId": "9", "userPrincipalName": "z@x"}
 
 
-@pytest.fixture(autouse=True)
-def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIGILE_DB", str(tmp_path / "cli.db"))
-    monkeypatch.setenv("COLUMNS", "200")
-
-
 def test_directory_then_entra_log_stores_signins_once_and_reports_the_unknown(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -34,7 +28,7 @@ def test_directory_then_entra_log_stores_signins_once_and_reports_the_unknown(
     code, out, _ = run(capsys, "directory", "import", str(directory), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["agents"], json.loads(out)["identities"]) == (1, 1)
-    log = _jsonl(
+    log = jsonl(
         tmp_path / "entra.jsonl",
         [DOCS_GRAPH_SIGNIN, DOCS_GRAPH_FAILURE, DOCS_EXPORT_MFA, UNKNOWN],
     )
@@ -52,7 +46,7 @@ def test_directory_then_entra_log_stores_signins_once_and_reports_the_unknown(
     code, out, _ = run(capsys, "ingest", "--from", "entra", str(again), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["stored"], json.loads(out)["duplicates"]) == ({}, 3)
-    assert _tables(capsys)["signins"] == 3
+    assert table_counts(capsys)["signins"] == 3
     code, out, _ = run(capsys, "ingest", "--from", "entra", str(log))
     assert code == 0
     assert "1 kept aside" in out
@@ -101,4 +95,4 @@ def test_bad_input_is_refused_with_file_line_and_field_and_nothing_is_stored(
     code, _, err = run(capsys, "ingest", "--from", "entra", str(bad))
     assert code != 0
     assert f"{bad}{located}" in " ".join(err.split())
-    assert _tables(capsys)["signins"] == 0
+    assert table_counts(capsys)["signins"] == 0

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.sources.cli import import_directory_file, jsonl, run, table_counts
 from tests.sources.test_ocsf import LOGON, READ_CONTACT
-from tests.sources.test_okta_ingest import run
 
 DIRECTORY_CSV = (
     "kind,id,name,tier,country,ocsf_id\n"
@@ -22,36 +21,11 @@ UNKNOWN = {**LOGON, "metadata": {"uid": "evt-9"}, "user": {"email_addr": "eve@ev
 NOT_READ = {**LOGON, "metadata": {"uid": "evt-8"}, "class_uid": 4001}
 
 
-@pytest.fixture(autouse=True)
-def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIGILE_DB", str(tmp_path / "cli.db"))
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def _jsonl(path: Path, events: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(e) + "\n" for e in events))
-    return path
-
-
-def _tables(capsys: pytest.CaptureFixture[str]) -> dict[str, int]:
-    code, out, _ = run(capsys, "stats", "--format", "json")
-    assert code == 0
-    tables: dict[str, int] = json.loads(out)["tables"]
-    return tables
-
-
-def _directory(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> None:
-    directory = tmp_path / "directory.csv"
-    directory.write_text(text)
-    code, out, _ = run(capsys, "directory", "import", str(directory), "--format", "json")
-    assert code == 0, out
-
-
 def test_directory_then_ocsf_stores_once_counts_classes_and_reports_the_unknown(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    _directory(capsys, tmp_path, DIRECTORY_CSV)
-    log = _jsonl(tmp_path / "ocsf.jsonl", [LOGON, READ_CONTACT, UNKNOWN, NOT_READ])
+    import_directory_file(capsys, tmp_path, DIRECTORY_CSV)
+    log = jsonl(tmp_path / "ocsf.jsonl", [LOGON, READ_CONTACT, UNKNOWN, NOT_READ])
     code, out, _ = run(capsys, "ingest", "--from", "ocsf", str(log), "--format", "json")
     assert code == 0, out
     summary = json.loads(out)
@@ -64,7 +38,7 @@ def test_directory_then_ocsf_stores_once_counts_classes_and_reports_the_unknown(
     code, out, _ = run(capsys, "ingest", "--from", "ocsf", str(log), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["stored"], json.loads(out)["duplicates"]) == ({}, 2)
-    tables = _tables(capsys)
+    tables = table_counts(capsys)
     assert (tables["signins"], tables["accesses"]) == (1, 1)
 
 
@@ -82,13 +56,13 @@ def test_directory_then_ocsf_stores_once_counts_classes_and_reports_the_unknown(
 def test_bad_input_is_refused_with_file_line_and_field_and_nothing_is_stored(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, located: str
 ) -> None:
-    _directory(capsys, tmp_path, DIRECTORY_CSV)
+    import_directory_file(capsys, tmp_path, DIRECTORY_CSV)
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(content)
     code, _, err = run(capsys, "ingest", "--from", "ocsf", str(bad))
     assert code != 0
     assert f"{bad}{located}" in " ".join(err.split())
-    assert _tables(capsys)["signins"] == 0
+    assert table_counts(capsys)["signins"] == 0
 
 
 ACTIVITY_LOG = [
@@ -132,12 +106,12 @@ def test_vigile_s_ocsf_export_read_back_gives_the_same_signins_and_accesses(
     """The spec's example through one store, exported as OCSF, ingested into another
     store with ``--from ocsf`` and exported as the spec: the same sign-in and access,
     ids and sessions prefixed ``ocsf:``."""
-    log = _jsonl(tmp_path / "activity.jsonl", ACTIVITY_LOG)
+    log = jsonl(tmp_path / "activity.jsonl", ACTIVITY_LOG)
     assert run(capsys, "ingest", str(log))[0] == 0
     siem = tmp_path / "siem.jsonl"
     assert run(capsys, "export", "--out", str(siem), "--format", "ocsf")[0] == 0
     monkeypatch.setenv("VIGILE_DB", str(tmp_path / "other.db"))
-    _directory(
+    import_directory_file(
         capsys,
         tmp_path,
         "kind,id,team,country,tier,ocsf_id\n"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.sources.cli import jsonl, run, table_counts
 from tests.sources.test_okta import DOCS_IMPERSONATION, DOCS_POLICY_DENY, DOCS_SESSION_START
-from vigile.cli.app import main
 from vigile.ingest import ingest_file
 from vigile.model.times import EARLIEST, LATEST
 from vigile.sources import import_directory, source_named
@@ -24,35 +23,6 @@ DIRECTORY_CSV = (
     "customer,c-1,Ministry of Examples,,government,US,,,9001\n"
 )
 UNKNOWN = {**DOCS_SESSION_START, "uuid": "u-unknown", "actor": {"id": "9", "alternateId": "z@x"}}
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    else:
-        code = 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIGILE_DB", str(tmp_path / "cli.db"))
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def _jsonl(path: Path, events: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(e) + "\n" for e in events))
-    return path
-
-
-def _tables(capsys: pytest.CaptureFixture[str]) -> dict[str, int]:
-    code, out, _ = run(capsys, "stats", "--format", "json")
-    assert code == 0
-    tables: dict[str, int] = json.loads(out)["tables"]
-    return tables
 
 
 def test_directory_then_okta_log_stores_signins_once_and_reports_the_unknown(
@@ -69,7 +39,7 @@ def test_directory_then_okta_log_stores_signins_once_and_reports_the_unknown(
         "customers": 1,
         "identities": 4,
     }
-    log = _jsonl(
+    log = jsonl(
         tmp_path / "okta.jsonl",
         [DOCS_SESSION_START, DOCS_POLICY_DENY, DOCS_IMPERSONATION, UNKNOWN],
     )
@@ -85,7 +55,7 @@ def test_directory_then_okta_log_stores_signins_once_and_reports_the_unknown(
     code, out, _ = run(capsys, "ingest", "--from", "okta", str(again), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["stored"], json.loads(out)["duplicates"]) == ({}, 3)
-    tables = _tables(capsys)
+    tables = table_counts(capsys)
     assert (tables["signins"], tables["audit_events"], tables["agents"]) == (2, 1, 2)
     code, out, _ = run(capsys, "ingest", "--from", "okta", str(log))
     assert code == 0
@@ -133,7 +103,7 @@ def test_bad_input_is_refused_with_file_line_and_field_and_nothing_is_stored(
     code, _, err = run(capsys, "ingest", "--from", "okta", str(bad))
     assert code != 0
     assert f"{bad}{located}" in " ".join(err.split())
-    assert _tables(capsys)["signins"] == 0
+    assert table_counts(capsys)["signins"] == 0
 
 
 def test_a_truncated_gzip_is_refused_and_nothing_is_stored(
@@ -152,7 +122,7 @@ def test_a_truncated_gzip_is_refused_and_nothing_is_stored(
     code, _, err = run(capsys, "ingest", "--from", "okta", str(cut))
     assert code != 0
     assert "breaks off" in err
-    assert _tables(capsys)["signins"] == 0
+    assert table_counts(capsys)["signins"] == 0
 
 
 def test_an_unknown_source_is_refused_with_the_known_ones(
@@ -185,7 +155,7 @@ def test_a_bad_directory_is_refused_by_row_and_column_and_nothing_is_stored(
     code, _, err = run(capsys, "directory", "import", str(directory))
     assert code != 0
     assert f"{directory}{located}" in " ".join(err.split())
-    assert _tables(capsys)["agents"] == 0
+    assert table_counts(capsys)["agents"] == 0
 
 
 def test_directory_import_is_idempotent_and_a_newer_file_moves_a_login(
@@ -199,7 +169,7 @@ def test_directory_import_is_idempotent_and_a_newer_file_moves_a_login(
     moved.write_text('{"kind": "agent", "id": "a-2", "okta_login": "Ann@X"}\n')
     import_directory(store, moved)
     event = {**DOCS_POLICY_DENY, "actor": {"id": "1", "alternateId": "ann@x"}}
-    log = _jsonl(tmp_path / "okta.jsonl", [event])
+    log = jsonl(tmp_path / "okta.jsonl", [event])
     summary = ingest_file(store, log, source=source_named("okta"))
     assert summary.stored == {"signin": 1}
     assert len(store.events_of_agent("a-2", EARLIEST, LATEST)) == 1

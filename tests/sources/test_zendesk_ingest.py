@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.sources.test_okta_ingest import run
+from tests.sources.cli import import_directory_file, jsonl, run, table_counts
 from tests.sources.test_zendesk import (
     DOCS_AUDIT_LOG,
     DOCS_CLOSED,
@@ -35,37 +34,15 @@ UNKNOWN_ORG = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIGILE_DB", str(tmp_path / "cli.db"))
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def _jsonl(path: Path, objects: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(o) + "\n" for o in objects))
-    return path
-
-
-def _tables(capsys: pytest.CaptureFixture[str]) -> dict[str, int]:
-    code, out, _ = run(capsys, "stats", "--format", "json")
-    assert code == 0
-    tables: dict[str, int] = json.loads(out)["tables"]
-    return tables
-
-
 def _directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    directory = tmp_path / "directory.csv"
-    directory.write_text(DIRECTORY_CSV)
-    code, out, _ = run(capsys, "directory", "import", str(directory), "--format", "json")
-    assert code == 0, out
-    assert json.loads(out)["identities"] == 4
+    assert import_directory_file(capsys, tmp_path, DIRECTORY_CSV)["identities"] == 4
 
 
 def test_directory_then_zendesk_stores_ticket_steps_once_and_reports_the_unknown(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     _directory(capsys, tmp_path)
-    log = _jsonl(
+    log = jsonl(
         tmp_path / "zendesk.jsonl",
         [DOCS_CREATE, DOCS_REASSIGN, DOCS_SOLVED, DOCS_CLOSED, DOCS_AUDIT_LOG, UNKNOWN_ORG],
     )
@@ -82,7 +59,7 @@ def test_directory_then_zendesk_stores_ticket_steps_once_and_reports_the_unknown
     code, out, _ = run(capsys, "ingest", "--from", "zendesk", str(log), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["stored"], json.loads(out)["duplicates"]) == ({}, 5)
-    tables = _tables(capsys)
+    tables = table_counts(capsys)
     assert (tables["ticket_events"], tables["audit_events"]) == (4, 1)
     code, out, _ = run(capsys, "ingest", "--from", "zendesk", str(log))
     assert code == 0
@@ -133,4 +110,4 @@ def test_bad_input_is_refused_with_file_line_and_field_and_nothing_is_stored(
     code, _, err = run(capsys, "ingest", "--from", "zendesk", str(bad))
     assert code != 0
     assert f"{bad}{located}" in " ".join(err.split())
-    assert _tables(capsys)["ticket_events"] == 0
+    assert table_counts(capsys)["ticket_events"] == 0
