@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.sources.cli import import_directory_file, jsonl, run, table_counts
 from tests.sources.test_salesforce import (
@@ -24,9 +26,16 @@ from tests.sources.test_salesforce import (
     PORTAL_USER,
     USER,
 )
+from vigile.errors import InputError
 from vigile.ingest import ingest_file
 from vigile.model.times import EARLIEST, LATEST
-from vigile.sources import import_directory, load_identities, source_named
+from vigile.sources import (
+    Identities,
+    VendorLogReader,
+    import_directory,
+    load_identities,
+    source_named,
+)
 from vigile.store import Store
 
 DIRECTORY_CSV = (
@@ -291,3 +300,59 @@ def test_contacts_may_name_a_customer_already_stored(
     code, out, _ = run(capsys, "directory", "import", str(directory), "--format", "json")
     assert code == 0, out
     assert (json.loads(out)["contacts"], json.loads(out)["identities"]) == (1, 1)
+
+
+def test_a_csv_decoded_in_a_worker_process_stores_the_same(store: Store, tmp_path: Path) -> None:
+    directory = tmp_path / "directory.csv"
+    directory.write_text(DIRECTORY_CSV)
+    import_directory(store, directory)
+    ingest_file(store, jsonl(tmp_path / "c.jsonl", [DOCS_CASE]), source=source_named("salesforce"))
+    log = tmp_path / "pages.csv.gz"
+    log.write_bytes(gzip.compress(elf_csv(HEADER, ROWS)))
+    summary = ingest_file(store, log, source=source_named("salesforce"), parallel=True)
+    assert (summary.stored, summary.lines) == ({"access": 3}, 5)
+    assert summary.unsupported == {"LightningPageView:Opportunity": 1}
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.lists(
+            st.lists(st.sampled_from(["", "x", '"', ",", "\n", "\r\n", "Login", "20240501"])),
+            max_size=6,
+        ).map(lambda rows: "\n".join(",".join(r) for r in rows).encode()),
+        st.lists(st.lists(st.text(max_size=5), max_size=4), max_size=5).map(
+            lambda rows: elf_csv(["EVENT_TYPE", "REQUEST_ID", "TIMESTAMP"], rows)
+        ),
+    )
+)
+def test_random_files_read_or_are_refused_by_line_never_crash(
+    tmp_path_factory: pytest.TempPathFactory, content: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("random") / "random.csv"
+    path.write_bytes(content)
+    reader = VendorLogReader(path, source_named("salesforce"), Identities(), skip_invalid=True)
+    refusal = ""
+    try:
+        for chunk in reader.decoded_chunks(3):
+            assert chunk.records == []  # an empty directory maps nobody
+    except InputError as exc:  # RecordError included: a bad header, csv's own errors
+        refusal = str(exc)
+    assert not refusal or refusal.startswith(f"{path}:")
+
+
+def test_one_command_reads_the_cases_first_then_the_views_that_need_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import_directory_file(capsys, tmp_path, DIRECTORY_CSV)
+    cases = jsonl(tmp_path / "cases.jsonl", [DOCS_CASE])
+    view = _page("4exLFFQZ1234567890abzz", CASE + "AAA", "Case")
+    log = tmp_path / "pages.csv"
+    log.write_bytes(elf_csv(HEADER, [view]))
+    code, out, _ = run(
+        capsys, "ingest", "--from", "salesforce", str(cases), str(log), "--format", "json"
+    )
+    assert code == 0, out
+    files = json.loads(out)["files"]
+    assert [f["stored"] for f in files] == [{"ticket": 3}, {"access": 1}]
