@@ -1,26 +1,30 @@
-"""A vendor's JSON-lines log read through a :class:`~vigile.sources.base.Source`.
+"""A vendor's log read through a :class:`~vigile.sources.base.Source`.
 
 :class:`VendorLogReader` is the activity log's reader (the same chunks, gzip detected
 from the content, a file that breaks off named at its line, ``--skip-invalid``) with one
 part changed: each line is parsed as the vendor's record and mapped, and what maps to
-nothing is counted (:class:`SourceReport`) instead of stored.
+nothing is counted (:class:`SourceReport`) instead of stored. A Parquet file (told by
+its first bytes, :mod:`vigile.sources.parquet`) is read the same way, a row for a line,
+by a source that declares the columns of its Parquet files.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Generator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from vigile.activitylog.reader import ActivityLogReader, DecodedChunk
-from vigile.errors import RecordError
+from vigile.errors import InputError, RecordError
 from vigile.sources.base import Identities, InvalidField, Mapped, Skipped, Source, Unmapped
+from vigile.sources.parquet import ParquetSource, is_parquet, parquet_rows
 
 __all__ = ["MappedChunk", "SourceReport", "VendorLogReader", "map_chunk"]
 
@@ -54,7 +58,8 @@ class SourceReport:
 
 
 class VendorLogReader(ActivityLogReader):
-    """Reads a vendor's JSON-lines log (``.gz`` too) into Vigile's records."""
+    """Reads a vendor's JSON-lines log (``.gz`` too), or Parquet rows, into Vigile's
+    records."""
 
     def __init__(
         self,
@@ -72,7 +77,7 @@ class VendorLogReader(ActivityLogReader):
 
     def chunk_decoder(
         self, prepare: Callable[[Any], Any] | None
-    ) -> Callable[[tuple[int, list[bytes]]], DecodedChunk]:
+    ) -> Callable[[tuple[int, list[Any]]], DecodedChunk]:
         return partial(map_chunk, str(self.path), self.source, self.identities, prepare=prepare)
 
     def decoded_chunks(
@@ -87,25 +92,51 @@ class VendorLogReader(ActivityLogReader):
             self.mapping.add(chunk)
             yield chunk
 
+    def _chunks(self, size: int) -> Generator[tuple[int, list[Any]], None, None]:
+        """JSON lines as the activity log's reader cuts them; a Parquet file's rows, as
+        dictionaries, ``size`` at a time."""
+        with ExitStack() as stack:
+            raw = self._open_raw(stack)
+            if not is_parquet(raw):
+                stack.close()
+                yield from super()._chunks(size)
+                return
+            if not isinstance(self.source, ParquetSource):
+                raise InputError(
+                    f"{self.path}: a Parquet file; --from {self.source.name} reads JSON lines"
+                )
+            yield from parquet_rows(self.path, raw, self.source, size)
+
+    def _open_raw(self, stack: ExitStack) -> IO[bytes]:
+        try:
+            raw = stack.enter_context(open(self.path, "rb"))  # noqa: SIM115 - the stack closes it
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read: {exc.strerror}") from exc
+        self._raw = raw
+        return raw
+
 
 def map_chunk(
     path: str,
     source: Source[Any],
     identities: Identities,
-    chunk: tuple[int, list[bytes]],
+    chunk: tuple[int, list[Any]],
     *,
     prepare: Callable[[Any], Any] | None = None,
 ) -> MappedChunk:
-    """Parse and map consecutive lines; an invalid one is an error naming its line."""
+    """Parse and map consecutive lines (bytes) or Parquet rows (already dictionaries);
+    an invalid one is an error naming its line or row."""
     first, lines = chunk
     out = MappedChunk(lines=0, records=[], errors=[])
     seen = 0
+    loads = orjson.loads
     for number, line in enumerate(lines, start=first):
-        if not line.strip():
+        is_row = type(line) is dict
+        if not is_row and not line.strip():
             continue
         seen += 1
         try:
-            result = source.map(source.parse(orjson.loads(line)), identities)
+            result = source.map(source.parse(line if is_row else loads(line)), identities)
         except InvalidField as exc:
             out.errors.append(RecordError(path, number, exc.field, exc.message))
             continue
