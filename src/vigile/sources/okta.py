@@ -9,8 +9,10 @@ form such exports write; Okta's times are UTC, so both read as UTC.
 The mapping (docs/sources.md has the field-by-field table):
 
 - ``user.session.start``, ``user.authentication.*``, ``policy.evaluate_sign_on`` become
-  sign-ins; an outcome other than success/allow or failure/deny (``CHALLENGE``,
-  ``SKIPPED``, ``UNKNOWN``) is skipped, counted as ``eventType:RESULT``;
+  sign-ins, the country name Okta gives (``United States``) as its ISO 3166 alpha-2 code
+  (:func:`vigile.sources.fields.country_code`; a name ISO 3166 does not list leaves the
+  country empty, counted as lost); an outcome other than success/allow or failure/deny
+  (``CHALLENGE``, ``SKIPPED``, ``UNKNOWN``) is skipped, counted as ``eventType:RESULT``;
 - ``user.session.impersonation.*`` becomes an audit event ``okta.<eventType>``;
 - every other type is skipped, counted by type.
 """
@@ -28,6 +30,7 @@ from vigile.model import AuditEvent, SignIn
 from vigile.sources.base import (
     Identities,
     InvalidField,
+    Lost,
     Mapped,
     MapResult,
     Skipped,
@@ -35,6 +38,7 @@ from vigile.sources.base import (
 )
 from vigile.sources.fields import (
     JSON,
+    country_code,
     field,
     number_field,
     object_field,
@@ -304,6 +308,12 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
     if not client.ipAddress:
         return Unmapped(reason="sign-in without client.ipAddress", example=event.uuid)
     geo = client.geographicalContext or GeographicalContext()
+    country = country_code(geo.country) if geo.country else None
+    lost = (
+        [Lost(reason="Okta country name not in ISO 3166: no country", example=geo.country)]
+        if geo.country and country is None
+        else []
+    )
     agent_ua = client.userAgent.rawUserAgent if client.userAgent else None
     session = event.externalSessionId
     signin = SignIn(
@@ -313,6 +323,7 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
         session=f"okta:{session if session not in _SESSION_UNKNOWN else event.uuid}",
         outcome="success" if result in _SUCCESS else "failure",
         ip=client.ipAddress,
+        country=country,
         lat=geo.lat if geo.lat is not None and geo.lon is not None else None,
         lon=geo.lon if geo.lat is not None and geo.lon is not None else None,
         device=event.device_id or event.deviceFingerprint,
@@ -320,7 +331,7 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
         mfa=_mfa(event),
         extra=_extra(event),
     )
-    return storable([signin], what="sign-in", example=event.uuid)
+    return storable([signin], what="sign-in", example=event.uuid, lost=lost)
 
 
 def _impersonation(event: LogEvent, agent: str) -> MapResult:

@@ -86,5 +86,6 @@ def parquet_rows(
 
 def _epoch_ms_time(batch: pa.RecordBatch, index: int) -> pa.RecordBatch:
     """``time`` as a timestamp column turned into epoch milliseconds (``int64``)."""
-    column = batch.column(index).cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
-    return batch.set_column(index, "time", column)
+    columns = list(batch.columns)
+    columns[index] = columns[index].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)

@@ -38,23 +38,33 @@ class MappedChunk(DecodedChunk):
     unsupported: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    lost: Counter[str] = field(default_factory=Counter)
+    lost_examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True, slots=True)
 class SourceReport:
-    """Over a whole file: vendor records skipped by type, and unmapped ones by reason with
-    the first few examples (``FILE:LINE: value``)."""
+    """Over a whole file: vendor records skipped by type, unmapped ones by reason with
+    the first few examples (``FILE:LINE: value``), and fields lost from mapped ones (left
+    empty, not guessed) the same way."""
 
     unsupported: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    lost: Counter[str] = field(default_factory=Counter)
+    lost_examples: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, chunk: MappedChunk) -> None:
         self.unsupported.update(chunk.unsupported)
         self.unmapped.update(chunk.unmapped)
-        for reason, found in chunk.examples.items():
-            kept = self.examples.setdefault(reason, [])
-            kept.extend(found[: _EXAMPLES - len(kept)])
+        self.lost.update(chunk.lost)
+        for examples, more in (
+            (self.examples, chunk.examples),
+            (self.lost_examples, chunk.lost_examples),
+        ):
+            for reason, found in more.items():
+                kept = examples.setdefault(reason, [])
+                kept.extend(found[: _EXAMPLES - len(kept)])
 
 
 class VendorLogReader(ActivityLogReader):
@@ -146,6 +156,11 @@ def map_chunk(
             continue
         if isinstance(result, Mapped):
             out.records.extend(r if prepare is None else prepare(r) for r in result.records)
+            for lost in result.lost:
+                out.lost[lost.reason] += 1
+                kept = out.lost_examples.setdefault(lost.reason, [])
+                if len(kept) < _EXAMPLES:
+                    kept.append(f"{path}:{number}: {lost.example}")
         elif isinstance(result, Skipped):
             out.unsupported[result.event_type] += 1
         elif isinstance(result, Unmapped):
@@ -160,4 +175,6 @@ def map_chunk(
         unsupported=out.unsupported,
         unmapped=out.unmapped,
         examples=out.examples,
+        lost=out.lost,
+        lost_examples=out.lost_examples,
     )
