@@ -6,6 +6,10 @@ its name, the generator of realistic records, the file format), ``VIGILE_BENCH_V
 records (default 200,000) are generated, as the vendor's export writes them, into a file;
 then, in one run on the same file:
 
+Every rate is per CPU second of the benchmark's process (``time.process_time``; the
+ingest runs without a worker pool, in this process): on a shared machine the wall clock
+swings with the other jobs, the CPU time much less.
+
 - *baseline*: reading the file to plain objects and nothing else: ``orjson.loads`` of
   every line (JSON lines), ``iter_batches().to_pylist()`` (Parquet);
 - *decode*: :class:`vigile.sources.VendorLogReader` in this process (no worker pool):
@@ -442,7 +446,8 @@ def _write(case: Case, folder: Path) -> Path:
 
 
 def _baseline(path: Path, *, parquet: bool) -> float:
-    start = time.perf_counter()
+    """CPU seconds of reading the file to plain objects and nothing else."""
+    start = time.process_time()
     if parquet:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=5_000):
             batch.to_pylist()
@@ -450,7 +455,7 @@ def _baseline(path: Path, *, parquet: bool) -> float:
         with open(path, "rb") as lines:
             for line in lines:
                 orjson.loads(line)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 @dataclass(frozen=True)
@@ -484,11 +489,13 @@ def _measure(case: Case, folder: Path) -> Measured:
     source = source_named(case.source)
     baseline = _baseline(path, parquet=case.parquet)
     reader = VendorLogReader(path, source, identities)
-    start = time.perf_counter()
+    start = time.process_time()
     mapped = sum(len(chunk.records) for chunk in reader.decoded_chunks(5_000))
-    decode = time.perf_counter() - start
+    decode = time.process_time() - start
     assert reader.report.lines == EVENTS
+    start = time.process_time()
     summary = ingest_file(store, path, source=source, parallel=False)
+    ingest = time.process_time() - start
     store.engine.dispose()
     assert summary.events_stored == mapped
     return Measured(
@@ -497,15 +504,20 @@ def _measure(case: Case, folder: Path) -> Measured:
         mapped=mapped,
         baseline=baseline,
         decode=decode,
-        ingest=summary.seconds,
+        ingest=ingest,
         stored=summary.events_stored,
     )
 
 
 def test_decoding_vendor_events(tmp_path: Path) -> None:
-    """Every source decodes at least 100,000 vendor events/s in one process."""
+    """Every source decodes at least 100,000 vendor events per CPU second.
+
+    Rates are per CPU second of this process (``time.process_time``): the machine is
+    shared, and wall-clock rates swing with the other jobs' load; the ratio to the baseline
+    is the figure to compare between machines."""
     print(
-        "\n| source | vendor events | mapped | baseline parse /s | decode events/s | "
+        "\nrates per CPU second (time.process_time), one process, no worker pool\n"
+        "| source | vendor events | mapped | baseline parse /s | decode events/s | "
         "decode vs baseline | ingest events/s (SQLite) | store alone, stored/s |\n"
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     )

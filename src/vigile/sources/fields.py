@@ -50,6 +50,9 @@ def field(obj: JSON, key: str, *, caseless: bool = False) -> Any:
 
 def object_field(obj: JSON, key: str, path: str, *, caseless: bool = False) -> JSON | None:
     """An object, or ``None`` when absent."""
+    value = obj.get(key)
+    if type(value) is dict:  # the common case first: this runs for every object read
+        return value
     value = field(obj, key, caseless=caseless)
     if value is None:
         return None
@@ -62,6 +65,9 @@ def text_field(
     obj: JSON, key: str, path: str, *, required: bool = False, caseless: bool = False
 ) -> str | None:
     """A string without NUL, or ``None`` when absent; ``required``: present, not empty."""
+    value = obj.get(key)
+    if type(value) is str and value and "\x00" not in value:  # the common case first
+        return value
     value = field(obj, key, caseless=caseless)
     if value is None:
         if required:
@@ -114,8 +120,8 @@ def storable(
     """``Mapped(records)`` if the activity log (what the store keeps) accepts each of
     them, else kept aside naming the first field it refuses."""
     for record in records:
-        try:
-            decode(orjson.loads(orjson.dumps(encode(record) | dict(record.extra))))
+        try:  # the spec object as a reader would get it (enums as their text)
+            decode(orjson.loads(orjson.dumps(encode(record))))
         except InvalidField as exc:
             return Unmapped(reason=f"{what} not storable: {exc.field}", example=example)
     return Mapped(records=tuple(records), lost=tuple(lost))

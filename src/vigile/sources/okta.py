@@ -20,7 +20,7 @@ The mapping (docs/sources.md has the field-by-field table):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from types import MappingProxyType
@@ -220,20 +220,20 @@ def parse_log_event(obj: object) -> LogEvent:
         raise InvalidField("json", f"expected a JSON object, got {type(obj).__name__}")
     if _get(obj, "eventType") is None and _get(obj, "uuid") is None:
         raise InvalidField("eventType", "not an Okta LogEvent (no eventType nor uuid)")
-    envelope = LogEvent(
-        uuid=_text(obj, "uuid", "uuid", required=True) or "",
-        published=_published(obj),
-        eventType=_text(obj, "eventType", "eventType", required=True) or "",
-    )
-    if not _is_read(envelope.eventType):
-        return envelope
+    uuid = _text(obj, "uuid", "uuid", required=True) or ""
+    published = _published(obj)
+    event_type = _text(obj, "eventType", "eventType", required=True) or ""
+    if not _is_read(event_type):
+        return LogEvent(uuid=uuid, published=published, eventType=event_type)
     outcome = _object(obj, "outcome", "outcome") or {}
     context = _object(obj, "authenticationContext", "authenticationContext") or {}
     debug = _object(obj, "debugContext", "debugContext") or {}
     data = _object(debug, "debugData", "debugContext.debugData") or {}
     device = _object(obj, "device", "device") or {}
-    return replace(
-        envelope,
+    return LogEvent(  # built once: dataclasses.replace costs as much again
+        uuid=uuid,
+        published=published,
+        eventType=event_type,
         actor=_actor(obj),
         outcome_result=_text(outcome, "result", "outcome.result"),
         outcome_reason=_text(outcome, "reason", "outcome.reason"),
