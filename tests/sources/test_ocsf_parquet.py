@@ -16,10 +16,17 @@ from tests.sources.cli import import_directory_file, jsonl, run, table_counts
 from tests.sources.test_ocsf import LOGON, READ_CONTACT
 from tests.sources.test_ocsf_ingest import ACTIVITY_LOG, DIRECTORY_CSV
 from vigile.errors import InputError
+from vigile.ingest import ingest_file
+from vigile.model import Agent
+from vigile.record import Recorder
+from vigile.settings import Settings
 from vigile.sources import VendorLogReader
 from vigile.sources.base import AGENT, Identities
 from vigile.sources.ocsf import OCSF
 from vigile.sources.okta import OKTA
+from vigile.store import Store, open_engine
+from vigile.store.engine import write_transaction
+from vigile.store.identities import upsert_identities
 
 PARQUET = Path(__file__).parent / "ocsf" / "parquet"
 ANAYA = Identities(ids={("ocsf", "aidackcevsq6c2example"): (AGENT, "a-anaya")})
@@ -236,3 +243,23 @@ def test_a_timestamp_time_column_reads_as_epoch_milliseconds(tmp_path: Path) -> 
     ann = Identities(ids={("ocsf", "ann@contoso.example"): (AGENT, "a-1")})
     _, (signin,) = _read(path, ann)
     assert int(signin.time.timestamp() * 1000) == LOGON["time"]
+
+
+def test_parquet_rows_decode_in_the_worker_process_as_in_this_one(tmp_path: Path) -> None:
+    """A large file is decoded in a worker beside the writer: the rows (dictionaries)
+    travel to it and the records back, the same as decoded here."""
+    events = [
+        {**LOGON, "metadata": {"uid": f"e-{n}"}, "time": LOGON["time"] + n} for n in range(40)
+    ]
+    path = _parquet(tmp_path / "many.parquet", events, rows_per_group=7)
+    stores = []
+    for parallel in (False, True):
+        settings = Settings(db=str(tmp_path / f"{parallel}.db"), ledger_key=str(tmp_path / "k"))
+        store = Store(open_engine(settings.db, create=True), settings)
+        with write_transaction(store.engine) as conn:
+            upsert_identities(conn, [("ocsf", "ann@contoso.example", AGENT, "a-1")])
+        Recorder(store).record([Agent(id="a-1")])
+        summary = ingest_file(store, path, source=OCSF, parallel=parallel)
+        stores.append((summary.stored, summary.lines))
+        store.engine.dispose()
+    assert stores[0] == stores[1] == ({"signin": 40}, 40)

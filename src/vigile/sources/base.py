@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from vigile.activitylog.codec import InvalidField
@@ -83,7 +82,9 @@ MapResult = Mapped | Unmapped | Skipped
 
 
 def _empty() -> Mapping[Any, Any]:
-    return MappingProxyType({})
+    """A new empty mapping: a dict, not a ``MappingProxyType``, which cannot be pickled,
+    and the identities travel to the ingest's decoding worker with each chunk."""
+    return {}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
