@@ -11,9 +11,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
 
 from tests.sources.cli import import_directory_file, jsonl, run, table_counts
-from tests.sources.test_ocsf import LOGON, READ_CONTACT
+from tests.sources.test_ocsf import LOGON, READ_CONTACT, ROUND, _events
 from tests.sources.test_ocsf_ingest import ACTIVITY_LOG, DIRECTORY_CSV
 from vigile.errors import InputError
 from vigile.ingest import ingest_file
@@ -21,9 +22,10 @@ from vigile.model import Agent
 from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.sources import VendorLogReader
-from vigile.sources.base import AGENT, Identities
+from vigile.sources.base import AGENT, Identities, InvalidField
 from vigile.sources.ocsf import OCSF
 from vigile.sources.okta import OKTA
+from vigile.sources.parquet import parquet_rows
 from vigile.store import Store, open_engine
 from vigile.store.engine import write_transaction
 from vigile.store.identities import upsert_identities
@@ -263,3 +265,43 @@ def test_parquet_rows_decode_in_the_worker_process_as_in_this_one(tmp_path: Path
         stores.append((summary.stored, summary.lines))
         store.engine.dispose()
     assert stores[0] == stores[1] == ({"signin": 40}, 40)
+
+
+# -- random events: the same outcome from a Parquet row as from its JSON line ---------
+
+
+def _outcome(parse: Any) -> Any:
+    """What one event becomes: its records, what was counted or kept aside, or the field
+    it is refused for."""
+    try:
+        return OCSF.map(OCSF.parse(parse()), ROUND)
+    except InvalidField as exc:
+        return ("refused", exc.field)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event=_events())
+def test_a_random_event_reads_the_same_from_parquet_as_from_json(
+    event: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever Arrow can store of a random event (one type a column), read back from a
+    Parquet file it maps, is counted, is kept aside or is refused as its JSON line is."""
+    try:
+        table = pa.Table.from_struct_array(pa.array([event]))
+        path = tmp_path_factory.mktemp("row") / "event.parquet"
+        pq.write_table(table, path)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        assume(False)  # a value Arrow cannot type or Parquet cannot hold (an empty struct)
+    from_json = _outcome(lambda: event)
+    missing = None
+    with open(path, "rb") as raw:
+        try:
+            rows = [row for _, chunk in parquet_rows(path, raw, OCSF, 5) for row in chunk]
+        except InputError as exc:  # a column every OCSF file has is missing
+            missing = str(exc)
+    if missing is not None:  # then the JSON line lacks that field: refused by name
+        assert "not a Parquet file of ocsf events" in missing
+        assert from_json[0] == "refused"
+        return
+    (row,) = rows
+    assert _outcome(lambda: row) == from_json
