@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from vigile.model import SignIn
 from vigile.sources import Identities, Mapped, Skipped, Unmapped, source_named
-from vigile.sources.base import AGENT, InvalidField
+from vigile.sources.base import AGENT, InvalidField, Lost
 from vigile.sources.entra import ENTRA
 
 SAMPLES = Path(__file__).parent / "entra"
@@ -205,11 +205,22 @@ def test_mfa_comes_from_succeeded_steps_then_mfa_detail(
     assert _mapped(record).mfa == expected
 
 
-def test_a_country_that_is_not_an_alpha_2_code_is_kept_only_as_extra() -> None:
+def test_a_country_name_becomes_its_iso_3166_code() -> None:
+    """Panther's fixtures write ``United States`` where Graph documents ``US``."""
     record = {**DOCS_GRAPH_SIGNIN, "location": {"countryOrRegion": "United States"}}
     signin = _mapped(record)
-    assert signin.country is None
+    assert signin.country == "US"
     assert signin.extra["entra_country"] == "United States"
+
+
+def test_a_country_iso_3166_does_not_list_is_no_country_and_counted() -> None:
+    record = {**DOCS_GRAPH_SIGNIN, "location": {"countryOrRegion": "Narnia"}}
+    result = ENTRA.map(ENTRA.parse(record), DIRECTORY)
+    assert isinstance(result, Mapped)
+    assert result.records[0].country is None  # type: ignore[union-attr]
+    assert result.lost == (
+        Lost(reason="Entra countryOrRegion not in ISO 3166: no country", example="Narnia"),
+    )
 
 
 def test_the_envelope_supplies_the_ip_and_outcome_the_properties_lack() -> None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from vigile.model import AuditEvent, SignIn
 from vigile.sources import Identities, Mapped, Skipped, Unmapped, source_named
-from vigile.sources.base import AGENT, InvalidField
+from vigile.sources.base import AGENT, InvalidField, Lost
 from vigile.sources.okta import OKTA
 
 SAMPLES = Path(__file__).parent / "okta"
@@ -98,6 +98,7 @@ GOLDEN: list[tuple[str, dict[str, Any], Any]] = [
             session="okta:idxyNcxV",
             outcome="success",
             ip="142.126.158.61",
+            country="CA",  # ISO 3166-1: Canada is CA
             lat=43.6567,
             lon=-79.34,
             device="3411ee4c591b2229f3bea251e12e0c1a",
@@ -154,6 +155,50 @@ def test_the_country_name_and_city_are_kept_as_extra() -> None:
     assert isinstance(result, Mapped)
     assert result.records[0].extra["okta_country"] == "Canada"  # type: ignore[union-attr]
     assert result.records[0].extra["okta_city"] == "Toronto"  # type: ignore[union-attr]
+
+
+# Okta writes the country's English name (MaxMind's, as the LogEvent reference's
+# examples show: "United States"); the codes are ISO 3166-1's, written by hand.
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("United States", "US"),
+        ("Canada", "CA"),
+        ("United Kingdom", "GB"),
+        ("Germany", "DE"),
+        ("Ireland", "IE"),
+        ("South Korea", "KR"),  # ISO's common name; its name is "Korea, Republic of"
+        ("Czechia", "CZ"),
+        ("united states", "US"),
+    ],
+)
+def test_the_country_name_becomes_its_iso_3166_code(name: str, code: str) -> None:
+    event = _with_country(name)
+    result = OKTA.map(OKTA.parse(event), DIRECTORY)
+    assert isinstance(result, Mapped)
+    assert result.records[0].country == code  # type: ignore[union-attr]
+    assert result.lost == ()
+
+
+@pytest.mark.parametrize("name", ["Russia", "Atlantis", "Kanada", "Korea", "  "])
+def test_a_country_name_iso_3166_does_not_list_leaves_no_country_and_is_counted(
+    name: str,
+) -> None:
+    """``Russia`` is ISO's "Russian Federation", ``Korea`` two countries: no nearby name
+    is taken for a country; the sign-in is stored without one, the loss reported."""
+    result = OKTA.map(OKTA.parse(_with_country(name)), DIRECTORY)
+    assert isinstance(result, Mapped)
+    assert result.records[0].country is None  # type: ignore[union-attr]
+    assert result.records[0].extra["okta_country"] == name  # type: ignore[union-attr]
+    assert result.lost == (
+        Lost(reason="Okta country name not in ISO 3166: no country", example=name),
+    )
+
+
+def _with_country(name: str) -> dict[str, Any]:
+    client = DOCS_SESSION_START["client"]
+    geo = {**client["geographicalContext"], "country": name}
+    return {**DOCS_SESSION_START, "client": {**client, "geographicalContext": geo}}
 
 
 def test_impersonation_is_recorded_as_an_audit_event() -> None:

@@ -176,3 +176,42 @@ def test_directory_import_is_idempotent_and_a_newer_file_moves_a_login(
     assert summary.stored == {"signin": 1}
     assert len(store.events_of_agent("a-2", EARLIEST, LATEST)) == 1
     assert store.events_of_agent("a-1", EARLIEST, LATEST) == []
+
+
+def test_country_names_become_codes_and_those_iso_3166_lacks_are_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Canada is stored as CA; "Russia" (ISO's "Russian Federation") is stored without a
+    country, counted and shown by file and line in the summary, text and JSON."""
+    directory = tmp_path / "directory.csv"
+    directory.write_text(DIRECTORY_CSV)
+    assert run(capsys, "directory", "import", str(directory))[0] == 0
+    client = DOCS_SESSION_START["client"]
+    russia = {
+        **DOCS_SESSION_START,
+        "uuid": "u-ru",
+        "client": {**client, "geographicalContext": {"country": "Russia"}},
+    }
+    log = jsonl(tmp_path / "okta.jsonl", [DOCS_SESSION_START, russia])
+    code, out, _ = run(capsys, "ingest", "--from", "okta", str(log), "--format", "json")
+    assert code == 0, out
+    summary = json.loads(out)
+    reason = "Okta country name not in ISO 3166: no country"
+    assert summary["stored"] == {"signin": 2}
+    assert summary["lost"] == {reason: 1}
+    assert summary["lost_examples"] == {reason: [f"{log}:2: Russia"]}
+    back = tmp_path / "back.jsonl"
+    assert run(capsys, "export", "--out", str(back))[0] == 0
+    countries = {
+        r["id"]: r.get("country")
+        for r in map(json.loads, back.read_text().splitlines())
+        if r["kind"] == "signin"
+    }
+    assert (countries["okta:u-ru"], countries[f"okta:{DOCS_SESSION_START['uuid']}"]) == (
+        None,
+        "CA",
+    )
+    log.rename(tmp_path / "again.jsonl")
+    code, out, _ = run(capsys, "ingest", "--from", "okta", str(tmp_path / "again.jsonl"))
+    assert code == 0
+    assert f"1 records with a field left empty: {reason}" in " ".join(out.split())

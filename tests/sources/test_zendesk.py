@@ -8,8 +8,15 @@ event sets a property of a new ticket, one event per property, with ``field_name
 ``value``; a ``Change`` event also has ``previous_value``), the ticket's ``status`` values
 (``new``, ``open``, ``pending``, ``hold``, ``solved``, ``closed``) and the Audit Logs page
 (``action``, ``actor_id``, ``actor_name``, ``source_type``, ``source_id``,
-``source_label``, ``change_description``, ``ip_address``, ``created_at``); and
-docs/sources.md's mapping table.
+``source_label``, ``change_description``, ``ip_address``, ``created_at``); the
+Incremental Exports page (a ticket event of ``/api/v2/incremental/ticket_events`` is
+``id``, ``ticket_id``, ``timestamp``, ``created_at``, ``updater_id``, ``via``,
+``event_type`` ``Audit`` and ``child_events[]``, each with its ``id``, ``via``,
+``via_reference_id``, ``event_type`` and, for a change, the field it sets as a key of its
+own with ``previous_value``; a comment sideloaded with ``include=comment_events`` is a
+child event of ``event_type`` ``Comment`` whose ``audit_id`` is the ticket event's ``id``:
+the ticket event is the audit, its child events the audit's events); and docs/sources.md's
+mapping table.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from hypothesis import strategies as st
 from vigile.model import AuditEvent, TicketEvent
 from vigile.model.vocabulary import TicketStep
 from vigile.sources import Identities, Mapped, Skipped, Unmapped, source_named
-from vigile.sources.base import AGENT, CUSTOMER, InvalidField
+from vigile.sources.base import AGENT, CONTACT, CUSTOMER, InvalidField
 from vigile.sources.zendesk import ZENDESK
 
 SAMPLES = Path(__file__).parent / "zendesk"
@@ -122,6 +129,69 @@ DOCS_AUDIT_LOG: dict[str, Any] = {
     "url": "https://company.zendesk.com/api/v2/audit_logs/498483.json",
 }
 
+# DOCS_CREATE as the incremental ticket-event export writes the same update: the audit's
+# id, its events as child events of the same ids, each field as a key of its own; the
+# comment sideloaded (include=comment_events) names the audit by `audit_id`.
+DOCS_TICKET_EVENT: dict[str, Any] = {
+    "id": 1001,
+    "ticket_id": 47,
+    "timestamp": 1248130529,
+    "created_at": "2009-07-20T22:55:29Z",
+    "updater_id": 35436,
+    "via": "Web form",
+    "system": {"client": "Mozilla/5.0", "ip_address": "192.0.2.1"},
+    "metadata": {},
+    "event_type": "Audit",
+    "merged_ticket_ids": [],
+    "child_events": [
+        {
+            "id": 2001,
+            "via": "Web form",
+            "via_reference_id": None,
+            "type": "Comment",
+            "author_id": 35436,
+            "body": "My printer is on fire",
+            "public": True,
+            "attachments": [],
+            "audit_id": 1001,
+            "created_at": "2009-07-20T22:55:29Z",
+            "event_type": "Comment",
+        },
+        {"id": 2002, "via": "Web form", "via_reference_id": None, "subject": "Printer",
+         "event_type": "Create"},
+        {"id": 2003, "via": "Web form", "via_reference_id": None, "status": "new",
+         "event_type": "Create"},
+        {"id": 2004, "via": "Web form", "via_reference_id": None, "requester_id": 5,
+         "event_type": "Create"},
+        {"id": 2005, "via": "Web form", "via_reference_id": None, "organization_id": 9001,
+         "event_type": "Create"},
+        {"id": 2006, "via": "Web form", "via_reference_id": None, "assignee_id": 35436,
+         "event_type": "Create"},
+        {"id": 2007, "via": "Web form", "via_reference_id": None, "event_type": "Notification",
+         "subject": "x", "recipients": [5]},
+    ],
+}  # fmt: skip
+# DOCS_SOLVED as a ticket event, with the time as `timestamp` only.
+DOCS_SOLVED_EVENT: dict[str, Any] = {
+    "id": 1003,
+    "ticket_id": 47,
+    "timestamp": 1248249600,  # 2009-07-22T08:00:00Z
+    "updater_id": 361,
+    "via": "Web form",
+    "event_type": "Audit",
+    "child_events": [
+        {
+            "id": 2020,
+            "via": "Web form",
+            "via_reference_id": None,
+            "status": "solved",
+            "previous_value": "open",
+            "event_type": "Change",
+        },
+        {"id": 2021, "comment_present": False, "comment_public": False, "event_type": "Comment"},
+    ],
+}
+
 EXTRA = {"source": "zendesk", "zendesk_author": "35436"}
 GOLDEN: list[tuple[str, dict[str, Any], tuple[TicketEvent, ...]]] = [
     (
@@ -214,12 +284,152 @@ def test_an_organisation_not_in_the_directory_is_unmapped_with_its_id() -> None:
     assert result == Unmapped(reason="Zendesk organization not in the directory", example="8")
 
 
-def test_an_opened_ticket_without_organisation_is_unmapped_never_guessed() -> None:
-    events = [e for e in DOCS_CREATE["events"] if e.get("field_name") != "organization_id"]
-    result = ZENDESK.map(ZENDESK.parse({**DOCS_CREATE, "events": events}), DIRECTORY)
-    assert result == Unmapped(
-        reason="ticket opened without organization_id", example="zendesk:47 (audit 1001)"
+def _without(*fields: str) -> dict[str, Any]:
+    """DOCS_CREATE without the Create events of ``fields``."""
+    events = [e for e in DOCS_CREATE["events"] if e.get("field_name") not in fields]
+    return {**DOCS_CREATE, "events": events}
+
+
+# Requester 5 is a contact of customer c-7 (Zendesk end-user id 5, `zendesk_user`).
+WITH_CONTACT = Identities(
+    ids={**DIRECTORY.ids, ("zendesk_user", "5"): (CONTACT, "k-7-1")},
+    owners={(CONTACT, "k-7-1"): "c-7"},
+)
+
+
+def test_without_organisation_the_requester_s_customer_is_the_ticket_s() -> None:
+    result = ZENDESK.map(ZENDESK.parse(_without("organization_id")), WITH_CONTACT)
+    assert isinstance(result, Mapped)
+    opened = result.records[0]
+    assert (opened.id, opened.event, opened.customer) == (  # type: ignore[union-attr]
+        "zendesk:1001:2002",
+        TicketStep.OPENED,
+        "c-7",
     )
+
+
+def test_the_organisation_set_wins_over_the_requester_s() -> None:
+    result = ZENDESK.map(ZENDESK.parse(DOCS_CREATE), WITH_CONTACT)
+    assert isinstance(result, Mapped)
+    assert result.records[0].customer == "c-1"  # type: ignore[union-attr]
+
+
+def test_an_organisation_the_directory_lacks_is_not_replaced_by_the_requester_s() -> None:
+    events = [{**e, "value": "8"} if e.get("field_name") == "organization_id" else e for e in
+              DOCS_CREATE["events"]]  # fmt: skip
+    result = ZENDESK.map(ZENDESK.parse({**DOCS_CREATE, "events": events}), WITH_CONTACT)
+    assert result == Unmapped(reason="Zendesk organization not in the directory", example="8")
+
+
+@pytest.mark.parametrize(
+    ("audit", "identities", "reason", "example"),
+    [
+        (
+            _without("organization_id"),
+            DIRECTORY,  # requester 5 is nobody in the directory
+            "ticket opened without organization_id, its requester not a contact in the directory",
+            "5",
+        ),
+        (
+            _without("organization_id"),
+            Identities(ids={**DIRECTORY.ids, ("zendesk", "5"): (AGENT, "a-5")}),  # an agent
+            "ticket opened without organization_id, its requester not a contact in the directory",
+            "5",
+        ),
+        (
+            _without("organization_id", "requester_id"),
+            WITH_CONTACT,
+            "ticket opened without organization_id nor requester_id",
+            "zendesk:47 (audit 1001)",
+        ),
+    ],
+    ids=["requester-unknown", "requester-an-agent", "no-requester"],
+)
+def test_an_opened_ticket_whose_customer_nothing_names_is_unmapped_never_guessed(
+    audit: dict[str, Any], identities: Identities, reason: str, example: str
+) -> None:
+    result = ZENDESK.map(ZENDESK.parse(audit), identities)
+    assert result == Unmapped(reason=reason, example=example)
+
+
+# -- the incremental ticket-event export ------------------------------------------------
+
+
+def test_a_ticket_event_maps_to_the_same_steps_as_its_audit() -> None:
+    """Same ids, times, tickets, customers and agents: the audit and its ticket event are
+    one update, stored once whichever export (or both) is ingested."""
+    from_event = ZENDESK.map(ZENDESK.parse(DOCS_TICKET_EVENT), DIRECTORY)
+    from_audit = ZENDESK.map(ZENDESK.parse(DOCS_CREATE), DIRECTORY)
+    assert isinstance(from_event, Mapped)
+    assert isinstance(from_audit, Mapped)
+    assert [_plain(r) for r in from_event.records] == [_plain(r) for r in GOLDEN[0][2]]
+    assert [_plain(r) for r in from_event.records] == [_plain(r) for r in from_audit.records]
+    assert from_event.records[0].extra["zendesk_via"] == "Web form"  # type: ignore[union-attr]
+
+
+def test_a_ticket_event_with_only_a_timestamp_closes_the_ticket() -> None:
+    result = ZENDESK.map(ZENDESK.parse(DOCS_SOLVED_EVENT), DIRECTORY)
+    assert isinstance(result, Mapped)
+    assert [_plain(r) for r in result.records] == [_plain(r) for r in GOLDEN[2][2]]
+
+
+def test_the_opened_step_s_id_does_not_depend_on_the_order_of_the_events() -> None:
+    """The smallest Create id names `opened`: an export listing the events in another
+    order still gives the audit's id."""
+    shuffled = {**DOCS_TICKET_EVENT, "child_events": DOCS_TICKET_EVENT["child_events"][::-1]}
+    result = ZENDESK.map(ZENDESK.parse(shuffled), DIRECTORY)
+    assert isinstance(result, Mapped)
+    assert {r.id for r in result.records} == {"zendesk:1001:2002", "zendesk:1001:2006"}
+
+
+def test_a_ticket_event_without_organisation_takes_the_requester_s_customer() -> None:
+    children = [c for c in DOCS_TICKET_EVENT["child_events"] if "organization_id" not in c]
+    event = {**DOCS_TICKET_EVENT, "child_events": children}
+    result = ZENDESK.map(ZENDESK.parse(event), WITH_CONTACT)
+    assert isinstance(result, Mapped)
+    assert result.records[0].customer == "c-7"  # type: ignore[union-attr]
+
+
+def test_a_ticket_event_of_comments_only_is_counted() -> None:
+    event = {**DOCS_SOLVED_EVENT, "child_events": DOCS_SOLVED_EVENT["child_events"][1:]}
+    assert ZENDESK.map(ZENDESK.parse(event), DIRECTORY) == Skipped(
+        event_type="ticket audit without a step"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"child_events": {"event_type": "Create"}}, "child_events"),
+        ({"child_events": [3]}, "child_events[0]"),
+        ({"child_events": [{"id": 1, "status": "open"}]}, "child_events[0].event_type"),
+        (
+            {"child_events": [{"id": 1, "event_type": "Change", "status": 3}]},
+            "child_events[0].status",
+        ),
+        (
+            {"child_events": [{"event_type": "Change", "status": "solved"}]},
+            "child_events[0].id",
+        ),
+        (
+            {"child_events": [{"id": 1, "event_type": "Create", "assignee_id": "me"}]},
+            "child_events[0].assignee_id",
+        ),
+        (
+            {"child_events": [{"id": 1, "event_type": "Create", "status": "new", "group_id": 2}]},
+            "child_events[0]",
+        ),
+        ({"id": "x"}, "id"),
+        ({"updater_id": "someone"}, "updater_id"),
+        ({"timestamp": "yesterday"}, "timestamp"),
+        ({"timestamp": -1}, "timestamp"),
+        ({"via": 5}, "via"),
+    ],
+)
+def test_bad_ticket_event_fields_are_refused_by_name(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidField) as caught:
+        ZENDESK.parse({**DOCS_SOLVED_EVENT, **change})
+    assert caught.value.field == field
 
 
 def test_the_audit_log_becomes_an_audit_event_by_the_directory_s_agent() -> None:
@@ -264,13 +474,15 @@ EXPECTED_SAMPLES = Counter(
         "audit event": 21,  # the 21 audit-log entries
         "skipped: ticket audit without a step": 101,  # comments, tags, priority...
         "skipped: activity": 2,
-        "unmapped: ticket opened without organization_id": 11,  # no audit sets it
+        # No audit sets organization_id; each sets its requester, a contact's customer.
+        "ticket steps": 11,
     }
 )
 
 
 def _every_id() -> Identities:
     ids: dict[tuple[str, str], tuple[str, str]] = {}
+    owners: dict[tuple[str, str], str] = {}
     for line in (SAMPLES / "events.jsonl").read_text().splitlines():
         obj = json.loads(line)
         for key in ("author_id", "actor_id"):
@@ -279,7 +491,11 @@ def _every_id() -> Identities:
         for event in obj.get("events", []):
             if event.get("field_name") == "assignee_id" and event.get("value"):
                 ids[("zendesk", str(event["value"]))] = (AGENT, f"a-{event['value']}")
-    return Identities(ids=ids)
+            if event.get("field_name") == "requester_id" and event.get("value"):
+                contact = f"k-{event['value']}"
+                ids[("zendesk_user", str(event["value"]))] = (CONTACT, contact)
+                owners[(CONTACT, contact)] = "c-1"
+    return Identities(ids=ids, owners=owners)
 
 
 def test_every_real_sample_maps_is_counted_or_is_refused_for_a_named_reason() -> None:
@@ -309,7 +525,7 @@ def test_a_real_audit_with_an_organisation_set_maps_to_opened_and_assigned() -> 
     line = (SAMPLES / "events.jsonl").read_text().splitlines()[22]
     audit = json.loads(line)
     audit["events"].append(
-        {"id": 1, "type": "Create", "field_name": "organization_id", "value": 9001}
+        {"id": 21078967, "type": "Create", "field_name": "organization_id", "value": 9001}
     )
     identities = Identities(
         ids={("zendesk", "20014182"): (AGENT, "a-1"), ("zendesk_org", "9001"): (CUSTOMER, "c-1")}
@@ -320,6 +536,27 @@ def test_a_real_audit_with_an_organisation_set_maps_to_opened_and_assigned() -> 
         ("zendesk:21078917:21078927", TicketStep.OPENED, "c-1", None),
         ("zendesk:21078917:21078937", TicketStep.ASSIGNED, None, "a-1"),
     ]
+
+
+def test_a_real_audit_without_organisation_takes_its_requester_s_customer() -> None:
+    """The same audit unchanged: its requester (user 20014182, who also assigned it to
+    themselves, Zendesk's sample ticket) is a contact of c-4 in this directory."""
+    audit = json.loads((SAMPLES / "events.jsonl").read_text().splitlines()[22])
+    identities = Identities(
+        ids={
+            ("zendesk", "20014182"): (AGENT, "a-1"),
+            ("zendesk_user", "20014182"): (CONTACT, "k-4-1"),
+        },
+        owners={(CONTACT, "k-4-1"): "c-4"},
+    )
+    result = ZENDESK.map(ZENDESK.parse(audit), identities)
+    assert isinstance(result, Mapped)
+    opened = result.records[0]
+    assert (opened.id, opened.event, opened.customer) == (  # type: ignore[union-attr]
+        "zendesk:21078917:21078927",
+        TicketStep.OPENED,
+        "c-4",
+    )
 
 
 # -- random objects: mapped, counted or refused, never a crash -------------------------
@@ -356,7 +593,30 @@ def _objects() -> st.SearchStrategy[Any]:
         {"action": st.one_of(_TEXT, st.just("update")), "actor_id": _ID},
         optional={"id": _ID, "created_at": time, "source_type": _VALUE, "source_id": _VALUE},
     )
-    return st.one_of(audit, log, st.dictionaries(_TEXT, _VALUE, max_size=3))
+    child = st.fixed_dictionaries(
+        {"event_type": st.one_of(st.sampled_from(["Create", "Change", "Comment"]), _TEXT)},
+        optional={
+            "id": _ID,
+            "status": _VALUE,
+            "assignee_id": _VALUE,
+            "organization_id": _VALUE,
+            "requester_id": _VALUE,
+            "previous_value": _VALUE,
+            "subject": _VALUE,
+        },
+    )
+    ticket_event = st.fixed_dictionaries(
+        {"child_events": st.one_of(_TEXT, st.lists(st.one_of(child, _TEXT), max_size=5))},
+        optional={
+            "id": _ID,
+            "ticket_id": _ID,
+            "created_at": time,
+            "timestamp": st.one_of(st.integers(min_value=-5, max_value=10**12), _TEXT),
+            "updater_id": _ID,
+            "via": st.one_of(_TEXT, st.none(), st.fixed_dictionaries({"channel": _VALUE})),
+        },
+    )
+    return st.one_of(audit, ticket_event, log, st.dictionaries(_TEXT, _VALUE, max_size=3))
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -368,11 +628,12 @@ def test_random_objects_map_are_counted_or_are_refused_never_crash(obj: Any) -> 
         refused_by_name = bool(exc.field)
         assert refused_by_name
         return
-    result = ZENDESK.map(parsed, DIRECTORY)
-    assert isinstance(result, Mapped | Skipped | Unmapped)
-    if isinstance(result, Mapped):
-        assert all(r.id.startswith("zendesk:") for r in result.records)
-        assert len({r.id for r in result.records}) == len(result.records)
+    for identities in (DIRECTORY, WITH_CONTACT):
+        result = ZENDESK.map(parsed, identities)
+        assert isinstance(result, Mapped | Skipped | Unmapped)
+        if isinstance(result, Mapped):
+            assert all(r.id.startswith("zendesk:") for r in result.records)
+            assert len({r.id for r in result.records}) == len(result.records)
 
 
 # -- bad input: refused with the field ------------------------------------------------
@@ -430,10 +691,3 @@ def test_another_vendor_s_record_is_not_a_zendesk_object() -> None:
     with pytest.raises(InvalidField, match="not a Zendesk ticket audit") as caught:
         ZENDESK.parse(okta)
     assert caught.value.field == "events"
-
-
-def test_the_incremental_ticket_event_export_is_counted_not_read() -> None:
-    event = {"id": 1, "ticket_id": 47, "child_events": [], "event_type": "Audit"}
-    assert ZENDESK.map(ZENDESK.parse(event), DIRECTORY) == Skipped(
-        event_type="incremental ticket_event"
-    )

@@ -14,7 +14,10 @@ from tests.sources.test_zendesk import (
     DOCS_CREATE,
     DOCS_REASSIGN,
     DOCS_SOLVED,
+    DOCS_SOLVED_EVENT,
+    DOCS_TICKET_EVENT,
 )
+from vigile.sources import directory
 
 SAMPLES = Path(__file__).parent / "zendesk" / "events.jsonl"
 DIRECTORY_CSV = (
@@ -77,10 +80,59 @@ def test_the_real_samples_ingest_and_count_what_they_cannot_place(
     assert summary["skipped"] == 0  # no line is refused
     assert summary["unsupported"] == {"ticket audit without a step": 101, "activity": 2}
     assert summary["unmapped"] == {
-        "ticket opened without organization_id": 11,
+        # each names its requester, whom this directory does not have as a contact
+        "ticket opened without organization_id, its requester not a contact in the directory": 11,
         "Zendesk user not in the directory": 21,  # the audit-log actors are not agents here
     }
     assert summary["stored"] == {}
+
+
+def test_audits_and_their_ticket_events_ingested_together_store_each_step_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The ticket-event export of the same updates (in one file or two, in either order)
+    adds nothing: its ids are the audits'."""
+    _directory(capsys, tmp_path)
+    events = jsonl(tmp_path / "ticket_events.jsonl", [DOCS_TICKET_EVENT, DOCS_SOLVED_EVENT])
+    code, out, _ = run(capsys, "ingest", "--from", "zendesk", str(events), "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["stored"] == {"ticket": 3}  # opened, assigned, closed
+    audits = jsonl(tmp_path / "audits.jsonl", [DOCS_CREATE, DOCS_REASSIGN, DOCS_SOLVED])
+    code, out, _ = run(capsys, "ingest", "--from", "zendesk", str(audits), "--format", "json")
+    assert code == 0, out
+    summary = json.loads(out)
+    assert (summary["stored"], summary["duplicates"]) == ({"ticket": 1}, 3)  # the reassignment
+    assert table_counts(capsys)["ticket_events"] == 4
+
+
+@pytest.mark.skipif(
+    "customer" not in directory.COLUMNS,
+    reason="the directory file's contacts (their zendesk_id) come with the Salesforce work",
+)
+def test_a_ticket_without_organisation_is_its_requester_s_customer_through_the_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A contact's ``zendesk_id`` (Zendesk end user 5) names the customer of the tickets
+    it requests when the audit sets no organisation."""
+    import_directory_file(
+        capsys,
+        tmp_path,
+        "kind,id,name,tier,country,customer,zendesk_id\n"
+        "agent,a-1,Ann,1,IE,,35436\n"
+        "customer,c-7,Example Ltd,smb,GB,,\n"
+        "contact,k-7-1,Bo,,,c-7,5\n",
+    )
+    children = [c for c in DOCS_TICKET_EVENT["child_events"] if "organization_id" not in c]
+    log = jsonl(tmp_path / "z.jsonl", [{**DOCS_TICKET_EVENT, "child_events": children}])
+    code, out, _ = run(capsys, "ingest", "--from", "zendesk", str(log), "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["stored"] == {"ticket": 2}
+    back = tmp_path / "back.jsonl"
+    assert run(capsys, "export", "--out", str(back))[0] == 0
+    opened = [
+        r for r in map(json.loads, back.read_text().splitlines()) if r.get("event") == "opened"
+    ]
+    assert [(r["ticket"], r["customer"]) for r in opened] == [("zendesk:47", "c-7")]
 
 
 @pytest.mark.parametrize(
@@ -99,6 +151,14 @@ def test_the_real_samples_ingest_and_count_what_they_cannot_place(
             ":1: events[0].field_name: required",
         ),
         (json.dumps({"kind": "ticket", "id": "e-1"}).encode(), ":1: events: not a Zendesk"),
+        (
+            json.dumps(DOCS_TICKET_EVENT).encode()
+            + b"\n"
+            + json.dumps(
+                {**DOCS_SOLVED_EVENT, "child_events": [{"id": 4, "status": "x"}]}
+            ).encode(),
+            ":2: child_events[0].event_type: required",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_file_line_and_field_and_nothing_is_stored(

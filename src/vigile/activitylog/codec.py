@@ -193,6 +193,15 @@ def _extra(obj: JSON, known: frozenset[str]) -> Mapping[str, Any]:
         return _NO_EXTRA
     extra = {k: v for k, v in obj.items() if k not in known}
     for key, value in extra.items():
+        if (  # the common case first: plain ASCII text under a plain ASCII name
+            type(key) is str
+            and type(value) is str
+            and key.isascii()
+            and value.isascii()
+            and "\x00" not in key
+            and "\x00" not in value
+        ):
+            continue
         if not isinstance(key, str):
             raise InvalidField("kind", f"field names must be strings, got {_kind(key)}")
         name = _printable(key)
@@ -491,11 +500,17 @@ _KINDS: Mapping[type, str] = {
 def encode(record: ActivityRecord) -> JSON:
     """The spec object of a model record; ``None`` and empty optional fields are left out."""
     out: JSON = {"kind": _KINDS[type(record)]}
+    step = record if isinstance(record, TicketEvent) else None
     for name in record.__slots__:
         if name == "extra":
             continue
         value = getattr(record, name)
-        if isinstance(record, TicketEvent) and name == "id" and value == _derived_id(record):
+        if value is None:
+            continue
+        if step is not None and name == "id" and value == _derived_id(step):
+            continue
+        if type(value) is str:  # most fields: as they are
+            out[name] = value
             continue
         encoded = _encode_value(value)
         if encoded is not None and encoded != ():

@@ -109,6 +109,12 @@ def _print_unmapped(summary: IngestSummary) -> None:
         console.print(f"[yellow]{count:,} kept aside[/]: {reason}; for example:")
         for example in summary.unmapped_examples.get(reason, ()):
             console.print(f"  {example}", highlight=False, markup=False)
+    for reason, count in summary.lost.items():
+        console.print(
+            f"[yellow]{count:,} records with a field left empty[/]: {reason}; for example:"
+        )
+        for example in summary.lost_examples.get(reason, ()):
+            console.print(f"  {example}", highlight=False, markup=False)
 
 
 def directory_import(

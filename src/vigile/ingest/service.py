@@ -82,6 +82,11 @@ class IngestSummary:
     unmapped: Mapping[str, int] = field(default_factory=dict)
     #: ...and the first few of each reason, ``FILE:LINE: value``.
     unmapped_examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Fields of stored records left empty, the vendor's value having no Vigile
+    #: equivalent (an Okta country name ISO 3166 does not list), by reason...
+    lost: Mapping[str, int] = field(default_factory=dict)
+    #: ...and the first few of each reason, ``FILE:LINE: value``.
+    lost_examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def events_stored(self) -> int:
@@ -194,6 +199,8 @@ def _summary(
         unsupported=dict(mapping.unsupported.most_common()) if mapping else {},
         unmapped=dict(mapping.unmapped.most_common()) if mapping else {},
         unmapped_examples={k: tuple(v) for k, v in mapping.examples.items()} if mapping else {},
+        lost=dict(mapping.lost.most_common()) if mapping else {},
+        lost_examples={k: tuple(v) for k, v in mapping.lost_examples.items()} if mapping else {},
     )
 
 

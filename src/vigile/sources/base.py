@@ -6,7 +6,8 @@ and maps that record to Vigile's records with :meth:`Source.map`, a pure functio
 record and the directory's :class:`Identities`. A mapping has three outcomes, none of
 them a guess:
 
-- :class:`Mapped`: the Vigile records the vendor record stands for;
+- :class:`Mapped`: the Vigile records the vendor record stands for, with what of it
+  was :class:`Lost` on the way (a field left empty rather than guessed, counted);
 - :class:`Unmapped`: a supported record whose actor (or an other field Vigile needs) the
   directory or the record cannot supply: kept aside, counted, reported with an example;
 - :class:`Skipped`: a type of record Vigile does not read: counted by type.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from vigile.activitylog.codec import InvalidField
@@ -29,6 +29,7 @@ __all__ = [
     "CUSTOMER",
     "Identities",
     "InvalidField",
+    "Lost",
     "MapResult",
     "Mapped",
     "Skipped",
@@ -45,10 +46,21 @@ V = TypeVar("V")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Lost:
+    """A field of a mapped record left empty because the vendor's value has no Vigile
+    equivalent (an Okta country name ISO 3166 does not list): ``reason`` says which (the
+    same for every record it happens to, so it can be counted), ``example`` the value."""
+
+    reason: str
+    example: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Mapped:
-    """The Vigile records one vendor record stands for."""
+    """The Vigile records one vendor record stands for, and what was lost mapping it."""
 
     records: tuple[Record, ...]
+    lost: tuple[Lost, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -71,7 +83,9 @@ MapResult = Mapped | Unmapped | Skipped
 
 
 def _empty() -> Mapping[Any, Any]:
-    return MappingProxyType({})
+    """A new empty mapping: a dict, not a ``MappingProxyType``, which cannot be pickled,
+    and the identities travel to the ingest's decoding worker with each chunk."""
+    return {}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

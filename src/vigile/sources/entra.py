@@ -32,9 +32,10 @@ from types import MappingProxyType
 from typing import Any
 
 from vigile.model import SignIn
-from vigile.sources.base import Identities, InvalidField, MapResult, Skipped, Unmapped
+from vigile.sources.base import Identities, InvalidField, Lost, MapResult, Skipped, Unmapped
 from vigile.sources.fields import (
     JSON,
+    country_code,
     field,
     number_field,
     object_field,
@@ -337,7 +338,13 @@ def map_sign_in(sign_in: EntraSignIn, identities: Identities) -> MapResult:
         return Unmapped(reason="sign-in without ipAddress", example=sign_in.id)
     where = sign_in.location or SignInLocation()
     placed = where.latitude is not None and where.longitude is not None
-    country = where.countryOrRegion
+    named = where.countryOrRegion
+    country = named if named and _ALPHA2.fullmatch(named) else country_code(named or "")
+    lost = (
+        [Lost(reason="Entra countryOrRegion not in ISO 3166: no country", example=named)]
+        if named and country is None
+        else []
+    )
     device = sign_in.deviceDetail.deviceId if sign_in.deviceDetail else None
     session = sign_in.sessionId or sign_in.correlationId or sign_in.id
     assert sign_in.createdDateTime is not None  # parse requires it of a sign-in
@@ -348,7 +355,7 @@ def map_sign_in(sign_in: EntraSignIn, identities: Identities) -> MapResult:
         session=f"entra:{session}",
         outcome="success" if sign_in.errorCode == 0 else "failure",
         ip=sign_in.ipAddress,
-        country=country if country and _ALPHA2.fullmatch(country) else None,
+        country=country,
         lat=where.latitude if placed else None,
         lon=where.longitude if placed else None,
         device=device or None,
@@ -356,7 +363,7 @@ def map_sign_in(sign_in: EntraSignIn, identities: Identities) -> MapResult:
         mfa=_mfa(sign_in),
         extra=_extra(sign_in),
     )
-    return storable([signin], what="sign-in", example=sign_in.id)
+    return storable([signin], what="sign-in", example=sign_in.id, lost=lost)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 What every adapter needs from a decoded JSON object: a value by key (optionally in lower
 case as well: Panther stores Okta's and Entra's keys lower-cased), an object, a string, a
 bounded number, a time as the vendors write them; and the check that a mapped record is
-one the activity log, hence the store, accepts.
+one the activity log, hence the store, accepts; and a country's ISO 3166 alpha-2 code
+from the name vendors write (``United States``), through pycountry's copy of ISO 3166.
 """
 
 from __future__ import annotations
@@ -12,16 +13,27 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
+import pycountry
 
 from vigile.activitylog.codec import decode, encode
 from vigile.model import ActivityRecord
 from vigile.model.times import parse_rfc3339
-from vigile.sources.base import InvalidField, Mapped, MapResult, Unmapped
+from vigile.sources.base import InvalidField, Lost, Mapped, MapResult, Unmapped
 
-__all__ = ["JSON", "field", "number_field", "object_field", "storable", "text_field", "vendor_time"]
+__all__ = [
+    "JSON",
+    "country_code",
+    "field",
+    "number_field",
+    "object_field",
+    "storable",
+    "text_field",
+    "vendor_time",
+]
 
 JSON = dict[str, Any]
 #: ``2024-05-01 12:00:00.123``: a UTC time as Panther's fixtures and Azure exports write it.
@@ -38,6 +50,9 @@ def field(obj: JSON, key: str, *, caseless: bool = False) -> Any:
 
 def object_field(obj: JSON, key: str, path: str, *, caseless: bool = False) -> JSON | None:
     """An object, or ``None`` when absent."""
+    value = obj.get(key)
+    if type(value) is dict:  # the common case first: this runs for every object read
+        return value
     value = field(obj, key, caseless=caseless)
     if value is None:
         return None
@@ -50,6 +65,9 @@ def text_field(
     obj: JSON, key: str, path: str, *, required: bool = False, caseless: bool = False
 ) -> str | None:
     """A string without NUL, or ``None`` when absent; ``required``: present, not empty."""
+    value = obj.get(key)
+    if type(value) is str and value and "\x00" not in value:  # the common case first
+        return value
     value = field(obj, key, caseless=caseless)
     if value is None:
         if required:
@@ -92,12 +110,38 @@ def vendor_time(text: str, path: str, *, spaced: bool = True) -> datetime:
         raise InvalidField(path, f"not a time: {text!r} ({exc})") from None
 
 
-def storable(records: Sequence[ActivityRecord], *, what: str, example: str) -> MapResult:
+def storable(
+    records: Sequence[ActivityRecord],
+    *,
+    what: str,
+    example: str,
+    lost: Sequence[Lost] = (),
+) -> MapResult:
     """``Mapped(records)`` if the activity log (what the store keeps) accepts each of
     them, else kept aside naming the first field it refuses."""
     for record in records:
-        try:
-            decode(orjson.loads(orjson.dumps(encode(record) | dict(record.extra))))
+        try:  # the spec object as a reader would get it (enums as their text)
+            decode(orjson.loads(orjson.dumps(encode(record))))
         except InvalidField as exc:
             return Unmapped(reason=f"{what} not storable: {exc.field}", example=example)
-    return Mapped(records=tuple(records))
+    return Mapped(records=tuple(records), lost=tuple(lost))
+
+
+@cache
+def country_code(name: str) -> str | None:
+    """The ISO 3166 alpha-2 code of a country as vendors name it, or ``None``.
+
+    A name matches when it is, letter case aside, a country's ISO 3166 name, official name
+    or common name, or its alpha-2 or alpha-3 code, as pycountry (the Debian iso-codes
+    data, shipped in the package: nothing is downloaded) lists them: ``United States``,
+    ``South Korea``, ``Czechia``, ``US``, ``DEU``. Anything else (``Russia``, ``Kosovo``,
+    a misspelling) is no country: a nearby name is never taken for it."""
+    text = name.strip()
+    if not text:
+        return None
+    try:
+        found = pycountry.countries.lookup(text)
+    except LookupError:
+        return None
+    code: str = found.alpha_2
+    return code

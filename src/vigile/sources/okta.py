@@ -9,8 +9,10 @@ form such exports write; Okta's times are UTC, so both read as UTC.
 The mapping (docs/sources.md has the field-by-field table):
 
 - ``user.session.start``, ``user.authentication.*``, ``policy.evaluate_sign_on`` become
-  sign-ins; an outcome other than success/allow or failure/deny (``CHALLENGE``,
-  ``SKIPPED``, ``UNKNOWN``) is skipped, counted as ``eventType:RESULT``;
+  sign-ins, the country name Okta gives (``United States``) as its ISO 3166 alpha-2 code
+  (:func:`vigile.sources.fields.country_code`; a name ISO 3166 does not list leaves the
+  country empty, counted as lost); an outcome other than success/allow or failure/deny
+  (``CHALLENGE``, ``SKIPPED``, ``UNKNOWN``) is skipped, counted as ``eventType:RESULT``;
 - ``user.session.impersonation.*`` becomes an audit event ``okta.<eventType>``;
 - every other type is skipped, counted by type.
 """
@@ -18,7 +20,7 @@ The mapping (docs/sources.md has the field-by-field table):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from types import MappingProxyType
@@ -28,6 +30,7 @@ from vigile.model import AuditEvent, SignIn
 from vigile.sources.base import (
     Identities,
     InvalidField,
+    Lost,
     Mapped,
     MapResult,
     Skipped,
@@ -35,6 +38,7 @@ from vigile.sources.base import (
 )
 from vigile.sources.fields import (
     JSON,
+    country_code,
     field,
     number_field,
     object_field,
@@ -216,20 +220,20 @@ def parse_log_event(obj: object) -> LogEvent:
         raise InvalidField("json", f"expected a JSON object, got {type(obj).__name__}")
     if _get(obj, "eventType") is None and _get(obj, "uuid") is None:
         raise InvalidField("eventType", "not an Okta LogEvent (no eventType nor uuid)")
-    envelope = LogEvent(
-        uuid=_text(obj, "uuid", "uuid", required=True) or "",
-        published=_published(obj),
-        eventType=_text(obj, "eventType", "eventType", required=True) or "",
-    )
-    if not _is_read(envelope.eventType):
-        return envelope
+    uuid = _text(obj, "uuid", "uuid", required=True) or ""
+    published = _published(obj)
+    event_type = _text(obj, "eventType", "eventType", required=True) or ""
+    if not _is_read(event_type):
+        return LogEvent(uuid=uuid, published=published, eventType=event_type)
     outcome = _object(obj, "outcome", "outcome") or {}
     context = _object(obj, "authenticationContext", "authenticationContext") or {}
     debug = _object(obj, "debugContext", "debugContext") or {}
     data = _object(debug, "debugData", "debugContext.debugData") or {}
     device = _object(obj, "device", "device") or {}
-    return replace(
-        envelope,
+    return LogEvent(  # built once: dataclasses.replace costs as much again
+        uuid=uuid,
+        published=published,
+        eventType=event_type,
         actor=_actor(obj),
         outcome_result=_text(outcome, "result", "outcome.result"),
         outcome_reason=_text(outcome, "reason", "outcome.reason"),
@@ -304,6 +308,12 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
     if not client.ipAddress:
         return Unmapped(reason="sign-in without client.ipAddress", example=event.uuid)
     geo = client.geographicalContext or GeographicalContext()
+    country = country_code(geo.country) if geo.country else None
+    lost = (
+        [Lost(reason="Okta country name not in ISO 3166: no country", example=geo.country)]
+        if geo.country and country is None
+        else []
+    )
     agent_ua = client.userAgent.rawUserAgent if client.userAgent else None
     session = event.externalSessionId
     signin = SignIn(
@@ -313,6 +323,7 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
         session=f"okta:{session if session not in _SESSION_UNKNOWN else event.uuid}",
         outcome="success" if result in _SUCCESS else "failure",
         ip=client.ipAddress,
+        country=country,
         lat=geo.lat if geo.lat is not None and geo.lon is not None else None,
         lon=geo.lon if geo.lat is not None and geo.lon is not None else None,
         device=event.device_id or event.deviceFingerprint,
@@ -320,7 +331,7 @@ def _signin(event: LogEvent, agent: str) -> MapResult:
         mfa=_mfa(event),
         extra=_extra(event),
     )
-    return storable([signin], what="sign-in", example=event.uuid)
+    return storable([signin], what="sign-in", example=event.uuid, lost=lost)
 
 
 def _impersonation(event: LogEvent, agent: str) -> MapResult:

@@ -10,6 +10,9 @@ give CSV with a header row: a file whose first byte, once unzipped, is not ``{``
 rows are read with :mod:`csv` (a quoted field may hold newlines), each row parsed as the
 JSON object of the same keys, its empty cells left out; errors name the physical line
 the row starts on and the row's number (``FILE:LINE: field: row N: message``).
+
+A Parquet file (told by its first bytes, :mod:`vigile.sources.parquet`) is read the same
+way, a row for a line, by a source that declares the columns of its Parquet files.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -40,6 +43,7 @@ from vigile.sources.base import (
     TabularSource,
     Unmapped,
 )
+from vigile.sources.parquet import ParquetSource, is_parquet, parquet_rows
 
 __all__ = ["CsvRow", "MappedChunk", "SourceReport", "VendorLogReader", "map_chunk", "map_csv_chunk"]
 
@@ -59,6 +63,8 @@ class MappedChunk(DecodedChunk):
     unsupported: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    lost: Counter[str] = field(default_factory=Counter)
+    lost_examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -69,13 +75,18 @@ class SourceReport:
     unsupported: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    lost: Counter[str] = field(default_factory=Counter)
+    lost_examples: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, chunk: MappedChunk) -> None:
         self.unsupported.update(chunk.unsupported)
         self.unmapped.update(chunk.unmapped)
-        for reason, found in chunk.examples.items():
-            kept = self.examples.setdefault(reason, [])
-            kept.extend(found[: _EXAMPLES - len(kept)])
+        self.lost.update(chunk.lost)
+        pairs = ((self.examples, chunk.examples), (self.lost_examples, chunk.lost_examples))
+        for examples, more in pairs:
+            for reason, found in more.items():
+                kept = examples.setdefault(reason, [])
+                kept.extend(found[: _EXAMPLES - len(kept)])
 
 
 class VendorLogReader(ActivityLogReader):
@@ -112,7 +123,7 @@ class VendorLogReader(ActivityLogReader):
 
     def _chunks(self, size: int) -> Generator[tuple[int, list[Any]], None, None]:
         if not self.is_csv:
-            yield from super()._chunks(size)
+            yield from self._lines_or_parquet_rows(size)
             return
         chunk: list[CsvRow] = []
         for row in self._csv_rows():
@@ -122,6 +133,29 @@ class VendorLogReader(ActivityLogReader):
                 chunk = []
         if chunk:
             yield chunk[0][1], chunk
+
+    def _lines_or_parquet_rows(self, size: int) -> Generator[tuple[int, list[Any]], None, None]:
+        """JSON lines as the activity log's reader cuts them; a Parquet file's rows, as
+        dictionaries, ``size`` at a time."""
+        with ExitStack() as stack:
+            raw = self._open_raw(stack)
+            if not is_parquet(raw):
+                stack.close()
+                yield from super()._chunks(size)
+                return
+            if not isinstance(self.source, ParquetSource):
+                raise InputError(
+                    f"{self.path}: a Parquet file; --from {self.source.name} reads JSON lines"
+                )
+            yield from parquet_rows(self.path, raw, self.source, size)
+
+    def _open_raw(self, stack: ExitStack) -> IO[bytes]:
+        try:
+            raw = stack.enter_context(open(self.path, "rb"))  # noqa: SIM115 - the stack closes it
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read: {exc.strerror}") from exc
+        self._raw = raw
+        return raw
 
     def _csv_rows(self) -> Iterator[CsvRow]:
         """The file's rows; a header without a required column, a row the csv module
@@ -214,6 +248,11 @@ def _tally(
     """Keep a mapped record, or count what it was not."""
     if isinstance(result, Mapped):
         out.records.extend(r if prepare is None else prepare(r) for r in result.records)
+        for lost in result.lost:
+            out.lost[lost.reason] += 1
+            found = out.lost_examples.setdefault(lost.reason, [])
+            if len(found) < _EXAMPLES:
+                found.append(f"{where}: {lost.example}")
     elif isinstance(result, Skipped):
         out.unsupported[result.event_type] += 1
     elif isinstance(result, Unmapped):
@@ -231,6 +270,8 @@ def _finished(out: MappedChunk, seen: int) -> MappedChunk:
         unsupported=out.unsupported,
         unmapped=out.unmapped,
         examples=out.examples,
+        lost=out.lost,
+        lost_examples=out.lost_examples,
     )
 
 
@@ -262,20 +303,23 @@ def map_chunk(
     path: str,
     source: Source[Any],
     identities: Identities,
-    chunk: tuple[int, list[bytes]],
+    chunk: tuple[int, list[Any]],
     *,
     prepare: Callable[[Any], Any] | None = None,
 ) -> MappedChunk:
-    """Parse and map consecutive lines; an invalid one is an error naming its line."""
+    """Parse and map consecutive lines (bytes) or Parquet rows (already dictionaries);
+    an invalid one is an error naming its line or row."""
     first, lines = chunk
     out = MappedChunk(lines=0, records=[], errors=[])
     seen = 0
+    loads = orjson.loads
     for number, line in enumerate(lines, start=first):
-        if not line.strip():
+        is_row = type(line) is dict
+        if not is_row and not line.strip():
             continue
         seen += 1
         try:
-            result = source.map(source.parse(orjson.loads(line)), identities)
+            result = source.map(source.parse(line if is_row else loads(line)), identities)
         except InvalidField as exc:
             out.errors.append(RecordError(path, number, exc.field, exc.message))
             continue

@@ -1,12 +1,19 @@
 """Zendesk Support: ticket audits and the account audit log, one JSON object a line.
 
-Two of Zendesk's objects are read, told apart by their keys:
+Three of Zendesk's objects are read, told apart by their keys:
 
 - a **Ticket Audit** (``GET /api/v2/tickets/{ticket_id}/audits``, or the account-wide
   ``GET /api/v2/ticket_audits``): ``id``, ``ticket_id``, ``created_at``, ``author_id``,
   ``via`` and ``events[]``, each event a ``type`` (``Create``, ``Change``, ``Comment``,
   ``Notification``...) and, for ``Create``/``Change``, ``field_name``, ``value`` and (on a
   ``Change``) ``previous_value``;
+- a **ticket event** of the incremental export (``GET /api/v2/incremental/ticket_events``,
+  ``include=comment_events`` or not): the same update of a ticket as its audit, spelled
+  otherwise: ``id`` (the audit's id), ``ticket_id``, ``created_at`` (or ``timestamp``,
+  epoch seconds), ``updater_id`` (the audit's ``author_id``), ``via`` (a word) and
+  ``child_events[]``, each the audit's event of the same ``id``, its kind in
+  ``event_type`` and the field it sets as a key of its own (``"status": "open"``), with
+  ``previous_value`` on a ``Change``. It is read as the audit it stands for;
 - an **Audit Log** entry (``GET /api/v2/audit_logs``, Enterprise plan): ``id``,
   ``action`` (``create``, ``destroy``, ``exported``, ``login``, ``update``), ``actor_id``,
   ``actor_name``, ``source_type``, ``source_id``, ``source_label``,
@@ -15,26 +22,31 @@ Two of Zendesk's objects are read, told apart by their keys:
 The mapping (docs/sources.md has the field-by-field table):
 
 - an audit with a ``Create`` event opens the ticket ``zendesk:<ticket_id>``; its customer
-  is the ``organization_id`` the audit sets, through the directory's ``zendesk_org`` ids;
+  is the ``organization_id`` the audit sets (the ticket's organisation), through the
+  directory's ``zendesk_org`` ids; when it sets none, the requester's organisation: the
+  customer of the contact whose Zendesk end-user id (``zendesk_user``) is the
+  ``requester_id`` the audit sets; neither: the audit is kept aside, naming why;
 - a ``Create``/``Change`` of ``assignee_id`` to a user assigns the ticket to the agent the
   directory's ``zendesk`` ids name;
 - a ``Create``/``Change`` of ``status`` into ``solved`` or ``closed`` (from neither)
   closes it;
-- each step's id is ``zendesk:<audit id>:<event id>``: ingesting an audit again stores
-  nothing new. One audit can hold several steps; if one of them cannot be placed (an
-  organisation or an assignee not in the directory), the whole audit is kept aside,
-  named, so a corrected directory and a second ingest store all of it;
+- each step's id is ``zendesk:<audit id>:<event id>`` (``opened``: the smallest id of the
+  audit's ``Create`` events): ingesting an audit again stores nothing new, and a ticket
+  event holds the same ids as its audit, so the two exports of one update can be ingested
+  together and each step is stored once. One audit can hold several steps; if one of
+  them cannot be placed (an organisation or an assignee not in the directory), the whole
+  audit is kept aside, named, so a corrected directory and a second ingest store all of
+  it;
 - an audit-log entry becomes an audit event ``zendesk.<source_type>.<action>`` by the agent
   the directory names for ``actor_id``;
-- Zendesk's activity stream (``verb``) and the incremental ticket-event export
-  (``child_events``) are counted by name, not read.
+- Zendesk's activity stream (``verb``) is counted by name, not read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -53,6 +65,7 @@ from vigile.sources.fields import JSON, storable, text_field, vendor_time
 
 __all__ = [
     "ORG_SYSTEM",
+    "REQUESTER_SYSTEM",
     "SYSTEM",
     "ZENDESK",
     "AuditLog",
@@ -68,11 +81,18 @@ __all__ = [
 #: and organisations (customers).
 SYSTEM = "zendesk"
 ORG_SYSTEM = "zendesk_org"
+#: The identity system of Zendesk end users in the directory: contacts of customers
+#: (a contact's ``zendesk_id``), whose customer is a ticket's when it names no organisation.
+REQUESTER_SYSTEM = "zendesk_user"
 _JSON = JSON
 _text = text_field
 _CLOSED = frozenset({"solved", "closed"})
 #: Fields of Create/Change events whose value Vigile reads (and checks).
 _ID_FIELDS = frozenset({"assignee_id", "organization_id", "requester_id", "group_id"})
+#: The fields Vigile reads, in the order a ticket event's child event is searched for one.
+_READ_FIELDS = ("status", "assignee_id", "organization_id", "requester_id", "group_id")
+#: The latest ``timestamp`` read (9999-12-31T23:59:59Z), in epoch seconds.
+_MAX_SECONDS = 253_402_300_799
 
 
 # -- the vendor's records --------------------------------------------------------------
@@ -194,6 +214,57 @@ def _audit(obj: _JSON) -> TicketAudit:
     )
 
 
+def _timestamp(obj: _JSON) -> datetime:
+    """``created_at``, else ``timestamp`` (epoch seconds): ticket events carry both."""
+    if obj.get("created_at") is not None or obj.get("timestamp") is None:
+        return _created_at(obj)
+    value = obj["timestamp"]
+    if type(value) is not int or not 0 <= value <= _MAX_SECONDS:
+        raise InvalidField("timestamp", f"expected epoch seconds, got {value!r}")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _child_event(item: object, path: str) -> TicketAuditEvent:
+    """A ticket event's child event as the audit's event of the same id: its kind in
+    ``event_type``, the field it sets as a key of its own."""
+    if type(item) is not dict:
+        raise InvalidField(path, f"expected an object, got {type(item).__name__}")
+    kind = _text(item, "event_type", path + ".event_type") or _text(item, "type", path + ".type")
+    if not kind:
+        raise InvalidField(path + ".event_type", "required field is missing")
+    if kind not in ("Create", "Change"):
+        return TicketAuditEvent(type=kind)
+    named = [name for name in _READ_FIELDS if name in item]
+    if len(named) > 1:
+        raise InvalidField(path, f"one change holds several fields: {', '.join(named)}")
+    field = named[0] if named else "other"
+    return TicketAuditEvent(  # any Create's id may name the `opened` step
+        type=kind,
+        id=_id(item, "id", path + ".id", required=bool(named)),
+        field_name=field,
+        value=_value(item, field, field, f"{path}.{field}"),
+        previous_value=_value(item, "previous_value", field, path + ".previous_value"),
+    )
+
+
+def _ticket_event(obj: _JSON) -> TicketAudit:
+    children = obj["child_events"]
+    if type(children) is not list:
+        raise InvalidField("child_events", f"expected a list, got {type(children).__name__}")
+    via = obj.get("via")
+    channel = (
+        _text(obj, "via", "via") if type(via) is not dict else _text(via, "channel", "via.channel")
+    )
+    return TicketAudit(
+        id=_id(obj, "id", "id", required=True) or "",
+        ticket_id=_id(obj, "ticket_id", "ticket_id", required=True) or "",
+        created_at=_timestamp(obj),
+        author_id=_id(obj, "updater_id", "updater_id", user=True),
+        via_channel=channel,
+        events=tuple(_child_event(item, f"child_events[{n}]") for n, item in enumerate(children)),
+    )
+
+
 def _audit_log(obj: _JSON) -> AuditLog:
     return AuditLog(
         id=_id(obj, "id", "id", required=True) or "",
@@ -213,8 +284,8 @@ def parse_zendesk(obj: object) -> ZendeskRecord:
     """The typed record of one JSON object; :class:`InvalidField` names what is wrong."""
     if type(obj) is not dict:
         raise InvalidField("json", f"expected a JSON object, got {type(obj).__name__}")
-    if "ticket_id" in obj and "child_events" in obj:
-        return NotRead(kind="incremental ticket_event")
+    if "child_events" in obj:
+        return _ticket_event(obj)
     if "ticket_id" in obj or "events" in obj:
         return _audit(obj)
     if "action" in obj and ("actor_id" in obj or "source_type" in obj):
@@ -222,7 +293,9 @@ def parse_zendesk(obj: object) -> ZendeskRecord:
     if "verb" in obj and "actor" in obj:
         return NotRead(kind="activity")
     raise InvalidField(
-        "events", "not a Zendesk ticket audit nor audit log entry (no ticket_id, events, action)"
+        "events",
+        "not a Zendesk ticket audit, ticket event nor audit log entry "
+        "(no ticket_id, events, child_events, action)",
     )
 
 
@@ -248,27 +321,53 @@ def _fields(audit: TicketAudit) -> list[TicketAuditEvent]:
     return [e for e in audit.events if e.type in ("Create", "Change") and e.field_name]
 
 
+def _ticket_customer(
+    audit: TicketAudit, creates: list[TicketAuditEvent], identities: Identities
+) -> str | Unmapped:
+    """The customer of a ticket opened by ``audit``: its organisation when the audit sets
+    one, else the customer of its requester (a contact in the directory); kept aside
+    naming why when neither resolves. An organisation the directory lacks is not replaced
+    by the requester's: Zendesk users may belong to several organisations."""
+    organization = next(
+        (e.value for e in creates if e.field_name == "organization_id" and e.value), None
+    )
+    if organization is not None:
+        customer = _customer(identities, organization)
+        if customer is None:
+            return Unmapped(
+                reason="Zendesk organization not in the directory", example=organization
+            )
+        return customer
+    requester = next((e.value for e in creates if e.field_name == "requester_id" and e.value), None)
+    if requester is None:
+        return Unmapped(
+            reason="ticket opened without organization_id nor requester_id",
+            example=f"zendesk:{audit.ticket_id} (audit {audit.id})",
+        )
+    named = identities.named(REQUESTER_SYSTEM, requester)
+    customer = identities.customer_of(*named) if named is not None else None
+    if customer is None:
+        return Unmapped(
+            reason="ticket opened without organization_id, its requester not a contact "
+            "in the directory",
+            example=requester,
+        )
+    return customer
+
+
 def _opened(audit: TicketAudit, identities: Identities) -> TicketEvent | Unmapped | None:
     creates = [e for e in _fields(audit) if e.type == "Create"]
     if not creates:
         return None
-    ticket = f"zendesk:{audit.ticket_id}"
-    organization = next(
-        (e.value for e in creates if e.field_name == "organization_id" and e.value), None
-    )
-    if organization is None:
-        return Unmapped(
-            reason="ticket opened without organization_id",
-            example=f"{ticket} (audit {audit.id})",
-        )
-    customer = _customer(identities, organization)
-    if customer is None:
-        return Unmapped(reason="Zendesk organization not in the directory", example=organization)
-    first = next((e.id for e in creates if e.id), None) or "create"
+    customer = _ticket_customer(audit, creates, identities)
+    if isinstance(customer, Unmapped):
+        return customer
+    ids = [int(e.id) for e in creates if e.id]
+    first = str(min(ids)) if ids else "create"  # the same whatever the events' order
     return TicketEvent(
         id=f"zendesk:{audit.id}:{first}",
         time=audit.created_at,
-        ticket=ticket,
+        ticket=f"zendesk:{audit.ticket_id}",
         event=TicketStep.OPENED,
         customer=customer,
         extra=_extra(audit),
