@@ -25,7 +25,7 @@ from vigile.broker.grants import Grant, GrantBook, GrantStatus, check_request
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.velocity import Limits, Velocity, parse_team_limits
-from vigile.model import Access, Action, Agent, Contact, Customer, Record
+from vigile.model import Access, Action, Agent, Contact, Customer, Record, Ticket
 from vigile.policy import DIRECTORY, Decision, PolicyEngine, entity_of, search_context
 from vigile.record import GroupCommitter, Recorder
 from vigile.settings import Settings
@@ -107,6 +107,19 @@ class Broker:
         return self.auth.authenticate(token, ip=ip, user_agent=user_agent)
 
     # -- reading customer data -------------------------------------------------------
+
+    def assigned_tickets(self, principal: Principal) -> list[Ticket]:
+        """The open tickets assigned to the agent now: its own work queue (ids, customer
+        ids, categories; nothing of a customer's data is read, so it is no access). An
+        agent not in the directory, or suspended, is refused."""
+        with self.facts.reading() as facts:
+            agent, suspension = facts.agent(principal.agent)
+        if agent is None:
+            raise AccessDenied("unknown agent: not in the directory")
+        if suspension is not None:
+            raise AccessDenied("your account is suspended; ask a security analyst")
+        limit = self.settings.broker_search_limit
+        return directory.assigned_tickets(self.store, principal.agent, self.clock(), limit)
 
     def search(self, principal: Principal, query: str) -> list[dict[str, str | None]]:
         """Customers whose name contains ``query``: ids and names only, bounded."""
