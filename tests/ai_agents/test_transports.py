@@ -19,12 +19,12 @@ import httpx
 import httpx2
 import pytest
 import uvicorn
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 from sqlalchemy import select
 
-from mcp import Client, StdioServerParameters
-from tests.mcp.conftest import BOB_EMAIL, accesses, token
+from tests.ai_agents.conftest import BOB_EMAIL, accesses, token
 from vigile.broker import Broker
 from vigile.mcp import SupportServer
 from vigile.settings import Settings

@@ -9,11 +9,11 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult
 
-from mcp import Client
-from tests.mcp.conftest import BOB_EMAIL, accesses, audits, token
+from tests.ai_agents.conftest import BOB_EMAIL, accesses, audits, token
 from vigile.broker import Broker
 from vigile.mcp import MAX_ARGUMENT_BYTES, TOOLS, UNAUTHENTICATED, SupportServer
 from vigile.settings import Settings
