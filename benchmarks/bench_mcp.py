@@ -46,6 +46,11 @@ BLOCK = 100  # requests of one kind in a row
 NOW = datetime.now(UTC)
 REVEAL = {"object": "k-1", "field": "contact.email", "ticket": "T-1"}
 SUPPORT = "customer_initiated_support"
+#: No velocity limit in the way: the same request, thousands of times.
+LIMITS = {
+    "VIGILE_BROKER_REVEALS_PER_HOUR": str(10**9),
+    "VIGILE_BROKER_AI_REVEALS_PER_HOUR": str(10**9),
+}
 
 
 def _world() -> list[object]:
@@ -63,7 +68,7 @@ def _world() -> list[object]:
 def _mcp_server(settings: Settings, log: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    env = serve_environment(settings, {"VIGILE_BROKER_REVEALS_PER_HOUR": str(10**9)})
+    env = serve_environment(settings, LIMITS)
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "vigile", "mcp", "--transport", "http", "--port", str(port)],
@@ -131,9 +136,8 @@ def test_tool_call_overhead_against_the_http_api(tmp_path: Path) -> None:
         "Authorization": f"Bearer {token}",
         "Accept": "application/json, text/event-stream",
     }
-    limits = {"VIGILE_BROKER_REVEALS_PER_HOUR": str(10**9)}
     with (
-        serve(settings, tmp_path / "serve.log", limits) as api,
+        serve(settings, tmp_path / "serve.log", LIMITS) as api,
         _mcp_server(settings, tmp_path / "mcp.log") as url,
         httpx.Client(headers=auth, timeout=30) as http,
     ):

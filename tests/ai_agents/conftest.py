@@ -18,7 +18,7 @@ from vigile.record import Recorder
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["BOB_EMAIL", "NOW", "accesses", "audits", "token"]
+__all__ = ["ANN_EMAIL", "BOB_EMAIL", "NOW", "accesses", "audits", "token"]
 
 NOW = datetime.now(UTC)
 BOB_EMAIL = "bob.billing@shop.example"
@@ -36,7 +36,8 @@ def _steps(ticket: str, customer: str, agent: str) -> list[TicketEvent]:
     ]
 
 
-AI = {"kind": "ai", "model": "example-model-1", "supervisor": "sup-1"}
+AI = {"ai": {"model": "example-model-1", "supervisor": "sup-1"}}
+ANN_EMAIL = "ann@ministry.example"
 DIRECTORY: list[Any] = [
     Agent(id="ai-1", team="emea", extra=AI),
     Agent(id="ai-2", team="emea", extra=AI),
@@ -44,14 +45,17 @@ DIRECTORY: list[Any] = [
     Agent(id="sup-1", tier=3, team="leads"),
     Customer(id="c-1", name="Example Shop", tier="smb", country="FR"),
     Customer(id="c-2", name="Second Shop", tier="smb"),
+    Customer(id="c-gov", name="Ministry of Examples", tier="government"),
     Contact(id="k-1", customer="c-1", role="billing", name="Bob", email=BOB_EMAIL, phone="+33 1"),
     Contact(id="k-2", customer="c-2", role="billing", name="Eve", email="eve@second.example"),
+    Contact(id="k-gov", customer="c-gov", role="billing", name="Ann", email=ANN_EMAIL, phone="+1"),
     Account(id="u-1", customer="c-1", username="shop-admin", email="admin@shop.example"),
     Subscription(
         id="s-1", customer="c-1", service="storage", plan="pro", seats=5, monthly_amount=120.0
     ),
     *_steps("T-1", "c-1", "ai-1"),
     *_steps("T-2", "c-2", "a-1"),
+    *_steps("T-gov", "c-gov", "ai-1"),
 ]
 
 

@@ -69,7 +69,7 @@ def test_the_tools_listed_are_the_catalogue_with_strict_schemas(server: SupportS
 def test_my_tickets_lists_the_open_tickets_assigned_to_the_agent(server: SupportServer) -> None:
     result = _call(server, "my_tickets", {})
     assert not result.is_error
-    assert [t["id"] for t in result.structured_content["tickets"]] == ["T-1"]
+    assert [t["id"] for t in result.structured_content["tickets"]] == ["T-1", "T-gov"]
     assert result.structured_content["tickets"][0]["customer"] == "c-1"
 
 

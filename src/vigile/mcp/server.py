@@ -44,7 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vigile import __version__
 from vigile.broker import Broker, Principal, Unauthenticated
 from vigile.errors import VigileError, answer_for
-from vigile.mcp.tools import MAX_ARGUMENT_BYTES, TOOLS, SupportTool
+from vigile.mcp.tools import MAX_ARGUMENT_BYTES, TOOLS, ApprovalRequired, SupportTool
 from vigile.model import AuditEvent
 
 __all__ = ["UNAUTHENTICATED", "AgentTokens", "SupportServer"]
@@ -289,6 +289,12 @@ async def _run(call: Callable[[], object]) -> types.CallToolResult:
         policies = getattr(exc, "policies", None)
         if policies:
             error["policies"] = list(policies)
+        if isinstance(exc, ApprovalRequired):
+            error["approval"] = {
+                "id": exc.approval.id,
+                "status": exc.approval.status.value,
+                "supervisor": exc.approval.supervisor,
+            }
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=message)],
             structured_content={"error": error},

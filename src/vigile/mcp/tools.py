@@ -12,19 +12,32 @@ An AI agent cannot break the glass through these tools (``reason`` offers no
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from vigile.broker import Broker, Principal
+from vigile.broker import AccessDenied, Broker, Principal
+from vigile.broker.approvals import CallApproval, CallAsked
 from vigile.broker.grants import Grant
-from vigile.model import Action, Ticket
+from vigile.model import Action, Ticket, ai_profile
 from vigile.model.times import format_rfc3339
 
-__all__ = ["MAX_ARGUMENT_BYTES", "TOOLS", "SupportTool"]
+__all__ = [
+    "MAX_ARGUMENT_BYTES",
+    "SUPERVISED",
+    "TOOLS",
+    "ApprovalRequired",
+    "SupportTool",
+    "call_digest",
+]
+
+#: The policy that reserves a call to the AI agent's supervising human.
+SUPERVISED = "ai-agent-sensitive-contacts-need-supervisor-approval"
 
 #: A tool call's arguments, as JSON, are refused past this size (before any parsing
 #: beyond the transport's): no argument of these tools needs more.
@@ -127,16 +140,57 @@ def _page(broker: Broker, who: Principal, ask: PageArguments) -> object:
     return page
 
 
+class ApprovalRequired(AccessDenied):
+    """Denied until the agent's supervising human approves this exact call: the call's
+    pending approval is ``approval``."""
+
+    def __init__(self, denied: AccessDenied, approval: CallApproval) -> None:
+        super().__init__(denied.reason, denied.policies)
+        self.approval = approval
+
+
+def call_digest(tool: str, ask: _Arguments) -> str:
+    """The digest an approval is bound to: the tool and its arguments (canonical JSON,
+    the conversation left out: the same call in another conversation is the same call)."""
+    arguments = ask.model_dump(mode="json", exclude={"conversation"})
+    text = orjson.dumps({"tool": tool, "arguments": arguments}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(text).hexdigest()
+
+
 def _reveal(broker: Broker, who: Principal, ask: RevealArguments) -> object:
-    shown = broker.reveal(
-        who,
-        ask.customer,
-        object_id=ask.object,
-        field=ask.field,
-        ticket=ask.ticket,
-        reason=ask.reason,
+    """A reveal, with the supervisor's approval of this exact call when one is waiting
+    (taken for this use); denied for want of one, the call's approval is asked for."""
+    call = CallAsked(
+        agent=who.agent,
+        tool="reveal_field",
+        customer=ask.customer,
+        digest=call_digest("reveal_field", ask),
+        policy_version=broker.policy.version,
     )
+    approval = broker.approvals.claim(call)
+    try:
+        shown = broker.reveal(
+            who,
+            ask.customer,
+            object_id=ask.object,
+            field=ask.field,
+            ticket=ask.ticket,
+            reason=ask.reason,
+            approval=approval.facts() if approval else None,
+        )
+    except AccessDenied as denied:
+        supervisor = _supervisor(broker, who.agent)
+        if SUPERVISED in denied.policies and approval is None and supervisor is not None:
+            pending = broker.approvals.ask(call, supervisor=supervisor)
+            raise ApprovalRequired(denied, pending) from denied
+        raise
     return shown.body
+
+
+def _supervisor(broker: Broker, agent_id: str) -> str | None:
+    agent = broker.store.agent(agent_id)
+    profile = ai_profile(agent) if agent is not None else None
+    return profile.supervisor if profile is not None else None
 
 
 def _grant(grant: Grant) -> dict[str, object]:

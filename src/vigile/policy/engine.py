@@ -9,6 +9,7 @@ deny, the deciding policies by name, and a human reason. Any evaluation error de
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -87,6 +88,15 @@ class PolicyEngine:
     def policy_set(self) -> cedarpy.PolicySet:
         """The compiled Cedar policy set (for benchmarks and tools)."""
         return self._set
+
+    @property
+    def version(self) -> str:
+        """The policy set's version: a digest of every policy's source and text. An
+        approval given under one version is not honoured under another."""
+        digest = hashlib.sha256()
+        for policy in self.policies:
+            digest.update(f"{policy.source}\0{policy.text}\0".encode())
+        return digest.hexdigest()[:16]
 
     @property
     def names(self) -> tuple[str, ...]:
