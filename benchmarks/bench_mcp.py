@@ -69,6 +69,8 @@ def _mcp_server(settings: Settings, log: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     env = serve_environment(settings, LIMITS)
+    approve = [sys.executable, "-m", "vigile", "mcp", "--approve-tools", "--by", "bench"]
+    subprocess.run(approve, env=env, check=True, capture_output=True)
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "vigile", "mcp", "--transport", "http", "--port", str(port)],

@@ -13,6 +13,7 @@ import pytest
 
 from tests.broker.conftest import accesses, audits
 from vigile.broker import Broker, LocalTokens
+from vigile.mcp import TOOLS, ToolPins
 from vigile.model import Account, Agent, Contact, Customer, Subscription, TicketEvent, TicketStep
 from vigile.record import Recorder
 from vigile.settings import Settings
@@ -72,7 +73,9 @@ def directory_store(store: Store) -> Store:
 
 @pytest.fixture
 def broker(directory_store: Store, mcp_settings: Settings) -> Iterator[Broker]:
+    """The broker, with the tools' definitions approved (pinned) as they are."""
     opened = Broker(directory_store, mcp_settings)
+    ToolPins(opened).approve(TOOLS.values(), actor="sup-1")
     yield opened
     opened.close()
 

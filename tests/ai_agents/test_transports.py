@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ from sqlalchemy import select
 
 from tests.ai_agents.conftest import BOB_EMAIL, accesses, token
 from vigile.broker import Broker
-from vigile.mcp import SupportServer
+from vigile.mcp import TOOLS, SupportServer
 from vigile.settings import Settings
 from vigile.store import Store
 from vigile.store import tables as t
@@ -132,6 +133,14 @@ def test_stdio_with_the_token_given_at_start(
         "VIGILE_BROKER_TOKEN_KEY": mcp_settings.broker_token_key,
         "VIGILE_MCP_TOKEN": issued,
     }
+    approved = subprocess.run(
+        [sys.executable, "-m", "vigile", "mcp", "--approve-tools", "--by", "sup-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert approved.stdout.count("approved now") == len(TOOLS)
     parameters = StdioServerParameters(
         command=sys.executable, args=["-m", "vigile", "mcp", "--agent", "ai-1"], env=env
     )

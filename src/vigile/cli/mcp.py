@@ -4,6 +4,7 @@ carries its agent's bearer token)."""
 
 from __future__ import annotations
 
+import getpass
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,7 @@ import uvicorn
 from vigile.broker import Broker
 from vigile.cli.output import err
 from vigile.errors import ConfigError
-from vigile.mcp import SupportServer
+from vigile.mcp import TOOLS, SupportServer, ToolPins
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -51,14 +52,25 @@ def mcp(
     url: str | None = typer.Option(
         None, "--url", help="http: the URL clients reach (default http://HOST:PORT/mcp)."
     ),
+    approve_tools: bool = typer.Option(
+        False,
+        "--approve-tools",
+        help="Pin the tools' definitions as they are now (a human's approval) and exit.",
+    ),
+    by: str | None = typer.Option(
+        None, "--by", help="--approve-tools: who approves (default: the system user)."
+    ),
 ) -> None:
     """Serve the support tools to AI agents over MCP: every call authenticated with the
-    agent's own token, decided, masked and recorded by the access broker."""
+    agent's own token, decided, masked and recorded by the access broker. Only tools
+    whose definitions a human approved (--approve-tools) are offered."""
     settings = Settings.from_env()
     with Store.open(settings) as store:
         broker = Broker(store, settings)
         try:
-            if transport is Transport.STDIO:
+            if approve_tools:
+                _approve(broker, by or getpass.getuser())
+            elif transport is Transport.STDIO:
                 token = _token(token_file)
                 # Checked now: a wrong token stops the start, not the first call.
                 who = broker.authenticate(token, ip="127.0.0.1", user_agent="vigile-mcp-stdio")
@@ -75,6 +87,18 @@ def mcp(
                 uvicorn.run(app, host=host, port=port, log_level="warning")
         finally:
             broker.close()
+
+
+def _approve(broker: Broker, actor: str) -> None:
+    """Pin every tool as defined now; print each tool's digest and what changed."""
+    pins = ToolPins(broker)
+    changed = {check.tool: check for check in pins.approve(TOOLS.values(), actor=actor)}
+    for check in pins.check(TOOLS.values()).values():
+        was = changed.get(check.tool)
+        state = "approved now" if was is not None else "already approved"
+        if was is not None and was.pinned is not None:
+            state = f"approved now (was sha256:{was.pinned[:16]}...)"
+        typer.echo(f"{check.tool}\tsha256:{check.digest}\t{state}")
 
 
 def _token(path: Path | None) -> str:

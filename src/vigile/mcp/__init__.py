@@ -5,14 +5,19 @@ access broker's (justified, masked, recorded in the store and the ledger, watche
 or streamable HTTP, with the agent's own bearer token on every call.
 """
 
-from vigile.mcp.server import UNAUTHENTICATED, AgentTokens, SupportServer
+from vigile.mcp.integrity import ToolCheck, ToolPins, tool_digest
+from vigile.mcp.server import TOOL_NOT_APPROVED, UNAUTHENTICATED, AgentTokens, SupportServer
 from vigile.mcp.tools import MAX_ARGUMENT_BYTES, TOOLS, SupportTool
 
 __all__ = [
     "MAX_ARGUMENT_BYTES",
     "TOOLS",
+    "TOOL_NOT_APPROVED",
     "UNAUTHENTICATED",
     "AgentTokens",
     "SupportServer",
     "SupportTool",
+    "ToolCheck",
+    "ToolPins",
+    "tool_digest",
 ]

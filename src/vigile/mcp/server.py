@@ -13,6 +13,9 @@ Refusals:
 
 - no valid token: the HTTP request is answered 401 (``WWW-Authenticate``); on stdio an
   MCP error (``UNAUTHENTICATED``) and no tool runs;
+- a tool whose definition is not the one a human approved (:mod:`vigile.mcp.integrity`):
+  not listed; a call is an MCP error (``TOOL_NOT_APPROVED``), recorded as a denied
+  access, the change as an ``mcp.tool.changed`` audit event;
 - an unknown tool, arguments too large or that do not validate, a token of another agent
   than the one this server serves: an MCP error (``INVALID_PARAMS``, or
   ``UNAUTHENTICATED`` for the token), recorded first: as a denied access of the tool's
@@ -44,13 +47,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vigile import __version__
 from vigile.broker import Broker, Principal, Unauthenticated
 from vigile.errors import VigileError, answer_for
+from vigile.mcp.integrity import ToolPins
 from vigile.mcp.tools import MAX_ARGUMENT_BYTES, TOOLS, ApprovalRequired, SupportTool
 from vigile.model import AuditEvent
 
-__all__ = ["UNAUTHENTICATED", "AgentTokens", "SupportServer"]
+__all__ = ["TOOL_NOT_APPROVED", "UNAUTHENTICATED", "AgentTokens", "SupportServer"]
 
 #: The JSON-RPC error code of a call without a valid credential (application range).
 UNAUTHENTICATED = -32010
+#: The code of a call of a tool whose definition is not the one a human approved.
+TOOL_NOT_APPROVED = -32011
 _STDIO_IP = "127.0.0.1"  # a stdio server runs on the agent runtime's own host
 #: The client of the HTTP request being authenticated (the SDK's token verifier is not
 #: given the request): set by :class:`_ClientAddress` around the SDK's middleware.
@@ -128,10 +134,21 @@ class SupportServer:
     ``agent``, when given, is the only agent this server serves: a token of another is
     refused (and recorded). ``token`` is the credential of a stdio server."""
 
-    def __init__(self, broker: Broker, *, agent: str | None = None, token: str | None = None):
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        agent: str | None = None,
+        token: str | None = None,
+        tools: Mapping[str, SupportTool] = TOOLS,
+    ):
         self.broker = broker
         self.agent = agent
         self.token = token
+        self.tools = dict(tools)
+        self.pins = ToolPins(broker)
+        self.checks = self.pins.check(self.tools.values())
+        self._reported: set[tuple[str, str]] = set()  # changes recorded by this server
         self.server: Server[Any] = Server(
             "vigile",
             version=__version__,
@@ -173,7 +190,10 @@ class SupportServer:
     # -- handlers ----------------------------------------------------------------------
 
     async def _list_tools(self, ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[_listed(tool) for tool in TOOLS.values()])
+        """The approved tools only: a changed one is not offered to the model."""
+        self.checks = await anyio.to_thread.run_sync(self.pins.check, self.tools.values())
+        approved = [tool for tool in self.tools.values() if self.checks[tool.name].approved]
+        return types.ListToolsResult(tools=[_listed(tool) for tool in approved])
 
     async def _call_tool(
         self, ctx: Any, params: types.CallToolRequestParams
@@ -181,10 +201,15 @@ class SupportServer:
         caller = self._caller(getattr(ctx, "request", None))
         who = await self._principal(caller)
         arguments: Mapping[str, Any] = params.arguments or {}
-        tool = TOOLS.get(params.name)
+        tool = self.tools.get(params.name)
         if tool is None:
             await self._refused(who, None, arguments, f"unknown tool {params.name[:100]!r}")
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name[:100]!r}")
+        if not self.checks[tool.name].approved:
+            why = await self._unapproved(tool)
+            if why is not None:
+                await self._refused(who, tool, arguments, why)
+                raise MCPError(TOOL_NOT_APPROVED, why)
         if self.agent is not None and who.agent != self.agent:
             why = f"this server serves agent {self.agent}; the token is {who.agent}'s"
             await self._refused(who, tool, arguments, why)
@@ -207,6 +232,19 @@ class SupportServer:
         return await _run(lambda: tool.call(self.broker, acting, ask))
 
     # -- steps -------------------------------------------------------------------------
+
+    async def _unapproved(self, tool: SupportTool) -> str | None:
+        """Why ``tool`` is refused (its pin read again: it may have been approved since),
+        its change recorded once by this server; ``None`` if it is approved now."""
+        checks = await anyio.to_thread.run_sync(self.pins.check, [tool])
+        check = checks[tool.name]
+        self.checks[tool.name] = check
+        if check.approved:
+            return None
+        if (tool.name, check.digest) not in self._reported:
+            self._reported.add((tool.name, check.digest))
+            await anyio.to_thread.run_sync(self.pins.record_change, check)
+        return check.refusal()
 
     def _caller(self, request: object) -> _Caller:
         if isinstance(request, Request):
