@@ -17,6 +17,8 @@ from tests.ai_agents.conftest import BOB_EMAIL, accesses, audits, token
 from vigile.broker import Broker
 from vigile.mcp import MAX_ARGUMENT_BYTES, TOOLS, UNAUTHENTICATED, SupportServer
 from vigile.settings import Settings
+from vigile.transparency import Transparency
+from vigile.transparency.export import entry_json
 
 SUPPORT = "customer_initiated_support"
 
@@ -219,3 +221,17 @@ def test_a_suspended_agent_is_stopped_at_the_next_call(
     error = _error(server, "customer_page", {"customer": "c-1", "ticket": "T-1"})
     assert error.code == UNAUTHENTICATED
     assert "revoked" in error.message
+
+
+def test_the_customer_sees_an_ai_agent_of_its_team_in_its_access_log_with_the_proof(
+    server: SupportServer, broker: Broker
+) -> None:
+    _call(server, "customer_page", {"customer": "c-1", "ticket": "T-1", "conversation": "cv-1"})
+    broker.committer.close()  # everything queued is recorded (the ledger included)
+    listing = Transparency(broker.store).accesses("c-1")
+    assert len(listing.entries) == 4
+    for entry in listing.entries:
+        assert entry.agent == "ai-1"
+        assert entry.agent_kind == "AI agent of team emea"
+        assert entry.proof.bundle is not None  # proven against the signed checkpoint
+    assert entry_json(listing.entries[0])["agent"]["kind"] == "AI agent of team emea"
