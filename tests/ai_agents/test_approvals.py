@@ -18,6 +18,8 @@ from tests.ai_agents.conftest import ANN_EMAIL, accesses, audits, token
 from vigile.broker import Broker, Forbidden, Principal
 from vigile.broker import operations as ops
 from vigile.mcp import SupportServer
+from vigile.mcp.tools import SUPERVISED_TIERS
+from vigile.policy import PolicyEngine
 from vigile.settings import Settings
 
 SUPERVISED = "ai-agent-sensitive-contacts-need-supervisor-approval"
@@ -131,3 +133,9 @@ def test_an_ai_agent_has_lower_velocity_limits_than_a_person(
     assert "velocity-limit" in over.structured_content["error"]["policies"]
     (breach,) = audits(broker.store, "velocity.breach")
     assert breach["details"]["per_hour"] == limit
+
+
+def test_the_supervised_tiers_are_those_the_default_policy_names() -> None:
+    policy = next(p.text for p in PolicyEngine.load().policies if p.name == SUPERVISED)
+    named = {tier for tier in ("government", "enterprise", "smb") if f'"{tier}"' in policy}
+    assert named == SUPERVISED_TIERS

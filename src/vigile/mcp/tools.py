@@ -30,14 +30,17 @@ from vigile.model.times import format_rfc3339
 __all__ = [
     "MAX_ARGUMENT_BYTES",
     "SUPERVISED",
+    "SUPERVISED_TIERS",
     "TOOLS",
     "ApprovalRequired",
     "SupportTool",
     "call_digest",
 ]
 
-#: The policy that reserves a call to the AI agent's supervising human.
+#: The policy that reserves a call to the AI agent's supervising human, and the customer
+#: tiers it names (``default.cedar``; a test checks the two agree).
 SUPERVISED = "ai-agent-sensitive-contacts-need-supervisor-approval"
+SUPERVISED_TIERS = frozenset({"government", "enterprise"})
 
 #: A tool call's arguments, as JSON, are refused past this size (before any parsing
 #: beyond the transport's): no argument of these tools needs more.
@@ -167,7 +170,7 @@ def _reveal(broker: Broker, who: Principal, ask: RevealArguments) -> object:
         digest=call_digest("reveal_field", ask),
         policy_version=broker.policy.version,
     )
-    approval = broker.approvals.claim(call)
+    approval = broker.approvals.claim(call) if _supervised(broker, who, ask) else None
     try:
         shown = broker.reveal(
             who,
@@ -185,6 +188,20 @@ def _reveal(broker: Broker, who: Principal, ask: RevealArguments) -> object:
             raise ApprovalRequired(denied, pending) from denied
         raise
     return shown.body
+
+
+def _supervised(broker: Broker, who: Principal, ask: RevealArguments) -> bool:
+    """Whether the default policies may reserve this reveal to the supervisor (an AI
+    agent, a contact field, a customer of :data:`SUPERVISED_TIERS`): only then is an
+    approval looked for, so other reveals pay two quick reads, not the approvals' query."""
+    if not ask.field.startswith("contact."):
+        return False
+    with broker.facts.reading() as read:
+        agent, _ = read.agent(who.agent)
+        customer = read.customer(ask.customer)
+    if agent is None or customer is None or ai_profile(agent) is None:
+        return False
+    return customer.tier in SUPERVISED_TIERS
 
 
 def _supervisor(broker: Broker, agent_id: str) -> str | None:

@@ -63,6 +63,10 @@ class PolicyEngine:
         self.policies = tuple(policies)
         self.entities = EntityCache(self.schema)
         self._by_id = {f"policy{index}": text for index, text in enumerate(self.policies)}
+        digest = hashlib.sha256()
+        for policy in self.policies:
+            digest.update(f"{policy.source}\0{policy.text}\0".encode())
+        self._version = digest.hexdigest()[:16]
         try:
             self._set = cedarpy.PolicySet.from_str("\n".join(p.text for p in self.policies))
         except ValueError as exc:  # each file parsed alone already; kept as a guard
@@ -93,10 +97,7 @@ class PolicyEngine:
     def version(self) -> str:
         """The policy set's version: a digest of every policy's source and text. An
         approval given under one version is not honoured under another."""
-        digest = hashlib.sha256()
-        for policy in self.policies:
-            digest.update(f"{policy.source}\0{policy.text}\0".encode())
-        return digest.hexdigest()[:16]
+        return self._version
 
     @property
     def names(self) -> tuple[str, ...]:
