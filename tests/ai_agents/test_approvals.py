@@ -6,6 +6,7 @@ policy version, honoured once, never for another call."""
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import anyio
@@ -15,12 +16,17 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult
 
 from tests.ai_agents.conftest import ANN_EMAIL, accesses, audits, token
+from vigile.api import create_app
 from vigile.broker import Broker, Forbidden, Principal
 from vigile.broker import operations as ops
-from vigile.mcp import SupportServer
+from vigile.mcp import TOOLS, SupportServer, ToolPins
 from vigile.mcp.tools import SUPERVISED_TIERS
 from vigile.policy import PolicyEngine
 from vigile.settings import Settings
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
 
 SUPERVISED = "ai-agent-sensitive-contacts-need-supervisor-approval"
 EMAIL = {"customer": "c-gov", "object": "k-gov", "field": "contact.email", "ticket": "T-gov"}
@@ -139,3 +145,29 @@ def test_the_supervised_tiers_are_those_the_default_policy_names() -> None:
     policy = next(p.text for p in PolicyEngine.load().policies if p.name == SUPERVISED)
     named = {tier for tier in ("government", "enterprise", "smb") if f'"{tier}"' in policy}
     assert named == SUPERVISED_TIERS
+
+
+def test_the_supervisor_approves_over_the_http_api(
+    directory_store: Any, mcp_settings: Settings
+) -> None:
+    app = create_app(mcp_settings, store=directory_store)
+    with TestClient(app) as http:
+        broker: Broker = app.state.broker
+        ToolPins(broker).approve(TOOLS.values(), actor="sup-1")
+        server = SupportServer(broker, token=token(mcp_settings, "ai-1"))
+        approval = _pending(_call(server, "reveal_field", EMAIL))
+        supervisor = {"Authorization": f"Bearer {token(mcp_settings, 'sup-1', 'supervisor')}"}
+        stranger = {"Authorization": f"Bearer {token(mcp_settings, 'a-1', 'supervisor')}"}
+        listed = http.get("/v1/approvals", headers=supervisor)
+        assert [a["id"] for a in listed.json()] == [approval]
+        assert listed.json()[0]["tool"] == "reveal_field"
+        assert http.get("/v1/approvals", headers=stranger).json() == []
+        refused = http.post(f"/v1/approvals/{approval}/approve", headers=stranger)
+        assert refused.status_code == 403
+        approved = http.post(f"/v1/approvals/{approval}/approve", headers=supervisor)
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "approved"
+        again = http.post(f"/v1/approvals/{approval}/approve", headers=supervisor)
+        assert again.status_code == 409
+        assert _call(server, "reveal_field", EMAIL).structured_content["value"] == ANN_EMAIL
+    app.state.broker.close()
