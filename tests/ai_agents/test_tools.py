@@ -79,7 +79,9 @@ def test_the_customer_page_is_masked_and_each_read_recorded_with_the_conversatio
     server: SupportServer, broker: Broker
 ) -> None:
     page = _call(
-        server, "customer_page", {"customer": "c-1", "ticket": "T-1", "conversation": "cv-9"}
+        server,
+        "customer_page",
+        {"customer": "c-1", "ticket": "T-1", "conversation": "cv-9", "on_behalf_of": "queue-eu"},
     )
     assert not page.is_error
     body = page.structured_content
@@ -98,7 +100,12 @@ def test_the_customer_page_is_masked_and_each_read_recorded_with_the_conversatio
         assert row["outcome"] == "allowed"
         assert row["ticket"] == "T-1"
         via = json.loads(row["extra"])["via"]
-        assert via == {"channel": "mcp", "tool": "customer_page", "conversation": "cv-9"}
+        assert via == {
+            "channel": "mcp",
+            "tool": "customer_page",
+            "conversation": "cv-9",
+            "on_behalf_of": "queue-eu",
+        }
 
 
 def test_reveal_with_the_conversations_ticket_gives_the_field_recorded(

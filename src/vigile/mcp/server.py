@@ -225,9 +225,10 @@ class SupportServer:
             await self._refused(who, tool, arguments, why)
             raise MCPError(types.INVALID_PARAMS, why) from exc
         via = {"channel": "mcp", "tool": tool.name}
-        conversation = getattr(ask, "conversation", None)
-        if conversation:
-            via["conversation"] = conversation
+        if ask.conversation:
+            via["conversation"] = ask.conversation
+        if ask.on_behalf_of:
+            via["on_behalf_of"] = ask.on_behalf_of
         acting = dataclasses.replace(who, via=via)
         return await _run(lambda: tool.call(self.broker, acting, ask))
 

@@ -56,7 +56,9 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class _Arguments(BaseModel):
-    """What every tool takes: the conversation the call belongs to (recorded with it)."""
+    """What every tool takes: the conversation the call belongs to and the human or
+    queue it acts for, both recorded with the call (said by the agent's runtime, they
+    decide nothing)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +66,11 @@ class _Arguments(BaseModel):
         default=None,
         max_length=200,
         description="The conversation this call belongs to; recorded with the access.",
+    )
+    on_behalf_of: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The human or queue the conversation acts for; recorded with the access.",
     )
 
 
@@ -155,7 +162,7 @@ class ApprovalRequired(AccessDenied):
 def call_digest(tool: str, ask: _Arguments) -> str:
     """The digest an approval is bound to: the tool and its arguments (canonical JSON,
     the conversation left out: the same call in another conversation is the same call)."""
-    arguments = ask.model_dump(mode="json", exclude={"conversation"})
+    arguments = ask.model_dump(mode="json", exclude={"conversation", "on_behalf_of"})
     text = orjson.dumps({"tool": tool, "arguments": arguments}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(text).hexdigest()
 
