@@ -93,6 +93,10 @@ class Settings:
     broker_customers_per_hour: int = 30
     #: Reveals (data in clear) an agent may obtain per hour.
     broker_reveals_per_hour: int = 20
+    #: Distinct customers an AI agent may reach per hour (the lower of this and its team's).
+    broker_ai_customers_per_hour: int = 10
+    #: Reveals an AI agent may obtain per hour (the lower of this and its team's).
+    broker_ai_reveals_per_hour: int = 5
     #: Team overrides of both limits: ``team=customers/reveals`` separated by commas.
     broker_velocity_teams: str = ""
     #: 1: exceeding a velocity limit also suspends the agent; 0: only denies.

@@ -39,6 +39,7 @@ from vigile.broker import (
     Unauthenticated,
 )
 from vigile.broker import operations as ops
+from vigile.broker.approvals import CallApproval
 from vigile.errors import StoreError
 from vigile.model import Action, TicketEvent
 from vigile.model.times import format_rfc3339
@@ -398,6 +399,59 @@ def revoke_grant(broker: BrokerDep, who: AgentDep, grant_id: str) -> GrantOut:
     return _grant_out(ops.revoke_grant(broker, who, grant_id))
 
 
+class ApprovalOut(BaseModel):
+    id: str
+    agent: str
+    tool: str
+    customer: str
+    digest: str = Field(description="SHA-256 of the tool and its arguments: the exact call.")
+    policy_version: str
+    supervisor: str
+    status: str
+    requested: str
+    decided: str | None
+    decided_by: str | None
+    expires: str | None = Field(description="Honoured once, until then.")
+    used: str | None
+
+
+def _approval_out(approval: CallApproval) -> ApprovalOut:
+    call = approval.call
+    return ApprovalOut(
+        id=approval.id,
+        agent=call.agent,
+        tool=call.tool,
+        customer=call.customer,
+        digest=call.digest,
+        policy_version=call.policy_version,
+        supervisor=approval.supervisor,
+        status=approval.status.value,
+        requested=format_rfc3339(approval.requested),
+        decided=_time(approval.decided),
+        decided_by=approval.decided_by,
+        expires=_time(approval.expires),
+        used=_time(approval.used),
+    )
+
+
+@router.get("/approvals", tags=["ai-agents"])
+def list_approvals(broker: BrokerDep, who: AgentDep) -> list[ApprovalOut]:
+    """Calls of AI agents waiting for the caller's decision (as their supervisor)."""
+    return [_approval_out(a) for a in ops.approvals_for(broker, who)]
+
+
+@router.post("/approvals/{approval_id}/approve", tags=["ai-agents"])
+def approve_call(broker: BrokerDep, who: AgentDep, approval_id: str) -> ApprovalOut:
+    """The AI agent's supervisor approves one exact call (supervisor role, MFA)."""
+    return _approval_out(ops.decide_call(broker, who, approval_id, approve=True))
+
+
+@router.post("/approvals/{approval_id}/deny", tags=["ai-agents"])
+def deny_call(broker: BrokerDep, who: AgentDep, approval_id: str) -> ApprovalOut:
+    """The AI agent's supervisor denies the call."""
+    return _approval_out(ops.decide_call(broker, who, approval_id, approve=False))
+
+
 CustomerDep = Annotated[str, Depends(customer_of_token)]
 
 
@@ -590,8 +644,9 @@ def install(app: FastAPI, settings: Settings, store: Store) -> None:
     before = len(app.router.routes)
     app.include_router(router)
     # Matched first: routing tries each router in turn, and these paths (all under
-    # /v1/customers, /v1/grants, /v1/lockbox, /v1/agents, /v1/integrations) are the
-    # broker's alone, so the order changes no answer, only the work per request.
+    # /v1/customers, /v1/grants, /v1/approvals, /v1/lockbox, /v1/agents,
+    # /v1/integrations) are the broker's alone, so the order changes no answer, only the
+    # work per request.
     ours = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = ours

@@ -37,8 +37,16 @@ from vigile.model import (
     Customer,
     Subscription,
     Ticket,
+    ai_profile,
 )
-from vigile.policy import Decision, PolicyEngine, RequestFacts, entity_of, justification
+from vigile.policy import (
+    ApprovalFacts,
+    Decision,
+    PolicyEngine,
+    RequestFacts,
+    entity_of,
+    justification,
+)
 
 __all__ = ["Ask", "DecisionPipeline", "Weighed"]
 
@@ -57,6 +65,7 @@ class Ask:
     object: str | None = None
     counts: bool = True  # counts towards the distinct-customers limit
     audits: list[AuditEvent] = field(default_factory=list)
+    approval: ApprovalFacts | None = None  # a supervisor's approval of this exact call
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -169,6 +178,7 @@ class DecisionPipeline:
             now=now,
             access=access_id(),
             stored=snapshot.stored,
+            ai=ai_profile(snapshot.agent) is not None,
         )
 
     def _under_grants(
@@ -221,6 +231,7 @@ def _request_facts(
         reason=ask.reason,
         clear=ask.clear,
         ticket=snapshot.ticket,
+        approval=ask.approval,
         suspended=snapshot.suspended,
         velocity_exceeded=exceeded is not None,
         mfa=principal.has_mfa,

@@ -19,6 +19,7 @@ from vigile.store.rows import from_row
 __all__ = [
     "agent_of",
     "all_directory",
+    "assigned_tickets",
     "find_object",
     "like_pattern",
     "search_customers",
@@ -100,3 +101,26 @@ def ticket_as_of(conn: Connection, ticket_id: str, moment: datetime) -> Ticket |
         elif ticket is not None:
             ticket = ticket.fold(step)
     return ticket
+
+
+def assigned_tickets(store: Store, agent_id: str, moment: datetime, limit: int) -> list[Ticket]:
+    """The open tickets assigned to ``agent_id`` at ``moment`` (a later assignment to
+    someone else takes a ticket away), oldest first, at most ``limit``."""
+    table = t.ticket_events
+    named = (
+        select(table.c.ticket)
+        .where(
+            table.c.agent == agent_id,
+            table.c.event == TicketStep.ASSIGNED.value,
+            table.c.time_us <= to_micros(moment),
+        )
+        .distinct()
+    )
+    found: list[Ticket] = []
+    with connect(store.engine) as conn:
+        for ticket_id in conn.execute(named).scalars():
+            ticket = ticket_as_of(conn, ticket_id, moment)
+            if ticket is not None and ticket.is_open and ticket.assignee == agent_id:
+                found.append(ticket)
+    found.sort(key=lambda ticket: (ticket.opened_at, ticket.id))
+    return found[:limit]

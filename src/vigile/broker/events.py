@@ -40,7 +40,10 @@ def access_id() -> str:
 def access_event(
     principal: Principal, now: datetime, decision: Decision, *, id: str | None = None, **what: Any
 ) -> Access:
-    """An ``access`` event of ``principal`` at ``now``, with the decision's outcome."""
+    """An ``access`` event of ``principal`` at ``now``, with the decision's outcome (and
+    the channel it came through, under ``extra.via``, when the principal names one)."""
+    if principal.via:
+        what["extra"] = {**what.get("extra", {}), "via": dict(principal.via)}
     return Access(
         id=id or access_id(),
         time=now,

@@ -70,6 +70,15 @@ def _select(table: Table, where: str, order: str = "") -> str:
     return f'SELECT {names} FROM "{table.name}" WHERE {where}{tail}'  # noqa: S608 - our names
 
 
+def _ai_only(extra: str | None) -> dict[str, Any]:
+    """Of an agent's extra fields, the AI profile alone (what the policies read: any
+    other field would make the same agent's entity differ between reads)."""
+    if not extra or '"ai"' not in extra:
+        return {}
+    found = orjson.loads(extra).get("ai")
+    return {"ai": found} if isinstance(found, dict) else {}
+
+
 class _Sql:
     """The statements, in the driver's parameter style."""
 
@@ -77,7 +86,7 @@ class _Sql:
         m = mark
         # The agent and its suspension in one round trip.
         self.agent = (
-            "SELECT a.id, a.team, a.tier, s.reason FROM agents a"  # noqa: S608 - our names
+            "SELECT a.id, a.team, a.tier, s.reason, a.extra FROM agents a"  # noqa: S608
             f" LEFT JOIN broker_suspensions s ON s.agent = a.id WHERE a.id = {m}"
         )
         self.customer = f"SELECT id, name, tier, country FROM customers WHERE id = {m}"  # noqa: S608
@@ -117,13 +126,13 @@ class Facts:
         return [dict(zip(names, row, strict=True)) for row in self._cursor.fetchall()]
 
     def agent(self, agent_id: str) -> tuple[Agent | None, str | None]:
-        """The agent as the policies see it (id, team, tier), and why it is suspended
-        (``None`` when it is not)."""
+        """The agent as the policies see it (id, team, tier, and an AI agent's profile),
+        and why it is suspended (``None`` when it is not)."""
         self._cursor.execute(self._sql.agent, (agent_id,))
         row = self._cursor.fetchone()
         if row is None:
             return None, None
-        return Agent(id=row[0], team=row[1], tier=row[2]), row[3]
+        return Agent(id=row[0], team=row[1], tier=row[2], extra=_ai_only(row[4])), row[3]
 
     def customer(self, customer_id: str) -> Customer | None:
         self._cursor.execute(self._sql.customer, (customer_id,))

@@ -15,7 +15,7 @@ import secrets
 import stat
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,13 +44,18 @@ _VERIFIED_MEMORY = 100_000  # verified tokens remembered (forgotten all at once 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Principal:
-    """An authenticated agent on one session."""
+    """An authenticated agent on one session.
+
+    ``via`` names the channel a request came through when it is not the agent's own
+    (an MCP tool call: the tool, the conversation, whom it acts for); every access the
+    request leaves carries it, so the record says how the data was reached."""
 
     agent: str
     session: str
     roles: frozenset[str]
     mfa: str | None
     ip: str
+    via: Mapping[str, str] | None = None
 
     @property
     def has_mfa(self) -> bool:

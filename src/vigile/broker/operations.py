@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from vigile.broker.approvals import CallApproval
 from vigile.broker.errors import Forbidden, InvalidBrokerRequest, NotFound
 from vigile.broker.grants import Grant, GrantStatus
 from vigile.broker.identity import Principal
@@ -29,8 +30,10 @@ from vigile.store.rows import COLUMNS, to_values
 
 __all__ = [
     "TicketsRecorded",
+    "approvals_for",
     "approve_as_customer",
     "approve_grant",
+    "decide_call",
     "deny_as_customer",
     "deny_grant",
     "grant_for",
@@ -66,6 +69,23 @@ def approve_grant(broker: Broker, principal: Principal, grant_id: str) -> Grant:
     if grant.agent == principal.agent:
         raise Forbidden("nobody approves their own grant")
     return broker.grants.approve(grant_id, approver=principal.agent, by_customer=False)
+
+
+def decide_call(
+    broker: Broker, principal: Principal, approval_id: str, *, approve: bool
+) -> CallApproval:
+    """The supervising human named by an AI agent's directory record approves (or denies)
+    one exact call of that agent: the supervisor role, a second factor, and being that
+    agent's supervisor (nobody else's approval counts)."""
+    what = "approving an AI agent's call" if approve else "denying an AI agent's call"
+    _require(broker, principal, "supervisor", what)
+    return broker.approvals.decide(approval_id, approver=principal.agent, approve=approve)
+
+
+def approvals_for(broker: Broker, principal: Principal) -> list[CallApproval]:
+    """The calls waiting for this supervisor's decision."""
+    _admit(broker, principal, "listing approvals", privileged=False)
+    return broker.approvals.pending(supervisor=principal.agent)
 
 
 def deny_grant(broker: Broker, principal: Principal, grant_id: str) -> Grant:

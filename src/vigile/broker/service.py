@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from vigile.broker import directory, events, views
+from vigile.broker.approvals import ApprovalBook
 from vigile.broker.containment import DETECTION, Containment
 from vigile.broker.decision import Ask, DecisionPipeline
 from vigile.broker.errors import AccessDenied, InvalidBrokerRequest, NotFound
@@ -25,8 +26,23 @@ from vigile.broker.grants import Grant, GrantBook, GrantStatus, check_request
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.velocity import Limits, Velocity, parse_team_limits
-from vigile.model import Access, Action, Agent, Contact, Customer, Record
-from vigile.policy import DIRECTORY, Decision, PolicyEngine, entity_of, search_context
+from vigile.model import (
+    Access,
+    Action,
+    Contact,
+    Customer,
+    Record,
+    Ticket,
+    ai_profile,
+)
+from vigile.policy import (
+    DIRECTORY,
+    ApprovalFacts,
+    Decision,
+    PolicyEngine,
+    entity_of,
+    search_context,
+)
 from vigile.record import GroupCommitter, Recorder
 from vigile.settings import Settings
 from vigile.store import Store
@@ -68,12 +84,17 @@ class Broker:
         self.containment = Containment(store, self.committer, self.clock)
         pending = timedelta(hours=settings.broker_grant_pending_hours)
         self.grants = GrantBook(store, self.committer, self.clock, pending_for=pending)
+        self.approvals = ApprovalBook(store, self.committer, self.clock)
         self.velocity = Velocity(
             Limits(
                 customers=settings.broker_customers_per_hour,
                 reveals=settings.broker_reveals_per_hour,
             ),
             parse_team_limits(settings.broker_velocity_teams),
+            ai=Limits(
+                customers=settings.broker_ai_customers_per_hour,
+                reveals=settings.broker_ai_reveals_per_hour,
+            ),
         )
         self.decisions = DecisionPipeline(
             policy=self.policy, facts=self.facts, grants=self.grants, velocity=self.velocity
@@ -107,6 +128,19 @@ class Broker:
         return self.auth.authenticate(token, ip=ip, user_agent=user_agent)
 
     # -- reading customer data -------------------------------------------------------
+
+    def assigned_tickets(self, principal: Principal) -> list[Ticket]:
+        """The open tickets assigned to the agent now: its own work queue (ids, customer
+        ids, categories; nothing of a customer's data is read, so it is no access). An
+        agent not in the directory, or suspended, is refused."""
+        with self.facts.reading() as facts:
+            agent, suspension = facts.agent(principal.agent)
+        if agent is None:
+            raise AccessDenied("unknown agent: not in the directory")
+        if suspension is not None:
+            raise AccessDenied("your account is suspended; ask a security analyst")
+        limit = self.settings.broker_search_limit
+        return directory.assigned_tickets(self.store, principal.agent, self.clock(), limit)
 
     def search(self, principal: Principal, query: str) -> list[dict[str, str | None]]:
         """Customers whose name contains ``query``: ids and names only, bounded."""
@@ -178,8 +212,10 @@ class Broker:
         field: str,
         ticket: str | None,
         reason: str,
+        approval: ApprovalFacts | None = None,
     ) -> views.Shown:
-        """One field of one object in clear, with a justification."""
+        """One field of one object in clear, with a justification (and, for an AI
+        agent's call the policies reserve to its supervisor, the approval of that call)."""
         if field not in views.REVEALABLE:
             raise InvalidBrokerRequest(f"{field!r} cannot be revealed")
         action = Action(views.REVEALABLE[field])
@@ -209,6 +245,7 @@ class Broker:
             clear=frozenset({field}),
             objects=(record,),
             object=record.id,
+            approval=approval,
         )
         return self._serve(principal, ask, lambda: views.revealed(record, field))
 
@@ -410,7 +447,9 @@ class Broker:
         calls for (a velocity breach, break-glass)."""
         per_hour = 0
         if exceeded and not decision.allowed:
-            limits = self.velocity.limits_of(self._team(principal.agent))
+            agent = self.store.agent(principal.agent)
+            team, ai = (agent.team, ai_profile(agent) is not None) if agent else (None, False)
+            limits = self.velocity.limits_of(team, ai=ai)
             per_hour = limits.customers if exceeded == "customers" else limits.reveals
         called_for = events.consequences(
             agent=principal.agent,
@@ -425,10 +464,6 @@ class Broker:
             now=now,
         )
         return [*ask.audits, *called_for]
-
-    def _team(self, agent_id: str) -> str | None:
-        agent: Agent | None = self.store.agent(agent_id)
-        return agent.team if agent else None
 
     # -- events ----------------------------------------------------------------------
 

@@ -115,14 +115,23 @@ class Velocity:
     the agent's allowed accesses stored after :meth:`read_after` (within the last hour),
     then :meth:`reserve` with them."""
 
-    def __init__(self, default: Limits, teams: dict[str, Limits]) -> None:
+    def __init__(
+        self, default: Limits, teams: dict[str, Limits], *, ai: Limits | None = None
+    ) -> None:
         self.default = default
         self.teams = teams
+        self.ai = ai  # AI agents' own ceiling (the lower of it and their team's)
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
 
-    def limits_of(self, team: str | None) -> Limits:
-        return self.teams.get(team or "", self.default)
+    def limits_of(self, team: str | None, *, ai: bool = False) -> Limits:
+        limits = self.teams.get(team or "", self.default)
+        if ai and self.ai is not None:
+            return Limits(
+                customers=min(limits.customers, self.ai.customers),
+                reveals=min(limits.reveals, self.ai.reveals),
+            )
+        return limits
 
     def read_after(self, agent: str) -> int:
         """The ``seq`` after which the agent's stored accesses are still to be counted
@@ -141,14 +150,16 @@ class Velocity:
         now: datetime,
         access: str,
         stored: Iterable[Stored] = (),
+        ai: bool = False,
     ) -> str | Hold:
         """Count ``stored`` (the agent's allowed accesses read from the store after
         :meth:`read_after`), then check a request against the limits and, when it is
         within them, hold its place (it counts from now on, for every other request);
         returns the limit it would exceed (``customers``, ``reveals``) or the
         :class:`Hold`, which the caller must :meth:`settle` whatever happens next.
-        ``access``: the id the request's access will be stored under."""
-        limits = self.limits_of(team)
+        ``access``: the id the request's access will be stored under; ``ai``: the agent
+        is an AI agent (held to the lower of its team's and the AI limits)."""
+        limits = self.limits_of(team, ai=ai)
         with self._lock:
             window = self._windows.setdefault(agent, _Window())
             window.fold(stored)

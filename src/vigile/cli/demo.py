@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from vigile.cli.serve import run_server
 from vigile.console import totp
 from vigile.console.accounts import ConsoleAccounts
 from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
+from vigile.demo.injection import injection_json, run_injection
 from vigile.demo.story import (
     EVENT_TABLES,
     check_unused,
@@ -55,6 +57,11 @@ from vigile.store import Store
 __all__ = ["register"]
 
 
+class Scenario(StrEnum):
+    HIJACK = "hijack"
+    PROMPT_INJECTION = "prompt-injection"
+
+
 def register(app: typer.Typer) -> None:
     app.command()(demo)
 
@@ -71,11 +78,21 @@ def demo(
     ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Console port (loopback)."),
     format: Format = typer.Option(Format.TEXT, "--format", help="Output format: text or json."),
+    scenario: Scenario = typer.Option(
+        Scenario.HIJACK,
+        "--scenario",
+        help="hijack: the 2021 incident replayed; prompt-injection: an AI support agent "
+        "turned by an injected ticket, driven by a scripted MCP client.",
+    ),
 ) -> None:
     """Replay the 2021 incident: a hijacked support agent harvesting billing contacts,
-    this time through Vigile's broker; then detect, respond, verify, report and serve."""
+    this time through Vigile's broker; then detect, respond, verify, report and serve.
+    With --scenario prompt-injection: an AI agent over MCP, turned by a ticket."""
     # The notification drafts go to the demo's folder, beside its report.
     settings = dataclasses.replace(Settings.from_env(), notify_outbox=str(out / "outbox"))
+    if scenario is Scenario.PROMPT_INJECTION:
+        _injection(out, settings, format)
+        return
     timings: dict[str, float] = {}
     if serve:
         _check_port(port)  # before the work, not after it
@@ -92,6 +109,42 @@ def demo(
             _print(run, settings)
         if serve:
             _serve(store, settings, run, port, err if format is Format.JSON else console)
+
+
+def _injection(out: Path, settings: Settings, format: Format) -> None:
+    """The prompt-injection story (:mod:`vigile.demo.injection`) in a store of its own."""
+    out.mkdir(parents=True, exist_ok=True)
+    folder = out / "prompt-injection"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    settings = dataclasses.replace(
+        settings,
+        db=str(folder / "vigile.db"),
+        ledger_key=str(folder / "ledger.key"),
+        broker_token_key=str(folder / "broker.key"),
+    )
+    title = "The AI agent at work, then the injected ticket"
+    with (
+        Store.open(settings, create=True) as store,
+        progress_bar(title, total=1, counts=True) as update,
+    ):
+        run = run_injection(store, settings, progress=update)
+    if format is Format.JSON:
+        print_json(injection_json(run))
+        return
+    for step in run.steps:
+        target = str(step.arguments.get("customer", ""))
+        line = f"{step.tool:17} {target:5} {step.outcome:8} {step.detail}"
+        console.print(line, highlight=False, markup=False)
+    after = run.after_containment
+    if after is not None:
+        line = f"after containment ({run.contained_by}): {after.tool} {after.outcome}: "
+        console.print(line + after.detail, highlight=False, markup=False)
+    console.print(f"other customers' contacts revealed: {run.revealed_other_customers}")
+    console.print(f"alerts: {len(run.alerts)}; contained by: {run.contained_by}")
+    console.print("customer c-05's access log:")
+    for line in run.customer_log:
+        console.print(f"  {line}", highlight=False, markup=False)
 
 
 def _run(

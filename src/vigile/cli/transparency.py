@@ -88,7 +88,8 @@ def _print_listing(listing: AccessListing) -> None:
 
 def _cells(entry: AccessEntry) -> list[Text]:
     # Text, not markup: the values come from the log and may hold square brackets.
-    agent = " ".join(v for v in (entry.agent, entry.agent_employer, entry.agent_country) if v)
+    parts = (entry.agent, entry.agent_kind, entry.agent_employer, entry.agent_country)
+    agent = " ".join(v for v in parts if v)
     reason = entry.reason.value if entry.reason else ""
     given = entry.ticket or (f"incident {entry.incident}" if entry.incident else "")
     justification = f"{reason} {given}" if given else reason

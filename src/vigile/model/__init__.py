@@ -1,5 +1,6 @@
 """The support organisation and its activity, in the activity log's vocabulary."""
 
+from vigile.model.ai import AiProfile, ai_profile
 from vigile.model.records import (
     Access,
     Account,
@@ -40,6 +41,7 @@ __all__ = [
     "Action",
     "ActivityRecord",
     "Agent",
+    "AiProfile",
     "AuditEvent",
     "Contact",
     "Customer",
@@ -51,5 +53,6 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketStep",
+    "ai_profile",
     "ticket_event_id",
 ]

@@ -5,7 +5,13 @@ context it is given; it never reads the store. The broker (:mod:`vigile.broker`)
 the facts (ticket as of now, grant, suspension, velocity) and records the outcome.
 """
 
-from vigile.policy.context import GrantFacts, RequestFacts, justification, search_context
+from vigile.policy.context import (
+    ApprovalFacts,
+    GrantFacts,
+    RequestFacts,
+    justification,
+    search_context,
+)
 from vigile.policy.engine import DEFAULT_POLICY_FILE, Decision, PolicyEngine, load_schema
 from vigile.policy.entities import DIRECTORY, EntityCache, entity_of, ref, uid
 from vigile.policy.errors import InvalidPolicy, PolicyError
@@ -25,6 +31,7 @@ __all__ = [
     "FIELD_CLASSES",
     "MASK",
     "SENSITIVE_FIELDS",
+    "ApprovalFacts",
     "Decision",
     "EntityCache",
     "GrantFacts",

@@ -13,7 +13,7 @@ from typing import Any
 from vigile.model import Ticket
 from vigile.policy.entities import ref
 
-__all__ = ["GrantFacts", "RequestFacts", "justification", "search_context"]
+__all__ = ["ApprovalFacts", "GrantFacts", "RequestFacts", "justification", "search_context"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,6 +31,18 @@ class GrantFacts:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ApprovalFacts:
+    """A supervising human's approval of the exact call being decided, as the policies
+    see it (the broker matched it to the call before)."""
+
+    id: str
+    agent: str
+    customer: str
+    status: str
+    expires: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RequestFacts:
     """Everything a decision on a customer's data depends on, besides the entities."""
 
@@ -40,6 +52,7 @@ class RequestFacts:
     clear: frozenset[str] = field(default_factory=frozenset)
     ticket: Ticket | None = None
     grant: GrantFacts | None = None
+    approval: ApprovalFacts | None = None
     suspended: bool = False
     velocity_exceeded: bool = False
     mfa: bool = True
@@ -88,6 +101,15 @@ def justification(facts: RequestFacts) -> dict[str, Any]:
         context["ticket"] = _ticket(facts.ticket)
     if facts.grant is not None:
         context["grant"] = _grant(facts.grant)
+    if facts.approval is not None:
+        approval = facts.approval
+        context["approval"] = {
+            "id": approval.id,
+            "agent": ref("Agent", approval.agent),
+            "customer": ref("Customer", approval.customer),
+            "status": approval.status,
+            "expires": _seconds(approval.expires),
+        }
     return context
 
 

@@ -9,6 +9,7 @@ deny, the deciding policies by name, and a human reason. Any evaluation error de
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -62,6 +63,10 @@ class PolicyEngine:
         self.policies = tuple(policies)
         self.entities = EntityCache(self.schema)
         self._by_id = {f"policy{index}": text for index, text in enumerate(self.policies)}
+        digest = hashlib.sha256()
+        for policy in self.policies:
+            digest.update(f"{policy.source}\0{policy.text}\0".encode())
+        self._version = digest.hexdigest()[:16]
         try:
             self._set = cedarpy.PolicySet.from_str("\n".join(p.text for p in self.policies))
         except ValueError as exc:  # each file parsed alone already; kept as a guard
@@ -87,6 +92,12 @@ class PolicyEngine:
     def policy_set(self) -> cedarpy.PolicySet:
         """The compiled Cedar policy set (for benchmarks and tools)."""
         return self._set
+
+    @property
+    def version(self) -> str:
+        """The policy set's version: a digest of every policy's source and text. An
+        approval given under one version is not honoured under another."""
+        return self._version
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from typing import Any
 import cedarpy
 import orjson
 
-from vigile.model import Account, Agent, Contact, Customer, Subscription
+from vigile.model import Account, Agent, Contact, Customer, Subscription, ai_profile
 
 __all__ = ["DIRECTORY", "EntityCache", "entity_of", "ref", "uid"]
 
@@ -50,6 +50,10 @@ def entity_of(record: Agent | Customer | Contact | Account | Subscription) -> En
     if isinstance(record, Agent):
         parents = [uid("Team", record.team)] if record.team else []
         attrs = _attrs(tier=record.tier, team=record.team)
+        ai = ai_profile(record)
+        if ai is not None:
+            supervisor = ref("Agent", ai.supervisor) if ai.supervisor else None
+            attrs |= _attrs(ai=True, model=ai.model, supervisor=supervisor)
         return {"uid": uid("Agent", record.id), "attrs": attrs, "parents": parents}
     if isinstance(record, Customer):
         attrs = _attrs(tier=record.tier, country=record.country)

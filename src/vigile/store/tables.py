@@ -401,6 +401,32 @@ broker_grants = Table(
 Index("ix_broker_grants_agent_customer", broker_grants.c.agent, broker_grants.c.customer)
 Index("ix_broker_grants_status", broker_grants.c.status)
 
+# Approvals of one exact call of an AI agent (its tool, the digest of its arguments, the
+# policy version it was decided under) by the agent's supervising human.
+broker_call_approvals = Table(
+    "broker_call_approvals",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("agent", String, nullable=False),
+    Column("tool", String, nullable=False),
+    Column("customer", String, nullable=False),
+    Column("digest", String, nullable=False),
+    Column("policy_version", String, nullable=False),
+    Column("supervisor", String, nullable=False),
+    Column("status", String, nullable=False),  # pending approved denied used
+    Column("requested_us", BigInteger, nullable=False),
+    Column("decided_us", BigInteger),
+    Column("decided_by", String),
+    Column("expires_us", BigInteger),
+    Column("used_us", BigInteger),
+)
+Index(
+    "ix_broker_call_approvals_call",
+    broker_call_approvals.c.agent,
+    broker_call_approvals.c.tool,
+    broker_call_approvals.c.digest,
+)
+
 # Agents' sessions opened through the broker (revoked all at once on suspension).
 broker_sessions = Table(
     "broker_sessions",

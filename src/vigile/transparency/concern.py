@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from vigile.model import INCIDENT_FIELD, Access, Action, Agent
+from vigile.model import INCIDENT_FIELD, Access, Action, Agent, ai_profile
 from vigile.model.times import parse_rfc3339
 from vigile.transparency.errors import WindowError
 from vigile.transparency.model import AccessEntry, AccessProof
@@ -50,7 +50,15 @@ def entry_of(
         deny_reason=access.deny_reason,
         proof=proof,
         incident=incident_of(access),
+        agent_kind=_kind(agent),
     )
+
+
+def _kind(agent: Agent | None) -> str | None:
+    """``AI agent of team X`` for an AI agent (a person: ``None``)."""
+    if agent is None or ai_profile(agent) is None:
+        return None
+    return f"AI agent of team {agent.team}" if agent.team else "AI agent"
 
 
 def incident_of(access: Access) -> str | None:

@@ -78,6 +78,7 @@ def entry_json(entry: AccessEntry) -> dict[str, Any]:
             "id": entry.agent,
             "employer": entry.agent_employer,
             "country": entry.agent_country,
+            "kind": entry.agent_kind,
         },
         "session": entry.session,
         "ip": entry.ip,

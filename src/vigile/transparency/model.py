@@ -47,7 +47,7 @@ class AccessEntry:
     ``agent_country`` come from the agents directory. ``fields`` and ``masked_fields``
     are those of this customer's data only (for a search: its name). The justification
     is ``reason`` and ``ticket``, or, for an analyst's read during breach response,
-    ``incident``.
+    ``incident``. An AI agent's access says so (``agent_kind``: "AI agent of team X").
     """
 
     time: datetime
@@ -67,6 +67,8 @@ class AccessEntry:
     deny_reason: str | None
     proof: AccessProof
     incident: str | None = None
+    #: Who the accessor is when not a person: "AI agent of team X" (from the directory).
+    agent_kind: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
