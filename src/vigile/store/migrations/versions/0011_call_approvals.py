@@ -1,6 +1,6 @@
 """Approvals of one exact call of an AI agent by its supervising human (issue 22).
 
-Revision ID: 0012_call_approvals
+Revision ID: 0011_call_approvals
 Revises: 0010_identities
 Create Date: 2026-12-08
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_call_approvals"
+revision = "0011_call_approvals"
 down_revision = "0010_identities"
 branch_labels = None
 depends_on = None
