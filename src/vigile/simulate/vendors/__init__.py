@@ -1,15 +1,16 @@
-"""The simulated organisation as the vendors' logs: ``vigile simulate --as okta,zendesk``.
+"""The simulated organisation as vendors' logs: ``vigile simulate --as okta,salesforce``.
 
 The native activity log the simulator wrote is read back once and each record written as
 the vendor that would hold it logs it, plus the directory file naming everyone by the
 vendors' ids (docs/sources.md). Each writer is the inverse of an adapter's mapping
 (:mod:`vigile.sources`), writing only fields the vendor has: ingesting the files with
-``vigile directory import`` and ``vigile ingest --from VENDOR`` gives back what the vendor
+``vigile directory import`` and ``vigile ingest --from VENDOR`` gives back what the vendors
 can carry of the native log, and nothing smuggled. Who holds what:
 
-- sign-ins: Okta (``user.session.start``), else Salesforce (Login rows);
+- sign-ins: Okta (``user.session.start``), and Salesforce (``LoginEvent``: the sign-ins
+  that reach it, all of them without Okta in front);
 - ticket steps: Zendesk (Ticket Audits), else Salesforce (Case and CaseHistory records);
-- accesses to customer data: Salesforce (record page views), nobody else.
+- accesses to customer data: Salesforce (record page views, searches), nobody else.
 
 A record no chosen vendor holds is not written and is counted in
 :attr:`VendorFiles.not_written`. The output is a function of the native log: the same seed
@@ -18,6 +19,7 @@ gives the same files.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,15 +34,27 @@ from vigile.errors import InputError, OutputError
 from vigile.simulate.vendors.directory import write_directory
 from vigile.simulate.vendors.ids import VendorIds
 from vigile.simulate.vendors.okta import okta_signin
+from vigile.simulate.vendors.salesforce import PAGE_VIEW_COLUMNS, SEARCH_COLUMNS, SalesforceLog
 from vigile.simulate.vendors.zendesk import ZendeskTickets
 
 __all__ = ["DIRECTORY_FILE", "VENDORS", "VendorFiles", "parse_vendors", "write_vendor_logs"]
 
 #: The vendors the simulator can write, in the order ``--as`` lists them.
-VENDORS = ("okta", "zendesk")
+VENDORS = ("okta", "zendesk", "salesforce")
 DIRECTORY_FILE = "directory.csv"
-_FILES = {"okta": "okta.jsonl", "zendesk": "zendesk.jsonl"}
 _DIRECTORY_KINDS = frozenset({"agent", "customer", "contact", "account", "subscription"})
+# Every file each vendor may get, in the order they must be ingested (Salesforce's Cases
+# before the pages that cite them); CSV files with their columns.
+_FILES: Mapping[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
+    "okta": (("okta.jsonl", None),),
+    "zendesk": (("zendesk.jsonl", None),),
+    "salesforce": (
+        ("salesforce-cases.jsonl", None),
+        ("salesforce-LoginEvent.jsonl", None),
+        ("salesforce-LightningPageView.csv", PAGE_VIEW_COLUMNS),
+        ("salesforce-Search.csv", SEARCH_COLUMNS),
+    ),
+}
 
 
 def parse_vendors(text: str | Iterable[str]) -> tuple[str, ...]:
@@ -57,21 +71,13 @@ def parse_vendors(text: str | Iterable[str]) -> tuple[str, ...]:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class VendorFiles:
     """What :func:`write_vendor_logs` wrote: the directory file, each vendor's files (by
-    the ``--from`` name that reads them), how many records each holds, and the native
-    records no chosen vendor could hold, by kind."""
+    the ``--from`` name that reads them, in the order to ingest them), how many records
+    each vendor got, and the native records no chosen vendor holds, by kind."""
 
     directory: Path
     logs: Mapping[str, tuple[Path, ...]]
     written: Mapping[str, int]
     not_written: Mapping[str, int] = field(default_factory=dict)
-
-
-def _holder(kind: str, vendors: tuple[str, ...]) -> str | None:
-    for vendor in {"signin": ("okta", "salesforce"), "ticket": ("zendesk", "salesforce"),
-                   "access": ("salesforce",)}.get(kind, ()):  # fmt: skip
-        if vendor in vendors:
-            return vendor
-    return None
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
@@ -84,82 +90,177 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
         raise InputError(f"{path}: cannot read the activity log: {exc}") from exc
 
 
-class _Writers:
-    """The open vendor files, written to ``*.part`` and renamed when all are complete."""
+class _Sink:
+    """One output file, written to ``NAME.part`` and renamed once everything is written."""
+
+    def __init__(self, path: Path, columns: tuple[str, ...] | None, stack: ExitStack) -> None:
+        self.path = path
+        self.part = path.with_name(path.name + ".part")
+        self.count = 0
+        self.file: IO[str] | IO[bytes]
+        if columns is None:
+            self.file = stack.enter_context(self.part.open("wb"))
+            self.csv = None
+        else:
+            self.file = stack.enter_context(self.part.open("w", encoding="utf-8", newline=""))
+            self.csv = csv.DictWriter(self.file, fieldnames=columns, extrasaction="raise")
+            self.csv.writeheader()
+
+    def write(self, obj: Mapping[str, Any]) -> None:
+        if self.csv is not None:
+            self.csv.writerow(obj)
+        else:
+            self.file.write(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))  # type: ignore[arg-type]
+        self.count += 1
+
+
+class _Output:
+    """The chosen vendors' files."""
 
     def __init__(self, folder: Path, vendors: tuple[str, ...], stack: ExitStack) -> None:
-        self.paths = {v: folder / _FILES[v] for v in vendors}
-        self.files: dict[str, IO[bytes]] = {
-            v: stack.enter_context(p.with_suffix(p.suffix + ".part").open("wb"))
-            for v, p in self.paths.items()
+        self.sinks = {
+            name: (vendor, _Sink(folder / name, columns, stack))
+            for vendor in vendors
+            for name, columns in _FILES[vendor]
         }
-        self.written: Counter[str] = Counter()
 
-    def write(self, vendor: str, obj: Mapping[str, Any]) -> None:
-        self.files[vendor].write(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))
-        self.written[vendor] += 1
+    def write(self, name: str, obj: Mapping[str, Any]) -> None:
+        self.sinks[name][1].write(obj)
 
-    def publish(self) -> None:
-        for path in self.paths.values():
-            os.replace(path.with_suffix(path.suffix + ".part"), path)
+    def publish(self) -> dict[str, tuple[Path, ...]]:
+        """Rename the files that got records; drop the empty ones."""
+        logs: dict[str, list[Path]] = {}
+        for vendor, sink in self.sinks.values():
+            if sink.count:
+                os.replace(sink.part, sink.path)
+                logs.setdefault(vendor, []).append(sink.path)
+            else:
+                sink.part.unlink(missing_ok=True)
+        return {vendor: tuple(paths) for vendor, paths in logs.items()}
 
     def discard(self) -> None:
-        for path in self.paths.values():
-            path.with_suffix(path.suffix + ".part").unlink(missing_ok=True)
+        for _, sink in self.sinks.values():
+            sink.part.unlink(missing_ok=True)
+
+    def written(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for vendor, sink in self.sinks.values():
+            counts[vendor] += sink.count
+        return dict(counts)
+
+
+@dataclass(slots=True)
+class _Translation:
+    """Each native record to the chosen vendors' files."""
+
+    vendors: tuple[str, ...]
+    out: _Output
+    ids: VendorIds = field(default_factory=VendorIds)
+    directory: list[dict[str, Any]] = field(default_factory=list)
+    not_written: Counter[str] = field(default_factory=Counter)
+    zendesk: ZendeskTickets = field(init=False)
+    salesforce: SalesforceLog | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.zendesk = ZendeskTickets(self.ids)
+        self.salesforce = (
+            SalesforceLog(self.ids, all_signins="okta" not in self.vendors,
+                          cases="zendesk" not in self.vendors)
+            if "salesforce" in self.vendors else None
+        )  # fmt: skip
+
+    def add(self, record: dict[str, Any]) -> None:
+        kind = record.get("kind")
+        if kind in _DIRECTORY_KINDS:
+            self.directory.append(record)
+            _register(record, self.ids)
+        elif kind == "signin":
+            self._signin(record)
+        elif kind == "ticket":
+            self._ticket(record)
+        elif kind == "access":
+            self._access(record)
+        elif kind != "header":
+            self.not_written[str(kind)] += 1
+
+    def _signin(self, record: dict[str, Any]) -> None:
+        held = False
+        if "okta" in self.vendors:
+            self.out.write("okta.jsonl", okta_signin(record, self.ids))
+            held = True
+        if self.salesforce is not None:
+            event = self.salesforce.login_event(record)
+            if event is not None:
+                self.out.write("salesforce-LoginEvent.jsonl", event)
+                held = True
+        if not held:
+            self.not_written["signin"] += 1
+
+    def _ticket(self, record: dict[str, Any]) -> None:
+        if "zendesk" in self.vendors:
+            audit = self.zendesk.audit(record)
+            if audit is not None:
+                self.out.write("zendesk.jsonl", audit)
+                return
+        elif self.salesforce is not None:
+            for row in self.salesforce.ticket(record):
+                self.out.write("salesforce-cases.jsonl", row)
+            return
+        self.not_written["ticket"] += 1
+
+    def _access(self, record: dict[str, Any]) -> None:
+        found = self.salesforce.access(record) if self.salesforce is not None else None
+        if found is None:
+            self.not_written["access"] += 1
+            return
+        event_type, row = found
+        self.out.write(f"salesforce-{event_type}.csv", row)
+
+    def finish(self) -> None:
+        if self.salesforce is not None and self.salesforce.cases:
+            for case in self.salesforce.case_records():
+                self.out.write("salesforce-cases.jsonl", case)
 
 
 def write_vendor_logs(activity: Path, folder: Path, vendors: Iterable[str]) -> VendorFiles:
-    """Write the native log at ``activity`` as ``vendors``' logs into ``folder``."""
+    """Write the native log at ``activity`` as ``vendors``' logs into ``folder``: every
+    file, or none (an error leaves no file behind)."""
     chosen = parse_vendors(vendors)
-    ids = VendorIds()
-    directory: list[dict[str, Any]] = []
-    zendesk = ZendeskTickets(ids)
-    not_written: Counter[str] = Counter()
     with ExitStack() as stack:
         try:
-            writers = _Writers(folder, chosen, stack)
+            out = _Output(folder, chosen, stack)
         except OSError as exc:
             raise OutputError(f"{folder}: cannot write the vendors' logs: {exc}") from exc
+        translation = _Translation(chosen, out)
         try:
             for record in _records(activity):
-                kind = record.get("kind")
-                if kind in _DIRECTORY_KINDS:
-                    directory.append(record)
-                    _register(record, ids)
-                    continue
-                holder = _holder(str(kind), chosen)
-                if holder is None:
-                    if kind != "header":
-                        not_written[str(kind)] += 1
-                    continue
-                if holder == "okta":
-                    writers.write("okta", okta_signin(record, ids))
-                elif holder == "zendesk":
-                    audit = zendesk.audit(record)
-                    if audit is not None:
-                        writers.write("zendesk", audit)
-            directory_path = folder / DIRECTORY_FILE
-            write_directory(directory_path, directory, ids, chosen)
+                translation.add(record)
+            translation.finish()
+            directory = folder / DIRECTORY_FILE
+            write_directory(directory, translation.directory, translation.ids, chosen)
         except OSError as exc:
-            writers.discard()
+            out.discard()
             raise OutputError(f"{folder}: cannot write the vendors' logs: {exc}") from exc
         except BaseException:
-            writers.discard()
+            out.discard()
             raise
-    writers.publish()
     return VendorFiles(
-        directory=directory_path,
-        logs={v: (p,) for v, p in writers.paths.items()},
-        written=dict(writers.written),
-        not_written=dict(not_written),
+        directory=directory,
+        logs=out.publish(),
+        written=out.written(),
+        not_written=dict(translation.not_written),
     )
 
 
 def _register(record: Mapping[str, Any], ids: VendorIds) -> None:
-    kind = record["kind"]
+    kind, key = record["kind"], record["id"]
     if kind == "agent":
-        ids.add_agent(record["id"], record.get("employer"), record.get("name"))
+        ids.add_agent(key, record.get("employer"), record.get("name"))
     elif kind == "customer":
-        ids.add_customer(record["id"])
+        ids.add_customer(key)
     elif kind == "contact":
-        ids.add_contact(record["id"])
+        ids.add_contact(key)
+    elif kind == "account":
+        ids.add_account(key)
+    elif kind == "subscription":
+        ids.add_subscription(key)

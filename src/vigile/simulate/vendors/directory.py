@@ -2,8 +2,9 @@
 
 Agents and customers from the native log's directory records, with the ids the chosen
 vendors give them (:mod:`vigile.simulate.vendors.ids`), in the columns
-``vigile directory import`` reads. The native directory holds more than the file can:
-agents' shifts, customers' contacts, accounts and subscriptions have no column.
+``vigile directory import`` reads; with Salesforce, the customers' contacts and accounts
+too, by their Salesforce ids (the pages Salesforce logs are theirs). The native directory
+holds more than the file can: agents' shifts and customers' subscriptions have no rows.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ _AGENT = ("name", "team", "employer", "country", "timezone", "tier")
 _CUSTOMER = ("name", "tier", "country")
 
 
+_CONTACT = ("customer", "name", "email", "phone", "role")
+_ACCOUNT = ("customer", "username", "email", "status")
+
+
 def _columns(vendors: Iterable[str]) -> list[str]:
     chosen = set(vendors)
     columns = ["kind", "id", "name", "team", "employer", "country", "timezone", "tier"]
+    if "salesforce" in chosen:
+        columns += ["customer", "email", "phone", "role", "username", "status"]
     if "okta" in chosen:
         columns.append("okta_login")
     if "zendesk" in chosen:
@@ -51,6 +58,18 @@ def _customer_row(record: Mapping[str, Any], ids: VendorIds, columns: list[str])
     return row
 
 
+def _contact_row(record: Mapping[str, Any], ids: VendorIds) -> dict[str, Any]:
+    contact = record["id"]
+    return {"kind": "contact", "id": contact, **{k: record.get(k) for k in _CONTACT},
+            "salesforce_id": ids.salesforce_contact(contact)}  # fmt: skip
+
+
+def _account_row(record: Mapping[str, Any], ids: VendorIds) -> dict[str, Any]:
+    account = record["id"]
+    return {"kind": "account", "id": account, **{k: record.get(k) for k in _ACCOUNT},
+            "salesforce_id": ids.salesforce_account_user(account)}  # fmt: skip
+
+
 def write_directory(
     path: Path, records: Iterable[Mapping[str, Any]], ids: VendorIds, vendors: Iterable[str]
 ) -> int:
@@ -65,6 +84,10 @@ def write_directory(
                 writer.writerow(_agent_row(record, ids, columns))
             elif record["kind"] == "customer":
                 writer.writerow(_customer_row(record, ids, columns))
+            elif record["kind"] == "contact" and "salesforce_id" in columns:
+                writer.writerow(_contact_row(record, ids))
+            elif record["kind"] == "account" and "salesforce_id" in columns:
+                writer.writerow(_account_row(record, ids))
             else:
                 continue
             rows += 1

@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-__all__ = ["VendorIds", "salesforce_id"]
+__all__ = ["VendorIds", "event_uuid", "okta_user_id", "salesforce_id", "salesforce_key"]
 
 _NAMESPACE = uuid.UUID("6f1c2a7e-3d0b-5b8e-9c4f-2a1d7e0b6c35")  # Vigile's simulator
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -23,6 +23,7 @@ _ZENDESK_END_USER = 362_000_000_000
 _ZENDESK_ORG = 360_000_000_000
 _ZENDESK_TICKET = 10_000
 _ZENDESK_AUDIT = 5_000_000_000_000
+_SALESFORCE_CUSTOMER_USERS = 1_000_000  # customers' own (Experience Cloud) users
 
 
 def salesforce_id(prefix: str, n: int) -> str:
@@ -61,6 +62,8 @@ class VendorIds:
     agents: dict[str, int] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)
     contacts: dict[str, int] = field(default_factory=dict)
+    accounts: dict[str, int] = field(default_factory=dict)
+    subscriptions: dict[str, int] = field(default_factory=dict)
     tickets: dict[str, int] = field(default_factory=dict)
     employers: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
@@ -77,6 +80,12 @@ class VendorIds:
 
     def add_contact(self, contact: str) -> None:
         self.contacts.setdefault(contact, len(self.contacts))
+
+    def add_account(self, account: str) -> None:
+        self.accounts.setdefault(account, len(self.accounts))
+
+    def add_subscription(self, subscription: str) -> None:
+        self.subscriptions.setdefault(subscription, len(self.subscriptions))
 
     # -- Okta --------------------------------------------------------------------------
 
@@ -116,5 +125,25 @@ class VendorIds:
     def salesforce_contact(self, contact: str) -> str:
         return salesforce_id("003", self.contacts[contact] + 1)
 
+    def salesforce_account_user(self, account: str) -> str:
+        """The Experience Cloud User of a customer's login (an account of the spec)."""
+        return salesforce_id("005", _SALESFORCE_CUSTOMER_USERS + self.accounts[account])
+
+    def salesforce_asset(self, subscription: str) -> str:
+        """A subscription as Salesforce keeps it: an Asset record."""
+        return salesforce_id("02i", self.subscriptions[subscription] + 1)
+
     def salesforce_case(self, ticket: str) -> str:
         return salesforce_id("500", self.ticket_number(ticket))
+
+    @staticmethod
+    def salesforce_queue() -> str:
+        """The support queue new Cases are created in (a Group, ``00G``)."""
+        return salesforce_id("00G", 1)
+
+
+def salesforce_key(kind: str, native: str) -> str:
+    """A 16-character Salesforce key (``LOGIN_KEY``, ``SESSION_KEY``) or request id
+    standing for the native ``native`` id, stable."""
+    digest = hashlib.blake2b(f"{kind}:{native}".encode(), digest_size=16).digest()
+    return "".join(_BASE62[b % 62] for b in digest)
