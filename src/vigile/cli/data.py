@@ -174,9 +174,11 @@ def simulate_command(
         f" and the ground truth to {result.truth_path}"
     )
     if files is not None:
-        for vendor, paths in files.logs.items():
-            names = ", ".join(str(p) for p in paths)
-            console.print(f"As {vendor}: {files.written.get(vendor, 0):,} records in {names}")
+        for vendor in vendors:
+            console.print(
+                f"As {vendor}: {files.written.get(vendor, 0):,} records in "
+                f"{len(files.paths(vendor)):,} files, one folder a day under {out / 'vendors'}"
+            )
         console.print(f"The directory file: {files.directory}")
         for kind, count in files.not_written.items():
             console.print(
@@ -188,7 +190,7 @@ def simulate_command(
 def _vendor_json(files: VendorFiles) -> dict[str, object]:
     return {
         "directory": str(files.directory),
-        "logs": {v: [str(p) for p in paths] for v, paths in files.logs.items()},
+        "files": [{"source": vendor, "path": str(path)} for vendor, path in files.files],
         "written": dict(files.written),
         "not_written": dict(files.not_written),
     }

@@ -122,9 +122,8 @@ def _load(store: Store, result: SimulationResult, vendors: tuple[str, ...]) -> N
         return
     files = write_vendor_logs(result.path, result.path.parent, vendors)
     import_directory(store, files.directory)
-    for vendor, paths in files.logs.items():
-        for path in paths:
-            ingest_file(store, path, parallel=False, source=source_named(vendor))
+    for vendor, path in files.files:  # day by day, as logs pulled daily come in
+        ingest_file(store, path, parallel=False, source=source_named(vendor))
 
 
 def replay(

@@ -23,7 +23,6 @@ import csv
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -70,14 +69,25 @@ def parse_vendors(text: str | Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class VendorFiles:
-    """What :func:`write_vendor_logs` wrote: the directory file, each vendor's files (by
-    the ``--from`` name that reads them, in the order to ingest them), how many records
-    each vendor got, and the native records no chosen vendor holds, by kind."""
+    """What :func:`write_vendor_logs` wrote: the directory file; the vendors' files, one
+    folder a day (``vendors/YYYY-MM-DD/``), as ``(vendor, path)`` in the order to ingest
+    them (day by day, as logs pulled daily are; within a day Okta, Zendesk, then
+    Salesforce's Cases before the pages that cite them); how many records each vendor
+    got; and the native records no chosen vendor holds, by kind."""
 
     directory: Path
-    logs: Mapping[str, tuple[Path, ...]]
+    files: tuple[tuple[str, Path], ...]
     written: Mapping[str, int]
     not_written: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def days(self) -> int:
+        """How many days' folders were written."""
+        return len({path.parent for _, path in self.files})
+
+    def paths(self, vendor: str) -> tuple[Path, ...]:
+        """Every file of ``vendor``, in order."""
+        return tuple(path for name, path in self.files if name == vendor)
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
@@ -93,16 +103,16 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 class _Sink:
     """One output file, written to ``NAME.part`` and renamed once everything is written."""
 
-    def __init__(self, path: Path, columns: tuple[str, ...] | None, stack: ExitStack) -> None:
+    def __init__(self, path: Path, columns: tuple[str, ...] | None) -> None:
         self.path = path
         self.part = path.with_name(path.name + ".part")
         self.count = 0
-        self.file: IO[str] | IO[bytes]
+        self.csv: Any = None
+        path.parent.mkdir(parents=True, exist_ok=True)
         if columns is None:
-            self.file = stack.enter_context(self.part.open("wb"))
-            self.csv = None
+            self.file: IO[Any] = self.part.open("wb")
         else:
-            self.file = stack.enter_context(self.part.open("w", encoding="utf-8", newline=""))
+            self.file = self.part.open("w", encoding="utf-8", newline="")
             self.csv = csv.DictWriter(self.file, fieldnames=columns, extrasaction="raise")
             self.csv.writeheader()
 
@@ -110,42 +120,56 @@ class _Sink:
         if self.csv is not None:
             self.csv.writerow(obj)
         else:
-            self.file.write(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))  # type: ignore[arg-type]
+            self.file.write(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))
         self.count += 1
 
 
-class _Output:
-    """The chosen vendors' files."""
+_ORDER = {name: n for n, name in enumerate(name for v in VENDORS for name, _ in _FILES[v])}
+_VENDOR_OF = {name: vendor for vendor in VENDORS for name, _ in _FILES[vendor]}
+_COLUMNS = {name: columns for vendor in VENDORS for name, columns in _FILES[vendor]}
 
-    def __init__(self, folder: Path, vendors: tuple[str, ...], stack: ExitStack) -> None:
-        self.sinks = {
-            name: (vendor, _Sink(folder / name, columns, stack))
-            for vendor in vendors
-            for name, columns in _FILES[vendor]
-        }
+
+class _Output:
+    """The vendors' files of each day, opened when a day's first record for them comes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "vendors"
+        self.day = ""
+        self.open: dict[str, _Sink] = {}
+        self.done: list[_Sink] = []
+
+    def start_day(self, day: str) -> None:
+        """Close the previous day's files: ``day``'s records follow."""
+        self.close_day()
+        self.day = day
+
+    def close_day(self) -> None:
+        for sink in sorted(self.open.values(), key=lambda s: _ORDER[s.path.name]):
+            sink.file.close()
+            self.done.append(sink)
+        self.open = {}
 
     def write(self, name: str, obj: Mapping[str, Any]) -> None:
-        self.sinks[name][1].write(obj)
+        sink = self.open.get(name)
+        if sink is None:
+            sink = self.open[name] = _Sink(self.folder / self.day / name, _COLUMNS[name])
+        sink.write(obj)
 
-    def publish(self) -> dict[str, tuple[Path, ...]]:
-        """Rename the files that got records; drop the empty ones."""
-        logs: dict[str, list[Path]] = {}
-        for vendor, sink in self.sinks.values():
-            if sink.count:
-                os.replace(sink.part, sink.path)
-                logs.setdefault(vendor, []).append(sink.path)
-            else:
-                sink.part.unlink(missing_ok=True)
-        return {vendor: tuple(paths) for vendor, paths in logs.items()}
+    def publish(self) -> tuple[tuple[str, Path], ...]:
+        self.close_day()
+        for sink in self.done:
+            os.replace(sink.part, sink.path)
+        return tuple((_VENDOR_OF[sink.path.name], sink.path) for sink in self.done)
 
     def discard(self) -> None:
-        for _, sink in self.sinks.values():
+        for sink in [*self.open.values(), *self.done]:
+            sink.file.close()
             sink.part.unlink(missing_ok=True)
 
     def written(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for vendor, sink in self.sinks.values():
-            counts[vendor] += sink.count
+        for sink in self.done:
+            counts[_VENDOR_OF[sink.path.name]] += sink.count
         return dict(counts)
 
 
@@ -171,6 +195,9 @@ class _Translation:
 
     def add(self, record: dict[str, Any]) -> None:
         kind = record.get("kind")
+        if kind in ("signin", "ticket", "access") and record["time"][:10] != self.out.day:
+            self.end_day()
+            self.out.start_day(record["time"][:10])
         if kind in _DIRECTORY_KINDS:
             self.directory.append(record)
             _register(record, self.ids)
@@ -216,7 +243,9 @@ class _Translation:
         event_type, row = found
         self.out.write(f"salesforce-{event_type}.csv", row)
 
-    def finish(self) -> None:
+    def end_day(self) -> None:
+        """The day's new Cases, as a query of the Cases created that day returns them at
+        its end (a later change is in the CaseHistory of its day)."""
         if self.salesforce is not None and self.salesforce.cases:
             for case in self.salesforce.case_records():
                 self.out.write("salesforce-cases.jsonl", case)
@@ -226,27 +255,24 @@ def write_vendor_logs(activity: Path, folder: Path, vendors: Iterable[str]) -> V
     """Write the native log at ``activity`` as ``vendors``' logs into ``folder``: every
     file, or none (an error leaves no file behind)."""
     chosen = parse_vendors(vendors)
-    with ExitStack() as stack:
-        try:
-            out = _Output(folder, chosen, stack)
-        except OSError as exc:
-            raise OutputError(f"{folder}: cannot write the vendors' logs: {exc}") from exc
-        translation = _Translation(chosen, out)
-        try:
-            for record in _records(activity):
-                translation.add(record)
-            translation.finish()
-            directory = folder / DIRECTORY_FILE
-            write_directory(directory, translation.directory, translation.ids, chosen)
-        except OSError as exc:
-            out.discard()
-            raise OutputError(f"{folder}: cannot write the vendors' logs: {exc}") from exc
-        except BaseException:
-            out.discard()
-            raise
+    out = _Output(folder)
+    translation = _Translation(chosen, out)
+    directory = folder / DIRECTORY_FILE
+    try:
+        for record in _records(activity):
+            translation.add(record)
+        translation.end_day()
+        write_directory(directory, translation.directory, translation.ids, chosen)
+        files = out.publish()
+    except OSError as exc:
+        out.discard()
+        raise OutputError(f"{folder}: cannot write the vendors' logs: {exc}") from exc
+    except BaseException:
+        out.discard()
+        raise
     return VendorFiles(
         directory=directory,
-        logs=out.publish(),
+        files=files,
         written=out.written(),
         not_written=dict(translation.not_written),
     )

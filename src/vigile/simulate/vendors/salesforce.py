@@ -13,9 +13,9 @@ writing only what Salesforce writes:
   ``LOGIN_KEY`` and ``CLIENT_IP``; a search is a ``Search`` row (its query and how many
   records it found, not which);
 - with the tickets in Salesforce, a ticket is a ``Case`` (created in the support queue,
-  as SOQL returns it when the simulation ends) and its ``CaseHistory`` rows (owner and
-  status changes); a page opened under a ticket was reached from that Case's page:
-  ``PREVPAGE_ENTITY_TYPE`` ``Case`` and ``PREVPAGE_ENTITY_ID``. Nothing else carries a
+  as a daily query of the day's new Cases returns it at the end of its day) and its
+  ``CaseHistory`` rows (owner and status changes); a page opened under a ticket was
+  reached from that Case's page: ``PREVPAGE_ENTITY_TYPE`` ``Case`` and ``PREVPAGE_ENTITY_ID``. Nothing else carries a
   justification: Salesforce records none.
 
 Not written, because Salesforce does not log them: denied requests (Salesforce logs pages
@@ -91,6 +91,7 @@ class SalesforceLog:
     all_signins: bool
     cases: bool
     opened: dict[str, _Case] = field(default_factory=dict)
+    unwritten: list[_Case] = field(default_factory=list)  # Cases created since the last query
     history: int = 0
 
     # -- sign-ins ----------------------------------------------------------------------
@@ -131,7 +132,7 @@ class SalesforceLog:
         the end, by :meth:`case_records`)."""
         ticket, step, time = record["ticket"], record["event"], record["time"]
         if step == "opened":
-            self.opened[ticket] = _Case(
+            case = self.opened[ticket] = _Case(
                 id=self.ids.salesforce_case(ticket),
                 number=self.ids.ticket_number(ticket),
                 account=self.ids.salesforce_account(record["customer"]),
@@ -140,10 +141,12 @@ class SalesforceLog:
                 modified=time,
                 category=record.get("category"),
             )
+            self.unwritten.append(case)
             return []
-        case = self.opened.get(ticket)
-        if case is None:  # a step of a ticket the log never opened: no Case to change
+        found = self.opened.get(ticket)
+        if found is None:  # a step of a ticket the log never opened: no Case to change
             return []
+        case = found
         case.modified = time
         if step == "assigned":
             user = self.ids.salesforce_user(record["agent"])
@@ -182,7 +185,9 @@ class SalesforceLog:
         }
 
     def case_records(self) -> list[dict[str, Any]]:
-        """Every Case as SOQL returns it when the simulation ends, in order of creation."""
+        """The Cases created since the last call, as SOQL returns them now, in order of
+        creation (``SELECT ... FROM Case WHERE CreatedDate = YESTERDAY`` run each day)."""
+        cases, self.unwritten = self.unwritten, []
         return [
             {
                 "attributes": {"type": "Case", "url": f"{_API}/Case/{case.id}"},
@@ -198,7 +203,7 @@ class SalesforceLog:
                 "ClosedDate": None if case.closed is None else _soql_time(case.closed),
                 "LastModifiedDate": _soql_time(case.modified),
             }
-            for case in self.opened.values()
+            for case in cases
         ]
 
     # -- accesses ----------------------------------------------------------------------
