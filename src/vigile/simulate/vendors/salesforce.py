@@ -15,8 +15,8 @@ writing only what Salesforce writes:
 - with the tickets in Salesforce, a ticket is a ``Case`` (created in the support queue,
   as a daily query of the day's new Cases returns it at the end of its day) and its
   ``CaseHistory`` rows (owner and status changes); a page opened under a ticket was
-  reached from that Case's page: ``PREVPAGE_ENTITY_TYPE`` ``Case`` and ``PREVPAGE_ENTITY_ID``. Nothing else carries a
-  justification: Salesforce records none.
+  reached from that Case's page: ``PREVPAGE_ENTITY_TYPE`` ``Case`` and
+  ``PREVPAGE_ENTITY_ID``. Nothing else carries a justification: Salesforce records none.
 
 Not written, because Salesforce does not log them: denied requests (Salesforce logs pages
 served), which fields a page showed in clear or masked, a reveal as such (a Contact's page
