@@ -38,6 +38,8 @@ def test_directory_then_okta_log_stores_signins_once_and_reports_the_unknown(
         "agents": 2,
         "customers": 1,
         "identities": 4,
+        "contacts": 0,
+        "accounts": 0,
     }
     log = jsonl(
         tmp_path / "okta.jsonl",
@@ -139,7 +141,7 @@ def test_an_unknown_source_is_refused_with_the_known_ones(
     [
         ("kind,id,okta_logon\nagent,a-1,x\n", ":1: header: unknown columns ['okta_logon']"),
         ("kind,id,tier\nagent,a-1,gold\n", ":2: tier: expected 1, 2 or 3"),
-        ("kind,id\nrobot,r-1\n", ":2: kind: expected agent or customer"),
+        ("kind,id\nrobot,r-1\n", ":2: kind: expected agent, customer, contact or account"),
         ("kind,id,team\ncustomer,c-1,x\n", ":2: team: not a column of a customer"),
         (
             "kind,id,okta_login\nagent,a-1,ann@x\nagent,a-2,ANN@x\n",

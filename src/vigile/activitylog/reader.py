@@ -109,13 +109,13 @@ class ActivityLogReader:
 
     def chunk_decoder(
         self, prepare: Callable[[ActivityRecord], Any] | None
-    ) -> Callable[[tuple[int, list[bytes]]], DecodedChunk]:
+    ) -> Callable[[tuple[int, list[Any]]], DecodedChunk]:
         """What decodes one chunk ``(number of its first line, lines)``: the spec's
         records here; a vendor log's reader (:mod:`vigile.sources`) maps its own. It runs
         in the worker when there is a pool, so it must pickle."""
         return partial(decode_chunk, str(self.path), prepare=prepare)
 
-    def _chunks(self, size: int) -> Generator[tuple[int, list[bytes]], None, None]:
+    def _chunks(self, size: int) -> Generator[tuple[int, list[Any]], None, None]:
         """``(number of the first line, lines)``. A stream that breaks off (a truncated or
         corrupt gzip, an I/O error) is named at the first line not read whole: the lines
         of a chunk are counted one by one, not as the chunk they were read ahead in."""

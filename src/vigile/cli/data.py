@@ -116,7 +116,8 @@ def directory_import(
     file: Path = typer.Argument(..., help="Directory file (.csv, or .jsonl)."),
     format: Format = FormatOption,
 ) -> None:
-    """Load agents and customers with their ids in Okta, Entra, Zendesk and Salesforce."""
+    """Load agents, customers, contacts and accounts with their ids in Okta, Entra, Zendesk
+    and Salesforce."""
     with Store.open(create=True) as store:
         done = import_directory(store, file)
         location = store.location
@@ -125,7 +126,8 @@ def directory_import(
     else:
         console.print(
             f"Imported {done.source} into {location}: {done.agents:,} agents, "
-            f"{done.customers:,} customers, {done.identities:,} vendor ids"
+            f"{done.customers:,} customers, {done.contacts:,} contacts, "
+            f"{done.accounts:,} accounts, {done.identities:,} vendor ids"
         )
 
 

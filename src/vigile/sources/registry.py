@@ -12,6 +12,7 @@ from vigile.sources.base import Source
 from vigile.sources.entra import ENTRA
 from vigile.sources.ocsf import OCSF
 from vigile.sources.okta import OKTA
+from vigile.sources.salesforce import SALESFORCE
 from vigile.sources.zendesk import ZENDESK
 
 __all__ = ["register_source", "source_named", "source_names"]
@@ -43,3 +44,4 @@ register_source(OKTA)
 register_source(ZENDESK)
 register_source(ENTRA)
 register_source(OCSF)
+register_source(SALESFORCE)

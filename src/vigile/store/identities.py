@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigile.store import tables as t
 
-__all__ = ["IdentityRow", "read_identities", "upsert_identities"]
+__all__ = [
+    "IdentityRow",
+    "read_identities",
+    "read_owners",
+    "read_ticket_customers",
+    "upsert_identities",
+]
 
 #: ``(system, external_id, kind, id)``: the vendor's id, and the agent or customer it names.
 IdentityRow = tuple[str, str, str, str]
@@ -41,3 +47,32 @@ def read_identities(engine: Engine) -> Mapping[tuple[str, str], tuple[str, str]]
     query = select(table.c.system, table.c.external_id, table.c.kind, table.c.id)
     with engine.connect() as conn:
         return {(s, e): (k, i) for s, e, k, i in conn.execute(query)}
+
+
+def read_owners(engine: Engine) -> Mapping[tuple[str, str], str]:
+    """The customer of every contact and account a vendor id names:
+    ``(kind, id) -> customer``."""
+    ids = t.identities
+    found: dict[tuple[str, str], str] = {}
+    with engine.connect() as conn:
+        for kind, table in (("contact", t.contacts), ("account", t.accounts)):
+            query = (
+                select(table.c.id, table.c.customer)
+                .select_from(table.join(ids, and_(ids.c.kind == kind, ids.c.id == table.c.id)))
+                .distinct()
+            )
+            found.update(((kind, i), c) for i, c in conn.execute(query))
+    return found
+
+
+def read_ticket_customers(engine: Engine, prefix: str = "") -> Mapping[str, str]:
+    """The customer of every ticket opened with one (``ticket -> customer``), of the
+    tickets whose id starts with ``prefix``."""
+    table = t.ticket_events
+    query = select(table.c.ticket, table.c.customer).where(
+        table.c.event == "opened", table.c.customer.is_not(None)
+    )
+    if prefix:
+        query = query.where(table.c.ticket.startswith(prefix, autoescape=True))
+    with engine.connect() as conn:
+        return {str(ticket): str(customer) for ticket, customer in conn.execute(query)}
