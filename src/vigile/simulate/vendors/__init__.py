@@ -42,16 +42,17 @@ __all__ = ["DIRECTORY_FILE", "VENDORS", "VendorFiles", "parse_vendors", "write_v
 VENDORS = ("okta", "zendesk", "salesforce")
 DIRECTORY_FILE = "directory.csv"
 _DIRECTORY_KINDS = frozenset({"agent", "customer", "contact", "account", "subscription"})
-# Every file each vendor may get, in the order they must be ingested (Salesforce's Cases
-# before the pages that cite them); CSV files with their columns.
+# Every file each vendor may get a day, in the order they must be ingested (Salesforce's
+# Cases before the pages that cite them: the numbers keep a shell's glob in that order);
+# CSV files with their columns.
 _FILES: Mapping[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "okta": (("okta.jsonl", None),),
     "zendesk": (("zendesk.jsonl", None),),
     "salesforce": (
-        ("salesforce-cases.jsonl", None),
-        ("salesforce-LoginEvent.jsonl", None),
-        ("salesforce-LightningPageView.csv", PAGE_VIEW_COLUMNS),
-        ("salesforce-Search.csv", SEARCH_COLUMNS),
+        ("salesforce-1-Case.jsonl", None),
+        ("salesforce-2-LoginEvent.jsonl", None),
+        ("salesforce-3-LightningPageView.csv", PAGE_VIEW_COLUMNS),
+        ("salesforce-4-Search.csv", SEARCH_COLUMNS),
     ),
 }
 
@@ -218,7 +219,7 @@ class _Translation:
         if self.salesforce is not None:
             event = self.salesforce.login_event(record)
             if event is not None:
-                self.out.write("salesforce-LoginEvent.jsonl", event)
+                self.out.write("salesforce-2-LoginEvent.jsonl", event)
                 held = True
         if not held:
             self.not_written["signin"] += 1
@@ -231,7 +232,7 @@ class _Translation:
                 return
         elif self.salesforce is not None:
             for row in self.salesforce.ticket(record):
-                self.out.write("salesforce-cases.jsonl", row)
+                self.out.write("salesforce-1-Case.jsonl", row)
             return
         self.not_written["ticket"] += 1
 
@@ -241,14 +242,19 @@ class _Translation:
             self.not_written["access"] += 1
             return
         event_type, row = found
-        self.out.write(f"salesforce-{event_type}.csv", row)
+        name = (
+            "salesforce-3-LightningPageView.csv"
+            if event_type == "LightningPageView"
+            else "salesforce-4-Search.csv"
+        )
+        self.out.write(name, row)
 
     def end_day(self) -> None:
         """The day's new Cases, as a query of the Cases created that day returns them at
         its end (a later change is in the CaseHistory of its day)."""
         if self.salesforce is not None and self.salesforce.cases:
             for case in self.salesforce.case_records():
-                self.out.write("salesforce-cases.jsonl", case)
+                self.out.write("salesforce-1-Case.jsonl", case)
 
 
 def write_vendor_logs(activity: Path, folder: Path, vendors: Iterable[str]) -> VendorFiles:
