@@ -12,7 +12,14 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-__all__ = ["VendorIds", "event_uuid", "okta_user_id", "salesforce_id", "salesforce_key"]
+__all__ = [
+    "VendorIds",
+    "case_safe",
+    "event_uuid",
+    "okta_user_id",
+    "salesforce_id",
+    "salesforce_key",
+]
 
 _NAMESPACE = uuid.UUID("6f1c2a7e-3d0b-5b8e-9c4f-2a1d7e0b6c35")  # Vigile's simulator
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -26,21 +33,25 @@ _ZENDESK_AUDIT = 5_000_000_000_000
 _SALESFORCE_CUSTOMER_USERS = 1_000_000  # customers' own (Experience Cloud) users
 
 
-def salesforce_id(prefix: str, n: int) -> str:
-    """A Salesforce 18-character id: a three-character key prefix (``005`` User, ``001``
-    Account, ``003`` Contact, ``500`` Case), the org's pod ``5g0``, a base-62 number, and
-    the documented case-safe suffix (one letter per five characters, their capitals as
-    bits)."""
-    digits = ""
-    for _ in range(9):
-        n, rest = divmod(n, 62)
-        digits = _BASE62[rest] + digits
-    short = f"{prefix}5g0{digits}"
+def case_safe(short: str) -> str:
+    """The 18-character form of a 15-character Salesforce id: the documented checksum, one
+    letter per five characters whose bits say which of them are capitals."""
     suffix = ""
     for chunk in range(3):
         bits = sum(1 << i for i, c in enumerate(short[5 * chunk : 5 * chunk + 5]) if c.isupper())
         suffix += _SUFFIX[bits]
     return short + suffix
+
+
+def salesforce_id(prefix: str, n: int) -> str:
+    """A Salesforce 18-character id: a three-character key prefix (``005`` User, ``001``
+    Account, ``003`` Contact, ``500`` Case), the org's pod ``5g0``, ``n`` in base 62, and
+    the case-safe suffix."""
+    digits = ""
+    for _ in range(9):
+        n, rest = divmod(n, 62)
+        digits = _BASE62[rest] + digits
+    return case_safe(f"{prefix}5g0{digits}")
 
 
 def okta_user_id(agent: str) -> str:
