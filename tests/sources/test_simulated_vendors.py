@@ -164,3 +164,16 @@ def test_the_same_seed_writes_the_same_files(both: Both, tmp_path: Path) -> None
     assert first == second
     for path in [*first, Path("directory.csv")]:
         assert (tmp_path / path).read_bytes() == (both.sim / path).read_bytes(), path
+
+
+def test_an_unknown_vendor_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), pytest.raises(SystemExit) as exit_:
+        main(["simulate", "--agents", "3", "--days", "1", "--out", str(tmp_path / "sim"),
+              "--as", "okta,jira"])  # fmt: skip
+    assert exit_.value.code == 1
+    assert "--as: unknown vendor 'jira'; the simulator writes okta, zendesk, salesforce" in (
+        err.getvalue()
+    )
+    assert "Traceback" not in err.getvalue()
+    assert not (tmp_path / "sim").exists()
