@@ -1,25 +1,11 @@
-"""Salesforce: Event Monitoring's events and Service Cloud's Cases.
+"""Salesforce's objects as Vigile reads them: the typed records and their parsing.
 
-Three kinds of objects, told apart by their keys (docs/sources.md has the field-by-field
-tables):
-
-- an **Event Log File row** (``EVENT_TYPE``): the CSV Salesforce serves for each
-  ``EventLogFile`` (read by :class:`~vigile.sources.reading.VendorLogReader` row by row),
-  or the same row as a JSON object (a SIEM's copy): ``Login``, ``LoginAs``, ``Logout``,
-  ``Console``, ``LightningPageView``, ``LightningInteraction``, ``URI``, ``Search``,
-  ``Report``, ``ReportExport``, ``BulkApi``, ``RestApi``;
-- a **Real-Time Event Monitoring storage object** (``attributes.type``, as the REST query
-  API returns it): ``LoginEvent``, ``LoginAsEvent``, ``LightningUriEvent``,
-  ``ReportEvent``, ``ApiEvent``;
-- a **Case** or **CaseHistory** record (``attributes.type``).
-
-Sign-ins come from ``Login``/``LoginEvent``; the impersonation of ``LoginAs`` becomes an
-audit event; a record page of an Account, a Contact, a Case or a customer's User (their
-login account) becomes an access to that customer; searches become ``customer.search``;
-reports and API queries that name their rows' records become exports; Cases become ticket
-steps. Salesforce ids are compared by their first 15 characters (an 18-character id adds a
-checksum). What Salesforce does not say (which fields a page showed, which records a search
-found) is documented as lost, never made up.
+An object is an Event Log File row (``EVENT_TYPE``), a Real-Time Event Monitoring storage
+object or a Case/CaseHistory record (``attributes.type``); :func:`parse_salesforce` turns
+one into the typed record of what Vigile reads, spelled as Salesforce spells it, raising
+:class:`InvalidField` naming the column or field. Values are text as in the CSV (numbers
+as JSON copies write them are read as their text); an empty cell is an absent value; ids
+are kept as their first 15 characters (:func:`salesforce_id`).
 """
 
 from __future__ import annotations
@@ -28,33 +14,29 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Any
 
 import orjson
 
-from vigile.model import Access, AuditEvent, SignIn, TicketEvent
-from vigile.model.vocabulary import Action, Reason, TicketStep
 from vigile.sources.base import (
-    ACCOUNT,
-    CONTACT,
-    CUSTOMER,
-    Identities,
     InvalidField,
-    Mapped,
-    MapResult,
-    Skipped,
-    Unmapped,
 )
-from vigile.sources.fields import JSON, storable, vendor_time
+from vigile.sources.fields import JSON, vendor_time
 
 __all__ = [
+    "ACCOUNT_PREFIX",
     "ACCOUNT_SYSTEM",
+    "CASE_PREFIX",
+    "CONTACT_PREFIX",
     "CONTACT_SYSTEM",
     "CSV_COLUMNS",
-    "SALESFORCE",
+    "ELF_TYPES",
+    "ID_PATTERN",
+    "QUEUE_PREFIX",
     "SYSTEM",
+    "TIMES",
+    "USER_PREFIX",
     "USER_SYSTEM",
+    "VIEW_FIELDS",
     "CaseHistoryRecord",
     "CaseRecord",
     "Envelope",
@@ -63,9 +45,8 @@ __all__ = [
     "LoginAs",
     "NotRead",
     "RecordView",
-    "SalesforceSource",
+    "SalesforceRecord",
     "Search",
-    "map_salesforce",
     "parse_salesforce",
     "salesforce_id",
 ]
@@ -78,31 +59,31 @@ CONTACT_SYSTEM = "salesforce_contact"
 USER_SYSTEM = "salesforce_user"
 #: The columns every Event Log File's header must have (one of the two times, too).
 CSV_COLUMNS = ("EVENT_TYPE", "REQUEST_ID")
-_TIMES = ("TIMESTAMP_DERIVED", "TIMESTAMP")
+TIMES = ("TIMESTAMP_DERIVED", "TIMESTAMP")
 
 #: Event Log File types read; real-time storage objects read; records read.
 _ELF_VIEWS = frozenset({"LightningPageView", "URI", "Console", "RestApi"})
 _ELF_EXPORTS = frozenset({"Report", "ReportExport", "BulkApi"})
 _COUNTED = frozenset({"Logout", "LightningInteraction"})
-_ELF_TYPES = frozenset({"Login", "LoginAs", "Search", *_ELF_VIEWS, *_ELF_EXPORTS, *_COUNTED})
+ELF_TYPES = frozenset({"Login", "LoginAs", "Search", *_ELF_VIEWS, *_ELF_EXPORTS, *_COUNTED})
 _EVENT_TYPES = frozenset(
     {"LoginEvent", "LoginAsEvent", "LightningUriEvent", "ReportEvent", "ApiEvent"}
 )
 #: Key prefixes of the records Vigile places (the first three characters of an id).
-_ACCOUNT, _CONTACT, _CASE, _USER = "001", "003", "500", "005"
-_QUEUE = "00G"
+ACCOUNT_PREFIX, CONTACT_PREFIX, CASE_PREFIX, USER_PREFIX = "001", "003", "500", "005"
+QUEUE_PREFIX = "00G"
 _OUTSIDE = "Salesforce.com IP"  # ELF's word for a request from Salesforce's own servers
 _SOQL_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 _ELF_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,6}))?")
 _REST_RECORD = re.compile(r"/services/data/v[\d.]+/sobjects/(\w+)/([A-Za-z0-9]{15,18})/?$")
-_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+ID_PATTERN = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _CASE_PAGE = re.compile(r"^(?:https?://[^/]+)?/(500[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(?:[/?#]|$)")
 
-_VIEW_FIELDS: Mapping[str, tuple[str, ...]] = {
-    _ACCOUNT: ("customer.name", "customer.country"),
-    _CONTACT: ("contact.name", "contact.email", "contact.phone", "contact.role"),
-    _CASE: ("customer.name", "contact.name", "contact.email", "contact.phone"),
-    _USER: ("account.username", "account.email"),
+VIEW_FIELDS: Mapping[str, tuple[str, ...]] = {
+    ACCOUNT_PREFIX: ("customer.name", "customer.country"),
+    CONTACT_PREFIX: ("contact.name", "contact.email", "contact.phone", "contact.role"),
+    CASE_PREFIX: ("customer.name", "contact.name", "contact.email", "contact.phone"),
+    USER_PREFIX: ("account.username", "account.email"),
 }
 
 
@@ -304,7 +285,7 @@ def _elf_envelope(obj: JSON, kind: str) -> Envelope:
     return Envelope(
         type=kind,
         id=f"{kind}:{request}",
-        time=_required_time(obj, _TIMES),
+        time=_required_time(obj, TIMES),
         user=_id(obj, "USER_ID"),
         user_name=_text(obj, "USER_NAME"),
         session=_text(obj, "LOGIN_KEY") or _text(obj, "SESSION_KEY"),
@@ -461,7 +442,7 @@ def _rest(obj: JSON, event: Envelope) -> RecordView:
 def _ids_in(value: object) -> Iterator[str]:
     """Every Salesforce id of a record Vigile places, anywhere in a ``Records`` value."""
     if isinstance(value, str):
-        if _ID.fullmatch(value) and value[:3] in _VIEW_FIELDS:
+        if ID_PATTERN.fullmatch(value) and value[:3] in VIEW_FIELDS:
             yield salesforce_id(value)
     elif isinstance(value, dict):
         for item in value.values():
@@ -620,354 +601,3 @@ def parse_salesforce(obj: object) -> SalesforceRecord:
     if sobject in _EVENT_TYPES:
         return _real_time(obj, sobject)
     return NotRead(kind=sobject)
-
-
-# -- the mapping -----------------------------------------------------------------------
-
-
-def _extra(event: Envelope, more: Mapping[str, str]) -> Mapping[str, Any]:
-    extra: dict[str, Any] = {"source": SYSTEM, "salesforce_event_type": event.type}
-    if event.user_name:
-        extra["salesforce_user"] = event.user_name
-    extra.update(more)
-    return MappingProxyType(extra)
-
-
-def _agent(event: Envelope, identities: Identities) -> str | Unmapped:
-    if event.user is None:
-        return Unmapped(reason=f"{event.type} without a user id", example=event.id)
-    agent = identities.agent(SYSTEM, event.user)
-    if agent is None:
-        name = f" ({event.user_name})" if event.user_name else ""
-        return Unmapped(reason="Salesforce user not in the directory", example=event.user + name)
-    return agent
-
-
-def _session(event: Envelope) -> str:
-    return f"salesforce:{event.session or event.id}"
-
-
-def _map_login(login: Login, identities: Identities) -> MapResult:
-    agent = _agent(login.event, identities)
-    if isinstance(agent, Unmapped):
-        return agent
-    event = login.event
-    if event.ip is None:
-        return Unmapped(reason="sign-in without a source IP", example=event.id)
-    signin = SignIn(
-        id=f"salesforce:{event.id}",
-        time=event.time,
-        agent=agent,
-        session=_session(event),
-        outcome="success" if login.success else "failure",
-        ip=event.ip,
-        country=login.country,
-        lat=login.lat,
-        lon=login.lon,
-        user_agent=login.user_agent,
-        extra=_extra(event, login.extra),
-    )
-    return storable([signin], what="sign-in", example=event.id)
-
-
-def _map_login_as(login_as: LoginAs, identities: Identities) -> MapResult:
-    event = login_as.event
-    if login_as.admin is None:
-        return Unmapped(
-            reason="LoginAsEvent names the admin by username only",
-            example=login_as.admin_name or event.id,
-        )
-    agent = identities.agent(SYSTEM, login_as.admin)
-    if agent is None:
-        name = f" ({login_as.admin_name})" if login_as.admin_name else ""
-        return Unmapped(
-            reason="Salesforce user not in the directory", example=login_as.admin + name
-        )
-    details = {
-        "source": SYSTEM,
-        "delegated_user": login_as.admin_name,
-        "user": event.user_name,
-        "ip": event.ip,
-        "uri": login_as.uri,
-    }
-    audit = AuditEvent(
-        id=f"salesforce:{event.id}",
-        time=event.time,
-        action="salesforce.LoginAs",
-        actor=agent,
-        subject=f"salesforce_user:{event.user}" if event.user else None,
-        details=MappingProxyType({k: v for k, v in details.items() if v is not None}),
-    )
-    return Mapped(records=(audit,))
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Seen:
-    """What a record id names for Vigile."""
-
-    action: Action
-    customer: str
-    object: str | None = None
-    case: str | None = None
-
-
-def _account(record: str, identities: Identities) -> _Seen | MapResult:
-    named = identities.named(ACCOUNT_SYSTEM, record)
-    if named is None or named[0] != CUSTOMER:
-        return Unmapped(reason="Salesforce Account not in the directory", example=record)
-    return _Seen(action=Action.CUSTOMER_VIEW, customer=named[1])
-
-
-def _contact(record: str, identities: Identities) -> _Seen | MapResult:
-    named = identities.named(CONTACT_SYSTEM, record)
-    owner = identities.customer_of(*named) if named and named[0] == CONTACT else None
-    if named is None or owner is None:
-        return Unmapped(reason="Salesforce Contact not in the directory", example=record)
-    return _Seen(action=Action.CONTACT_VIEW, customer=owner, object=named[1])
-
-
-def _case_seen(record: str, identities: Identities) -> _Seen | MapResult:
-    ticket = f"salesforce:{record}"
-    customer = identities.tickets.get(ticket)
-    if customer is None:
-        return Unmapped(reason="Salesforce Case not ingested", example=record)
-    return _Seen(action=Action.CUSTOMER_VIEW, customer=customer, object=ticket, case=ticket)
-
-
-def _user(record: str, identities: Identities) -> _Seen | None:
-    named = identities.named(USER_SYSTEM, record)
-    owner = identities.customer_of(*named) if named and named[0] == ACCOUNT else None
-    if named is None or owner is None:
-        return None
-    return _Seen(action=Action.ACCOUNT_VIEW, customer=owner, object=named[1])
-
-
-_PLACED: Mapping[str, Callable[[str, Identities], _Seen | MapResult]] = {
-    _ACCOUNT: _account,
-    _CONTACT: _contact,
-    _CASE: _case_seen,
-}
-
-
-def _seen(record: str, label: str, kind: str, identities: Identities) -> _Seen | MapResult:
-    """The customer data a record id stands for, or how it is counted: an Account,
-    Contact or Case Vigile cannot place is kept aside; a User not a customer's account
-    (an employee's page) and any other record are counted."""
-    prefix = record[:3]
-    placed = _PLACED.get(prefix)
-    if placed is not None:
-        return placed(record, identities)
-    if prefix == _USER:
-        return _user(record, identities) or Skipped(event_type=f"{kind}:User")
-    return Skipped(event_type=f"{kind}:{label or prefix}")
-
-
-def _view_id(event: Envelope, record: str) -> str:
-    """An ELF view's id names its record too: one request (``REQUEST_ID``) can log
-    several views; a real-time event's ``EventIdentifier`` is unique."""
-    if event.type in _ELF_TYPES:
-        return f"salesforce:{event.id}:{record}"
-    return f"salesforce:{event.id}"
-
-
-def _map_view(view: RecordView, identities: Identities) -> MapResult:
-    event = view.event
-    if view.skip is not None or view.record is None:
-        return Skipped(event_type=view.skip or f"{event.type}:no record")
-    seen = _seen(view.record, view.label, event.type, identities)
-    if not isinstance(seen, _Seen):
-        return seen
-    agent = _agent(event, identities)
-    if isinstance(agent, Unmapped):
-        return agent
-    ticket = seen.case or (f"salesforce:{view.previous_case}" if view.previous_case else None)
-    access = Access(
-        id=_view_id(event, view.record),
-        time=event.time,
-        agent=agent,
-        session=_session(event),
-        action=seen.action,
-        outcome="allowed",
-        customer=seen.customer,
-        ip=event.ip,
-        fields=_VIEW_FIELDS[view.record[:3]],
-        object=seen.object,
-        ticket=ticket,
-        reason=Reason.CUSTOMER_INITIATED_SUPPORT if ticket else None,
-        extra=_extra(event, view.extra),
-    )
-    return storable([access], what="access", example=event.id)
-
-
-def _map_search(search: Search, identities: Identities) -> MapResult:
-    event = search.event
-    agent = _agent(event, identities)
-    if isinstance(agent, Unmapped):
-        return agent
-    access = Access(
-        id=f"salesforce:{event.id}",
-        time=event.time,
-        agent=agent,
-        session=_session(event),
-        action=Action.CUSTOMER_SEARCH,
-        outcome="allowed",
-        ip=event.ip,
-        query=search.query,
-        extra=_extra(event, search.extra),
-    )
-    return storable([access], what="search", example=event.id)
-
-
-def _map_export(export: Export, identities: Identities) -> MapResult:
-    event = export.event
-    customers: dict[str, None] = {}
-    for record in export.records:
-        seen = _seen(record, "", event.type, identities)
-        if isinstance(seen, _Seen):
-            customers[seen.customer] = None
-    if not customers:
-        return Unmapped(reason=f"{event.type} names no customer", example=export.object or event.id)
-    agent = _agent(event, identities)
-    if isinstance(agent, Unmapped):
-        return agent
-    accesses = [
-        Access(
-            id=f"salesforce:{event.id}:{customer}",
-            time=event.time,
-            agent=agent,
-            session=_session(event),
-            action=Action.EXPORT,
-            outcome="allowed",
-            customer=customer,
-            ip=event.ip,
-            object=export.object,
-            extra=_extra(event, export.extra),
-        )
-        for customer in sorted(customers)
-    ]
-    return storable(accesses, what="export", example=event.id)
-
-
-def _case_extra(case: CaseRecord) -> Mapping[str, Any]:
-    extra = {"source": SYSTEM, "salesforce_status": case.status}
-    return MappingProxyType({k: v for k, v in extra.items() if v is not None})
-
-
-def _map_case(case: CaseRecord, identities: Identities) -> MapResult:
-    ticket = f"salesforce:{case.id}"
-    if case.account is None:
-        return Unmapped(reason="Case without AccountId", example=case.id)
-    named = identities.named(ACCOUNT_SYSTEM, case.account)
-    if named is None or named[0] != CUSTOMER:
-        return Unmapped(reason="Salesforce Account not in the directory", example=case.account)
-    steps = [
-        TicketEvent(
-            id=f"{ticket}:opened",
-            time=case.created,
-            ticket=ticket,
-            event=TicketStep.OPENED,
-            customer=named[1],
-            extra=_case_extra(case),
-        )
-    ]
-    if case.owner is not None and case.owner.startswith(_USER):
-        agent = identities.agent(SYSTEM, case.owner)
-        if agent is None:
-            return Unmapped(reason="Salesforce user not in the directory", example=case.owner)
-        steps.append(
-            TicketEvent(
-                id=f"{ticket}:assigned:{case.owner}",
-                time=case.created,
-                ticket=ticket,
-                event=TicketStep.ASSIGNED,
-                agent=agent,
-                extra=_case_extra(case),
-            )
-        )
-    if case.closed:
-        steps.append(
-            TicketEvent(
-                id=f"{ticket}:closed",
-                time=case.closed_date or case.modified or case.created,
-                ticket=ticket,
-                event=TicketStep.CLOSED,
-                extra=_case_extra(case),
-            )
-        )
-    return storable(steps, what="ticket step", example=case.id)
-
-
-def _map_case_history(change: CaseHistoryRecord, identities: Identities) -> MapResult:
-    ticket = f"salesforce:{change.case}"
-    extra = MappingProxyType({"source": SYSTEM, "salesforce_case_history": change.id})
-    new = change.new or ""
-    if change.field == "Owner":
-        if new.startswith(_QUEUE):
-            return Skipped(event_type="CaseHistory:Owner queue")
-        if not (new.startswith(_USER) and _ID.fullmatch(new)):
-            return Skipped(event_type="CaseHistory:Owner name")
-        agent = identities.agent(SYSTEM, salesforce_id(new))
-        if agent is None:
-            return Unmapped(reason="Salesforce user not in the directory", example=new)
-        step = TicketEvent(
-            id=f"salesforce:{change.id}",
-            time=change.created,
-            ticket=ticket,
-            event=TicketStep.ASSIGNED,
-            agent=agent,
-            extra=extra,
-        )
-        return storable([step], what="ticket step", example=change.id)
-    if change.field == "Status" and new == "Closed" and change.old != "Closed":
-        step = TicketEvent(
-            id=f"salesforce:{change.id}",
-            time=change.created,
-            ticket=ticket,
-            event=TicketStep.CLOSED,
-            extra=extra,
-        )
-        return storable([step], what="ticket step", example=change.id)
-    return Skipped(event_type=f"CaseHistory:{change.field}")
-
-
-_MAPPERS: Mapping[type, Callable[[Any, Identities], MapResult]] = {
-    Login: _map_login,
-    LoginAs: _map_login_as,
-    RecordView: _map_view,
-    Search: _map_search,
-    Export: _map_export,
-    CaseRecord: _map_case,
-    CaseHistoryRecord: _map_case_history,
-}
-
-
-def map_salesforce(record: SalesforceRecord, identities: Identities) -> MapResult:
-    """Vigile's records for one Salesforce object (pure)."""
-    if isinstance(record, NotRead):
-        return Skipped(event_type=record.kind)
-    return _MAPPERS[type(record)](record, identities)
-
-
-@dataclass(frozen=True, slots=True)
-class SalesforceSource:
-    """Salesforce's events and Cases as a :class:`vigile.sources.base.Source`; it reads
-    Event Log Files' CSV too (:meth:`check_header`)."""
-
-    name: str = "salesforce"
-
-    def parse(self, obj: object) -> SalesforceRecord:
-        return parse_salesforce(obj)
-
-    def map(self, record: SalesforceRecord, identities: Identities) -> MapResult:
-        return map_salesforce(record, identities)
-
-    def check_header(self, columns: Sequence[str]) -> None:
-        """An Event Log File's header: :class:`InvalidField` naming a missing column."""
-        for column in CSV_COLUMNS:
-            if column not in columns:
-                raise InvalidField(column, "missing required column")
-        if not any(time in columns for time in _TIMES):
-            raise InvalidField(_TIMES[0], "missing required column (or TIMESTAMP)")
-
-
-SALESFORCE = SalesforceSource()
