@@ -15,6 +15,7 @@ from vigile.export import ExportFormat, ExportSummary, export_store, parse_windo
 from vigile.ingest import IngestSummary, ingest_file
 from vigile.settings import Settings
 from vigile.simulate import SCENARIOS, SimulationConfig, simulate
+from vigile.simulate.vendors import VENDORS, VendorFiles, parse_vendors, write_vendor_logs
 from vigile.sources import import_directory, source_named, source_names
 from vigile.store import Store
 
@@ -144,9 +145,16 @@ def simulate_command(
     customers: int | None = typer.Option(None, help="Customers (default: 10 per agent)."),
     start: str = typer.Option("2021-05-01", help="First simulated day (YYYY-MM-DD)."),
     out: Path = typer.Option(..., help="Folder for activity.jsonl and truth.json."),
+    as_vendors: str | None = typer.Option(
+        None,
+        "--as",
+        help="Also write the organisation as these vendors' logs and the directory file "
+        "(comma-separated: " + ", ".join(VENDORS) + ").",
+    ),
     format: Format = FormatOption,
 ) -> None:
     """Simulate a support organisation (and an attack) as an activity log."""
+    vendors = parse_vendors(as_vendors) if as_vendors is not None else ()
     config = SimulationConfig(
         scenario=scenario,
         seed=seed,
@@ -157,6 +165,7 @@ def simulate_command(
     )
     with progress_bar(f"Simulating {scenario}", total=1) as update:
         result = simulate(config, out, progress=update)
+    files = write_vendor_logs(result.path, out, vendors) if vendors else None
     if format is Format.JSON:
         print_json(
             {
@@ -164,13 +173,35 @@ def simulate_command(
                 "truth": str(result.truth_path),
                 "records": result.records,
                 "events": result.events,
+                **({} if files is None else {"vendors": _vendor_json(files)}),
             }
         )
-    else:
-        console.print(
-            f"Wrote {result.records:,} records ({result.events:,} events) to {result.path}"
-            f" and the ground truth to {result.truth_path}"
-        )
+        return
+    console.print(
+        f"Wrote {result.records:,} records ({result.events:,} events) to {result.path}"
+        f" and the ground truth to {result.truth_path}"
+    )
+    if files is not None:
+        for vendor in vendors:
+            console.print(
+                f"As {vendor}: {files.written.get(vendor, 0):,} records in "
+                f"{len(files.paths(vendor)):,} files, one folder a day under {out / 'vendors'}"
+            )
+        console.print(f"The directory file: {files.directory}")
+        for kind, count in files.not_written.items():
+            console.print(
+                f"[yellow]{count:,} {kind} records[/] are held by none of these vendors: "
+                "not written"
+            )
+
+
+def _vendor_json(files: VendorFiles) -> dict[str, object]:
+    return {
+        "directory": str(files.directory),
+        "files": [{"source": vendor, "path": str(path)} for vendor, path in files.files],
+        "written": dict(files.written),
+        "not_written": dict(files.not_written),
+    }
 
 
 def stats(format: Format = FormatOption) -> None:

@@ -24,6 +24,7 @@ from vigile.detect.service import DetectionConfig, detect
 from vigile.detect.stream import StepResult, StreamingDetector
 from vigile.errors import ConfigError, InputError
 from vigile.settings import Settings
+from vigile.simulate.vendors import VENDORS, parse_vendors
 from vigile.store import Store
 
 __all__ = ["register"]
@@ -212,10 +213,19 @@ def eval_command(
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Where simulations are written (default: a temporary folder)."
     ),
+    as_vendors: str | None = typer.Option(
+        None,
+        "--as",
+        help="Also replay each simulation as these vendors' logs (comma-separated: "
+        + ", ".join(VENDORS)
+        + ") and report both side by side.",
+    ),
     format: Format = FormatOption,
 ) -> None:
     """Run the simulator's scenarios over several seeds through streaming detection."""
+    vendors = parse_vendors(as_vendors) if as_vendors is not None else ()
     config = EvalConfig(
+        vendors=vendors,
         scenarios=tuple(scenario) or EvalConfig().scenarios,
         seeds=tuple(seed),
         agents=agents,
@@ -228,12 +238,12 @@ def eval_command(
     if format is Format.JSON:
         print_json({"scenarios": [r.as_json() for r in results]})
         return
-    table = Table("scenario", "caught", "false alarms /1000 agent-weeks", "minutes to high",
+    table = Table("scenario", "log", "caught", "false alarms /1000 agent-weeks", "minutes to high",
                   "recall at 1% FA")  # fmt: skip
     for r in results:
         data = r.as_json()
         table.add_row(
-            r.scenario, f"{r.caught}/{r.compromised}",
+            r.scenario, r.log, f"{r.caught}/{r.compromised}",
             f"{data['false_alarms_per_1000_agent_weeks']} ({r.false_alarm_agents} agents)",
             str(data["median_minutes_to_high"] if r.minutes_to_high else "-"),
             "-" if r.recall_at_1pct is None else f"{r.recall_at_1pct:.2f}",

@@ -266,6 +266,15 @@ def _signins(scored: ScoredHours, rows: Ints, zone: str) -> str | None:
     return f"signed in from {' and '.join(parts)}{when}"
 
 
+# Accesses whose log records no justification (Salesforce's page views), judged against
+# the agent's open tickets of the customer: said, so an analyst knows a ticket was inferred.
+_INFERRED = (
+    "1 customer's requests recorded no justification: inferred from an open ticket of "
+    "theirs assigned to the agent",
+    "{} customers' requests recorded no justification: inferred from open tickets of "
+    "theirs assigned to the agent",
+)
+
 # Counts are of requests, allowed or denied: behind the broker most of an attacker's are
 # refused, and asking is the signal. (singular, plural) for each.
 _COUNTED: Mapping[str, tuple[str, str]] = {
@@ -381,6 +390,9 @@ def explain(
         count = exact.get(name, _total(scored, rows, name))
         if _signalled(scored, risk, name) and count >= _AT_LEAST.get(name, 1):
             reasons.append(one if count == 1 else many.format(count))
+    inferred = exact.get("inferred_customers", 0)
+    if inferred:
+        reasons.append(_INFERRED[0] if inferred == 1 else _INFERRED[1].format(inferred))
     widths = scored.column("width_us")
     peak = _peak_hour(scored, risk.rows[widths[risk.rows] == HOUR_US])
     if peak and _signalled(scored, risk, team_part("customers")):

@@ -6,6 +6,12 @@ agents at high or above) per 1,000 agent-weeks, minutes from the attacker's firs
 the first high alert (the end of the window in which the risk crossed, so an upper
 bound), and recall at a 1% false-alarm rate (the threshold that flags at most 1% of the
 honest agents, pooled over the seeds).
+
+With ``vendors`` (``vigile eval --as okta,zendesk,salesforce``), each simulation is also
+written as those vendors' logs and the directory file (:mod:`vigile.simulate.vendors`),
+imported and ingested into a store of its own through the sources' adapters, and replayed
+the same way: the figures of the native log and of the vendors' logs of the same seeds,
+side by side, say what the vendors' logs lose for detection.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from vigile.detect.stream import StreamingDetector
 from vigile.ingest import ingest_file
 from vigile.model.times import parse_rfc3339, to_micros
 from vigile.settings import Settings
-from vigile.simulate import SimulationConfig, simulate
+from vigile.simulate import SimulationConfig, SimulationResult, simulate
+from vigile.simulate.vendors import write_vendor_logs
+from vigile.sources import import_directory, source_named
 from vigile.store import Store
 
 __all__ = ["EvalConfig", "Run", "ScenarioResult", "evaluate", "summarise"]
@@ -44,6 +52,7 @@ class EvalConfig:
     days: int = 31
     batch_events: int = 2_000
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    vendors: tuple[str, ...] = ()  # also replay the vendors' logs of each simulation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,9 +72,11 @@ class Run:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ScenarioResult:
-    """The figures of one scenario over its seeds."""
+    """The figures of one scenario over its seeds, from the native log or (``log``
+    naming them) the vendors' logs."""
 
     scenario: str
+    log: str = "native"
     runs: int
     compromised: int
     caught: int
@@ -79,6 +90,7 @@ class ScenarioResult:
         """Plain data for ``--format json``."""
         return {
             "scenario": self.scenario,
+            "log": self.log,
             "runs": self.runs,
             "compromised": self.compromised,
             "caught": self.caught,
@@ -92,15 +104,26 @@ class ScenarioResult:
         }  # fmt: skip
 
 
-def _store(
-    folder: Path, scenario: str, seed: int, config: EvalConfig
-) -> tuple[Store, dict[str, Any]]:
+def _simulate(folder: Path, scenario: str, seed: int, config: EvalConfig) -> SimulationResult:
     sim = SimulationConfig(scenario=scenario, seed=seed, agents=config.agents, days=config.days)
-    result = simulate(sim, folder, workers=1)
-    settings = Settings(db=str(folder / "vigile.db"), ledger_key=str(folder / "ledger.key"))
-    store = Store.open(settings, create=True)
-    ingest_file(store, result.path, parallel=False)
-    return store, orjson.loads(result.truth_path.read_bytes())
+    return simulate(sim, folder, workers=1)
+
+
+def _store(folder: Path, name: str) -> Store:
+    settings = Settings(db=str(folder / f"{name}.db"), ledger_key=str(folder / "ledger.key"))
+    return Store.open(settings, create=True)
+
+
+def _load(store: Store, result: SimulationResult, vendors: tuple[str, ...]) -> None:
+    """Ingest the native log, or (``vendors``) the directory file and the vendors' logs
+    as ``vigile directory import`` and ``vigile ingest --from`` do."""
+    if not vendors:
+        ingest_file(store, result.path, parallel=False)
+        return
+    files = write_vendor_logs(result.path, result.path.parent, vendors)
+    import_directory(store, files.directory)
+    for vendor, path in files.files:  # day by day, as logs pulled daily come in
+        ingest_file(store, path, parallel=False, source=source_named(vendor))
 
 
 def replay(
@@ -129,10 +152,22 @@ def replay(
     return peak, set(minutes), minutes
 
 
-def run_one(folder: Path, scenario: str, seed: int, config: EvalConfig) -> Run:
-    """Simulate, store and replay one scenario and seed."""
-    store, truth = _store(folder, scenario, seed, config)
+def run_one(
+    folder: Path,
+    scenario: str,
+    seed: int,
+    config: EvalConfig,
+    *,
+    vendors: tuple[str, ...] = (),
+    simulated: SimulationResult | None = None,
+) -> Run:
+    """Simulate (unless ``simulated`` is given), store and replay one scenario and seed:
+    its native log, or ``vendors``' logs of it."""
+    result = simulated or _simulate(folder, scenario, seed, config)
+    truth = orjson.loads(result.truth_path.read_bytes())
+    store = _store(folder, "-".join(vendors) or "vigile")
     try:
+        _load(store, result, vendors)
         agent_ids = tuple(read_directory(store.engine)[0].column("agent").to_pylist())
         peak, high, minutes = replay(store, truth, config)
     finally:
@@ -154,12 +189,13 @@ def _recall_at(runs: list[Run], rate: float) -> float | None:
     return sum(score > threshold for score in bad) / len(bad)
 
 
-def summarise(scenario: str, runs: list[Run]) -> ScenarioResult:
+def summarise(scenario: str, runs: list[Run], *, log: str = "native") -> ScenarioResult:
     """The figures of a scenario from its runs."""
     honest_weeks = sum((r.agents - len(r.compromised)) * r.days / 7 for r in runs)
     false_alarms = sum(len(r.high - r.compromised) for r in runs)
     return ScenarioResult(
         scenario=scenario,
+        log=log,
         runs=len(runs),
         compromised=sum(len(r.compromised) for r in runs),
         caught=sum(len(r.high & r.compromised) for r in runs),
@@ -174,15 +210,29 @@ def summarise(scenario: str, runs: list[Run]) -> ScenarioResult:
 def evaluate(
     config: EvalConfig, workdir: Path, *, progress: Callable[[str], None] | None = None
 ) -> list[ScenarioResult]:
-    """Every scenario over every seed; simulations are written under ``workdir``."""
+    """Every scenario over every seed; simulations are written under ``workdir``.
+
+    With ``config.vendors``, each scenario's native result is followed by the result of
+    the vendors' logs of the same simulations."""
     results = []
     for scenario in config.scenarios:
-        runs = []
+        runs, vendor_runs = [], []
         for seed in config.seeds:
             if progress is not None:
                 progress(f"{scenario} seed {seed}")
             folder = workdir / f"{scenario}-{seed}"
             folder.mkdir(parents=True, exist_ok=True)
-            runs.append(run_one(folder, scenario, seed, config))
+            simulated = _simulate(folder, scenario, seed, config)
+            runs.append(run_one(folder, scenario, seed, config, simulated=simulated))
+            if config.vendors:
+                if progress is not None:
+                    progress(f"{scenario} seed {seed} as {','.join(config.vendors)}")
+                vendor_runs.append(
+                    run_one(
+                        folder, scenario, seed, config, vendors=config.vendors, simulated=simulated
+                    )
+                )
         results.append(summarise(scenario, runs))
+        if config.vendors:
+            results.append(summarise(scenario, vendor_runs, log=",".join(config.vendors)))
     return results

@@ -8,7 +8,7 @@ SELECT j.agent, j.id, j.time_us
 FROM judged j
 WHERE j.time_us >= $since_us AND j.time_us < $until_us
   AND (
-    j.justification NOT IN ('ok', 'team', 'n/a')
+    j.justification NOT IN ('ok', 'team', 'inferred', 'n/a')
     OR j.address_mismatch = 1
     OR j.action IN ('export', 'customer.search')
     OR j.reason = 'break_glass'

@@ -10,7 +10,7 @@ WITH found AS (
   FROM judged j
   WHERE j.time_us >= $kept_us
     AND (
-      j.justification NOT IN ('ok', 'team', 'n/a')
+      j.justification NOT IN ('ok', 'team', 'inferred', 'n/a')
       OR j.address_mismatch = 1
       OR j.action IN ('export', 'customer.search')
       OR j.reason = 'break_glass'

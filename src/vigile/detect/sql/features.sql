@@ -11,16 +11,16 @@ per_customer AS (
   SELECT
     agent, bucket_us, customer,
     max(CASE WHEN justification <> 'n/a' THEN 1 ELSE 0 END) AS counted,
-    max(CASE WHEN justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END) AS unjustified,
+    max(CASE WHEN justification NOT IN ('ok', 'team', 'inferred', 'n/a') THEN 1 ELSE 0 END) AS unjustified,
     max(CASE WHEN justification = 'none' THEN 1 ELSE 0 END) AS no_ticket,
     max(CASE WHEN justification = 'not_assigned' THEN 1 ELSE 0 END) AS not_assigned,
     max(CASE WHEN justification IN ('other_customer', 'unknown') THEN 1 ELSE 0 END)
       AS other_ticket,
     max(CASE WHEN justification = 'closed' THEN 1 ELSE 0 END) AS closed_ticket,
     max(CASE WHEN sensitive = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS sensitive,
-    max(CASE WHEN sensitive = 1 AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
+    max(CASE WHEN sensitive = 1 AND justification NOT IN ('ok', 'team', 'inferred', 'n/a') THEN 1 ELSE 0 END)
       AS sensitive_unjustified,
-    max(CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
+    max(CASE WHEN new_for_agent = 1 AND justification NOT IN ('ok', 'team', 'inferred', 'n/a') THEN 1 ELSE 0 END)
       AS new_unjustified,
     max(new_for_team) AS new_team,
     max(CASE WHEN off_shift = 1 AND justification <> 'n/a' THEN 1 ELSE 0 END) AS off_shift
@@ -51,7 +51,7 @@ reads AS (
     count(*) AS accesses,
     min(time_us) AS first_us,
     max(time_us) AS last_us,
-    sum(CASE WHEN action = 'contact.reveal' AND justification NOT IN ('ok', 'team', 'n/a') THEN 1 ELSE 0 END)
+    sum(CASE WHEN action = 'contact.reveal' AND justification NOT IN ('ok', 'team', 'inferred', 'n/a') THEN 1 ELSE 0 END)
       AS unjustified_reveals,
     -- Contacts of high-value customers asked for in clear, justified or not: what a bribed
     -- agent holding real tickets still has to do, far more often than its peers.

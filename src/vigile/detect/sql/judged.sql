@@ -75,9 +75,39 @@ SELECT * FROM flags WHERE sequential = 1 OR resumed = 1;
 -- Tickets and closures are read for the tickets those accesses cite only, as steps are:
 -- the joins then hash what the batch needs rather than the whole history, which they
 -- would all have to hold at once (a memory limit that history outgrows fails here).
+-- An access that records no justification at all (no ticket and no reason: a vendor's
+-- log, such as Salesforce's record page views, that has no such field) is judged against
+-- the agent's tickets instead: one of that customer held by the agent at that moment (or
+-- given it within the grace) and not closed is taken as its ticket, 'inferred', and counts
+-- as justified. An access whose log records a justification, even 'none', is never given
+-- one: the native log and the broker always record one, so their judging is unchanged.
 CREATE OR REPLACE TABLE judged AS
 WITH cited AS (
   SELECT DISTINCT c.ticket FROM accesses c WHERE c.time_us >= $since_us
+), silent AS (
+  SELECT c.seq, c.agent, c.customer, c.time_us
+  FROM accesses c
+  WHERE c.time_us >= $since_us AND c.time_us < $until_us
+    AND c.ticket IS NULL AND c.reason IS NULL AND c.customer IS NOT NULL
+    AND c.action <> 'customer.search'
+), held AS (
+  SELECT
+    s.ticket, s.agent, tk.customer, s.assigned_us AS from_us,
+    lead(s.assigned_us) OVER (PARTITION BY s.ticket ORDER BY s.assigned_us, s.agent)
+      AS until_us
+  FROM assignments s
+  JOIN tickets tk ON tk.ticket = s.ticket
+  WHERE tk.customer IN (SELECT customer FROM silent)
+), inferred AS (
+  SELECT si.seq, min(h.ticket) AS ticket
+  FROM silent si
+  JOIN held h
+    ON h.agent = si.agent AND h.customer = si.customer
+    AND h.from_us <= si.time_us + $grace_us
+    AND (h.until_us IS NULL OR si.time_us < h.until_us)
+  LEFT JOIN closures cl ON cl.ticket = h.ticket
+  WHERE cl.closed_us IS NULL OR cl.closed_us >= si.time_us - $grace_us
+  GROUP BY si.seq
 ), spans AS (
   SELECT
     s.ticket, s.agent, h.team, s.assigned_us AS from_us,
@@ -92,6 +122,7 @@ SELECT
     acc.ticket, acc.reason, acc.outcome, acc.result_count, acc.query,
     CASE
       WHEN acc.customer IS NULL OR acc.action = 'customer.search' THEN 'n/a'
+      WHEN acc.ticket IS NULL AND inf.ticket IS NOT NULL THEN 'inferred'
       WHEN acc.ticket IS NULL THEN 'none'
       WHEN tk.ticket IS NULL THEN 'unknown'
       WHEN tk.customer <> acc.customer THEN 'other_customer'
@@ -162,4 +193,5 @@ SELECT
     ON tt.team = g.team AND tt.customer = acc.customer
   LEFT JOIN agent_since s ON s.agent = acc.agent
   LEFT JOIN sessions ses ON ses.session = acc.session
+  LEFT JOIN inferred inf ON inf.seq = acc.seq
   WHERE acc.time_us >= $since_us AND acc.time_us < $until_us

@@ -11,7 +11,8 @@ SELECT
   count(DISTINCT CASE WHEN c.sensitive_unjustified = 1 THEN c.customer END)
     AS sensitive_unjustified_customers,
   count(DISTINCT CASE WHEN c.off_shift = 1 THEN c.customer END) AS off_shift_customers,
-  count(DISTINCT CASE WHEN c.new_team = 1 THEN c.customer END) AS new_team_customers
+  count(DISTINCT CASE WHEN c.new_team = 1 THEN c.customer END) AS new_team_customers,
+  count(DISTINCT CASE WHEN c.inferred = 1 THEN c.customer END) AS inferred_customers
 FROM customer_days c
 JOIN evidence_days e ON e.agent = c.agent AND e.day_us = c.day_us
 GROUP BY c.agent

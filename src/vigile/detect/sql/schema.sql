@@ -11,4 +11,4 @@ CREATE TABLE IF NOT EXISTS seen_country (agent VARCHAR, country VARCHAR, first_u
 CREATE TABLE IF NOT EXISTS seen_device (agent VARCHAR, device VARCHAR, first_us BIGINT);
 CREATE TABLE IF NOT EXISTS sessions (session VARCHAR, agent VARCHAR, ip VARCHAR, time_us BIGINT);
 CREATE TABLE IF NOT EXISTS candidates (agent VARCHAR, id VARCHAR, time_us BIGINT);
-CREATE TABLE IF NOT EXISTS customer_days (agent VARCHAR, day_us BIGINT, customer VARCHAR, counted INTEGER, unjustified INTEGER, no_ticket INTEGER, not_assigned INTEGER, other_ticket INTEGER, closed_ticket INTEGER, sensitive_unjustified INTEGER, off_shift INTEGER, new_team INTEGER);
+CREATE TABLE IF NOT EXISTS customer_days (agent VARCHAR, day_us BIGINT, customer VARCHAR, counted INTEGER, unjustified INTEGER, no_ticket INTEGER, not_assigned INTEGER, other_ticket INTEGER, closed_ticket INTEGER, sensitive_unjustified INTEGER, off_shift INTEGER, new_team INTEGER, inferred INTEGER);
