@@ -16,6 +16,7 @@ from vigile.cli import broker as broker_cli
 from vigile.cli import console as console_cli
 from vigile.cli import data, demo, ledger
 from vigile.cli import detect as detect_cli
+from vigile.cli import phishing as phishing_cli
 from vigile.cli import respond as respond_cli
 from vigile.cli import transparency as transparency_cli
 from vigile.cli.output import err
@@ -39,6 +40,7 @@ detect_cli.register(app)
 respond_cli.register(app)
 broker_cli.register(app)
 console_cli.register(app)
+phishing_cli.register(app)
 
 
 def _version(value: bool) -> None:
