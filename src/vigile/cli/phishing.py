@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from vigile.cli.output import console
+from vigile.cli.output import Format, console, print_json
 from vigile.errors import OutputError
-from vigile.phishing import WatchList, build_watchlist
+from vigile.phishing import FoundMessage, Guard, WatchList, build_watchlist, read_messages
 from vigile.respond import Incidents
+from vigile.settings import Settings
 from vigile.store import Store
 
 __all__ = ["register"]
@@ -33,9 +38,67 @@ class WatchFormat(StrEnum):
     FEED = "feed"
 
 
+mail_app = typer.Typer(help="Mail: check messages for phishing.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``phishing`` group to ``app``."""
+    """Add the ``phishing`` and ``mail`` groups to ``app``."""
     app.add_typer(phishing_app, name="phishing")
+    app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("gateway-token")
+def gateway_token() -> None:
+    """Make a credential for the mail gateway; prints it and the SHA-256 to set as
+    VIGILE_PHISH_GATEWAY_TOKEN (only the hash is kept)."""
+    credential = "vgmg_" + secrets.token_urlsafe(32)
+    typer.echo(f"credential: {credential}")
+    typer.echo(f"VIGILE_PHISH_GATEWAY_TOKEN={hashlib.sha256(credential.encode()).hexdigest()}")
+
+
+@mail_app.command("check")
+def mail_check(
+    files: list[Path] = typer.Argument(..., help=".eml files, mbox files, Maildir folders."),
+    incident: list[str] = typer.Option(
+        [], "--incident", help="Watch the addresses of these incidents (default: every one)."
+    ),
+    rcpt: list[str] = typer.Option([], "--rcpt", help="Envelope recipient (repeatable)."),
+    format: Format = typer.Option(Format.TEXT, "--format", help="Output format: text or json."),
+) -> None:
+    """Check messages for phishing aimed at the exposed contacts; explain each verdict."""
+    settings = Settings.from_env()
+    with Store.open(settings) as store:
+        incidents = Incidents(store)
+        chosen = incident or [i.id for i in incidents.find()]
+        watchlist = build_watchlist(incidents, chosen) if chosen else None
+    guard = Guard.from_settings(settings, watchlist)
+    results = [_checked(found, guard, rcpt) for path in files for found in read_messages(path)]
+    if format is Format.JSON:
+        print_json({"messages": results})
+    else:
+        for result in results:
+            _print_verdict(result)
+
+
+def _checked(found: FoundMessage, guard: Guard, rcpt: list[str]) -> dict[str, Any]:
+    if found.raw is None:
+        return {"where": found.where, "error": found.error}
+    return {"where": found.where} | guard.check(found.raw, recipients=rcpt).to_json()
+
+
+_COLOURS = {"phishing": "bold red", "suspicious": "yellow", "clean": "green"}
+
+
+def _print_verdict(result: dict[str, Any]) -> None:
+    where = escape(result["where"])
+    if "error" in result:
+        console.print(f"[bold red]error[/] {where}: {escape(result['error'])}")
+        return
+    colour = _COLOURS[result["verdict"]]
+    subject = escape(result["subject"])
+    console.print(f"[{colour}]{result['verdict']}[/] ({result['score']}) {where}: {subject}")
+    for signal in result["signals"]:
+        console.print(f"  {signal['weight']:+d} {escape(signal['reason'])}", highlight=False)
 
 
 @phishing_app.command("watchlist")

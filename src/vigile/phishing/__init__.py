@@ -6,6 +6,11 @@ exposed and what the attacker saw about each; the message check
 own domains, and says why in plain words.
 """
 
+from vigile.phishing.check import PHISHING, SUSPICIOUS, Guard, Verdict, load_dkim_keys
+from vigile.phishing.domains import Lookalike, ProviderDomains
+from vigile.phishing.mailboxes import FoundMessage, read_messages
+from vigile.phishing.parse import MAX_MESSAGE_BYTES, ParsedMessage, parse_message
+from vigile.phishing.signals import Signal
 from vigile.phishing.watchlist import (
     SeenSubscription,
     WatchedAddress,
@@ -13,4 +18,22 @@ from vigile.phishing.watchlist import (
     build_watchlist,
 )
 
-__all__ = ["SeenSubscription", "WatchList", "WatchedAddress", "build_watchlist"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "PHISHING",
+    "SUSPICIOUS",
+    "FoundMessage",
+    "Guard",
+    "Lookalike",
+    "ParsedMessage",
+    "ProviderDomains",
+    "SeenSubscription",
+    "Signal",
+    "Verdict",
+    "WatchList",
+    "WatchedAddress",
+    "build_watchlist",
+    "load_dkim_keys",
+    "parse_message",
+    "read_messages",
+]

@@ -1,0 +1,207 @@
+"""A message read for checking: its addresses, its text and its links, within bounds.
+
+Parsed with the standard library's ``email`` package in its modern policy
+(``policy.default``). Whatever arrives is hostile until shown otherwise, so every step has
+a bound, and what lies beyond a bound is left unread and said so (``limits``), never an
+exception:
+
+- the message as a whole: :data:`MAX_MESSAGE_BYTES` (a caller refuses larger ones);
+- MIME structure: more than :data:`MAX_MULTIPARTS` multipart boundaries in the raw bytes
+  and only the headers are parsed (the standard parser recurses once per level);
+- parts walked: :data:`MAX_PARTS`; text kept: :data:`MAX_TEXT_CHARS` in all;
+- links: :data:`MAX_LINKS`; headers of one name read: :data:`MAX_HEADERS`.
+
+A header the policy cannot parse (a broken address list, an undecodable encoded word)
+is read as its raw text; an unknown charset or broken transfer encoding is decoded as
+UTF-8 with replacement characters. Header injection needs no special case: a header's
+value is what the parser made of it, and line breaks never reach the output unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses
+from html import unescape
+from urllib.parse import urlsplit
+
+__all__ = [
+    "MAX_LINKS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_MULTIPARTS",
+    "MAX_PARTS",
+    "MAX_TEXT_CHARS",
+    "Mailbox",
+    "ParsedMessage",
+    "parse_message",
+]
+
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+MAX_MULTIPARTS = 64
+MAX_PARTS = 200
+MAX_TEXT_CHARS = 200_000
+MAX_LINKS = 200
+MAX_HEADERS = 50
+
+_BOUNDARY = re.compile(rb"content-type:[ \t]*multipart/", re.IGNORECASE)
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'()\[\]{}]{1,2000}")
+_HREF = re.compile(r"""(?i)\bhref\s*=\s*(?:"([^"]{0,2000})"|'([^']{0,2000})'|([^\s>]{1,2000}))""")
+_TAG = re.compile(r"<[^>]{0,10000}>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Mailbox:
+    """An address of a header: display name and address (lower-cased domain)."""
+
+    name: str
+    address: str
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParsedMessage:
+    """What the checks read of a message."""
+
+    raw: bytes
+    message_id: str
+    subject: str
+    sender: tuple[Mailbox, ...]  # From
+    reply_to: tuple[Mailbox, ...]
+    return_path: str  # the envelope sender the receiving server recorded
+    recipients: tuple[Mailbox, ...]  # To, Cc, Delivered-To, X-Original-To
+    authentication_results: tuple[str, ...]  # each header's raw text, topmost first
+    headers: tuple[tuple[str, str], ...]  # every header (name, value), for the rest
+    text: str  # plain text of every text part, tags stripped, whitespace folded
+    links: tuple[str, ...]  # the hosts of the links, in order, once each
+    limits: tuple[str, ...]  # what was left unread, in words
+
+    def header(self, name: str) -> str:
+        """The first ``name`` header's value, or ``""``."""
+        lowered = name.lower()
+        return next((v for n, v in self.headers if n.lower() == lowered), "")
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse ``raw`` (an RFC 5322 message) within the module's bounds; never raises for
+    a malformed message."""
+    limits: list[str] = []
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raw = raw[:MAX_MESSAGE_BYTES]
+        limits.append(f"only the first {MAX_MESSAGE_BYTES:,} bytes were read")
+    if len(_BOUNDARY.findall(raw, 0, MAX_MESSAGE_BYTES)) > MAX_MULTIPARTS:
+        message: Message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        limits.append(f"more than {MAX_MULTIPARTS} MIME multiparts: only the headers were read")
+    else:
+        try:
+            message = BytesParser(policy=policy.default).parsebytes(raw)
+        except (RecursionError, MemoryError):  # pragma: no cover - bounded above
+            message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+            limits.append("the MIME structure could not be read: only the headers were read")
+    headers = tuple((name, _header_text(message, name, value)) for name, value in _items(message))
+    text, links = _body(message, limits)
+    return ParsedMessage(
+        raw=raw,
+        message_id=_first(headers, "message-id"),
+        subject=_first(headers, "subject"),
+        sender=_mailboxes(headers, "from"),
+        reply_to=_mailboxes(headers, "reply-to"),
+        return_path=_first(headers, "return-path").strip().strip("<>").strip(),
+        recipients=_mailboxes(headers, "to", "cc", "delivered-to", "x-original-to"),
+        authentication_results=tuple(
+            v for n, v in headers if n.lower() == "authentication-results"
+        )[:MAX_HEADERS],
+        headers=headers,
+        text=text,
+        links=links,
+        limits=tuple(limits),
+    )
+
+
+def _items(message: Message) -> Iterator[tuple[str, object]]:
+    for index, (name, value) in enumerate(message.raw_items()):
+        if index >= 10 * MAX_HEADERS:
+            return
+        yield name, value
+
+
+def _header_text(message: Message, name: str, raw: object) -> str:
+    """The header decoded by the policy (encoded words and all), or its raw text when
+    the policy cannot make sense of it; line breaks folded to spaces either way."""
+    try:
+        value = str(message.policy.header_fetch_parse(name, raw))  # type: ignore[arg-type]
+    except Exception:
+        value = str(raw)
+    return _SPACE.sub(" ", value).strip()
+
+
+def _first(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    return next((v for n, v in headers if n.lower() == name), "")
+
+
+def _mailboxes(headers: tuple[tuple[str, str], ...], *names: str) -> tuple[Mailbox, ...]:
+    values = [v for n, v in headers if n.lower() in names][:MAX_HEADERS]
+    found: list[Mailbox] = []
+    for name, address in getaddresses(values):
+        if "@" in address:
+            found.append(Mailbox(name=name.strip(), address=address.strip().lower()))
+    return tuple(dict.fromkeys(found))
+
+
+def _body(message: Message, limits: list[str]) -> tuple[str, tuple[str, ...]]:
+    texts: list[str] = []
+    size = 0
+    links: list[str] = []
+    for count, part in enumerate(message.walk()):
+        if count >= MAX_PARTS:
+            limits.append(f"only the first {MAX_PARTS} MIME parts were read")
+            break
+        kind = part.get_content_type()
+        if kind not in ("text/plain", "text/html") or part.is_multipart():
+            continue
+        content = _content(part)[: MAX_TEXT_CHARS - size]
+        if kind == "text/html":
+            links += _hrefs(content)
+            content = unescape(_TAG.sub(" ", content))
+        links += _URL.findall(content)
+        texts.append(content)
+        size += len(content)
+        if size >= MAX_TEXT_CHARS:
+            limits.append(f"only the first {MAX_TEXT_CHARS:,} characters of text were read")
+            break
+    hosts = [h for h in (_host(link) for link in links[: MAX_LINKS * 4]) if h]
+    return _SPACE.sub(" ", " ".join(texts)).strip(), tuple(dict.fromkeys(hosts))[:MAX_LINKS]
+
+
+def _content(part: Message) -> str:
+    """The part's text: decoded by the policy, else its bytes as UTF-8 with
+    replacement characters (an unknown charset, a broken transfer encoding)."""
+    if isinstance(part, EmailMessage):
+        try:
+            content = part.get_content()
+            if isinstance(content, str):
+                return content
+        except Exception:  # noqa: S110 - any decoding failure falls back below
+            pass
+    payload = part.get_payload(decode=True)
+    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+def _hrefs(html: str) -> list[str]:
+    return [unescape(next(g for g in m if g) if any(m) else "") for m in _HREF.findall(html)]
+
+
+def _host(link: str) -> str | None:
+    candidate = link if "://" in link else "http://" + link
+    try:
+        host = urlsplit(candidate.strip()).hostname
+    except ValueError:
+        return None
+    return host if host and "." in host else None
