@@ -183,6 +183,33 @@ def _skeleton_of(domain: str) -> str:
     return min(username_keys(label))
 
 
+# A permutation several fuzzers make is named by the most telling one, the same every run
+# (dnstwist hands them over as a set).
+_PRECEDENCE = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            "cyrillic",
+            "homoglyph",
+            "bitsquatting",
+            "plural",
+            "vowel-swap",
+            "transposition",
+            "omission",
+            "repetition",
+            "hyphenation",
+            "replacement",
+            "insertion",
+            "addition",
+            "subdomain",
+            "dictionary",
+            "tld-swap",
+            "various",
+        )
+    )
+}
+
+
 @cache
 def _permutations(domains: tuple[str, ...]) -> Mapping[str, tuple[str, str]]:
     """Every dnstwist permutation of ``domains`` -> (the domain it imitates, the kind)."""
@@ -192,7 +219,10 @@ def _permutations(domains: tuple[str, ...]) -> Mapping[str, tuple[str, str]]:
             domain, dictionary=list(PHISHING_WORDS), tld_dictionary=list(_top_level_domains())
         )
         fuzzer.generate()
-        for permutation in fuzzer.domains:
+        ordered = sorted(
+            fuzzer.domains, key=lambda p: (_PRECEDENCE.get(p["fuzzer"], 99), p["domain"])
+        )
+        for permutation in ordered:
             name, kind = permutation["domain"], permutation["fuzzer"]
             if kind != "*original" and name not in domains:
                 found.setdefault(name, (domain, kind))
