@@ -24,7 +24,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import dnstwist  # type: ignore[import-untyped]
 import idna
@@ -137,6 +137,7 @@ class ProviderDomains:
         self.registrable: frozenset[str] = frozenset(registrable(d) for d in self.domains)
         self._permutations = _permutations(tuple(sorted(self.registrable)))
         self._skeletons = {_skeleton_of(d): d for d in self.registrable}
+        self._lookalike = lru_cache(maxsize=4096)(self._judge)
 
     @staticmethod
     @cache
@@ -151,7 +152,11 @@ class ProviderDomains:
 
     def lookalike(self, domain: str) -> Lookalike | None:
         """How ``domain`` imitates a provider domain, or ``None`` (the provider's own
-        domains, and unrelated ones)."""
+        domains, and unrelated ones). Answers are kept for the last few thousand
+        domains: the same senders and link hosts come back message after message."""
+        return self._lookalike(domain)
+
+    def _judge(self, domain: str) -> Lookalike | None:
         normal = normalize_domain(domain)
         if normal is None or registrable(normal) in self.registrable:
             return None

@@ -28,13 +28,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses
 from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
+
+from vigile.phishing.wording import fold
 
 __all__ = [
     "MAX_LINKS",
@@ -69,7 +71,6 @@ class _BoundedPolicy(EmailPolicy):
 
 _POLICY = _BoundedPolicy()
 
-_BOUNDARY = re.compile(rb"content-type:[ \t]*multipart/", re.IGNORECASE)
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'()\[\]{}]{1,2000}")
 _HREF = re.compile(r"""(?i)\bhref\s*=\s*(?:"([^"]{0,2000})"|'([^']{0,2000})'|([^\s>]{1,2000}))""")
 _TAG = re.compile(r"<[^>]{0,10000}>")
@@ -102,6 +103,7 @@ class ParsedMessage:
     authentication_results: tuple[str, ...]  # each header's raw text, topmost first
     headers: tuple[tuple[str, str], ...]  # every header (name, value), for the rest
     text: str  # plain text of every text part, tags stripped, whitespace folded
+    folded: str  # subject and text folded for comparison (wording.fold)
     links: tuple[str, ...]  # the hosts of the links, in order, once each
     limits: tuple[str, ...]  # what was left unread, in words
 
@@ -119,7 +121,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         raw = raw[:MAX_MESSAGE_BYTES]
         limits.append(f"only the first {MAX_MESSAGE_BYTES:,} bytes were read")
     readable = _bounded_headers(raw, limits)
-    if len(_BOUNDARY.findall(readable)) > MAX_MULTIPARTS:
+    if readable.lower().count(b"multipart/") > MAX_MULTIPARTS:
         message: Message = BytesHeaderParser(policy=_POLICY).parsebytes(readable)
         limits.append(f"more than {MAX_MULTIPARTS} MIME multiparts: only the headers were read")
     elif readable.count(b"\n--") > MAX_DELIMITERS:
@@ -127,12 +129,18 @@ def parse_message(raw: bytes) -> ParsedMessage:
         limits.append(f"more than {MAX_DELIMITERS} MIME boundaries: only the headers were read")
     else:
         message = BytesParser(policy=_POLICY).parsebytes(readable)
-    headers = tuple((name, _header_text(message, name, value)) for name, value in _items(message))
+    raw_headers = [(name, _clean(str(value))) for name, value in _items(message)]
+    decoded = [
+        (name, _header_text(message, name, value) if _needs_decoding(name, text) else text)
+        for (name, value), (_, text) in zip(_items(message), raw_headers, strict=True)
+    ]
+    headers = tuple(decoded)
     text, links = _body(message, limits)
+    subject = _first(headers, "subject")
     return ParsedMessage(
         raw=raw,
         message_id=_first(headers, "message-id"),
-        subject=_first(headers, "subject"),
+        subject=subject,
         sender=_mailboxes(headers, "from"),
         reply_to=_mailboxes(headers, "reply-to"),
         return_path=_first(headers, "return-path").strip().strip("<>").strip(),
@@ -142,6 +150,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         )[:MAX_HEADERS],
         headers=headers,
         text=text,
+        folded=fold(subject + " " + text),
         links=links,
         limits=tuple(limits),
     )
@@ -172,14 +181,46 @@ def _items(message: Message) -> Iterator[tuple[str, object]]:
         yield name, value
 
 
+# The headers the checks read decoded (encoded words, address lists); the others are kept
+# as sent: decoding every header through the header registry would cost more than all
+# the checks together.
+_DECODED = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "reply-to",
+        "return-path",
+        "subject",
+        "message-id",
+        "delivered-to",
+        "x-original-to",
+    }
+)
+
+
+def _needs_decoding(name: str, text: str) -> bool:
+    """A header the checks read that holds encoded words or raw 8-bit text; plain ASCII
+    without ``=?`` decodes to itself, and skipping the header registry for it halves
+    the cost of a message."""
+    return name.lower() in _DECODED and ("=?" in text or not text.isascii())
+
+
 def _header_text(message: Message, name: str, raw: object) -> str:
     """The header decoded by the policy (encoded words and all), or its raw text when
     the policy cannot make sense of it; line breaks folded to spaces either way."""
     try:
         value = str(message.policy.header_fetch_parse(name, raw))  # type: ignore[arg-type]
-    except Exception:
+    except Exception:  # the policy raises many kinds on hostile headers
         value = str(raw)
-    return _SPACE.sub(" ", value).strip()
+    return _clean(value)
+
+
+def _clean(value: str) -> str:
+    """One line of valid text: undecodable bytes (kept by the parser as surrogates)
+    replaced, whitespace and line breaks folded to single spaces."""
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _SPACE.sub(" ", text).strip()
 
 
 def _first(headers: tuple[tuple[str, str], ...], name: str) -> str:
@@ -203,10 +244,12 @@ def _body(message: Message, limits: list[str]) -> tuple[str, tuple[str, ...]]:
         if count >= MAX_PARTS:
             limits.append(f"only the first {MAX_PARTS} MIME parts were read")
             break
-        kind = part.get_content_type()
-        if kind not in ("text/plain", "text/html") or part.is_multipart():
+        if part.is_multipart():
             continue
-        content = _content(part)[: MAX_TEXT_CHARS - size]
+        kind, charset = _type_and_charset(part)
+        if kind not in ("text/plain", "text/html"):
+            continue
+        content = _content(part, charset)[: MAX_TEXT_CHARS - size]
         if kind == "text/html":
             links += _hrefs(content)
             content = unescape(_TAG.sub(" ", content))
@@ -220,18 +263,34 @@ def _body(message: Message, limits: list[str]) -> tuple[str, tuple[str, ...]]:
     return _SPACE.sub(" ", " ".join(texts)).strip(), tuple(dict.fromkeys(hosts))[:MAX_LINKS]
 
 
-def _content(part: Message) -> str:
-    """The part's text: decoded by the policy, else its bytes as UTF-8 with
-    replacement characters (an unknown charset, a broken transfer encoding)."""
-    if isinstance(part, EmailMessage):
-        try:
-            content = part.get_content()
-            if isinstance(content, str):
-                return content
-        except Exception:  # noqa: S110 - any decoding failure falls back below
-            pass
+def _type_and_charset(part: Message) -> tuple[str, str | None]:
+    """The part's content type (``text/plain`` when missing or invalid, as RFC 2045
+    says) and charset, from one parse of its Content-Type header."""
+    try:
+        header = part.get("content-type")
+    except Exception:  # the policy raises many kinds on hostile headers
+        return "text/plain", None
+    if header is None:
+        return part.get_default_type(), None
+    kind = str(getattr(header, "content_type", "text/plain")).lower()
+    if kind.count("/") != 1:
+        kind = "text/plain"
+    charset = getattr(header, "params", {}).get("charset")
+    return kind, str(charset) if charset else None
+
+
+def _content(part: Message, charset: str | None) -> str:
+    """The part's text: its payload decoded from its transfer encoding, then from its
+    charset; an unknown charset or undecodable bytes give replacement characters.
+    (``get_content`` would do the same, parsing the Content-Type header three times
+    more.)"""
     payload = part.get_payload(decode=True)
-    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        return payload.decode(charset or "utf-8", "replace")
+    except (LookupError, ValueError):  # unknown charset, or not a text codec
+        return payload.decode("utf-8", "replace")
 
 
 def _hrefs(html: str) -> list[str]:

@@ -262,7 +262,7 @@ def _provider_authenticated(message: ParsedMessage, context: Context) -> list[Si
 
 
 def _quoted_facts(message: ParsedMessage, context: Context) -> list[Signal]:
-    text = fold(message.text + " " + message.subject)
+    text = message.folded
     signals: list[Signal] = []
     for entry in watched(message, context):
         quoted = [f for f in entry.facts() if _contains(text, fold(f))]
@@ -299,7 +299,7 @@ def _digit(text: str, index: int) -> bool:
 
 
 def _wording(message: ParsedMessage, context: Context) -> list[Signal]:
-    text = fold(message.subject + " " + message.text)
+    text = message.folded
     signals: list[Signal] = []
     payment = PAYMENT_CHANGE.found(text)
     if payment:
