@@ -49,6 +49,11 @@ class Settings:
     notify_outbox: str = "vigile-outbox"
     #: The sender of customer notifications (RFC 5322 ``From``).
     notify_from: str = "security@vigile.local"
+    #: The key of the notifications' verification codes (created, mode 0600, with the
+    #: first notification rendered; never replaced: codes sent would stop checking out).
+    notify_code_key: str = "vigile-notify-code.key"
+    #: Where a customer checks a notification's code (printed in every notification).
+    notify_verify_url: str = "https://vigile.local/console/customer/verify"
     #: Delivery channels of notifications, by name, in order (see ``vigile.respond``).
     notify_channels: str = "outbox,smtp"
     #: The SMTP server notifications are sent through (empty: none, nothing is sent).
