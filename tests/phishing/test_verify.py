@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from vigile.api.app import create_app
 from vigile.ingest import ingest_file
 from vigile.ledger import Verifier, verify_inclusion_bundle
 from vigile.ledger.service import public_key_path
@@ -164,3 +166,34 @@ def test_a_message_we_never_sent(store: Store, tmp_path: Path) -> None:
     raw = (Path(__file__).parent / "golden" / "en-targeted.eml").read_bytes()
     assert not verify_message(configured, key, raw).genuine
     assert not verify_code(configured, key, "not a code").genuine
+
+
+def test_the_api(store: Store, tmp_path: Path) -> None:
+    configured, _, sent = _sent(store, tmp_path)
+    settings = replace(configured.settings, broker_token_key=str(tmp_path / "broker.key"))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*httpx2.*")
+        from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    app = create_app(settings, store=Store(configured.engine, settings))
+    with TestClient(app) as client:
+        code = _code_of(sent, "bob@ministry.example")
+        genuine = client.post("/v1/mail/verify", json={"code": code})
+        assert genuine.status_code == 200
+        body = genuine.json()
+        assert body["genuine"] is True
+        assert body["recipient"] == "bob@ministry.example"
+        assert body["incident"] == "INC-0001"
+        assert body["sent"] == "2021-06-01T09:00:00Z"
+        assert set(body["proof"]) >= {"leaf_index", "tree_size", "proof", "checkpoint"}
+        replayed = client.post(
+            "/v1/mail/verify", json={"code": code, "address": "ann@ministry.example"}
+        )
+        assert replayed.json()["genuine"] is False
+        whole = client.post("/v1/mail/verify", json={"message": sent.read_text()})
+        assert whole.json()["genuine"] is True
+        empty = client.post("/v1/mail/verify", json={})
+        assert empty.status_code == 422
+        assert "code" in empty.json()["error"]["message"]
+        unknown = client.post("/v1/mail/verify", json={"code": "x", "extra": 1})
+        assert unknown.status_code == 422

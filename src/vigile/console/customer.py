@@ -17,8 +17,10 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
+from starlette.datastructures import UploadFile
 
 from vigile.broker import GrantStatus
 from vigile.broker import operations as ops
@@ -28,6 +30,7 @@ from vigile.console.sessions import ConsoleSession
 from vigile.errors import NotFound
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
 from vigile.model.times import EARLIEST_US, LATEST_US, from_micros
+from vigile.phishing.verify import check_pasted
 from vigile.store import tables as t
 from vigile.store.engine import connect
 from vigile.transparency import (
@@ -137,6 +140,37 @@ def decide(
         return console.error_page(request, missing, session=session)
     grant: Grant = actions[verdict](console.broker, session.account.subject, grant_id)
     return RedirectResponse(f"/console/customer/approvals?decided={grant.id}", status_code=303)
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, console: ConsoleDep, session: CustomerSession) -> Response:
+    """Where a contact checks a message that claims to come from the provider."""
+    return console.render(request, "customer/verify.html.j2", session=session, result=None)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_pasted(
+    request: Request, console: ConsoleDep, session: CustomerSession
+) -> Response:
+    """A code (and the address it came to), a pasted message, or an uploaded one."""
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        message = await upload.read() if isinstance(upload, UploadFile) else b""
+    finally:
+        await form.close()  # the upload's temporary file
+    pasted = form.get("message")
+    if not message and isinstance(pasted, str):
+        message = pasted.encode("utf-8", "surrogateescape")
+    code, address = form.get("code"), form.get("address")
+    result = await run_in_threadpool(
+        check_pasted,
+        console.store,
+        code=code if isinstance(code, str) else "",
+        message=message,
+        address=address.strip() or None if isinstance(address, str) else None,
+    )
+    return console.render(request, "customer/verify.html.j2", session=session, result=result)
 
 
 # -- helpers ---------------------------------------------------------------------------

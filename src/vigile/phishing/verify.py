@@ -23,21 +23,30 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 
+from vigile.errors import ConfigError, InputError
 from vigile.ledger import LedgerError
 from vigile.ledger.service import Ledger
 from vigile.model.times import format_rfc3339, from_micros
-from vigile.phishing.parse import parse_message
-from vigile.respond.codes import CODE_HEADER, normalize_code, verification_code
+from vigile.phishing.parse import MAX_MESSAGE_BYTES, parse_message
+from vigile.respond.codes import CODE_HEADER, load_code_key, normalize_code, verification_code
 from vigile.store import Store
 from vigile.store import tables as t
 from vigile.store.engine import connect
 
-__all__ = ["SentNotification", "Verification", "verify_code", "verify_message"]
+__all__ = [
+    "SentNotification",
+    "Verification",
+    "check_pasted",
+    "sent_notifications",
+    "verify_code",
+    "verify_message",
+]
 
 _CODE = re.compile(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b")
 _MAX_CODES = 20
@@ -204,3 +213,22 @@ def _header_codes(headers: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]
             address, _, code = value.strip().rpartition(" ")
             found.append((address.strip().lower(), normalize_code(code) or code))
     return found[:_MAX_CODES]
+
+
+def check_pasted(
+    store: Store, *, code: str = "", message: bytes = b"", address: str | None = None
+) -> Verification:
+    """What the portal and ``POST /v1/mail/verify`` answer: a code, or a whole message
+    (``InputError`` when neither is given). Without a key, no notification was ever sent
+    with codes, and nothing checks out."""
+    if not code.strip() and not message.strip():
+        raise InputError("give a verification code or the whole message")
+    if len(message) > MAX_MESSAGE_BYTES:
+        raise InputError(f"the message is larger than {MAX_MESSAGE_BYTES:,} bytes")
+    try:
+        key = load_code_key(Path(store.settings.notify_code_key), create=False)
+    except ConfigError:
+        return Verification(genuine=False, reason="we have sent no message with a code")
+    if message.strip():
+        return verify_message(store, key, message, address)
+    return verify_code(store, key, code, address)
