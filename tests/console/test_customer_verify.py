@@ -5,6 +5,7 @@ a code replayed from another address, and a phishing message do not."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -107,3 +108,41 @@ def test_codes_that_do_not_check_out(
         files={"file": ("notice.eml", sent, "message/rfc822")},
     )
     assert "Genuine" in upload.text
+
+
+def _row_ids(page: str) -> list[str]:
+    return re.findall(r'<tr id="access-([^"]+)"', page)
+
+
+def test_the_access_log_marks_the_incident(
+    client: TestClient, store: Store, logins: dict[str, Login], tmp_path: Path
+) -> None:
+    _notified(store, tmp_path)
+    sign_in(client, logins["customer"])
+    page = client.get("/console/customer").text
+    assert 'id="incidents"' in page
+    assert "INC-0001" in page
+    assert "We wrote to you about it on" in page
+    assert re.search(r'id="access-e-attack" class="[^"]*in-incident', page)
+    assert "part of INC-0001" in page
+    assert 'id="summary"' in page
+    assert "Accesses per day" in page  # the chart
+    assert 'data-label="a-1"' in page  # who accessed
+    assert 'data-label="contact.email"' in page  # what was seen in clear
+    only = client.get("/console/customer", params={"show": "incident"}).text
+    assert _row_ids(only) == ["e-attack"]
+    clear = _row_ids(client.get("/console/customer", params={"show": "clear"}).text)
+    assert "e-attack" in clear
+    no_ticket = _row_ids(client.get("/console/customer", params={"show": "no-ticket"}).text)
+    assert "e-attack" in no_ticket
+    assert "e-attack" not in _row_ids(
+        client.get("/console/customer", params={"show": "denied"}).text
+    )
+    assert client.get("/console/customer", params={"show": "bogus"}).status_code == 422
+
+
+def test_no_incident_no_notice(client: TestClient, logins: dict[str, Login]) -> None:
+    sign_in(client, logins["customer"])
+    page = client.get("/console/customer").text
+    assert 'id="incidents"' not in page
+    assert "in-incident" not in page

@@ -31,6 +31,8 @@ from vigile.errors import NotFound
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
 from vigile.model.times import EARLIEST_US, LATEST_US, from_micros
 from vigile.phishing.verify import check_pasted
+from vigile.render.charts import bar_chart, daily_timeline
+from vigile.respond import IncidentMark, incident_marks
 from vigile.store import tables as t
 from vigile.store.engine import connect
 from vigile.transparency import (
@@ -38,6 +40,7 @@ from vigile.transparency import (
     AccessNotFound,
     ProofStatus,
     Transparency,
+    access_summary,
     entry_json,
 )
 
@@ -62,6 +65,28 @@ class _Row:
     entry: AccessEntry
     check: ProofCheck
     why: str
+    mark: IncidentMark | None = None
+
+
+class Show(StrEnum):
+    """The access log's filters."""
+
+    ALL = "all"
+    CLEAR = "clear"  # returned data in clear
+    NO_TICKET = "no-ticket"  # allowed without a ticket
+    DENIED = "denied"
+    INCIDENT = "incident"  # part of an incident
+
+
+def _shown(row: _Row, show: Show) -> bool:
+    entry = row.entry
+    return {
+        Show.ALL: True,
+        Show.CLEAR: bool(entry.fields) and entry.outcome == "allowed",
+        Show.NO_TICKET: entry.outcome == "allowed" and not entry.ticket,
+        Show.DENIED: entry.outcome != "allowed",
+        Show.INCIDENT: row.mark is not None,
+    }[show]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -70,22 +95,37 @@ def accesses(
     console: ConsoleDep,
     session: CustomerSession,
     before: Annotated[int | None, Query(gt=EARLIEST_US, le=LATEST_US)] = None,
+    show: Show = Show.ALL,
 ) -> Response:
-    """Every access concerning the customer, newest first, a page at a time. ``before``
-    (microseconds, exclusive) is a time after the earliest one: something can be older."""
+    """Every access concerning the customer, newest first, a page at a time, those of an
+    incident marked; the whole log summed up first. ``before`` (microseconds, exclusive)
+    is a time after the earliest one: something can be older. ``show`` filters the
+    page."""
     customer = session.account.subject
     since, older = _page(console.store.engine, customer, before, PAGE_SIZE)
     until = None if before is None else from_micros(before - 1)
     transparency = Transparency(console.store)
     listing = transparency.accesses(customer, since=since, until=until)
     verifier = _verifier(transparency)
-    rows = [_row(entry, listing.checkpoint, verifier) for entry in reversed(listing.entries)]
+    marks = incident_marks(console.store, customer)
+    rows = [
+        _row(entry, listing.checkpoint, verifier, marks.get(entry.event_id))
+        for entry in reversed(listing.entries)
+    ]
+    summary = access_summary(console.store, customer)
     return console.render(
         request,
         "customer/accesses.html.j2",
         session=session,
         customer=console.store.customer(customer),
-        rows=rows,
+        rows=[row for row in rows if _shown(row, show)],
+        show=show.value,
+        filters=[(s.value, _FILTER_LABELS[s]) for s in Show],
+        summary=summary,
+        incidents=sorted({m.incident: m for m in marks.values()}.values(), key=_by_id),
+        daily_chart=daily_timeline(summary.daily),
+        agents_chart=bar_chart(list(summary.agents), label="Accesses by agent"),
+        clear_chart=bar_chart(list(summary.in_clear), label="Fields seen in clear"),
         tree_size=listing.tree_size,
         checkpoint=listing.checkpoint,
         older=older,
@@ -212,9 +252,24 @@ def _verifier(transparency: Transparency) -> Verifier | None:
         return None
 
 
-def _row(entry: AccessEntry, checkpoint: str, verifier: Verifier | None) -> _Row:
+def _row(
+    entry: AccessEntry, checkpoint: str, verifier: Verifier | None, mark: IncidentMark | None
+) -> _Row:
     check, why = check_proof(entry, checkpoint, verifier)
-    return _Row(entry=entry, check=check, why=why)
+    return _Row(entry=entry, check=check, why=why, mark=mark)
+
+
+_FILTER_LABELS = {
+    Show.ALL: "all",
+    Show.CLEAR: "in clear only",
+    Show.NO_TICKET: "without a ticket",
+    Show.DENIED: "denied",
+    Show.INCIDENT: "part of an incident",
+}
+
+
+def _by_id(mark: IncidentMark) -> str:
+    return mark.incident
 
 
 def check_proof(
