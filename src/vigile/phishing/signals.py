@@ -62,19 +62,23 @@ def watched(message: ParsedMessage, context: Context) -> list[WatchedAddress]:
 
 
 def _watched_recipient(message: ParsedMessage, context: Context) -> list[Signal]:
+    """One signal however many watched addresses: a notification to all of a customer's
+    contacts is no more suspect than one to a single contact."""
+    entries = watched(message, context)
+    if not entries:
+        return []
+    described = "; ".join(
+        f"{e.address}, exposed in {', '.join(e.incidents)} on {e.exposed.date().isoformat()}"
+        + (" (an old address, since replaced)" if e.status == "renamed" else "")
+        for e in entries[:5]
+    )
     return [
         Signal(
             kind="watched-recipient",
             weight=10,
-            reason=(
-                f"addressed to {entry.address}, exposed in {', '.join(entry.incidents)} "
-                f"on {entry.exposed.date().isoformat()}: phishing after a breach aims at "
-                "these addresses"
-                + (" (an old address, since replaced)" if entry.status == "renamed" else "")
-            ),
-            evidence=(entry.address,),
+            reason=f"addressed to {described}: phishing after a breach aims at these addresses",
+            evidence=tuple(e.address for e in entries[:5]),
         )
-        for entry in watched(message, context)
     ]
 
 
