@@ -49,6 +49,11 @@ class Settings:
     notify_outbox: str = "vigile-outbox"
     #: The sender of customer notifications (RFC 5322 ``From``).
     notify_from: str = "security@vigile.local"
+    #: The key of the notifications' verification codes (created, mode 0600, with the
+    #: first notification rendered; never replaced: codes sent would stop checking out).
+    notify_code_key: str = "vigile-notify-code.key"
+    #: Where a customer checks a notification's code (printed in every notification).
+    notify_verify_url: str = "https://vigile.local/console/customer/verify"
     #: Delivery channels of notifications, by name, in order (see ``vigile.respond``).
     notify_channels: str = "outbox,smtp"
     #: The SMTP server notifications are sent through (empty: none, nothing is sent).
@@ -138,6 +143,26 @@ class Settings:
     #: 1: console cookies are marked Secure even on plain HTTP (behind a TLS proxy);
     #: 0: only when the request itself came over HTTPS.
     console_secure_cookies: int = 0
+    #: The provider's own domains, comma-separated, that phishing imitates (empty: the
+    #: domain of ``notify_from``).
+    phish_provider_domains: str = ""
+    #: The names a sender claiming to be the provider would use in its display name,
+    #: comma-separated (empty: the first label of each provider domain).
+    phish_provider_names: str = ""
+    #: A file of DKIM public keys (``SELECTOR._domainkey.DOMAIN v=DKIM1; k=rsa; p=...``,
+    #: one a line) the message check verifies signatures with; never asked of DNS
+    #: (empty: signatures are not verified).
+    phish_dkim_keys: str = ""
+    #: The receiving servers (authserv-id), comma-separated, whose
+    #: ``Authentication-Results`` the message check believes (empty: the topmost header).
+    phish_authserv_ids: str = ""
+    #: SHA-256 (hex) of the mail gateway's credential for ``POST /v1/mail/check`` (empty:
+    #: the endpoint refuses everyone).
+    phish_gateway_token: str = ""
+    #: Seconds the API keeps a watch list before building it again from the incidents.
+    phish_watchlist_seconds: float = 60.0
+    #: Largest message ``POST /v1/mail/check`` accepts, in bytes.
+    serve_mail_body_bytes: int = 2_097_152
     #: Largest request body, in bytes, of any route without a limit of its own.
     serve_body_bytes: int = 1_048_576
     #: Largest request body of the sign-in routes (``/v1/signin-check``, the console's
@@ -178,7 +203,12 @@ class Settings:
         _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
         _at_least("db_lock_timeout", self.db_lock_timeout, 0)
         _at_least("broker_read_connections", self.broker_read_connections, 1)
-        for name in ("serve_body_bytes", "serve_signin_body_bytes", "serve_tickets_body_bytes"):
+        for name in (
+            "serve_body_bytes",
+            "serve_signin_body_bytes",
+            "serve_tickets_body_bytes",
+            "serve_mail_body_bytes",
+        ):
             _at_least(name, getattr(self, name), 1)
         _at_least("serve_body_seconds", self.serve_body_seconds, 0.001)
         _at_least("serve_max_connections", self.serve_max_connections, 1)

@@ -229,3 +229,26 @@ def test_the_log_splits_into_benign_segments_around_the_attacker_sittings(
             if r["kind"] in ("signin", "access", "ticket")
         ]
         assert all(bounds[k] <= t < bounds[k + 1] for t in times), k
+
+
+def test_the_guard_flags_the_phishing_and_passes_the_notification(
+    story: dict[str, Any],
+) -> None:
+    phishing = story["response"]["phishing"]
+    assert phishing["watched"] > 0
+    kinds = [m["kind"] for m in phishing["messages"]]
+    assert kinds.count("phishing") == 3
+    assert kinds.count("genuine") == 1
+    for message in phishing["messages"]:
+        signals = {s["kind"] for s in message["signals"]}
+        if message["kind"] == "phishing":
+            assert message["verdict"] == "phishing", message
+            assert {"watched-recipient", "lookalike-domain", "payment-change"} <= signals
+        else:
+            assert message["verdict"] == "clean", message
+            assert "provider-authenticated" in signals
+    assert phishing["phishing_caught"] == 3
+    assert phishing["genuine_passed"] == 1
+    page = Path(story["report"]).read_text(encoding="utf-8")
+    assert "After the leak: the phishing, and the guard" in page
+    assert page.count("Verdict: ") == 4

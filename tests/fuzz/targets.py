@@ -10,7 +10,9 @@ a short run in CI and a longer one by hand (``python -m tests.fuzz.run``).
 - ``signed_note``: a C2SP signed note, opened with the log's verifier key;
 - ``checkpoint``: a checkpoint's text (the note's message), signed, then parsed;
 - ``proof_bundle``: an inclusion proof bundle checked against a real checkpoint;
-- ``verifier_key``: a verifier key as ``vigile ledger`` reads it from a file.
+- ``verifier_key``: a verifier key as ``vigile ledger`` reads it from a file;
+- ``mail_message``: a message checked for phishing (``vigile mail check``,
+  ``POST /v1/mail/check``), which must never raise at all.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ from vigile.ledger.checkpoint import Checkpoint
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.verify_proofs import verify_inclusion_bundle
+from vigile.phishing import Guard, ProviderDomains
 
 __all__ = ["TARGETS", "Target"]
 
 ORIGIN = "fuzz.vigile.example/log"
+_GOLDEN_MAIL = Path(__file__).parents[1] / "phishing" / "golden"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,15 @@ def _bundle(data: bytes) -> object:
     return verify_inclusion_bundle(verifier=_signer().verifier, checkpoint_note=note, bundle=data)
 
 
+@cache
+def _guard() -> Guard:
+    return Guard(provider=ProviderDomains.of(("vigile.example",)), names=("Vigile",))
+
+
+def _mail(data: bytes) -> object:
+    return _guard().check(data).to_json()
+
+
 def _verifier_key(data: bytes) -> object:
     return Verifier.from_vkey(data.decode("utf-8", errors="replace"))
 
@@ -121,6 +134,7 @@ TARGETS: dict[str, Target] = {
         Target("checkpoint", _checkpoint, (CheckpointError,)),
         Target("proof_bundle", _bundle, (LedgerError,)),
         Target("verifier_key", _verifier_key, (SigningKeyError,)),
+        Target("mail_message", _mail, ()),
     )
 }
 
@@ -146,4 +160,5 @@ def seeds() -> dict[str, list[bytes]]:
         "checkpoint": [note.split("\n\n", 1)[0].encode() + b"\n"],
         "proof_bundle": [json.dumps(bundle).encode()],
         "verifier_key": [_signer().verifier.vkey.encode()],
+        "mail_message": [(_GOLDEN_MAIL / "en-targeted.eml").read_bytes()],
     }

@@ -27,6 +27,8 @@ from vigile.store import Store
 
 DATA = Path(__file__).parent / "data" / "incident.jsonl"
 GOLDEN = Path(__file__).parent / "golden"
+#: The goldens' verification-code key (their codes are checked in tests/phishing).
+CODE_KEY = bytes(range(32))
 NOW = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
 SCOPE = Scope(
     agents=("a-0017",),
@@ -54,7 +56,10 @@ def _with(store: Store, **settings: Any) -> Store:
 
 @pytest.mark.parametrize(("customer", "language"), [("c-00412", "en"), ("c-00500", "fr")])
 def test_golden_messages(store: Store, tmp_path: Path, customer: str, language: str) -> None:
-    service, incident = _incident(_with(store, notify_outbox=str(tmp_path / "out")))
+    key = tmp_path / "code.key"
+    key.write_text(CODE_KEY.hex() + "\n")
+    chosen = _with(store, notify_outbox=str(tmp_path / "out"), notify_code_key=str(key))
+    service, incident = _incident(chosen)
     preview = service.preview(incident, "ana")
     notice = next(n for n in preview.notices if n.customer == customer)
     assert notice.language == language
@@ -83,7 +88,8 @@ def test_languages_come_from_the_customer_then_its_country(store: Store) -> None
     body = text.get_content()
     for expected in (
         "May 20, 2021",
-        "Distrust any message",
+        "Check any message that uses these details",
+        "Check that this message is ours",
         "billing contact",
         "Ann Example",
         "paypal",

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigile import __version__, console
-from vigile.api import broker, health, ledger, respond, transparency
+from vigile.api import broker, health, ledger, phishing, respond, transparency
 from vigile.api.errors import RefuseNul, RequestIdMiddleware, install_error_handlers
 from vigile.api.limits import BodyLimits, body_limits
+from vigile.phishing.service import GuardService
 from vigile.settings import Settings
 from vigile.store import Store
 
@@ -52,7 +53,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.add_middleware(
         RefuseNul,
         on_refused=broker.refused_before_routing,
-        bodies_checked_by=("/v1/integrations/",),  # the activity-log decoder refuses NUL
+        # the activity-log decoder refuses NUL; a message may hold one, and the message
+        # check reads it as any other byte
+        bodies_checked_by=("/v1/integrations/", "/v1/mail/"),
     )
     # Outside everything that reads a body, inside RequestIdMiddleware (its answer has
     # the id): no body larger or slower than its route allows is read, let alone parsed.
@@ -64,6 +67,8 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     for router in (health.router, ledger.router, transparency.router):
         app.include_router(router)
     app.include_router(respond.router)
+    app.state.guard_service = GuardService(served, settings)
+    app.include_router(phishing.router)
     broker.install(app, settings, served)
     console.install(app, settings, served, app.state.broker)
     return app

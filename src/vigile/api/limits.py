@@ -27,6 +27,7 @@ __all__ = ["BodyLimits", "BodyRefused", "RouteLimits", "body_limits"]
 #: The routes anyone may post to before being authenticated, which need little.
 SIGNIN_PATHS = ("/v1/signin-check", "/console/login", "/console/logout")
 TICKETS_PATH = "/v1/integrations/tickets"
+MAIL_PATH = "/v1/mail/"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,6 +48,7 @@ def body_limits(settings: Settings) -> RouteLimits:
     """The limits the settings give: small for sign-in, large for the ticket feed."""
     by_prefix = dict.fromkeys(SIGNIN_PATHS, settings.serve_signin_body_bytes)
     by_prefix[TICKETS_PATH] = settings.serve_tickets_body_bytes
+    by_prefix[MAIL_PATH] = settings.serve_mail_body_bytes
     return RouteLimits(default=settings.serve_body_bytes, by_prefix=by_prefix)
 
 

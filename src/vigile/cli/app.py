@@ -17,6 +17,7 @@ from vigile.cli import console as console_cli
 from vigile.cli import data, demo, ledger
 from vigile.cli import detect as detect_cli
 from vigile.cli import mcp as mcp_cli
+from vigile.cli import phishing as phishing_cli
 from vigile.cli import respond as respond_cli
 from vigile.cli import transparency as transparency_cli
 from vigile.cli.output import err
@@ -41,6 +42,7 @@ respond_cli.register(app)
 broker_cli.register(app)
 console_cli.register(app)
 mcp_cli.register(app)
+phishing_cli.register(app)
 
 
 def _version(value: bool) -> None:

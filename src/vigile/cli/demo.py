@@ -285,6 +285,15 @@ def _print_response(response: Response) -> None:
         kinds[action.kind.value] = kinds.get(action.kind.value, 0) + 1
     plan = ", ".join(f"{v} {k}" for k, v in kinds.items())
     console.print(f"  Remediation planned, not applied: {plan}.")
+    checked = response.phishing
+    if checked is not None:
+        phishing = sum(m.kind == "phishing" for m in checked.messages)
+        genuine = sum(m.kind == "genuine" for m in checked.messages)
+        console.print(
+            f"  After the leak: {checked.caught} of {phishing} phishing messages to the "
+            f"{checked.watched} watched addresses flagged; {checked.passed} of {genuine} "
+            "genuine notification passed (reasons in the report)."
+        )
 
 
 def _print_ledger(run: DemoRun, settings: Settings) -> None:

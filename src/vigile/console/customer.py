@@ -17,8 +17,10 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
+from starlette.datastructures import UploadFile
 
 from vigile.broker import GrantStatus
 from vigile.broker import operations as ops
@@ -28,6 +30,9 @@ from vigile.console.sessions import ConsoleSession
 from vigile.errors import NotFound
 from vigile.ledger import LedgerError, Verifier, verify_inclusion_bundle
 from vigile.model.times import EARLIEST_US, LATEST_US, from_micros
+from vigile.phishing.verify import check_pasted
+from vigile.render.charts import bar_chart, daily_timeline
+from vigile.respond import IncidentMark, incident_marks
 from vigile.store import tables as t
 from vigile.store.engine import connect
 from vigile.transparency import (
@@ -35,6 +40,7 @@ from vigile.transparency import (
     AccessNotFound,
     ProofStatus,
     Transparency,
+    access_summary,
     entry_json,
 )
 
@@ -59,6 +65,28 @@ class _Row:
     entry: AccessEntry
     check: ProofCheck
     why: str
+    mark: IncidentMark | None = None
+
+
+class Show(StrEnum):
+    """The access log's filters."""
+
+    ALL = "all"
+    CLEAR = "clear"  # returned data in clear
+    NO_TICKET = "no-ticket"  # allowed without a ticket
+    DENIED = "denied"
+    INCIDENT = "incident"  # part of an incident
+
+
+def _shown(row: _Row, show: Show) -> bool:
+    entry = row.entry
+    return {
+        Show.ALL: True,
+        Show.CLEAR: bool(entry.fields) and entry.outcome == "allowed",
+        Show.NO_TICKET: entry.outcome == "allowed" and not entry.ticket,
+        Show.DENIED: entry.outcome != "allowed",
+        Show.INCIDENT: row.mark is not None,
+    }[show]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -67,22 +95,37 @@ def accesses(
     console: ConsoleDep,
     session: CustomerSession,
     before: Annotated[int | None, Query(gt=EARLIEST_US, le=LATEST_US)] = None,
+    show: Show = Show.ALL,
 ) -> Response:
-    """Every access concerning the customer, newest first, a page at a time. ``before``
-    (microseconds, exclusive) is a time after the earliest one: something can be older."""
+    """Every access concerning the customer, newest first, a page at a time, those of an
+    incident marked; the whole log summed up first. ``before`` (microseconds, exclusive)
+    is a time after the earliest one: something can be older. ``show`` filters the
+    page."""
     customer = session.account.subject
     since, older = _page(console.store.engine, customer, before, PAGE_SIZE)
     until = None if before is None else from_micros(before - 1)
     transparency = Transparency(console.store)
     listing = transparency.accesses(customer, since=since, until=until)
     verifier = _verifier(transparency)
-    rows = [_row(entry, listing.checkpoint, verifier) for entry in reversed(listing.entries)]
+    marks = incident_marks(console.store, customer)
+    rows = [
+        _row(entry, listing.checkpoint, verifier, marks.get(entry.event_id))
+        for entry in reversed(listing.entries)
+    ]
+    summary = access_summary(console.store, customer)
     return console.render(
         request,
         "customer/accesses.html.j2",
         session=session,
         customer=console.store.customer(customer),
-        rows=rows,
+        rows=[row for row in rows if _shown(row, show)],
+        show=show.value,
+        filters=[(s.value, _FILTER_LABELS[s]) for s in Show],
+        summary=summary,
+        incidents=sorted({m.incident: m for m in marks.values()}.values(), key=_by_id),
+        daily_chart=daily_timeline(summary.daily),
+        agents_chart=bar_chart(list(summary.agents), label="Accesses by agent"),
+        clear_chart=bar_chart(list(summary.in_clear), label="Fields seen in clear"),
         tree_size=listing.tree_size,
         checkpoint=listing.checkpoint,
         older=older,
@@ -139,6 +182,37 @@ def decide(
     return RedirectResponse(f"/console/customer/approvals?decided={grant.id}", status_code=303)
 
 
+@router.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, console: ConsoleDep, session: CustomerSession) -> Response:
+    """Where a contact checks a message that claims to come from the provider."""
+    return console.render(request, "customer/verify.html.j2", session=session, result=None)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_pasted(
+    request: Request, console: ConsoleDep, session: CustomerSession
+) -> Response:
+    """A code (and the address it came to), a pasted message, or an uploaded one."""
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        message = await upload.read() if isinstance(upload, UploadFile) else b""
+    finally:
+        await form.close()  # the upload's temporary file
+    pasted = form.get("message")
+    if not message and isinstance(pasted, str):
+        message = pasted.encode("utf-8", "surrogateescape")
+    code, address = form.get("code"), form.get("address")
+    result = await run_in_threadpool(
+        check_pasted,
+        console.store,
+        code=code if isinstance(code, str) else "",
+        message=message,
+        address=address.strip() or None if isinstance(address, str) else None,
+    )
+    return console.render(request, "customer/verify.html.j2", session=session, result=result)
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -178,9 +252,24 @@ def _verifier(transparency: Transparency) -> Verifier | None:
         return None
 
 
-def _row(entry: AccessEntry, checkpoint: str, verifier: Verifier | None) -> _Row:
+def _row(
+    entry: AccessEntry, checkpoint: str, verifier: Verifier | None, mark: IncidentMark | None
+) -> _Row:
     check, why = check_proof(entry, checkpoint, verifier)
-    return _Row(entry=entry, check=check, why=why)
+    return _Row(entry=entry, check=check, why=why, mark=mark)
+
+
+_FILTER_LABELS = {
+    Show.ALL: "all",
+    Show.CLEAR: "in clear only",
+    Show.NO_TICKET: "without a ticket",
+    Show.DENIED: "denied",
+    Show.INCIDENT: "part of an incident",
+}
+
+
+def _by_id(mark: IncidentMark) -> str:
+    return mark.incident
 
 
 def check_proof(

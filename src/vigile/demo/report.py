@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from vigile.demo.phishing import PhishingRound
 from vigile.demo.story import DemoRun, serious
 from vigile.errors import OutputError
 from vigile.model.times import format_rfc3339, from_micros
@@ -83,6 +84,7 @@ def _context(run: DemoRun) -> dict[str, Any]:
             "timeline": Markup(daily_timeline(response.record.daily_accesses)),  # noqa: S704
         }
         context["previews"] = _one_per_language(response.previews)
+        context["phishing"] = _phishing(response.phishing)
         context["actions"] = list(response.plan[:_SHOWN_ACTIONS])
         context["by_kind"] = dict(Counter(a.kind.value for a in response.plan))
     return context
@@ -103,6 +105,29 @@ def _by_outcome(by_action: tuple[tuple[str, str, int], ...]) -> list[dict[str, A
         row = rows.setdefault(action, {"action": action})
         row[outcome] = row.get(outcome, 0) + count
     return [rows[a] for a in sorted(rows)]
+
+
+def _phishing(checked: PhishingRound | None) -> dict[str, Any] | None:
+    """The round's messages for the page, every address masked."""
+    if checked is None:
+        return None
+    return {
+        "round": checked,
+        "messages": [
+            {
+                "kind": m.kind,
+                "recipient": mask_addresses(m.recipient),
+                "sender": mask_addresses(m.verdict.sender)
+                if m.kind == "genuine"
+                else m.verdict.sender,
+                "subject": mask_addresses(m.verdict.subject),
+                "verdict": m.verdict.verdict,
+                "score": m.verdict.score,
+                "reasons": [(s.weight, mask_addresses(s.reason)) for s in m.verdict.signals],
+            }
+            for m in checked.messages
+        ],
+    }
 
 
 def _one_per_language(previews: tuple[Any, ...]) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import select
 
 from vigile.broker import Broker
+from vigile.demo.phishing import PhishingRound, phishing_round
 from vigile.demo.replay import AttackerReplay, ReplayClock, ReplayOutcome, ReplayPlan, split_log
 from vigile.detect import (
     Alert,
@@ -204,6 +205,7 @@ class Response:
     unreachable: tuple[str, ...]
     plan: tuple[PlannedAction, ...]
     record: BreachRecord
+    phishing: PhishingRound | None = None  # the phishing that follows, and the guard
 
     def languages(self) -> dict[str, int]:
         return dict(sorted(Counter(p.language for p in self.previews).items()))
@@ -225,6 +227,7 @@ class Response:
                 "actions": [a.to_json() for a in self.plan],
                 "by_kind": dict(Counter(a.kind.value for a in self.plan)),
             },
+            "phishing": self.phishing.to_json() if self.phishing else None,
         }
 
 
@@ -270,6 +273,7 @@ def respond(store: Store, alert: Alert, outcome: ReplayOutcome) -> Response:
         unreachable=preview.unreachable,
         plan=tuple(plan),
         record=breach_record(incidents, incident.id),
+        phishing=phishing_round(store, incident.id, preview.notices),
     )
 
 

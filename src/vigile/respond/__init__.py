@@ -39,6 +39,7 @@ from vigile.respond.incidents import (
     TimelineEntry,
     utc_now,
 )
+from vigile.respond.marks import IncidentMark, incident_marks
 from vigile.respond.notices import Notice, NoticeFacts, Templates
 from vigile.respond.notifications import Delivery, Notifications, Preview, digest_of
 from vigile.respond.reads import Reader, Shown, incident_reads
@@ -74,6 +75,7 @@ __all__ = [
     "DeliveryError",
     "Incident",
     "IncidentClosed",
+    "IncidentMark",
     "IncidentNotFound",
     "IncidentStatus",
     "Incidents",
@@ -103,6 +105,7 @@ __all__ = [
     "check_registration",
     "check_signin",
     "digest_of",
+    "incident_marks",
     "incident_reads",
     "parse_time",
     "register_channel",

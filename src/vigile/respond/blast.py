@@ -36,6 +36,7 @@ __all__ = [
     "access_times",
     "blast_radius",
     "category_of",
+    "scope_conditions",
 ]
 
 #: Data categories, by the prefix of a data field (the vocabulary of the activity log).
@@ -233,11 +234,14 @@ def _grouped(conn: Connection, scope: Scope) -> Select[Any]:
 
 def _conditions(conn: Connection, scope: Scope) -> list[Any]:
     """The scope as conditions on ``accesses``: allowed, in the window, every dimension."""
+    return [t.accesses.c.outcome == "allowed", *scope_conditions(conn, scope)]
+
+
+def scope_conditions(conn: Connection, scope: Scope) -> list[Any]:
+    """The scope as conditions on ``accesses``, allowed or denied: in the window, every
+    dimension (the accesses that belong to an incident)."""
     a = t.accesses
-    conditions = [
-        a.c.time_us.between(to_micros(scope.since), to_micros(scope.until)),
-        a.c.outcome == "allowed",
-    ]
+    conditions = [a.c.time_us.between(to_micros(scope.since), to_micros(scope.until))]
     if scope.agents:
         conditions.append(a.c.agent.in_(scope.agents))
     if scope.sessions:

@@ -32,6 +32,7 @@ from vigile.errors import ConfigError
 from vigile.model import DATA_FIELDS, Account, Contact
 from vigile.render.templates import template_environment
 from vigile.respond.blast import CATEGORIES, category_of
+from vigile.respond.codes import CODE_HEADER, message_id_of
 
 __all__ = ["BUILTIN_TEMPLATES", "DEFAULT_LANGUAGE", "Notice", "NoticeFacts", "Templates"]
 
@@ -57,6 +58,8 @@ class NoticeFacts:
     last_access: datetime
     accesses: int
     sent_at: datetime  # the message's Date
+    codes: tuple[tuple[str, str], ...] = ()  # (recipient, verification code)
+    verify_url: str = ""  # where a recipient checks its code
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -144,6 +147,8 @@ class Templates:
             "last_access": facts.last_access,
             "accesses": facts.accesses,
             "sender": self.sender,
+            "codes": facts.codes,
+            "verify_url": facts.verify_url,
             "language": language,
             "fmt_date": lambda moment: format_date(moment.date(), format="long", locale=language),
             "fmt_number": lambda number: format_decimal(number, locale=language),
@@ -203,7 +208,9 @@ def _message(
     message["Subject"] = subject
     message["Date"] = format_datetime(facts.sent_at)
     # One Message-ID per incident and customer: a resend would be recognisably the same.
-    message["Message-ID"] = f"<{facts.incident}.{facts.customer}@{domain}>"
+    message["Message-ID"] = message_id_of(facts.incident, facts.customer, domain)
+    for recipient, code in facts.codes:
+        message[CODE_HEADER] = f"{recipient} {code}"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     message["Content-Language"] = language  # after the body: set_content drops Content-*

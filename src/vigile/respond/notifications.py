@@ -24,6 +24,7 @@ from vigile.model import Contact
 from vigile.model.times import to_micros
 from vigile.respond.blast import CustomerExposure, blast_radius
 from vigile.respond.channels import Channel, channels_for, eml_path, write_eml
+from vigile.respond.codes import codes_for, load_code_key, message_id_of
 from vigile.respond.errors import NotificationNotReady
 from vigile.respond.incidents import Incidents
 from vigile.respond.notices import Notice, NoticeFacts, Templates
@@ -76,6 +77,8 @@ class Notifications:
         self.templates = Templates(settings.notify_templates, sender=settings.notify_from)
         self.domain = settings.notify_from.rpartition("@")[2] or "vigile.local"
         self.outbox = Path(settings.notify_outbox)
+        self.code_key = Path(settings.notify_code_key)
+        self.verify_url = settings.notify_verify_url
 
     def render(self, incident_id: str) -> tuple[list[Notice], list[str]]:
         """One notice per affected customer that has a contact address; and the others."""
@@ -171,6 +174,8 @@ class Notifications:
         details = {
             "language": notice.language,
             "message_id": notice.message["Message-ID"],
+            # to whom: what a recipient's verification code is checked against
+            "recipients": [a.addr_spec.lower() for a in notice.message["To"].addresses],
             "receipts": list(receipts),
         }
         self.incidents.record(
@@ -193,13 +198,16 @@ class Notifications:
         customer = self.store.customer(exposure.customer)
         contacts = self.store.contacts_of(exposure.customer)
         accounts = self.store.accounts_of(exposure.customer)
+        recipients = _recipients(contacts)
+        message_id = message_id_of(incident_id, exposure.customer, self.domain)
+        key = load_code_key(self.code_key, create=True) if recipients else b""
         return NoticeFacts(
             incident=incident_id,
             customer=exposure.customer,
             customer_name=(customer.name if customer else None) or exposure.customer,
             country=customer.country if customer else None,
             language=_language(customer.extra if customer else {}),
-            recipients=_recipients(contacts),
+            recipients=recipients,
             fields=exposure.fields,
             masked_fields=exposure.masked_fields,
             contacts=tuple(c for c in contacts if c.id in exposure.contacts),
@@ -208,6 +216,8 @@ class Notifications:
             last_access=exposure.last_access,
             accesses=exposure.accesses,
             sent_at=self.incidents.clock(),
+            codes=codes_for(key, message_id, recipients) if recipients else (),
+            verify_url=self.verify_url,
         )
 
 

@@ -28,6 +28,7 @@ from vigile.transparency.export import (
 )
 from vigile.transparency.model import AccessEntry, AccessListing, AccessProof, ProofStatus
 from vigile.transparency.service import ProvenAccess, Transparency
+from vigile.transparency.summary import AccessSummary, access_summary
 from vigile.transparency.tokens import IssuedToken, authenticate, issue_token, revoke_tokens
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "AccessListing",
     "AccessNotFound",
     "AccessProof",
+    "AccessSummary",
     "InvalidToken",
     "IssuedToken",
     "ProofStatus",
@@ -46,6 +48,7 @@ __all__ = [
     "TransparencyError",
     "UnknownCustomer",
     "WindowError",
+    "access_summary",
     "authenticate",
     "entry_json",
     "entry_of",
