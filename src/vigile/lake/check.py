@@ -83,8 +83,8 @@ def check_lake(engine: Engine, location: str, *, progress: Progress | None = Non
         for part in lake.parts:  # every file is the lake's before any is read
             lake.check_schema(part)
         windows = groupby(sorted(lake.parts, key=lambda p: (p.first, p.last)), _window)
-        for (first, last), parts in windows:
-            _check_window(conn, lake, first, last, list(parts), report)
+        for (_, last), parts in windows:
+            _check_window(conn, lake, list(parts), report)
             if progress is not None:
                 progress(min(last + 1, report.exported_upto), report.exported_upto)
         _check_coverage(lake, report)
@@ -96,10 +96,9 @@ def _window(part: Part) -> tuple[int, int]:
     return part.first, part.last
 
 
-def _check_window(
-    conn: Connection, lake: Lake, first: int, last: int, parts: list[Part], report: LakeCheck
-) -> None:
+def _check_window(conn: Connection, lake: Lake, parts: list[Part], report: LakeCheck) -> None:
     """The parts of one export window against the ledger's leaves of that window."""
+    first, last = parts[0].first, parts[0].last
     if last >= report.exported_upto:
         report.found(
             f"{parts[0].name}: leaves {first:,} to {last:,} were never exported to this "

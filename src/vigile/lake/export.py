@@ -11,16 +11,20 @@ adds nothing.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, insert, select, update
 
 from vigile.lake import leaves
 from vigile.lake.errors import LakeError
@@ -78,19 +82,28 @@ def export_lake(
     kept = [p for p in lake.parts if p.first < done]
     checked: set[tuple[str, str]] = set()
     events = parts = 0
-    with connect(engine) as conn:
-        for first in range(done, top, window):
-            last = min(first + window, top) - 1
-            for kind in KINDS:
-                for day, rows in _days(_read(conn, kind, first, last)):
+    windows = [(first, min(first + window, top) - 1) for first in range(done, top, window)]
+    with _Reader(engine, parallel=top - done >= _PARALLEL_FROM) as reader:
+        for first, last, tables in reader.windows(windows):
+            found = 0
+            for kind, rows in tables.items():
+                for day, rows_of_day in _days(rows):
                     if (kind, day) not in checked:  # a foreign file where we write: refuse
                         for part in kept:
                             if (part.kind, part.day) == (kind, day):
                                 lake.check_schema(part)
                         checked.add((kind, day))
-                    _write(lake, kind, day, first, last, rows)
-                    events += rows.num_rows
+                    folder = lake.path(f"kind={kind}", f"date={day}", part_name(first, last))
+                    part = Part(kind=kind, day=day, first=first, last=last, path=folder)
+                    _write(lake, part, rows_of_day)
                     parts += 1
+                    found += rows_of_day.num_rows
+            if found != last + 1 - first:  # every leaf is one event, of one kind
+                raise LakeError(
+                    f"leaves {first:,} to {last:,}: the store gave {found:,} events, not "
+                    f"{last + 1 - first:,}; the watermark stays at {done:,}"
+                )
+            events += found
             if progress is not None:
                 progress(last + 1 - done, top - done)
     with connect(engine) as conn, conn.begin():
@@ -124,11 +137,77 @@ def _set_watermark(conn: Connection, lake_id: str, location: str, upto: int) -> 
         conn.execute(insert(table).values(lake=lake_id, **values))
 
 
-def _read(conn: Connection, kind: str, first: int, last: int) -> pa.Table:
-    """The events of ``kind`` with leaf indexes in ``[first, last]``, as the lake's rows.
+_PARALLEL_FROM = 200_000  # leaves: below, starting reader processes costs more than it saves
+_engines: dict[str, Engine] = {}  # in a reader process: its engine, made on first use
 
-    The DB-API cursor directly, rows converted to Arrow as structs in C++: SQLAlchemy's
-    rows would cost more than the whole export otherwise."""
+
+class _Reader:
+    """Reads the windows' events, each window's next one read ahead: in reader processes
+    when there are many (reading the store's rows is Python work, one core's worth per
+    process; each process reads a share of each window, by leaf range), else here."""
+
+    def __init__(self, engine: Engine, *, parallel: bool) -> None:
+        url = engine.url
+        in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+        self.engine = engine
+        self.url = url.render_as_string(hide_password=False)
+        self.workers = min(4, os.cpu_count() or 1) if parallel and not in_memory else 0
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Reader:
+        if self.workers:
+            # spawn, not fork: the parent may run threads (a progress bar) and holds
+            # connections; a fresh interpreter holds neither.
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def windows(
+        self, windows: list[tuple[int, int]]
+    ) -> Iterator[tuple[int, int, dict[str, pa.Table]]]:
+        if self.pool is None:
+            with connect(self.engine) as conn:
+                for first, last in windows:
+                    yield first, last, {k: _read(conn, k, first, last) for k in KINDS}
+            return
+        pending = [self._submit(*w) for w in windows[:2]]
+        for number, (first, last) in enumerate(windows):
+            futures = pending.pop(0)
+            if number + 2 < len(windows):
+                pending.append(self._submit(*windows[number + 2]))
+            tables = {
+                kind: pa.concat_tables([future.result() for future in shares])
+                for kind, shares in futures.items()
+            }
+            yield first, last, tables
+
+    def _submit(self, first: int, last: int) -> dict[str, list[Future[pa.Table]]]:
+        assert self.pool is not None
+        size = (last - first) // self.workers + 1
+        shares = [(low, min(low + size, last + 1) - 1) for low in range(first, last + 1, size)]
+        return {
+            kind: [self.pool.submit(_read_in_worker, self.url, kind, a, b) for a, b in shares]
+            for kind in KINDS
+        }
+
+
+def _read_in_worker(url: str, kind: str, first: int, last: int) -> pa.Table:
+    """In a reader process: the events of ``kind`` with leaves in ``[first, last]``."""
+    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url))
+    with connect(engine) as conn:
+        return _read(conn, kind, first, last)
+
+
+def _read(conn: Connection, kind: str, first: int, last: int) -> pa.Table:
+    """The events of ``kind`` with leaf indexes in ``[first, last]``, as the lake's rows."""
+    # The DB-API cursor directly, rows converted to Arrow as structs in C++: SQLAlchemy's
+    # rows would cost more than the whole export otherwise. (ADBC's SQLite driver fills
+    # Arrow in C, but it links a second SQLite into the process, whose POSIX locks then
+    # break the store's: it read stale pages from the write-ahead log in a test.)
     schema = lake_schema(kind)
     query = leaves.leaf_rows(KINDS[kind], first, last)
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -145,24 +224,24 @@ def _read(conn: Connection, kind: str, first: int, last: int) -> pa.Table:
 
 
 def _days(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """The rows of each UTC day (``date=``), in leaf order within each."""
+    """The rows of each UTC day (``date=``), in leaf order within each. Leaves follow
+    time closely (ingest numbers events in time order), so a day is mostly one run of
+    rows: slices then, a stable sort only when days interleave."""
     if rows.num_rows == 0:
         return
     days = np.floor_divide(rows.column("time_us").to_numpy(), DAY_US)
-    if days[0] == days[-1] and (days == days[0]).all():
-        yield day_of(int(days[0])), rows
-        return
-    for day in np.unique(days):
-        yield day_of(int(day)), rows.take(np.flatnonzero(days == day))
+    if (days[1:] < days[:-1]).any():
+        order = np.argsort(days, kind="stable")
+        rows, days = rows.take(order), days[order]
+    starts = np.flatnonzero(np.diff(days)) + 1
+    bounds = [0, *starts.tolist(), len(days)]
+    for start, end in pairwise(bounds):
+        yield day_of(int(days[start])), rows.slice(start, end - start)
 
 
-def _write(lake: Lake, kind: str, day: str, first: int, last: int, rows: pa.Table) -> None:
-    folder = lake.path(f"kind={kind}", f"date={day}")
-    part = Part(kind=kind, day=day, first=first, last=last, path=f"{folder}/x")
+def _write(lake: Lake, part: Part, rows: pa.Table) -> None:
     try:
-        lake.fs.create_dir(folder, recursive=True)
-        pq.write_table(
-            rows, f"{folder}/{part_name(first, last)}", filesystem=lake.fs, compression="zstd"
-        )
+        lake.fs.create_dir(part.path.rpartition("/")[0], recursive=True)
+        pq.write_table(rows, part.path, filesystem=lake.fs, compression="zstd")
     except OSError as exc:
         raise LakeError(f"{lake.location}: cannot write {part.name}: {exc}") from exc

@@ -39,7 +39,5 @@ def leaf_rows(table: Table, first: int, last: int) -> Select[Any]:
     ``[first, last]``, in leaf order."""
     leaf = table.c.seq
     return (
-        select(leaf.label("leaf"), *table.columns)
-        .where(leaf >= first, leaf <= last)
-        .order_by(leaf)
+        select(leaf.label("leaf"), *table.columns).where(leaf >= first, leaf <= last).order_by(leaf)
     )
