@@ -237,12 +237,12 @@ def test_a_partition_with_a_foreign_schema_is_refused_naming_it(
 ) -> None:
     lake = tmp_path / "lake"
     export_lake(filled.engine, str(lake))
-    # Someone else's file where the next export writes (2021-05-21's access partition).
-    foreign = lake / "kind=access/date=2021-05-21/part-000000000000-000000000001.parquet"
+    # Someone else's file where the next export writes (after its access parts).
+    foreign = lake / "kind=ticket/date=2021-05-21/part-000000000000-000000000001.parquet"
     pq.write_table(pa.table({"leaf": [1], "user": ["x"]}), foreign)
     ingest_file(filled, _log(tmp_path, "more.jsonl", _events(21, 5, start=100)))
     before = _listing(lake)
-    name = "kind=access/date=2021-05-21/part-000000000000-000000000001.parquet"
+    name = "kind=ticket/date=2021-05-21/part-000000000000-000000000001.parquet"
     with pytest.raises(LakeError, match=f"{name}: a foreign schema in the lake"):
         export_lake(filled.engine, str(lake))
     assert _listing(lake) == before

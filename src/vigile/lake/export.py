@@ -73,14 +73,21 @@ def export_lake(
         done = _watermark(conn, lake)
         top = leaves.integrated(conn)
         waiting = leaves.stored(conn) - top
+        earliest = leaves.earliest_time(conn, done, top - 1) if top > done else None
+    # Every check before the first write: a foreign part where this export will write
+    # (a day from its earliest event on) is refused with the lake left as it was.
+    orphans = [p for p in lake.parts if p.first >= done]
+    kept = [p for p in lake.parts if p.first < done]
+    if earliest is not None:
+        first_day = day_of(earliest // DAY_US)
+        for part in kept:
+            if part.day >= first_day:
+                lake.check_schema(part)
     lake_id = lake.lake_id or str(uuid.uuid4())
     if lake.lake_id is None:
         lake.write_marker(lake_id)
-    orphans = [p for p in lake.parts if p.first >= done]
     for part in orphans:
         lake.fs.delete_file(part.path)
-    kept = [p for p in lake.parts if p.first < done]
-    checked: set[tuple[str, str]] = set()
     events = parts = 0
     windows = [(first, min(first + window, top) - 1) for first in range(done, top, window)]
     with _Reader(engine, parallel=top - done >= _PARALLEL_FROM) as reader:
@@ -88,11 +95,6 @@ def export_lake(
             found = 0
             for kind, rows in tables.items():
                 for day, rows_of_day in _days(rows):
-                    if (kind, day) not in checked:  # a foreign file where we write: refuse
-                        for part in kept:
-                            if (part.kind, part.day) == (kind, day):
-                                lake.check_schema(part)
-                        checked.add((kind, day))
                     folder = lake.path(f"kind={kind}", f"date={day}", part_name(first, last))
                     part = Part(kind=kind, day=day, first=first, last=last, path=folder)
                     _write(lake, part, rows_of_day)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Select, Table, func, select
 from vigile.ledger.sql import ledger_size
 from vigile.store import tables as t
 
-__all__ = ["integrated", "leaf_rows", "stored"]
+__all__ = ["earliest_time", "integrated", "leaf_rows", "stored"]
 
 
 def integrated(conn: Connection) -> int:
@@ -41,3 +41,18 @@ def leaf_rows(table: Table, first: int, last: int) -> Select[Any]:
     return (
         select(leaf.label("leaf"), *table.columns).where(leaf >= first, leaf <= last).order_by(leaf)
     )
+
+
+def earliest_time(conn: Connection, first: int, last: int) -> int | None:
+    """The earliest ``time_us`` of the events with a leaf index in ``[first, last]``."""
+    times = conn.execute(
+        select(func.min(t.EVENT_TABLES[0].c.time_us))
+        .where(t.EVENT_TABLES[0].c.seq.between(first, last))
+        .union_all(
+            *(
+                select(func.min(table.c.time_us)).where(table.c.seq.between(first, last))
+                for table in t.EVENT_TABLES[1:]
+            )
+        )
+    ).scalars()
+    return min((int(time) for time in times if time is not None), default=None)
