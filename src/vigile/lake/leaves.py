@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from vigile.ledger.sql import ledger_size
 from vigile.store import tables as t
 
-__all__ = ["earliest_time", "integrated", "leaf_rows", "stored"]
+__all__ = ["earliest_time", "integrated", "leaf_of", "leaf_rows", "stored"]
 
 
 def integrated(conn: Connection) -> int:
@@ -34,10 +34,16 @@ def stored(conn: Connection) -> int:
     return max((int(top) + 1 for top in tops if top is not None), default=0)
 
 
+def leaf_of(table: Table) -> ColumnElement[int]:
+    """The leaf index of each event of ``table``: the one lookup to change when the
+    index is kept elsewhere (a column the integrator fills, or a join)."""
+    return table.c.seq
+
+
 def leaf_rows(table: Table, first: int, last: int) -> Select[Any]:
     """``(leaf index, *the table's columns)`` of its events with a leaf index in
     ``[first, last]``, in leaf order."""
-    leaf = table.c.seq
+    leaf = leaf_of(table)
     return (
         select(leaf.label("leaf"), *table.columns).where(leaf >= first, leaf <= last).order_by(leaf)
     )
@@ -45,14 +51,9 @@ def leaf_rows(table: Table, first: int, last: int) -> Select[Any]:
 
 def earliest_time(conn: Connection, first: int, last: int) -> int | None:
     """The earliest ``time_us`` of the events with a leaf index in ``[first, last]``."""
-    times = conn.execute(
-        select(func.min(t.EVENT_TABLES[0].c.time_us))
-        .where(t.EVENT_TABLES[0].c.seq.between(first, last))
-        .union_all(
-            *(
-                select(func.min(table.c.time_us)).where(table.c.seq.between(first, last))
-                for table in t.EVENT_TABLES[1:]
-            )
-        )
-    ).scalars()
+    earliest = [
+        select(func.min(table.c.time_us)).where(leaf_of(table).between(first, last))
+        for table in t.EVENT_TABLES
+    ]
+    times = conn.execute(earliest[0].union_all(*earliest[1:])).scalars()
     return min((int(time) for time in times if time is not None), default=None)
