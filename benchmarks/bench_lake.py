@@ -125,3 +125,34 @@ def test_lake_export_against_the_bare_read(tmp_path: Path) -> None:
     print(f"export / bare read: {read_wall / wall:.2f} wall, {read_cpu / cpu:.2f} CPU")
     assert events == ROWS
     assert events / cpu >= TARGET
+
+
+def test_detection_over_the_store_and_over_the_lake(tmp_path: Path) -> None:
+    """Batch detection over a simulation read from the store, then from its lake, in the
+    same run: the same alerts, and what reading Parquet changes in the time."""
+    from vigile.detect.service import detect  # noqa: PLC0415 - only this benchmark
+
+    events = int(os.environ.get("VIGILE_BENCH_DETECT_EVENTS", "150000"))
+    agents = max(10, events // (DAYS * EVENTS_PER_AGENT_DAY))
+    result = simulate(
+        SimulationConfig(scenario="mixed", seed=4, days=DAYS, agents=agents), tmp_path / "sim"
+    )
+    settings = Settings(db=str(tmp_path / "bench.db"), ledger_key=str(tmp_path / "ledger.key"))
+    with Store.open(settings, create=True) as store:
+        ingest_file(store, result.path)
+        export_lake(store.engine, str(tmp_path / "lake"))
+        started = time.perf_counter()
+        over_store = detect(store.engine)
+        store_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        over_lake = detect(store.engine, lake=str(tmp_path / "lake"))
+        lake_seconds = time.perf_counter() - started
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"detect over {result.events:,} events: store {store_seconds:.1f} s "
+        f"({result.events / store_seconds:,.0f}/s), lake {lake_seconds:.1f} s "
+        f"({result.events / lake_seconds:,.0f}/s): lake / store {store_seconds / lake_seconds:.2f}"
+    )
+    assert [(a.agent, a.severity, a.score) for a in over_lake] == [
+        (a.agent, a.severity, a.score) for a in over_store
+    ]
