@@ -322,3 +322,15 @@ def test_reader_processes_write_the_same_lake(
         assert pq.read_table(tmp_path / "here" / name).equals(
             pq.read_table(tmp_path / "spawned" / name)
         )
+
+
+def test_check_names_parts_past_the_watermark(filled: Store, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    export_lake(filled.engine, str(lake))
+    orphan = lake / "kind=access/date=2021-05-21/part-000000000180-000000000279.parquet"
+    shutil.copy(next(lake.glob("kind=access/date=2021-05-21/*.parquet")), orphan)
+    [problem] = check_lake(filled.engine, str(lake)).problems
+    assert problem.startswith(
+        "kind=access/date=2021-05-21/part-000000000180-000000000279.parquet: leaves 180 to "
+        "279 are past the store's watermark (180)"
+    )

@@ -101,8 +101,9 @@ def _check_window(conn: Connection, lake: Lake, parts: list[Part], report: LakeC
     first, last = parts[0].first, parts[0].last
     if last >= report.exported_upto:
         report.found(
-            f"{parts[0].name}: leaves {first:,} to {last:,} were never exported to this "
-            f"lake (the store's watermark is {report.exported_upto:,}): added to the lake"
+            f"{parts[0].name}: leaves {first:,} to {last:,} are past the store's watermark "
+            f"({report.exported_upto:,}): left by an interrupted export (the next export "
+            "removes them) or added to the lake"
         )
         return
     recorded = _ledger_hashes(conn, first, last)
