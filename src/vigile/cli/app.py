@@ -14,7 +14,7 @@ from rich.markup import escape
 from vigile import __version__
 from vigile.cli import broker as broker_cli
 from vigile.cli import console as console_cli
-from vigile.cli import data, demo, ledger
+from vigile.cli import data, demo, lake, ledger
 from vigile.cli import detect as detect_cli
 from vigile.cli import mcp as mcp_cli
 from vigile.cli import phishing as phishing_cli
@@ -36,6 +36,7 @@ app = typer.Typer(
 data.register(app)
 demo.register(app)
 ledger.register(app)
+lake.register(app)
 transparency_cli.register(app)
 detect_cli.register(app)
 respond_cli.register(app)

@@ -118,9 +118,14 @@ def detect_command(
     follow: bool = typer.Option(
         False, "--follow", help="Keep detecting as events arrive (from the saved watermark)."
     ),
+    lake: str | None = typer.Option(
+        None, "--lake", help="Read the events from this lake (folder or URL), not the store."
+    ),
 ) -> None:
     """Detect hijacked or abusive agent accounts in the store; print the alerts."""
     settings = Settings.from_env()
+    if lake is not None and (follow or mark):
+        raise InputError("--lake: batch detection only (not with --follow or --mark)")
     if follow:
         _follow(settings, format)
         return
@@ -132,7 +137,7 @@ def detect_command(
                 book.set_status(alert_id, status, actor="cli")
             alerts = book.alerts(include_closed=True)
         else:
-            alerts = book.record(detect(store.engine, detection_config(settings)))
+            alerts = book.record(detect(store.engine, detection_config(settings), lake=lake))
     _print_alerts(alerts, format)
 
 

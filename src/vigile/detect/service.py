@@ -19,6 +19,7 @@ from vigile.detect.features import (
     distinct_customers,
     evidence_ids,
 )
+from vigile.detect.lake_source import read_lake_batches
 from vigile.detect.risk import (
     RiskPolicy,
     ScoredHours,
@@ -189,19 +190,27 @@ def _computed_days(
             yield pa.concat_tables([hours, days]), done
 
 
-def detect(engine: Engine, config: DetectionConfig | None = None) -> list[Alert]:
-    """Alerts over every event in the store (batch)."""
+def detect(
+    engine: Engine, config: DetectionConfig | None = None, *, lake: str | None = None
+) -> list[Alert]:
+    """Alerts over every event in the store (batch), or in the lake at ``lake`` (the
+    directory of agents and customers is the store's either way)."""
     config = config or DetectionConfig()
     try:
-        return _detect(engine, config, config.batch_events)
+        return _detect(engine, config, config.batch_events, lake)
     except _OutOfOrder:
-        return _detect(engine, config, None)
+        return _detect(engine, config, None, lake)
 
 
-def _detect(engine: Engine, config: DetectionConfig, batch_events: int | None) -> list[Alert]:
+def _detect(
+    engine: Engine, config: DetectionConfig, batch_events: int | None, lake: str | None
+) -> list[Alert]:
     features, zones = open_features(engine, config)
     try:
-        batches = read_batches(engine, after=features.watermark, limit=batch_events)
+        if lake is None:
+            batches = read_batches(engine, after=features.watermark, limit=batch_events)
+        else:
+            batches = read_lake_batches(lake, after=features.watermark, limit=batch_events)
         scored = scored_rows(features, batches, config, whole=batch_events is None)
         return alerts_from(scored, features, zones, config.policy)
     finally:

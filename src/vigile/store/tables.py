@@ -34,6 +34,7 @@ __all__ = [
     "contacts",
     "customers",
     "identities",
+    "lake_exports",
     "ledger_checkpoints",
     "ledger_entries",
     "metadata",
@@ -484,3 +485,14 @@ identities = Table(
     Column("id", String, nullable=False),
 )
 Index("ix_identities_kind_id", identities.c.kind, identities.c.id)
+
+# The event lake (vigile.lake): per lake (the id in its marker file), the highest leaf
+# index exported so far. Mutable (one row per lake); what is in the lake is the lake's.
+lake_exports = Table(
+    "lake_exports",
+    metadata,
+    Column("lake", String, primary_key=True),
+    Column("leaf", BigInteger, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
