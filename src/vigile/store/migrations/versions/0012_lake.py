@@ -1,7 +1,7 @@
 """The event lake's watermark per lake (vigile.lake): ``vigile lake export``.
 
 Revision ID: 0012_lake
-Revises: 0010_identities
+Revises: 0011_call_approvals
 Create Date: 2026-12-08
 """
 
