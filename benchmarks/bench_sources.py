@@ -4,13 +4,16 @@ Run with ``pytest -m bench benchmarks/bench_sources.py -s``. Issue 17 asks for a
 100,000 vendor events/s decoded. For each source of :data:`CASES` (one line a source:
 its name, the generator of realistic records, the file format), ``VIGILE_BENCH_VENDOR``
 records (default 30,000, about two minutes here; 200,000 for the issue's size) are
-generated, as the vendor's export writes them, into a file. Every rate is per CPU second
-of the benchmark's process (``time.process_time``; the ingest runs without a worker pool,
-in this process): on a shared machine the wall clock swings with the other jobs, the CPU
-time much less. Then, in one run on the same file:
+generated, as the vendor's export writes them, into a file (Salesforce: an Event Log
+File of ``LightningPageView`` rows as CSV, every field quoted, and ``LoginEvent``
+objects as JSON lines). Every rate is per CPU second of the benchmark's process
+(``time.process_time``; the ingest runs without a worker pool, in this process): on a
+shared machine the wall clock swings with the other jobs, the CPU time much less. Then,
+in one run on the same file:
 
 - *baseline*: reading the file to plain objects and nothing else: ``orjson.loads`` of
-  every line (JSON lines), ``iter_batches().to_pylist()`` (Parquet);
+  every line (JSON lines), ``csv.reader`` of every row (CSV),
+  ``iter_batches().to_pylist()`` (Parquet);
 - *decode*: :class:`vigile.sources.VendorLogReader` in this process (no worker pool):
   reading, parsing into the vendor's typed record, mapping to Vigile's records, counting
   what is skipped or kept aside: vendor events/s, and its cost against the baseline;
@@ -26,6 +29,7 @@ several objects (OCSF), audits of comments and notifications around the steps Vi
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import time
@@ -388,40 +392,106 @@ def zendesk(rng: random.Random, n: int) -> Record:
     }
 
 
+# -- Salesforce Event Monitoring ---------------------------------------------------------
+
+_SF_CONTACTS = 2_000
+
+
+def _sf_user(agent: int) -> str:
+    return f"005D{agent:011d}"
+
+
+def _sf_contact(n: int) -> str:
+    return f"003D{n:011d}"
+
+
+def salesforce_view(rng: random.Random, n: int) -> Record:
+    """A ``LightningPageView`` row of an Event Log File (every field quoted in the CSV,
+    empty cells left out), a third of them reached from a Case page."""
+    user, contact = _sf_user(rng.randrange(AGENTS)), _sf_contact(rng.randrange(_SF_CONTACTS))
+    from_case = rng.random() < 1 / 3
+    stamp = _when(rng, n)
+    return {
+        "EVENT_TYPE": "LightningPageView",
+        "TIMESTAMP": stamp.strftime("%Y%m%d%H%M%S.") + f"{stamp.microsecond // 1000:03d}",
+        "REQUEST_ID": f"4exLFFQZ{n:014d}",
+        "ORGANIZATION_ID": "00D000000000123",
+        "USER_ID": user,
+        "CLIENT_IP": _ip(rng),
+        "LOGIN_KEY": f"lk{n // 50:014d}",
+        "SESSION_KEY": "",
+        "PAGE_ENTITY_ID": contact,
+        "PAGE_ENTITY_TYPE": "Contact",
+        "PREVPAGE_ENTITY_ID": "500D00000000001" if from_case else "",
+        "PREVPAGE_ENTITY_TYPE": "Case" if from_case else "",
+        "PAGE_URL": f"/lightning/r/Contact/{contact}/view",
+        "TIMESTAMP_DERIVED": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "USER_ID_DERIVED": user + "AAA",
+        "APP_NAME": "one:one",
+        "BROWSER_NAME": "CHROME",
+        "DURATION": str(rng.randrange(100, 5000)),
+        "EFFECTIVE_PAGE_TIME": str(rng.randrange(100, 5000)),
+    }
+
+
+def salesforce_login(rng: random.Random, n: int) -> Record:
+    """A real-time ``LoginEvent`` as the REST API returns it (a tenth failures)."""
+    return {
+        "attributes": {"type": "LoginEvent", "url": f"/services/data/v60.0/x/{n}"},
+        "EventIdentifier": str(uuid.UUID(int=rng.getrandbits(128))),
+        "EventDate": _when(rng, n).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "UserId": _sf_user(rng.randrange(AGENTS)) + "AAA",
+        "SourceIp": _ip(rng),
+        "LoginKey": f"lk{n:014d}",
+        "Status": "Success" if rng.random() < 0.9 else "Invalid Password",
+        "CountryIso": "US",
+        "LoginLatitude": 37.7749,
+        "LoginLongitude": -122.4194,
+        "Browser": "Chrome 120",
+        "LoginType": "Application",
+    }
+
+
 # -- the table: one line a source -------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Case:
-    """A source to benchmark: its ``--from`` name, a generator of its records, whether
-    the file is Parquet (else JSON lines)."""
+    """A source to benchmark: its ``--from`` name, a generator of its records, the file's
+    form (``jsonl``, ``parquet``, or ``csv`` with a header row as Salesforce serves it)."""
 
     source: str
     generate: Callable[[random.Random, int], Record]
-    parquet: bool = False
+    form: str = "jsonl"
 
     @property
     def label(self) -> str:
-        return f"{self.source} {'Parquet' if self.parquet else 'JSON lines'}"
+        form = {"jsonl": "JSON lines", "parquet": "Parquet", "csv": "CSV"}[self.form]
+        what = self.generate.__name__.partition("_")[2]  # salesforce_view: "view"
+        return " ".join(part for part in (self.source, what, form) if part)
 
 
 CASES = [
     Case("okta", okta),
     Case("entra", entra),
     Case("ocsf", ocsf),
-    Case("ocsf", ocsf, parquet=True),
+    Case("ocsf", ocsf, form="parquet"),
     Case("zendesk", zendesk),
+    Case("salesforce", salesforce_view, form="csv"),
+    Case("salesforce", salesforce_login),
 ]
 
 
 def _directory(path: Path) -> Path:
-    """Every generated agent and customer, with their ids in each vendor."""
-    rows = ["kind,id,okta_login,entra_id,zendesk_id,ocsf_id"]
+    """Every generated agent, customer and Salesforce contact, with their vendor ids."""
+    rows = ["kind,id,customer,okta_login,entra_id,zendesk_id,ocsf_id,salesforce_id"]
     rows += [
-        f"agent,a-{a},agent{a}@contoso.example,{uuid.UUID(int=a)},{360_000 + a},agent-{a}"
+        f"agent,a-{a},,agent{a}@contoso.example,{uuid.UUID(int=a)},{360_000 + a},agent-{a},"
+        f"{_sf_user(a)}"
         for a in range(AGENTS)
     ]
-    rows += [f"customer,c-{c},,,{900_000 + c},cust-{c}" for c in range(CUSTOMERS)]
+    rows += [f"customer,c-{c},,,,{900_000 + c},cust-{c}," for c in range(CUSTOMERS)]
+    rows += [f"contact,k-{k},c-{k // 2},,,,,{_sf_contact(k)}" for k in range(_SF_CONTACTS)]
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -432,24 +502,35 @@ def _records(case: Case) -> Iterator[Record]:
 
 
 def _write(case: Case, folder: Path) -> Path:
-    if not case.parquet:
-        path = folder / f"{case.source}.jsonl"
+    path = folder / f"{case.generate.__name__}.{case.form}"
+    if case.form == "jsonl":
         with open(path, "wb") as out:
             for record in _records(case):
                 out.write(orjson.dumps(record) + b"\n")
-        return path
-    path = folder / f"{case.source}.parquet"
-    table = pa.Table.from_struct_array(pa.array(list(_records(case))))
-    pq.write_table(table, path, row_group_size=50_000)
+    elif case.form == "csv":
+        with open(path, "w", newline="") as out:
+            rows = _records(case)
+            first = next(rows)
+            writer = csv.DictWriter(out, fieldnames=list(first), quoting=csv.QUOTE_ALL)
+            writer.writeheader()
+            writer.writerow(first)
+            writer.writerows(rows)
+    else:
+        table = pa.Table.from_struct_array(pa.array(list(_records(case))))
+        pq.write_table(table, path, row_group_size=50_000)
     return path
 
 
-def _baseline(path: Path, *, parquet: bool) -> float:
+def _baseline(path: Path, form: str) -> float:
     """CPU seconds of reading the file to plain objects and nothing else."""
     start = time.process_time()
-    if parquet:
+    if form == "parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=5_000):
             batch.to_pylist()
+    elif form == "csv":
+        with open(path, newline="") as text:
+            for _ in csv.reader(text):
+                pass
     else:
         with open(path, "rb") as lines:
             for line in lines:
@@ -486,7 +567,7 @@ def _measure(case: Case, folder: Path) -> Measured:
     import_directory(store, _directory(folder / "directory.csv"))
     identities = load_identities(store)
     source = source_named(case.source)
-    baseline = _baseline(path, parquet=case.parquet)
+    baseline = _baseline(path, case.form)
     reader = VendorLogReader(path, source, identities)
     start = time.process_time()
     mapped = sum(len(chunk.records) for chunk in reader.decoded_chunks(5_000))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,18 @@ from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Integer
 
 from vigile.activitylog import ActivityLogReader, InvalidField, decode, encode
+from vigile.activitylog.codec import plainly_valid
 from vigile.errors import RecordError
-from vigile.model import ACTIONS, DATA_FIELDS, MFA_METHODS, REASONS, ActivityRecord
+from vigile.model import (
+    ACTIONS,
+    DATA_FIELDS,
+    MFA_METHODS,
+    REASONS,
+    Action,
+    ActivityRecord,
+    Reason,
+    TicketStep,
+)
 from vigile.store.rows import TABLE_OF, to_values
 
 T = "2021-05-20T08:00:00Z"
@@ -252,3 +264,91 @@ def test_any_json_record_decodes_to_something_storable_or_is_refused(
         return
     _assert_storable(decoded)
     assert decode(orjson.loads(orjson.dumps(encode(decoded)))) == decoded
+
+
+# -- plainly_valid: the round trip's verdict read off the fields ------------------------
+
+
+def _round_trip_accepts(record: ActivityRecord) -> bool:
+    """The check adapters made of every mapped record before ``plainly_valid``."""
+    try:
+        decode(orjson.loads(orjson.dumps(encode(record))))
+    except (InvalidField, orjson.JSONEncodeError, TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+_EVENT_KINDS = ("signin", "access", "ticket")
+_edges = st.sampled_from(
+    [
+        *("", "a\x00", "\x00", "\ud800", "café", "c\x00é", "sms", "export"),
+        *(90.5, -90.0, 180.0, -180.5, 91, 2**64, math.nan, math.inf, True, 0),
+    ]
+)
+_field_values = (
+    _scalars
+    | _edges
+    | st.floats(-200, 200)
+    | st.lists(_edges | st.sampled_from(sorted(DATA_FIELDS)), max_size=2).map(tuple)
+    | st.sampled_from(list(Action) + list(Reason) + list(TicketStep))
+    | st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))]))
+    | st.datetimes(timezones=st.none())
+    | st.lists(st.sampled_from(sorted(DATA_FIELDS)) | _texts, max_size=3).map(tuple)
+    | st.lists(_texts, max_size=2)
+)
+
+
+@st.composite
+def _mapped_records(draw: st.DrawFn) -> ActivityRecord:
+    """A spec-valid event with some fields replaced by anything an adapter could put there
+    (wrong types, NUL, lone surrogates, naive or offset times, enums, extra fields that
+    shadow the spec's names or hold nested values)."""
+    record = decode(VALID[draw(st.sampled_from(_EVENT_KINDS))])
+    names = [n for n in record.__slots__ if n != "extra"]  # type: ignore[union-attr]
+    changes = {
+        name: draw(_field_values) for name in draw(st.lists(st.sampled_from(names), max_size=3))
+    }
+    if draw(st.booleans()):
+        changes["extra"] = draw(st.dictionaries(_keys | _edges, _values | _edges, max_size=3))
+    return replace(record, **changes)
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(_mapped_records())
+def test_a_plainly_valid_record_is_one_the_round_trip_accepts(record: ActivityRecord) -> None:
+    """``plainly_valid`` never accepts what the spec's encoder and decoder refuse (it may
+    leave a record it is not sure of to them)."""
+    if plainly_valid(record):
+        assert _round_trip_accepts(record)
+
+
+@pytest.mark.parametrize("kind", _EVENT_KINDS)
+def test_the_common_records_take_the_direct_check(kind: str) -> None:
+    record = decode(VALID[kind])
+    assert plainly_valid(record)
+    extra = {"source": "okta", "okta_city": "München", "n": 3, "ok": True, "f": 1.5}
+    assert plainly_valid(replace(record, extra=extra))
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes"),
+    [
+        ("signin", {"ip": "198.51.100.23\x00"}),
+        ("signin", {"agent": ""}),
+        ("signin", {"device": "\ud800"}),
+        ("signin", {"mfa": "sms"}),
+        ("signin", {"lat": math.nan}),
+        ("signin", {"lat": 90.5}),
+        ("signin", {"lon": -181}),
+        ("signin", {"lon": True}),
+        ("signin", {"time": datetime(2024, 5, 1)}),
+        ("access", {"customer": None, "action": Action.CUSTOMER_VIEW}),
+        ("access", {"fields": ("customer.nickname",)}),
+        ("access", {"results": ("c-1", "c\x00")}),
+        ("ticket", {"customer": None}),
+        ("ticket", {"extra": {"time": "soon"}}),
+        ("ticket", {"extra": {"note": {"nested": [1]}}}),
+    ],
+)
+def test_anything_unusual_is_left_to_the_round_trip(kind: str, changes: dict[str, Any]) -> None:
+    assert not plainly_valid(replace(decode(VALID[kind]), **changes))

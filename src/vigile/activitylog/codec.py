@@ -42,7 +42,7 @@ from vigile.model import (
 )
 from vigile.model.times import format_rfc3339, parse_rfc3339
 
-__all__ = ["DECODERS", "InvalidField", "decode", "encode", "ticket_event_id"]
+__all__ = ["DECODERS", "InvalidField", "decode", "encode", "plainly_valid", "ticket_event_id"]
 
 JSON = dict[str, Any]
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
@@ -537,3 +537,147 @@ def _encode_value(value: object) -> Any:
     if isinstance(value, tuple):
         return list(value) if value else ()
     return value
+
+
+# -- the round trip's verdict, read off the fields -----------------------------------
+
+
+def plainly_valid(record: ActivityRecord) -> bool:
+    """Whether ``decode(encode(record))``, through JSON, certainly accepts ``record``,
+    read directly off its fields: ``True`` only when every field is of the plain kind the
+    round trip lets through (text the store holds, a time in UTC, a word of the spec's
+    vocabulary, a number in range, an extra field of a name the spec does not use and a
+    scalar value). ``False`` means *not sure*, never *refused*: the caller then runs the
+    round trip itself for the exact field it refuses. Adapters check every record they
+    map; this makes the common case cost a few comparisons instead of an encode, a JSON
+    dump and load, and a decode (``tests/activitylog/test_codec.py`` holds the two equal).
+    """
+    kind = type(record)
+    if kind is SignIn:
+        return _plain_signin(record)  # type: ignore[arg-type]
+    if kind is Access:
+        return _plain_access(record)  # type: ignore[arg-type]
+    if kind is TicketEvent:
+        return _plain_ticket(record)  # type: ignore[arg-type]
+    return False
+
+
+def _plain_joined(text: str) -> bool:
+    if text.isascii():
+        return "\x00" not in text
+    return _UNSTORABLE.search(text) is None
+
+
+def _plain_texts(required: tuple[object, ...], optional: tuple[object, ...]) -> bool:
+    """Every ``required`` value text, not empty, every ``optional`` one text or ``None``,
+    all of it text the store holds: joined first, so that it is one scan of them all."""
+    if not all(required):
+        return False
+    present = [value for value in optional if value is not None]
+    if not {*map(type, required), *map(type, present)} <= _STR:
+        return False
+    return _plain_joined("".join(required) + "".join(present))  # type: ignore[arg-type]
+
+
+_STR = frozenset({str})
+
+
+def _plain_time(value: object) -> bool:
+    # Any datetime in UTC formats to RFC 3339 and parses back; other offsets could leave
+    # the calendar once converted, which the round trip reports.
+    return type(value) is dt.datetime and value.tzinfo is dt.UTC
+
+
+def _plain_number(value: object, bound: float) -> bool:
+    return value is None or (type(value) in (int, float) and -bound <= value <= bound)  # type: ignore[operator]
+
+
+def _plain_words(value: object, vocabulary: frozenset[str] | None) -> bool:
+    if type(value) is not tuple:
+        return False
+    if vocabulary is not None:  # the spec's words are plain text
+        return {*map(type, value)} <= _STR and vocabulary.issuperset(value)
+    return {*map(type, value)} <= _STR and _plain_joined("".join(value))
+
+
+def _plain_extra(extra: Mapping[str, Any], known: frozenset[str]) -> bool:
+    """Extra fields under names the spec does not use, of scalar values JSON carries
+    unchanged (nested values are checked by the round trip)."""
+    if not extra:
+        return True
+    if not known.isdisjoint(extra) or {*map(type, extra)} != _STR:
+        return False
+    texts = [value for value in extra.values() if type(value) is str]
+    if len(texts) < len(extra) and not all(map(_plain_scalar, extra.values())):
+        return False
+    return _plain_joined("".join(extra) + "".join(texts))
+
+
+def _plain_scalar(value: object) -> bool:
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True  # text is checked with the names
+    if kind is int:
+        return _INT64[0] <= value <= _INT64[1]  # type: ignore[operator]
+    if kind is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    return False
+
+
+def _plain_signin(record: SignIn) -> bool:
+    return (
+        _plain_time(record.time)
+        and _plain_texts(
+            (record.id, record.agent, record.session, record.ip),
+            (record.country, record.device, record.user_agent),
+        )
+        and type(record.outcome) is str
+        and record.outcome in _SIGNIN_OUTCOMES
+        and _plain_number(record.lat, 90)
+        and _plain_number(record.lon, 180)
+        and (record.mfa is None or (type(record.mfa) is str and record.mfa in MFA_METHODS))
+        and _plain_extra(record.extra, _SIGNIN_KEYS)
+    )
+
+
+def _plain_access(record: Access) -> bool:
+    action = record.action
+    if type(action) is not Action:
+        return False
+    required: tuple[object, ...] = (record.id, record.agent, record.session)
+    optional: tuple[object, ...] = (record.ip, record.object, record.ticket, record.query)
+    optional += (record.deny_reason,)
+    if action is Action.CUSTOMER_SEARCH:
+        optional += (record.customer,)
+    else:
+        required += (record.customer,)
+    return (
+        _plain_time(record.time)
+        and _plain_texts(required, optional)
+        and type(record.outcome) is str
+        and record.outcome in _ACCESS_OUTCOMES
+        and _plain_words(record.fields, DATA_FIELDS)
+        and _plain_words(record.masked_fields, DATA_FIELDS)
+        and (record.reason is None or type(record.reason) is Reason)
+        and _plain_words(record.results, None)
+        and _plain_extra(record.extra, _ACCESS_KEYS)
+    )
+
+
+def _plain_ticket(record: TicketEvent) -> bool:
+    step = record.event
+    if type(step) is not TicketStep:
+        return False
+    required: tuple[object, ...] = (record.ticket,)
+    optional: tuple[object, ...] = (record.id, record.category)
+    if step is TicketStep.OPENED:
+        required, optional = (*required, record.customer), (*optional, record.agent)
+    elif step is TicketStep.ASSIGNED:
+        required, optional = (*required, record.agent), (*optional, record.customer)
+    else:
+        optional = (*optional, record.customer, record.agent)
+    return (
+        _plain_time(record.time)
+        and _plain_texts(required, optional)
+        and _plain_extra(record.extra, _TICKET_KEYS)
+    )

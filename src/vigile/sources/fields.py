@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pycountry
 
-from vigile.activitylog.codec import decode, encode
+from vigile.activitylog.codec import decode, encode, plainly_valid
 from vigile.model import ActivityRecord
 from vigile.model.times import parse_rfc3339
 from vigile.sources.base import InvalidField, Lost, Mapped, MapResult, Unmapped
@@ -118,8 +118,14 @@ def storable(
     lost: Sequence[Lost] = (),
 ) -> MapResult:
     """``Mapped(records)`` if the activity log (what the store keeps) accepts each of
-    them, else kept aside naming the first field it refuses."""
+    them, else kept aside naming the first field it refuses.
+
+    A record whose fields are all of the plain kind is accepted as it is
+    (:func:`~vigile.activitylog.codec.plainly_valid`); any other goes through the spec's
+    encoder, JSON and decoder, which name the field refused."""
     for record in records:
+        if plainly_valid(record):
+            continue
         try:  # the spec object as a reader would get it (enums as their text)
             decode(orjson.loads(orjson.dumps(encode(record))))
         except InvalidField as exc:
