@@ -124,3 +124,23 @@ def test_believed_servers(watchlist: WatchList) -> None:
     )
     verdict = trusting.check((GOLDEN / "en-authentication.eml").read_bytes())
     assert verdict.signals == ()  # mx.unrelated.example is not believed
+
+
+def test_only_the_configured_servers_results_are_read() -> None:
+    """A configured server's header is read wherever it sits, the others never are (the
+    guard skips them before parsing: a plain authserv-id that is not configured)."""
+    raw = (
+        b"Authentication-Results: mx.sender-wrote-this.example; dmarc=fail\r\n"
+        b"Authentication-Results: mx.trusted.example; dmarc=fail header.from=vigile.example\r\n"
+        b"Authentication-Results: (a comment) mx.trusted.example; spf=fail\r\n"
+        b"From: Billing <billing@vigile.example>\r\nTo: ann@customer.example\r\n"
+        b"Subject: Invoice\r\nMessage-ID: <1@vigile.example>\r\n\r\nHello.\r\n"
+    )
+    trusting = Guard(
+        provider=ProviderDomains.of(("vigile.example",)), authserv_ids=("mx.trusted.example",)
+    )
+    kinds = sorted(s.kind for s in trusting.check(raw).signals)
+    assert kinds == ["dmarc-fail", "spf-fail"]
+    topmost = Guard(provider=ProviderDomains.of(("vigile.example",)))
+    assert [s.kind for s in topmost.check(raw).signals] == ["dmarc-fail"]
+    assert "sender-wrote-this" in topmost.check(raw).signals[0].reason

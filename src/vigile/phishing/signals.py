@@ -195,13 +195,31 @@ def _believed_results(message: ParsedMessage, context: Context) -> list[Any]:
     the ones below it could have been written by the sender)."""
     parsed = []
     for text in message.authentication_results:
+        # authres costs milliseconds a header: a header whose plain leading authserv-id
+        # is not a configured server's is not parsed at all (one with a comment is).
+        if context.authserv_ids and _plain_authserv_id(text) not in (
+            None,
+            *context.authserv_ids,
+        ):
+            continue
         try:
-            parsed.append(authres.parse_value(text))
+            header = authres.parse_value(text)
         except (authres.AuthResError, ValueError, IndexError, TypeError):
             continue
-    if context.authserv_ids:
-        return [h for h in parsed if str(h.authserv_id).lower() in context.authserv_ids]
-    return parsed[:1]
+        if not context.authserv_ids:
+            return [header]  # the topmost header that parses, and no other
+        if str(header.authserv_id).lower() in context.authserv_ids:
+            parsed.append(header)
+    return parsed
+
+
+def _plain_authserv_id(text: str) -> str | None:
+    """The authserv-id an Authentication-Results value starts with, in lower case, when it
+    is plain (no comment, no quoting); None when only a full parse can tell."""
+    head = text.split(";", 1)[0].strip()
+    if not head or any(c in head for c in '()"\\'):
+        return None
+    return head.split()[0].lower()
 
 
 def _dkim(message: ParsedMessage, context: Context) -> list[Signal]:
