@@ -57,13 +57,14 @@ def organisation_keys(customers: Iterable[DirectoryCustomer]) -> dict[str, str]:
 
 
 def _root(ident: str, listed: Mapping[str, DirectoryCustomer]) -> str:
-    """The top of the ``parent`` chain (a cycle stops where it closes)."""
-    seen = {ident}
-    current = ident
-    while (parent := listed[current].parent) and parent in listed and parent not in seen:
-        seen.add(parent)
-        current = parent
-    return current
+    """The top of the ``parent`` chain; a chain ending in a cycle ends at the cycle's
+    least id (the same for every member)."""
+    chain = [ident]
+    while (parent := listed[chain[-1]].parent) and parent in listed:
+        if parent in chain:
+            return min(chain[chain.index(parent) :])
+        chain.append(parent)
+    return chain[-1]
 
 
 def _signature(customer: DirectoryCustomer) -> tuple[str, str, str] | None:
