@@ -69,7 +69,9 @@ def table(results: list[SeedResult]) -> dict[str, Any]:
             "agents": len(agents), "high": len(flagged), "flagged": flagged,
             "max_score": round(max((r.peak.get(a, 0.0) for r, a in agents), default=0.0), 1),
         }  # fmt: skip
-    honest = sum(s["agents"] for s in shapes.values())
+    honest = len(
+        {f"{a}@{r.seed}" for r in results for ids in r.truth["shapes"].values() for a in ids}
+    )
     flagged_all = {x for s in shapes.values() for x in s["flagged"]}
     attacks = {
         name: [

@@ -107,7 +107,7 @@ class ShapeTruth:
 
     attacks: dict[str, str] = field(default_factory=dict)
     starts: dict[str, str] = field(default_factory=dict)  # attack: first event, RFC 3339
-    shapes: dict[str, list[str]] = field(default_factory=dict)
+    shapes: dict[str, list[str]] = field(default_factory=dict)  # an agent may have two
 
     def as_json(self) -> dict[str, Any]:
         return {"attacks": self.attacks, "starts": self.starts, "shapes": self.shapes}
@@ -489,6 +489,7 @@ def build(seed: int) -> tuple[World, ShapeTruth]:
         truth.shapes[shape] = [a.id for a in members if a.id not in named]
     for shape, group in special.items():
         truth.shapes[shape] = [a.id for a in group if a.id not in attacked]
+    truth.shapes["roaming"].append(teams["field-desk"][0].id)  # its lead roams too
     return world, truth
 
 

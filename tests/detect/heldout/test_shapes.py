@@ -81,7 +81,8 @@ def test_no_honest_agent_of_the_shape_is_flagged_high(
     shapes: tuple[dict[str, dict[str, Any]], dict[str, Any]], shape: str
 ) -> None:
     alerts, truth = shapes
-    agents = truth["shapes"][shape]
+    roaming = set() if shape == "roaming" else set(truth["shapes"]["roaming"])
+    agents = [a for a in truth["shapes"][shape] if a not in roaming]  # the lead who roams
     assert agents
     flagged = {a: alerts[a]["reasons"] for a in agents if alerts.get(a, {}).get("severity") in HIGH}
     assert flagged == {}
