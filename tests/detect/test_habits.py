@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from vigile.detect.baseline import Baselines, learn_habits, surprise
+from vigile.detect.baseline import Baselines, hourly_habits, learn_habits, surprise
 from vigile.detect.source import DAY_US
 
 _START = 1_770_000_000 * 1_000_000 // DAY_US * DAY_US
@@ -76,3 +76,16 @@ def test_a_habit_raises_the_rate_but_far_more_still_surprises() -> None:
     assert learnt.rate("lead", "desk", "unjustified_customers") == pytest.approx(12.0)
     usual, harvest = surprise(np.array([14.0, 120.0]), np.array([12.0, 12.0]))
     assert usual < 1.0 < 12.0 <= harvest  # a usual day is noise, a harvest is not
+
+
+def test_a_habits_hourly_amount_is_its_mean_over_the_hours_it_was_shown() -> None:
+    """A lead's burst of twelve keeps twelve an hour; three lookups a day spread over
+    the shift are one an hour, so the first hour of a sweep still stands out."""
+    days = [(a, "desk", d, 12.0 if a == "lead" else 3.0) for a in ("lead", "clerk")
+            for d in _weekdays(2)]  # fmt: skip
+    habits = learn_habits(*_days(days))
+    hours = [("lead", "desk", 0, 12.0), ("lead", "desk", 0, 0.0)] + [("clerk", "desk", 0, 1.0)] * 3
+    agents, teams, _, columns = _days(hours)
+    hourly = hourly_habits(habits, agents, teams, columns)
+    assert hourly.agents["lead"]["unjustified_customers"] == pytest.approx(12.0)
+    assert hourly.agents["clerk"]["unjustified_customers"] == pytest.approx(1.0)

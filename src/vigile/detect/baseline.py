@@ -36,6 +36,7 @@ __all__ = [
     "Habits",
     "Ratio",
     "fit_baselines",
+    "hourly_habits",
     "learn_habits",
     "share_surprise",
     "surprise",
@@ -329,13 +330,15 @@ def fit_baselines(
     )
 
 
-#: Signals an honest workflow can show every day (reviews without tickets, sibling
-#: accounts under one ticket, a lead's reviews, evening work): learnt as habits.
+#: The misuse signals an honest workflow can show every day (reviews without tickets,
+#: sibling accounts under one ticket, a lead's reviews): learnt as habits. Context
+#: (volume, new customers, sweeps, off shift) is not: it only adds to misuse, and a
+#: habit of it would slow the first hour of a sweep (new customers every day are the
+#: norm of any team).
 HABIT_SIGNALS: tuple[str, ...] = (
     "unjustified_customers", "other_ticket_customers", "closed_ticket_customers",
     "not_assigned_customers", "sensitive_unjustified_customers", "unjustified_reveals",
-    "sensitive_reveals", "new_unjustified_customers", "new_team_customers",
-    "off_shift_customers", "sequential_requests",
+    "sensitive_reveals", "new_unjustified_customers",
 )  # fmt: skip
 #: A habit is shown on at least this share of the active days of every week of history.
 HABIT_SHARE = 0.6
@@ -349,9 +352,10 @@ class Habits:
     """Stable habits: what an agent, or its whole team, has done on most working days of
     every week since its history began, and how much of it a day.
 
-    A habit raises the rate the agent is held to, hour and day, to the habit's usual daily
-    amount: a billing-assurance team reviewing a dozen accounts a day without tickets
-    does it in an hour or two, which against an hourly rate is an alarm every day. The
+    A habit raises the rate the agent is held to, day and hour, to the habit's usual
+    amount (:func:`hourly_habits`: in an hour, the mean over the hours it was shown): a
+    billing-assurance team reviewing a dozen accounts a day without tickets does it in
+    an hour or two, which against an hourly rate of the other hours is an alarm every day. The
     same behaviour appearing suddenly is no habit: a week without it (an insider's first
     week) rules it out, and so does a week of history where it was rare. A team's habit
     (most of the team's agent-days, every week) counts for each member, new hires too.
@@ -384,6 +388,44 @@ def learn_habits(
     return Habits(
         agents=_habits_by(agents, weeks, columns), teams=_habits_by(teams, weeks, columns)
     )
+
+
+def hourly_habits(
+    habits: Habits,
+    agents: Sequence[str] | pa.Array,
+    teams: Sequence[str] | pa.Array,
+    columns: Mapping[str, Floats],
+) -> Habits:
+    """The same habits with their amount in an hour (hour rows: one per agent and active
+    hour): the mean over the hours each was shown. A lead's daily review done in one
+    burst keeps its dozen; three lookups a day spread over the shift become one an hour,
+    so the first hour of a sweep still stands out against them."""
+    return Habits(
+        agents=_hour_amounts(habits.agents, agents, columns),
+        teams=_hour_amounts(habits.teams, teams, columns),
+    )
+
+
+def _hour_amounts(
+    daily: Mapping[str, Mapping[str, float]],
+    keys: Sequence[str] | pa.Array,
+    columns: Mapping[str, Floats],
+) -> dict[str, dict[str, float]]:
+    if not daily:
+        return {}
+    codes, names = _encode(keys)
+    index = {name: i for i, name in enumerate(names)}
+    found: dict[str, dict[str, float]] = {}
+    for feature in {f for amounts in daily.values() for f in amounts}:
+        values = columns[feature]
+        shown = values > 0
+        total = np.bincount(codes, weights=np.where(shown, values, 0.0), minlength=len(names))
+        hours = np.bincount(codes, weights=shown.astype(np.float64), minlength=len(names))
+        for key, amounts in daily.items():
+            i = index.get(key)
+            if feature in amounts and i is not None and hours[i] > 0:
+                found.setdefault(key, {})[feature] = float(total[i] / hours[i])
+    return found
 
 
 def _habits_by(

@@ -30,6 +30,7 @@ from vigile.detect.baseline import (
     Baselines,
     Habits,
     fit_baselines,
+    hourly_habits,
     learn_habits,
 )
 from vigile.detect.errors import DetectError
@@ -127,7 +128,14 @@ def fit_period(history: pa.Table, policy: RiskPolicy, *, use_model: bool, seed: 
     hours = history.filter(pa.array(widths == HOUR_US))
     days = history.filter(pa.array(widths == DAY_US))
     habits = _habits(days) if policy.habits else None
-    hourly = _baselines(hours, min_history=policy.min_history, floor=HOUR_FLOOR, habits=habits)
+    per_hour = (
+        hourly_habits(
+            habits, hours.column("agent"), hours.column("team"), _numeric(hours, HABIT_SIGNALS)
+        )
+        if habits is not None
+        else None
+    )
+    hourly = _baselines(hours, min_history=policy.min_history, floor=HOUR_FLOOR, habits=per_hour)
     daily = _baselines(
         days, min_history=max(policy.min_history // 6, 5), floor=DAY_FLOOR, habits=habits
     )
