@@ -24,6 +24,41 @@ def _us(record: dict[str, Any]) -> int:
     return to_micros(parse_rfc3339(record["time"]))
 
 
+_WEBMAIL = {"gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com"}
+
+
+def _organisations(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Customer to organisation: the root of its ``parent`` links, else the first of the
+    customers sharing its name's first word, country and contacts' (non-webmail) domain."""
+    customers = {r["id"]: r for r in records if r["kind"] == "customer"}
+    domains: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        if r["kind"] == "contact" and "@" in (r.get("email") or ""):
+            domains[r["customer"]].append(r["email"].rsplit("@", 1)[1].lower())
+
+    def root(ident: str) -> str:
+        seen = [ident]
+        while (up := customers[seen[-1]].get("parent")) in customers and up not in seen:
+            seen.append(up)
+        return seen[-1]
+
+    first: dict[tuple[str, str, str], str] = {}
+    found = {}
+    for ident in sorted(customers, key=lambda i: (root(i) != i, i)):
+        top = root(ident)
+        if top != ident:
+            found[ident] = found[top]
+            continue
+        words = re.findall(r"[0-9a-z]+", (customers[ident].get("name") or "").lower())
+        mails = sorted(domains[ident], key=lambda d: (-domains[ident].count(d), d))
+        country = customers[ident].get("country")
+        if words and len(words[0]) >= 3 and country and mails and mails[0] not in _WEBMAIL:
+            found[ident] = first.setdefault((words[0], country.upper(), mails[0]), ident)
+        else:
+            found[ident] = ident
+    return found
+
+
 class _Tickets:
     def __init__(self, records: list[dict[str, Any]]) -> None:
         self.customer: dict[str, str] = {}
@@ -36,6 +71,7 @@ class _Tickets:
                 self.closed.setdefault(r["ticket"], _us(r))
             elif r["event"] == "assigned":
                 self.steps[r["ticket"]].append((_us(r), r["agent"]))
+        self.organisation = _organisations(records)
         for steps in self.steps.values():
             steps.sort()
 
@@ -50,7 +86,8 @@ class _Tickets:
             return "none"
         if ticket not in self.customer:
             return "unknown"
-        if self.customer[ticket] != access["customer"]:
+        ours, theirs = self.customer[ticket], access["customer"]
+        if self.organisation.get(ours, ours) != self.organisation.get(theirs, theirs):
             return "other_customer"
         holder = self.holder(ticket, when)
         # Held (or, closed, last held) by a teammate: the team's work, except a reveal.

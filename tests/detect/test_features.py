@@ -399,3 +399,44 @@ def test_a_move_judged_first_still_finds_its_predecessor(
                 assert again == [row]
     finally:
         features.close()
+
+
+def test_a_sibling_account_is_served_under_its_organisations_ticket(
+    store: Store, tmp_path: Path
+) -> None:
+    # Known answer, by hand: T-1 (c-1, Kalomer Ltd, US, kalomer.example) is held by a-1.
+    # c-2 "Kalomer Ltd West" shares the stem, country and domain: one organisation, so its
+    # read under T-1 is justified. c-3 names c-1 as its parent (another domain): justified.
+    # c-4 "Kalomer Gmbh" in DE and c-5 "Kalomer" with webmail only are other customers.
+    customers = [
+        ("c-1", "Kalomer Ltd", "US", "billing@kalomer.example", None),
+        ("c-2", "Kalomer Ltd West", "US", "west@kalomer.example", None),
+        ("c-3", "KL Retail", "US", "ap@kl-retail.example", "c-1"),
+        ("c-4", "Kalomer GmbH", "DE", "billing@kalomer.example", None),
+        ("c-5", "Kalomer", "US", "kalomer@gmail.com", None),
+    ]
+    records: list[dict[str, object]] = [
+        {"kind": "agent", "id": "a-1", "team": "t"},
+        {"kind": "ticket", "time": "2026-01-05T08:55:00Z", "ticket": "T-1", "customer": "c-1",
+         "event": "opened"},
+        {"kind": "ticket", "time": "2026-01-05T09:00:00Z", "ticket": "T-1", "event": "assigned",
+         "agent": "a-1"},
+    ]  # fmt: skip
+    for i, (ident, name, country, email, parent) in enumerate(customers):
+        customer: dict[str, object] = {
+            "kind": "customer", "id": ident, "name": name, "tier": "smb", "country": country,
+        }  # fmt: skip
+        if parent:
+            customer["parent"] = parent
+        records += [
+            customer,
+            {"kind": "contact", "id": f"{ident}-b", "customer": ident, "role": "billing",
+             "email": email},
+            {**_access(f"e-{i + 1}", "a-1", f"2026-01-05T10:0{i}:00Z"), "customer": ident},
+        ]  # fmt: skip
+    ingest_file(store, _log(tmp_path / "siblings.jsonl", records))
+    features, _ = open_features(store.engine, DetectionConfig())
+    features.absorb(read_events(store.engine))
+    assert _judged(features, "justification") == {
+        "e-1": "ok", "e-2": "ok", "e-3": "ok", "e-4": "other_customer", "e-5": "other_customer",
+    }  # fmt: skip

@@ -27,13 +27,17 @@ __all__ = [
     "COUNT_SIGNALS",
     "DAY_FLOOR",
     "DAY_SIGNALS",
+    "HABIT_SIGNALS",
     "HOUR_FLOOR",
     "RATIO_FLOOR",
     "RATIO_SIGNALS",
     "TEAM_SIGNALS",
     "Baselines",
+    "Habits",
     "Ratio",
     "fit_baselines",
+    "hourly_habits",
+    "learn_habits",
     "share_surprise",
     "surprise",
     "trimmed_rates",
@@ -134,13 +138,19 @@ class Baselines:
     history: Mapping[str, int]
     min_history: int
     floor: float = HOUR_FLOOR
+    habits: Habits | None = None
 
     def rate(self, agent: str, team: str, feature: str) -> float:
-        """The rate ``agent`` is held to for ``feature``."""
+        """The rate ``agent`` is held to for ``feature``: its own (its team's while its
+        history is short), never below a stable habit's daily amount (:class:`Habits`)."""
         team_rate = self.team_rates.get(team, {}).get(feature, self.floor)
         if self.history.get(agent, 0) < self.min_history:
-            return max(team_rate, self.floor)
-        return max(self.agent_rates[agent][feature], self.floor)
+            found = max(team_rate, self.floor)
+        else:
+            found = max(self.agent_rates[agent][feature], self.floor)
+        if self.habits is not None:
+            found = max(found, self.habits.amount(agent, team, feature))
+        return found
 
     def team_rate(self, team: str, feature: str) -> float:
         """The rate of ``team`` for ``feature`` (never below the floor)."""
@@ -318,6 +328,135 @@ def fit_baselines(
         min_history=min_history,
         floor=floor,
     )
+
+
+#: The misuse signals an honest workflow can show every day (reviews without tickets,
+#: sibling accounts under one ticket, a lead's reviews): learnt as habits. Context
+#: (volume, new customers, sweeps, off shift) is not: it only adds to misuse, and a
+#: habit of it would slow the first hour of a sweep (new customers every day are the
+#: norm of any team).
+HABIT_SIGNALS: tuple[str, ...] = (
+    "unjustified_customers", "other_ticket_customers", "closed_ticket_customers",
+    "not_assigned_customers", "sensitive_unjustified_customers", "unjustified_reveals",
+    "sensitive_reveals", "new_unjustified_customers",
+)  # fmt: skip
+#: A habit is shown on at least this share of the active days of every week of history.
+HABIT_SHARE = 0.6
+#: ... over at least this many active days (a first week's).
+HABIT_MIN_DAYS = 4
+_WEEK_US = 7 * 86_400_000_000
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Habits:
+    """Stable habits: what an agent, or its whole team, has done on most working days of
+    every week since its history began, and how much of it a day.
+
+    A habit raises the rate the agent is held to, day and hour, to the habit's usual
+    amount (:func:`hourly_habits`: in an hour, the mean over the hours it was shown): a
+    billing-assurance team reviewing a dozen accounts a day without tickets does it in
+    an hour or two, which against an hourly rate of the other hours is an alarm every day. The
+    same behaviour appearing suddenly is no habit: a week without it (an insider's first
+    week) rules it out, and so does a week of history where it was rare. A team's habit
+    (most of the team's agent-days, every week) counts for each member, new hires too.
+    What exceeds the habit's amount is judged as before."""
+
+    agents: Mapping[str, Mapping[str, float]]
+    teams: Mapping[str, Mapping[str, float]]
+
+    def amount(self, agent: str, team: str, feature: str) -> float:
+        """The habitual daily amount of ``feature`` for ``agent`` (0 without a habit)."""
+        return max(
+            self.agents.get(agent, {}).get(feature, 0.0),
+            self.teams.get(team, {}).get(feature, 0.0),
+        )
+
+
+def learn_habits(
+    agents: Sequence[str] | pa.Array,
+    teams: Sequence[str] | pa.Array,
+    buckets: Ints,
+    columns: Mapping[str, Floats],
+) -> Habits:
+    """Habits from day rows (one per agent and active day): per agent and per team, the
+    signals shown on at least :data:`HABIT_SHARE` of the active days of every week of the
+    history (weeks with fewer than two active days are not judged), over at least
+    :data:`HABIT_MIN_DAYS` days; the amount is the mean over the days it was shown."""
+    if buckets.size == 0:
+        return Habits(agents={}, teams={})
+    weeks = (buckets - buckets.min()) // _WEEK_US
+    return Habits(
+        agents=_habits_by(agents, weeks, columns), teams=_habits_by(teams, weeks, columns)
+    )
+
+
+def hourly_habits(
+    habits: Habits,
+    agents: Sequence[str] | pa.Array,
+    teams: Sequence[str] | pa.Array,
+    columns: Mapping[str, Floats],
+) -> Habits:
+    """The same habits with their amount in an hour (hour rows: one per agent and active
+    hour): the mean over the hours each was shown. A lead's daily review done in one
+    burst keeps its dozen; three lookups a day spread over the shift become one an hour,
+    so the first hour of a sweep still stands out against them."""
+    return Habits(
+        agents=_hour_amounts(habits.agents, agents, columns),
+        teams=_hour_amounts(habits.teams, teams, columns),
+    )
+
+
+def _hour_amounts(
+    daily: Mapping[str, Mapping[str, float]],
+    keys: Sequence[str] | pa.Array,
+    columns: Mapping[str, Floats],
+) -> dict[str, dict[str, float]]:
+    if not daily:
+        return {}
+    codes, names = _encode(keys)
+    index = {name: i for i, name in enumerate(names)}
+    found: dict[str, dict[str, float]] = {}
+    for feature in {f for amounts in daily.values() for f in amounts}:
+        values = columns[feature]
+        shown = values > 0
+        total = np.bincount(codes, weights=np.where(shown, values, 0.0), minlength=len(names))
+        hours = np.bincount(codes, weights=shown.astype(np.float64), minlength=len(names))
+        for key, amounts in daily.items():
+            i = index.get(key)
+            if feature in amounts and i is not None and hours[i] > 0:
+                found.setdefault(key, {})[feature] = float(total[i] / hours[i])
+    return found
+
+
+def _habits_by(
+    keys: Sequence[str] | pa.Array, weeks: Ints, columns: Mapping[str, Floats]
+) -> dict[str, dict[str, float]]:
+    codes, names = _encode(keys)
+    groups, width = len(names), int(weeks.max()) + 1
+    cells = codes * width + weeks
+    days = np.bincount(cells, minlength=groups * width).reshape(groups, width)
+    total_days = days.sum(axis=1)
+    judged = days >= 2
+    found: dict[str, dict[str, float]] = {}
+    for feature, values in columns.items():
+        shown = (values > 0).astype(np.float64)
+        shown_days = np.bincount(cells, weights=shown, minlength=groups * width).reshape(
+            groups, width
+        )
+        share = np.divide(shown_days, days, out=np.zeros_like(shown_days), where=days > 0)
+        habit = (
+            np.all(~judged | (share >= HABIT_SHARE), axis=1)
+            & judged.any(axis=1)
+            & (total_days >= HABIT_MIN_DAYS)
+        )
+        if not habit.any():
+            continue
+        amount = np.bincount(codes, weights=values * shown, minlength=groups) / np.maximum(
+            shown_days.sum(axis=1), 1
+        )
+        for i in np.flatnonzero(habit).tolist():
+            found.setdefault(names[i], {})[feature] = float(amount[i])
+    return found
 
 
 def surprise(observed: Floats, rate: Floats) -> Floats:

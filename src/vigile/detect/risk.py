@@ -97,6 +97,7 @@ class RiskPolicy:
     context_floor: float = 1.0  # ... or this much when there is no misuse
     evidence_hour: float = 3.0  # an hour scoring at least this is evidence
     min_history: int = 40  # active hours before an agent is its own baseline
+    habits: bool = True  # stable habits per agent and team raise the rates (baseline.Habits)
     thresholds: Mapping[Severity, float] = field(
         default_factory=lambda: {
             Severity.CRITICAL: 80.0,

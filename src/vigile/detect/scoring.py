@@ -10,7 +10,7 @@ is the warm-up: it is learnt from, never alerted on (the minimum history).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -23,11 +23,15 @@ from vigile.detect.baseline import (
     COUNT_SIGNALS,
     DAY_FLOOR,
     DAY_SIGNALS,
+    HABIT_SIGNALS,
     HOUR_FLOOR,
     RATIO_SIGNALS,
     TEAM_SIGNALS,
     Baselines,
+    Habits,
     fit_baselines,
+    hourly_habits,
+    learn_habits,
 )
 from vigile.detect.errors import DetectError
 from vigile.detect.risk import (
@@ -95,13 +99,26 @@ def _numeric(rows: pa.Table, names: Iterable[str]) -> dict[str, Floats]:
     return {name: np.asarray(rows.column(name).to_numpy(), dtype=np.float64) for name in names}
 
 
-def _baselines(rows: pa.Table, *, min_history: int, floor: float) -> Baselines:
-    return fit_baselines(
+def _baselines(
+    rows: pa.Table, *, min_history: int, floor: float, habits: Habits | None = None
+) -> Baselines:
+    fitted = fit_baselines(
         rows.column("agent"),
         rows.column("team"),
         _numeric(rows, BASELINE_COLUMNS),
         min_history=min_history,
         floor=floor,
+    )
+    return replace(fitted, habits=habits)
+
+
+def _habits(days: pa.Table) -> Habits:
+    """Stable habits from the history's day rows."""
+    return learn_habits(
+        days.column("agent"),
+        days.column("team"),
+        np.asarray(days.column("bucket_us").to_numpy(), dtype=np.int64),
+        _numeric(days, HABIT_SIGNALS),
     )
 
 
@@ -110,8 +127,18 @@ def fit_period(history: pa.Table, policy: RiskPolicy, *, use_model: bool, seed: 
     widths = np.asarray(history.column("width_us").to_numpy())
     hours = history.filter(pa.array(widths == HOUR_US))
     days = history.filter(pa.array(widths == DAY_US))
-    hourly = _baselines(hours, min_history=policy.min_history, floor=HOUR_FLOOR)
-    daily = _baselines(days, min_history=max(policy.min_history // 6, 5), floor=DAY_FLOOR)
+    habits = _habits(days) if policy.habits else None
+    per_hour = (
+        hourly_habits(
+            habits, hours.column("agent"), hours.column("team"), _numeric(hours, HABIT_SIGNALS)
+        )
+        if habits is not None
+        else None
+    )
+    hourly = _baselines(hours, min_history=policy.min_history, floor=HOUR_FLOOR, habits=per_hour)
+    daily = _baselines(
+        days, min_history=max(policy.min_history // 6, 5), floor=DAY_FLOOR, habits=habits
+    )
     model = None
     if use_model and hours.num_rows >= 256:
         model = AnomalyModel.fit(relative_vectors(hours, hourly), seed=seed)

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from vigile.detect.errors import DetectError
+from vigile.detect.organisations import DirectoryCustomer, organisation_keys
 from vigile.model import INCIDENT_FIELD
 from vigile.store import tables as t
 from vigile.store.engine import connect
@@ -77,7 +78,7 @@ AGENT_SCHEMA = pa.schema([("agent", _S), ("team", _S), ("has_shift", pa.bool_())
 _EVENT_TABLES = {
     "accesses": ACCESS_SCHEMA, "signins": SIGNIN_SCHEMA, "ticket_events": TICKET_SCHEMA
 }  # fmt: skip
-CUSTOMER_SCHEMA = pa.schema([("customer", _S), ("tier", _S)])
+CUSTOMER_SCHEMA = pa.schema([("customer", _S), ("tier", _S), ("organisation", _S)])
 SHIFT_SCHEMA = pa.schema([("agent", _S), ("day_us", _I), ("start_us", _I), ("end_us", _I)])
 
 
@@ -323,12 +324,21 @@ def _read(
 
 
 def read_directory(engine: Engine) -> tuple[pa.Table, pa.Table, dict[str, tuple[str, str]]]:
-    """Agents (id, team), customers (id, tier) and each agent's (timezone, shift JSON)."""
+    """Agents (id, team), customers (id, tier, organisation: :mod:`organisations`) and
+    each agent's (timezone, shift JSON)."""
     with connect(engine) as conn:
         agent_rows = conn.execute(
             select(t.agents.c.id, t.agents.c.team, t.agents.c.timezone, t.agents.c.shift)
         ).all()
-        customer_rows = conn.execute(select(t.customers.c.id, t.customers.c.tier)).all()
+        customer_rows = conn.execute(
+            select(
+                t.customers.c.id, t.customers.c.tier, t.customers.c.name,
+                t.customers.c.country, t.customers.c.extra,
+            )
+        ).all()  # fmt: skip
+        email_rows = conn.execute(
+            select(t.contacts.c.customer, t.contacts.c.email).where(t.contacts.c.email.is_not(None))
+        ).all()
     agents = pa.Table.from_pylist(
         [
             {"agent": r[0], "team": r[1] or f"(no team) {r[0]}", "has_shift": has_shift(r[3])}
@@ -336,8 +346,22 @@ def read_directory(engine: Engine) -> tuple[pa.Table, pa.Table, dict[str, tuple[
         ],
         schema=AGENT_SCHEMA,
     )
+    emails: dict[str, list[str]] = {}
+    for customer, email in email_rows:
+        emails.setdefault(customer, []).append(email)
+    organisation = organisation_keys(
+        DirectoryCustomer(
+            id=r[0], name=r[2], country=r[3], parent=_parent(r[4]),
+            emails=tuple(emails.get(r[0], ())),
+        )
+        for r in customer_rows
+    )  # fmt: skip
     customers = pa.Table.from_pylist(
-        [{"customer": r[0], "tier": r[1]} for r in customer_rows], schema=CUSTOMER_SCHEMA
+        [
+            {"customer": r[0], "tier": r[1], "organisation": organisation[r[0]]}
+            for r in customer_rows
+        ],
+        schema=CUSTOMER_SCHEMA,
     )
     shifts = {r[0]: (r[2] or "UTC", r[3] or "") for r in agent_rows}
     return agents, customers, shifts
@@ -409,3 +433,15 @@ def _per_day(start: int, end: int) -> Iterator[tuple[int, int, int]]:
     while day < end:
         yield day, max(start, day), min(end, day + DAY_US)
         day += DAY_US
+
+
+def _parent(extra: str | None) -> str | None:
+    """The parent customer a directory record names in its extra fields, if any."""
+    if not extra:
+        return None
+    try:
+        found = orjson.loads(extra)
+    except orjson.JSONDecodeError:
+        return None
+    parent = found.get("parent") if isinstance(found, dict) else None
+    return parent if isinstance(parent, str) and parent else None

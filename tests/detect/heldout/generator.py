@@ -36,6 +36,7 @@ __all__ = [
     "Agent",
     "Customer",
     "Log",
+    "Team",
     "Ticket",
     "World",
     "honest_month",
@@ -373,14 +374,15 @@ def _customers(rng: random.Random, size: int) -> tuple[dict[str, list[Customer]]
     return by_region, everyone
 
 
-def make_world(seed: int, *, customers: int = 1_800) -> World:
-    """The organisation (90 agents in six teams), its customers and directory records."""
+def make_world(seed: int, *, customers: int = 1_800, teams: tuple[Team, ...] = TEAMS) -> World:
+    """The organisation (by default 90 agents in six teams), its customers and directory
+    records."""
     rng = random.Random(seed)
     by_region, everyone = _customers(rng, customers)
     log = Log()
     world = World(rng=rng, agents=[], customers=by_region, everyone=everyone, log=log)
     number = count(101)
-    for team in TEAMS:
+    for team in teams:
         office = address(rng, team.country)
         if team.proxy_pool:
             base = office.rsplit(".", 1)[0]

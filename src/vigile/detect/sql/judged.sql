@@ -125,7 +125,11 @@ SELECT
       WHEN acc.ticket IS NULL AND inf.ticket IS NOT NULL THEN 'inferred'
       WHEN acc.ticket IS NULL THEN 'none'
       WHEN tk.ticket IS NULL THEN 'unknown'
-      WHEN tk.customer <> acc.customer THEN 'other_customer'
+      -- A sibling account of the ticket's customer (one organisation: a directory link,
+      -- or a shared name stem, country and mail domain) is the ticket's work.
+      WHEN tk.customer <> acc.customer
+        AND coalesce(tc.organisation, tk.customer) <> coalesce(cu.organisation, acc.customer)
+        THEN 'other_customer'
       -- A closed ticket last held by a teammate ('team'): a lead's or a colleague's review
       -- of the team's work; one's own closed tickets stay 'closed'. A teammate's ticket
       -- justifies a look, not a contact revealed in clear: that is the holder's work.
@@ -174,6 +178,7 @@ SELECT
   LEFT JOIN customers cu ON cu.customer = acc.customer
   LEFT JOIN (SELECT * FROM tickets WHERE ticket IN (SELECT ticket FROM cited)) tk
     ON tk.ticket = acc.ticket
+  LEFT JOIN customers tc ON tc.customer = tk.customer
   LEFT JOIN (SELECT * FROM closures WHERE ticket IN (SELECT ticket FROM cited)) cl
     ON cl.ticket = acc.ticket
   LEFT JOIN spans now_sp
