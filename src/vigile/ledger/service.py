@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,11 @@ from vigile.ledger.compact import consistency_proof, inclusion_proof, root_at
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import CheckpointError, LedgerError, SigningKeyError
 from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.integrate import Integrated, Integrator
 from vigile.ledger.keyfile import generate_key_files, load_signer, load_verifier
+from vigile.ledger.leaves import QueuedLeaf, oldest_pending, queued_size
 from vigile.ledger.note import Signer, Verifier
+from vigile.ledger.promise import Promise, sign_promise
 from vigile.ledger.sql import (
     Border,
     LedgerWriter,
@@ -26,11 +31,12 @@ from vigile.ledger.sql import (
     latest_checkpoint,
     ledger_size,
 )
+from vigile.model.times import from_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
-from vigile.store.engine import connect, write_transaction
+from vigile.store.engine import connect
 
-__all__ = ["Ledger", "public_key_path"]
+__all__ = ["Ledger", "LedgerStatus", "public_key_path"]
 
 _log = logging.getLogger("vigile.ledger")
 
@@ -40,6 +46,39 @@ def public_key_path(settings: Settings) -> Path:
     return Path(settings.ledger_key + ".pub")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LedgerStatus:
+    """Where integration stands: leaves stored, entries in the tree, the oldest leaf
+    waiting and how long it has waited, against the configured maximum delay."""
+
+    stored: int
+    integrated: int
+    checkpoint_size: int | None
+    checkpoint_time: str | None
+    oldest_wait: float | None
+    max_delay: float
+
+    @property
+    def pending(self) -> int:
+        return self.stored - self.integrated
+
+    @property
+    def lagging(self) -> bool:
+        return self.oldest_wait is not None and self.oldest_wait > self.max_delay
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stored": self.stored,
+            "integrated": self.integrated,
+            "pending": self.pending,
+            "oldest_pending_seconds": self.oldest_wait,
+            "max_delay_seconds": self.max_delay,
+            "lagging": self.lagging,
+            "checkpoint_size": self.checkpoint_size,
+            "checkpoint_time": self.checkpoint_time,
+        }
+
+
 class Ledger:
     """The access ledger stored beside the events of ``engine``'s store."""
 
@@ -47,6 +86,9 @@ class Ledger:
         self.engine = engine
         self.settings = settings
         self._signer: Signer | None = None
+        self.integrator = Integrator(
+            engine, self.writer, batch=settings.integration_batch, wall_clock=time.time
+        )
 
     # -- keys ------------------------------------------------------------------------
 
@@ -93,15 +135,57 @@ class Ledger:
             border=border,
         )
 
+    # -- integration -----------------------------------------------------------------
+
+    def integrate(self, *, checkpoint: bool = False) -> list[Integrated]:
+        """Extend the tree with every leaf stored so far (see :mod:`~vigile.ledger.integrate`),
+        and publish the checkpoint when one was signed."""
+        done = self.integrator.integrate(checkpoint=checkpoint)
+        if any(batch.checkpointed for batch in done) or checkpoint:
+            self.publish()
+        return done
+
+    def promise(self, leaf: QueuedLeaf) -> str:
+        """The signed promise of inclusion of a stored leaf (:mod:`~vigile.ledger.promise`)."""
+        assert leaf.time_us is not None, "a leaf stored by the write path has its time"
+        promise = Promise(
+            origin=self.settings.ledger_origin,
+            index=leaf.index,
+            leaf_hash=leaf.hash,
+            time=from_micros(leaf.time_us),
+        )
+        if self._signer is None:
+            with connect(self.engine) as conn:
+                self.signer(conn)
+        assert self._signer is not None
+        return sign_promise(promise, self._signer)
+
+    def status(self) -> LedgerStatus:
+        """How far integration has come, read from the store (any process can tell)."""
+        with connect(self.engine) as conn:
+            stored, integrated = queued_size(conn), ledger_size(conn)
+            oldest = oldest_pending(conn, integrated) if stored > integrated else None
+            latest = latest_checkpoint(conn)
+        wait = None
+        if oldest is not None and oldest.time_us is not None:
+            wait = max(0.0, time.time() - oldest.time_us / 1e6)
+        return LedgerStatus(
+            stored=stored,
+            integrated=integrated,
+            checkpoint_size=None if latest is None else latest.size,
+            checkpoint_time=None if latest is None else latest.time.isoformat(),
+            oldest_wait=wait,
+            max_delay=self.settings.integration_delay,
+        )
+
     # -- checkpoints -----------------------------------------------------------------
 
     def checkpoint(self) -> StoredCheckpoint:
-        """A checkpoint of the current tree: the latest if it is current, else a new one."""
-        with write_transaction(self.engine) as conn:
+        """A checkpoint of the current tree, every stored leaf integrated first: the
+        latest if it is current, else a new one."""
+        self.integrator.integrate(checkpoint=True)
+        with connect(self.engine) as conn:
             latest = latest_checkpoint(conn)
-            if latest is None or latest.size != ledger_size(conn):
-                self.writer(conn).checkpoint()
-                latest = latest_checkpoint(conn)
         assert latest is not None
         self.publish(latest)
         return latest

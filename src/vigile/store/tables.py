@@ -36,6 +36,7 @@ __all__ = [
     "identities",
     "ledger_checkpoints",
     "ledger_entries",
+    "ledger_leaves",
     "metadata",
     "search_results",
     "signins",
@@ -219,6 +220,18 @@ ledger_entries = Table(
     Column("hashes", LargeBinary, nullable=False),
 )
 
+# The leaf hash of every stored event, written in the transaction that stores it (``idx``
+# its ``seq``, ``time_us`` when it was stored; NULL for leaves integrated before this table
+# existed). The integrator (vigile.ledger.integrate) builds the tree from these rows,
+# apart from the requests: entries in ``ledger_entries`` follow, up to a short delay.
+ledger_leaves = Table(
+    "ledger_leaves",
+    metadata,
+    Column("idx", SEQ, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("time_us", BigInteger),
+)
+
 ledger_checkpoints = Table(
     "ledger_checkpoints",
     metadata,
@@ -231,7 +244,13 @@ ledger_checkpoints = Table(
 Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
 
 EVENT_TABLES = (ticket_events, signins, accesses, audit_events)
-APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_entries, ledger_checkpoints)
+APPEND_ONLY_TABLES = (
+    *EVENT_TABLES,
+    search_results,
+    ledger_leaves,
+    ledger_entries,
+    ledger_checkpoints,
+)
 
 # Bearer tokens of customers for the transparency API (vigile.transparency.tokens). Only
 # the token's SHA-256 is stored: a leaked table grants nothing. Revocation sets
