@@ -134,6 +134,7 @@ def verify(
             {
                 "ok": report.ok,
                 "entries": report.entries,
+                "pending": report.pending,
                 "checkpoints": report.checkpoints,
                 "published": report.published,
                 "root": report.root,
@@ -142,8 +143,9 @@ def verify(
             }
         )
     elif report.problem is None:
+        waiting = f" ({report.pending:,} more awaiting the integrator)" if report.pending else ""
         console.print(
-            f"[green]ok[/]: {report.entries:,} entries match their events; "
+            f"[green]ok[/]: {report.entries:,} entries match their events{waiting}; "
             f"{report.checkpoints} stored and {report.published} published checkpoints verified."
         )
     else:
