@@ -465,6 +465,21 @@ console_accounts = Table(
     Column("disabled_us", BigInteger),
 )
 
+# Live console sessions (vigile.console.sessions), in the store so every broker process
+# knows them: ``id`` is the SHA-256 of the session cookie (the table signs nobody in),
+# ``csrf`` the session's form token, ``token`` the broker token it acts with. Deleted at
+# sign-out, expiry or revocation; ``seen_us`` moves at most every few seconds.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", LargeBinary, primary_key=True),
+    Column("username", String, nullable=False),
+    Column("csrf", String, nullable=False),
+    Column("token", Text),
+    Column("started_us", BigInteger, nullable=False),
+    Column("seen_us", BigInteger, nullable=False),
+)
+
 # Who a vendor's id is in Vigile (vigile.sources): ``(system, external_id)`` (an Okta
 # login, a Zendesk user id...) names an agent (``kind`` "agent") or a customer. Loaded
 # by ``vigile directory import``; read by ``vigile ingest --from`` to map vendor logs.

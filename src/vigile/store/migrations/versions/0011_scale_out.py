@@ -1,10 +1,14 @@
-"""The leaves awaiting integration: the write path stores each event's leaf hash, and one
-integrator (vigile.ledger.integrate) extends the tree from them, apart from the requests.
+"""Scale-out: the leaves awaiting integration, and console sessions in the store.
 
-Leaves already in the tree are copied in (the first 32 bytes of their entry), so every
-stored event has its row; their storage time is unknown (NULL).
+``ledger_leaves``: the write path stores each event's leaf hash, and one integrator
+(vigile.ledger.integrate) extends the tree from them, apart from the requests. Leaves
+already in the tree are copied in (the first 32 bytes of their entry), so every stored
+event has its row; their storage time is unknown (NULL).
 
-Revision ID: 0011_ledger_leaves
+``console_sessions``: every broker process serving the console knows every session
+(they were in one process's memory).
+
+Revision ID: 0011_scale_out
 Revises: 0010_identities
 Create Date: 2026-12-08
 """
@@ -16,7 +20,7 @@ from alembic import op
 
 from vigile.store.migrations.append_only import refuse_changes
 
-revision = "0011_ledger_leaves"
+revision = "0011_scale_out"
 down_revision = "0010_identities"
 branch_labels = None
 depends_on = None
@@ -41,6 +45,15 @@ def upgrade() -> None:
         f"SELECT idx, {first_32}, NULL FROM ledger_entries"
     )
     refuse_changes("ledger_leaves")
+    op.create_table(
+        "console_sessions",
+        sa.Column("id", sa.LargeBinary, primary_key=True),
+        sa.Column("username", sa.String, nullable=False),
+        sa.Column("csrf", sa.String, nullable=False),
+        sa.Column("token", sa.Text),
+        sa.Column("started_us", sa.BigInteger, nullable=False),
+        sa.Column("seen_us", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
