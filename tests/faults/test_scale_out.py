@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.faults.serving import AGENT, organisation, serve, token_for
+from tests.mail.inbox import free_port
 from tests.serving import Server, serve_environment
 from vigile.broker import LocalTokens
 from vigile.ledger import verify_inclusion
@@ -168,3 +169,40 @@ def test_a_suspension_through_one_process_refuses_at_the_other(
         refused = httpx.get(f"{second.url}/v1/customers/c-1/contacts", params=ask, headers=agent)
         assert refused.status_code == 401, refused.text
         assert "revoked" in refused.json()["error"]["message"]
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_answers_as_one_broker(
+    store: Store, settings_of: Settings, tmp_path: Path
+) -> None:
+    """``vigile serve --workers 2``: two processes on one port (the log shows both start),
+    every answer recorded and promised, the ledger whole afterwards."""
+    settings = settings_of
+    port = free_port()
+    log = tmp_path / "workers.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vigile", "serve", "--port", str(port), "--workers", "2"],
+            env=serve_environment(settings, {"VIGILE_BROKER_CUSTOMERS_PER_HOUR": "100000"}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process=process, port=port, log=log)
+    answers: list[tuple[int, str, str]] = []
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        _load([server, server], token_for(settings), answers)
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert len(answers) == CUSTOMERS
+    ledger = Ledger(store.engine, settings)
+    ledger.checkpoint()
+    with store.engine.connect() as conn:
+        report = verify_ledger(conn, ledger.verifier())
+    assert report.ok, report.problem
+    assert report.pending == 0

@@ -14,7 +14,7 @@ from vigile.api.limits import BodyLimits, body_limits
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 _DESCRIPTION = """\
 Access transparency: a customer lists every access to its data with inclusion proofs in
@@ -67,3 +67,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     broker.install(app, settings, served)
     console.install(app, settings, served, app.state.broker)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API over the store ``VIGILE_*`` names: the factory each worker process of
+    ``vigile serve --workers N`` calls (every request's state is in the store, so the
+    workers, like several ``vigile serve`` behind a load balancer, are one broker)."""
+    return create_app(Settings.from_env())
