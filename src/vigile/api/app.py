@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for router in (health.router, ledger.router, transparency.router):
+    for router in (health.router, ledger.router, ledger.tiles, transparency.router):
         app.include_router(router)
     app.include_router(respond.router)
     broker.install(app, settings, served)

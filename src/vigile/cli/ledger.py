@@ -279,3 +279,33 @@ def status(format: Format = FormatOption) -> None:
             f"latest checkpoint: {state.checkpoint_size:,} entries at {state.checkpoint_time}",
             highlight=False,
         )
+
+
+@ledger_app.command()
+def publish(
+    folder: Path = typer.Argument(..., help="Folder to publish the tiles in (created)."),
+    format: Format = FormatOption,
+) -> None:
+    """Publish the tree as C2SP tlog-tiles (c2sp.org/tlog-tiles) in FOLDER, for a static
+    web server: tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>], then the signed
+    checkpoint. Incremental: only what the tree added since the checkpoint in FOLDER."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    written = 0
+
+    def counted(_: object) -> None:
+        nonlocal written
+        written += 1
+
+    with Store.open() as store:
+        ledger = Ledger(store.engine, store.settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        since, size = ledger.publish_tiles(folder, on_tile=counted)
+    if format is Format.JSON:
+        print_json({"folder": str(folder), "from": since, "size": size, "files": written})
+    else:
+        console.print(
+            f"published {size:,} entries to {folder} ({written:,} tiles and bundles written; "
+            f"{since:,} were published before)",
+            highlight=False,
+        )

@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from vigile.ledger.sql import (
     latest_checkpoint,
     ledger_size,
 )
+from vigile.ledger.tiles import Tile, TileReader, parse_tile_path, publish_tiles
 from vigile.model.times import from_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
@@ -255,6 +257,40 @@ class Ledger:
         if root != old.root:
             return f"the stored tree does not extend the published checkpoint of {old.size:,}"
         return None
+
+    # -- tlog-tiles ------------------------------------------------------------------
+
+    def publish_tiles(
+        self, folder: Path, *, on_tile: Callable[[Tile], None] | None = None
+    ) -> tuple[int, int]:
+        """Publish the tree as C2SP tlog-tiles under ``folder`` (:mod:`~vigile.ledger.tiles`),
+        incrementally: from the size of the checkpoint already there (which must be this
+        log's, and a prefix of this tree). Returns ``(previous size, size)``."""
+        checkpoint = self.checkpoint()
+        with connect(self.engine) as conn:
+            since = self._published_size(conn, folder / "checkpoint", checkpoint)
+            for tile in publish_tiles(conn, folder, checkpoint.note, checkpoint.size, since):
+                if on_tile is not None:
+                    on_tile(tile)
+        return since, checkpoint.size
+
+    def _published_size(self, conn: Connection, path: Path, checkpoint: StoredCheckpoint) -> int:
+        if not path.exists():
+            return 0
+        problem = self._not_forward(conn, path, checkpoint)
+        if problem is not None:
+            raise LedgerError(f"{path}: not publishing over it: {problem}")
+        published = _published(path, self.signer(conn).verifier, self.settings.ledger_origin)
+        assert isinstance(published, Checkpoint)
+        return published.size
+
+    def tile(self, path: str) -> bytes:
+        """One tile or entry bundle (``tile/...``) of the tree of the latest checkpoint."""
+        wanted = parse_tile_path(path)
+        with connect(self.engine) as conn:
+            latest = latest_checkpoint(conn)
+            size = 0 if latest is None else latest.size
+            return TileReader(conn, size).read(wanted)
 
     # -- proofs ----------------------------------------------------------------------
 
