@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from vigile.ledger import load_verifier, verify_inclusion
 from vigile.ledger.compact import inclusion_proof
-from vigile.ledger.errors import CheckpointError
+from vigile.ledger.errors import CheckpointError, SigningKeyError
 from vigile.ledger.hashing import leaf_hash
 from vigile.ledger.note import Signer
 from vigile.ledger.promise import Promise, open_promise, sign_promise
@@ -262,3 +262,13 @@ def test_a_second_integrator_stands_by_and_takes_over(store: Store, tmp_path: Pa
     verifier = Ledger(store.engine, store.settings).verifier()
     with store.engine.connect() as conn:
         assert verify_ledger(conn, verifier).ok
+
+
+def test_a_broker_process_at_scale_never_makes_its_own_key(store: Store) -> None:
+    external = replace(store.settings, integrator="external")
+    ledger = Ledger(store.engine, external)
+    with pytest.raises(SigningKeyError, match="every broker process needs the integrator's key"):
+        ledger.require_signer()
+    assert not Path(external.ledger_key).exists()
+    Ledger(store.engine, store.settings).checkpoint()  # the integrator's side creates it
+    assert ledger.require_signer().name == external.ledger_origin

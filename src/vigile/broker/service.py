@@ -77,6 +77,8 @@ class Broker:
         self.integrator: IntegratorLoop | None = None
         if embedded and not inline:
             self.integrator = IntegratorLoop(self.ledger)
+        if not embedded:
+            self.ledger.require_signer()  # at start-up, not at the first answer
         self.committer = GroupCommitter(
             recorder, max_batch=settings.broker_commit_batch, on_commit=self._committed
         )

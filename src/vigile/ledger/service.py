@@ -122,6 +122,23 @@ class Ledger:
             )
         return signer
 
+    def require_signer(self) -> Signer:
+        """The signing key, which must exist (never created here): a broker process at
+        scale signs promises with the key the integrator signs checkpoints with, and two
+        processes must never each make their own."""
+        if self._signer is None:
+            path = Path(self.settings.ledger_key)
+            if not path.exists():
+                raise SigningKeyError(
+                    "the ledger's signing key is missing: with VIGILE_INTEGRATOR=external "
+                    "every broker process needs the integrator's key (VIGILE_LEDGER_KEY); "
+                    "`vigile ledger checkpoint` creates it on a new store",
+                    path=str(path),
+                )
+            with connect(self.engine) as conn:
+                self._signer = self._load_signer(conn)
+        return self._signer
+
     def verifier(self) -> Verifier:
         return load_verifier(public_key_path(self.settings))
 
