@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import subprocess
 import sys
 import threading
@@ -223,3 +224,40 @@ def test_serve_with_two_workers_answers_as_one_broker(
         report = verify_ledger(conn, ledger.verifier())
     assert report.ok, report.problem
     assert report.pending == 0
+
+
+@pytest.mark.slow
+def test_a_ticket_step_through_one_process_decides_the_next_request_on_the_other(
+    store: Store, settings_of: Settings, tmp_path: Path
+) -> None:
+    """Nothing a decision reads is cached: the ticket reassigned through one process's
+    integration endpoint denies the agent at its very next request on the other."""
+    settings = settings_of
+    agent = {"Authorization": f"Bearer {token_for(settings)}"}
+    secret = "integration-secret-for-the-test"
+    env = {
+        **EXTERNAL,
+        "VIGILE_BROKER_INTEGRATION_TOKEN": hashlib.sha256(secret.encode()).hexdigest(),
+    }
+    ask = {"ticket": "T-2", "reason": "customer_initiated_support"}
+    with (
+        serve(settings, tmp_path / "a.log", **env) as first,
+        serve(settings, tmp_path / "b.log", **env) as second,
+    ):
+        answer = httpx.get(f"{second.url}/v1/customers/c-2/contacts", params=ask, headers=agent)
+        assert answer.status_code == 200, answer.text
+        step = {
+            "kind": "ticket",
+            "time": datetime.now(UTC).isoformat(),
+            "ticket": "T-2",
+            "event": "assigned",
+            "agent": "a-someone-else",
+        }
+        sent = httpx.post(
+            f"{first.url}/v1/integrations/tickets",
+            json=[step],
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert sent.status_code == 200, sent.text
+        refused = httpx.get(f"{second.url}/v1/customers/c-2/contacts", params=ask, headers=agent)
+        assert refused.status_code == 403, refused.text
