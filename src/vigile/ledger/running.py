@@ -59,7 +59,11 @@ class IntegratorLoop:
         the connection holding it is lost."""
         while not self._stop.is_set():
             try:
-                with integrator_role(self.ledger.engine, on_wait=self.on_wait) as held:
+                with integrator_role(
+                    self.ledger.engine, on_wait=self.on_wait, again=self._standing_by
+                ) as held:
+                    if held is None:
+                        break  # stopped while standing by
                     self.holding = True
                     self._integrate_while(held)
             except VigileError as exc:  # the store is away: say so, and try again
@@ -80,6 +84,10 @@ class IntegratorLoop:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def _standing_by(self) -> bool:
+        """Between two tries for the role: wait a poll; False once stopped."""
+        return not self._stop.wait(self.poll)
 
     def _integrate_while(self, held: Callable[[], bool]) -> None:
         while not self._stop.is_set():

@@ -129,21 +129,21 @@ _INTEGRATOR_ROLE = 0x76696769 + 1  # held for its whole life by the running inte
 
 @contextmanager
 def integrator_role(
-    engine: Engine, *, on_wait: Callable[[str], None]
-) -> Iterator[Callable[[], bool]]:
+    engine: Engine, *, on_wait: Callable[[str], None], again: Callable[[], bool]
+) -> Iterator[Callable[[], bool] | None]:
     """Hold the integrator's role for the ``with`` block: one running integrator per
     store, the others standing by until it stops (PostgreSQL: a session advisory lock
     on a connection kept open, released by the server when the process dies; SQLite: an
     exclusive ``flock`` on ``<store>.integrator`` beside the file, released likewise).
-    ``on_wait(why)`` is called once when another holds it. Yields a check that the role
-    is still held (False: the connection holding it was lost; stop integrating)."""
+    While another holds it, ``on_wait(why)`` is called once, and ``again()`` between
+    tries: it waits a moment and says whether to try again (False: stop; the block then
+    gets ``None``, no role). Yields a check that the role is still held (False: the
+    connection holding it was lost; stop integrating)."""
     if engine.dialect.name == "postgresql":
         with translate_errors(engine.url), engine.connect() as conn:
-            lock = f"pg_try_advisory_lock({_INTEGRATOR_ROLE})"
-            if not conn.exec_driver_sql(f"SELECT {lock}").scalar():
-                on_wait(_role_holder(conn))
-                conn.exec_driver_sql(f"SELECT pg_advisory_lock({_INTEGRATOR_ROLE})")
-            conn.commit()
+            if not _take_role(conn, on_wait, again):
+                yield None
+                return
 
             def held() -> bool:
                 try:
@@ -166,15 +166,37 @@ def integrator_role(
         yield lambda: True
         return
     with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait(f"another process holds {path}")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told:
+                    on_wait(f"another process holds {path}")
+                    told = True
+                if not again():
+                    yield None
+                    return
         try:
             yield lambda: True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _take_role(conn: Connection, on_wait: Callable[[str], None], again: Callable[[], bool]) -> bool:
+    told = False
+    while True:
+        taken = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_INTEGRATOR_ROLE})").scalar()
+        conn.commit()
+        if taken:
+            return True
+        if not told:
+            on_wait(_role_holder(conn))
+            conn.commit()
+            told = True
+        if not again():
+            return False
 
 
 def _role_holder(conn: Connection) -> str:
