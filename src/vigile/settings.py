@@ -42,6 +42,17 @@ class Settings:
     #: A file where the latest checkpoint is published after each commit (empty: none).
     #: Keep it outside the database: it is what detects a truncated ledger.
     checkpoint_file: str = ""
+    #: Who extends the ledger's tree from the stored leaves: ``embedded`` (the process that
+    #: records: an integrator thread in ``vigile serve``, right after each commit in the
+    #: other commands) or ``external`` (a ``vigile ledger integrate`` process, and its
+    #: standbys; the recording processes only store).
+    integrator: str = "embedded"
+    #: The longest a stored event should wait for its leaf in the tree, in seconds: the
+    #: integrator looks for new leaves at least four times as often, and ``/health`` and
+    #: ``vigile ledger status`` call the ledger lagging past it.
+    integration_delay: float = 1.0
+    #: Leaves the integrator takes per transaction.
+    integration_batch: int = 20_000
     #: A folder of Jinja2 templates overriding the built-in customer notifications
     #: (``notification/<language>/subject.txt.j2``, ``body.txt.j2``, ``body.html.j2``).
     notify_templates: str = ""
@@ -201,6 +212,12 @@ class Settings:
             )
         _at_least("checkpoint_every", self.checkpoint_every, 1)
         _at_least("checkpoint_seconds", self.checkpoint_seconds, 0.001)
+        _at_least("integration_delay", self.integration_delay, 0.001)
+        _at_least("integration_batch", self.integration_batch, 1)
+        if self.integrator not in ("embedded", "external"):
+            raise ConfigError(
+                f"VIGILE_INTEGRATOR: 'embedded' or 'external', got {self.integrator!r}"
+            )
         _at_least("db_lock_timeout", self.db_lock_timeout, 0)
         _at_least("broker_read_connections", self.broker_read_connections, 1)
         for name in (

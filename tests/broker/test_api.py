@@ -4,6 +4,7 @@ event recorded for every data request."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.broker.conftest import BOB_EMAIL, DIRECTORY, accesses, audits
 from vigile.api import create_app
 from vigile.broker import LocalTokens
+from vigile.ledger.promise import open_promise
+from vigile.ledger.service import Ledger
 from vigile.model import TicketEvent, TicketStep
 from vigile.record import Recorder
 from vigile.settings import Settings
@@ -540,3 +543,25 @@ def test_a_nul_refused_request_for_data_is_an_access_when_its_token_names_an_age
     [access] = accesses(store)[before:]
     assert (access["agent"], access["action"], access["outcome"]) == ("a-1", action, "denied")
     assert (access["customer"], access["deny_reason"]) == ("0", f"invalid request: {message}")
+
+
+def test_an_answer_carries_its_event_and_a_promise_honoured_by_a_proof(
+    client: TestClient, api_settings: Settings, store: Store
+) -> None:
+    """The promise checks against the public key alone; once integrated, the inclusion
+    proof of the event has the promised index and leaf hash; /health tells the lag."""
+    agent = _token(api_settings, "a-1")
+    justified = {"ticket": "T-api", "reason": SUPPORT}
+    answer = client.get("/v1/customers/c-1/contacts", params=justified, headers=agent)
+    assert answer.status_code == 200
+    event = answer.headers["Vigile-Event"]
+    note = base64.b64decode(answer.headers["Vigile-Inclusion-Promise"]).decode()
+    ledger = Ledger(store.engine, api_settings)
+    promise = open_promise(note, ledger.verifier(), origin=api_settings.ledger_origin)
+    bundle = ledger.prove(event)  # integrates what is stored first
+    assert bundle["leaf_index"] == promise.index
+    assert base64.b64decode(str(bundle["leaf_hash"])) == promise.leaf_hash
+    health = client.get("/health").json()
+    assert health["ledger"]["pending"] == 0
+    assert health["ledger"]["max_delay_seconds"] == api_settings.integration_delay
+    assert health["ledger"]["lagging"] is False

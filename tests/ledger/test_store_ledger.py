@@ -142,7 +142,13 @@ def test_untouched_ledger_verifies(filled: Store) -> None:
 def insider(filled: Store) -> Store:
     """The store with its append-only protection switched off, as a DBA could."""
     with filled.engine.begin() as conn:
-        for table in (*EVENT_TABLES, "ledger_entries", "ledger_checkpoints", "search_results"):
+        for table in (
+            *EVENT_TABLES,
+            "ledger_leaves",
+            "ledger_entries",
+            "ledger_checkpoints",
+            "search_results",
+        ):
             if conn.dialect.name == "postgresql":
                 conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             else:
@@ -225,6 +231,7 @@ def test_truncation_is_found_only_against_a_published_checkpoint(insider: Store)
     tamper(
         insider,
         "DELETE FROM accesses WHERE seq >= 24",
+        "DELETE FROM ledger_leaves WHERE idx >= 24",
         "DELETE FROM ledger_entries WHERE idx >= 24",
         "DELETE FROM ledger_checkpoints WHERE size > 4",
     )
@@ -246,6 +253,7 @@ def test_the_published_checkpoint_is_never_rolled_back(
     tamper(
         publishing,
         "DELETE FROM accesses WHERE seq >= 24",
+        "DELETE FROM ledger_leaves WHERE idx >= 24",
         "DELETE FROM ledger_entries WHERE idx >= 24",
         "DELETE FROM ledger_checkpoints WHERE size > 4",
     )

@@ -15,7 +15,7 @@ from vigile.phishing.service import GuardService
 from vigile.settings import Settings
 from vigile.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 _DESCRIPTION = """\
 Access transparency: a customer lists every access to its data with inclusion proofs in
@@ -64,7 +64,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for router in (health.router, ledger.router, transparency.router):
+    for router in (health.router, ledger.router, ledger.tiles, transparency.router):
         app.include_router(router)
     app.include_router(respond.router)
     app.state.guard_service = GuardService(served, settings)
@@ -72,3 +72,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     broker.install(app, settings, served)
     console.install(app, settings, served, app.state.broker)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API over the store ``VIGILE_*`` names: the factory each worker process of
+    ``vigile serve --workers N`` calls (every request's state is in the store, so the
+    workers, like several ``vigile serve`` behind a load balancer, are one broker)."""
+    return create_app(Settings.from_env())

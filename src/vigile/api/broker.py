@@ -8,6 +8,7 @@ built here; this module only translates HTTP to the broker and back.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -40,6 +41,7 @@ from vigile.broker import (
 )
 from vigile.broker import operations as ops
 from vigile.broker.approvals import CallApproval
+from vigile.broker.views import Shown
 from vigile.errors import StoreError
 from vigile.model import Action, TicketEvent
 from vigile.model.times import format_rfc3339
@@ -208,6 +210,22 @@ def _json(body: object) -> Response:
     return Response(content=orjson.dumps(body), media_type="application/json")
 
 
+#: The recorded access event's id, and the ledger's signed promise to include it: the
+#: signed note of :mod:`vigile.ledger.promise` in base64 (a header holds no newline).
+EVENT_HEADER = "Vigile-Event"
+PROMISE_HEADER = "Vigile-Inclusion-Promise"
+
+
+def _shown(shown: Shown) -> Response:
+    """The body of a served request, with its event and promise of inclusion."""
+    response = _json(shown.body)
+    if shown.event is not None:
+        response.headers[EVENT_HEADER] = shown.event
+    if shown.promise is not None:
+        response.headers[PROMISE_HEADER] = base64.b64encode(shown.promise.encode()).decode()
+    return response
+
+
 @router.get("/customers", response_model=list[CustomerHit])
 async def search_customers(
     broker: BrokerDep,
@@ -280,7 +298,7 @@ async def view_customer(
     shown = await run_in_threadpool(
         broker.view_customer, who, customer_id, ticket=ticket, reason=reason
     )
-    return _json(shown.body)
+    return _shown(shown)
 
 
 router.add_api_route(
@@ -303,7 +321,7 @@ def _listing(what: str) -> Any:
         shown = await run_in_threadpool(
             broker.view_list, who, customer_id, what, ticket=ticket, reason=reason
         )
-        return _json(shown.body)
+        return _shown(shown)
 
     listing.__name__ = f"view_{what}"
     listing.__doc__ = f"The customer's {what}, sensitive fields masked (needs a justification)."
@@ -333,7 +351,7 @@ async def reveal(broker: BrokerDep, who: AgentDep, customer_id: str, ask: Reveal
         ticket=ask.ticket,
         reason=ask.reason,
     )
-    return _json(shown.body)
+    return _shown(shown)
 
 
 @router.post("/customers/{customer_id}/export")

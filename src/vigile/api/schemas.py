@@ -38,9 +38,23 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+class LedgerHealthOut(BaseModel):
+    stored: int = Field(description="Leaves stored with their events.")
+    integrated: int = Field(description="Entries in the tree.")
+    pending: int = Field(description="Leaves waiting for the integrator.")
+    oldest_pending_seconds: float | None = Field(
+        description="How long the oldest waiting leaf has waited."
+    )
+    max_delay_seconds: float = Field(description="VIGILE_INTEGRATION_DELAY.")
+    lagging: bool = Field(description="The oldest waiting leaf waited longer than that.")
+    checkpoint_size: int | None
+    checkpoint_time: str | None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
     version: str
+    ledger: LedgerHealthOut | None = None
 
 
 class AgentOut(BaseModel):

@@ -12,6 +12,7 @@ unrecorded.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from vigile.broker.grants import Grant, GrantBook, GrantStatus, check_request
 from vigile.broker.identity import Authenticator, Principal
 from vigile.broker.notify import Notice, Notifier
 from vigile.broker.velocity import Limits, Velocity, parse_team_limits
+from vigile.ledger.running import IntegratorLoop
 from vigile.model import (
     Access,
     Action,
+    Agent,
     Contact,
     Customer,
     Record,
@@ -79,8 +82,23 @@ class Broker:
             limit=settings.broker_read_connections,
         )
         # resume: the broker is (nearly always) the only writer between two of its commits.
-        recorder = Recorder(store, resume=True)
-        self.committer = GroupCommitter(recorder, max_batch=settings.broker_commit_batch)
+        # No Merkle work in the commit: the integrator extends the tree afterwards, another
+        # process at scale, a thread of this one on PostgreSQL in the embedded mode. On
+        # SQLite (one writer at a time anyway) the commit thread integrates right after
+        # each commit, in a transaction of its own: a second writing thread would make
+        # this process's deferred transactions fail to take the write lock.
+        embedded = settings.integrator == "embedded"
+        inline = embedded and store.engine.dialect.name == "sqlite"
+        recorder = Recorder(store, resume=True, integrate=inline)
+        self.ledger = recorder.ledger
+        self.integrator: IntegratorLoop | None = None
+        if embedded and not inline:
+            self.integrator = IntegratorLoop(self.ledger)
+        if not embedded:
+            self.ledger.require_signer()  # at start-up, not at the first answer
+        self.committer = GroupCommitter(
+            recorder, max_batch=settings.broker_commit_batch, on_commit=self._committed
+        )
         self.containment = Containment(store, self.committer, self.clock)
         pending = timedelta(hours=settings.broker_grant_pending_hours)
         self.grants = GrantBook(store, self.committer, self.clock, pending_for=pending)
@@ -104,11 +122,25 @@ class Broker:
             settings, self.containment.sessions, self.committer, self.clock, facts=self.facts
         )
         self.policy.entities.ensure(entity_of(r) for r in directory.all_directory(store))
+        self._integrating = False
 
     def close(self) -> None:
-        """Stop the group-commit thread (what is queued is recorded first)."""
+        """Stop the group-commit thread (what is queued is recorded first), then the
+        embedded integrator (what is recorded is integrated first)."""
         self.committer.close()
+        if self.integrator is not None:
+            self.integrator.close()
         self.facts.close()
+
+    def _committed(self) -> None:
+        """After each group commit: the embedded integrator (started with the first) has
+        leaves to integrate."""
+        if self.integrator is None:
+            return
+        if not self._integrating:
+            self._integrating = True
+            self.integrator.start()
+        self.integrator.wake()
 
     def suspend(self, agent: str, reason: str, *, actor: str = DETECTION) -> str:
         """Containment, as detection, response and analysts ask for it: the agent is
@@ -420,7 +452,7 @@ class Broker:
             )
             if weighed.grant_used is not None:
                 extra.append(events.grant_use(access, weighed.grant_used))
-            self._record([access, *extra])
+            leaves = self.committer.record([access, *extra])
             counted = decision.allowed
         finally:
             if hold is not None:  # the place held since the check: kept only if counted
@@ -431,7 +463,9 @@ class Broker:
             self.suspend(principal.agent, reason, actor=BROKER_ACTOR)
         if shown is None:
             raise AccessDenied(decision.reason, decision.policies)
-        return shown
+        leaf = leaves.get(access.id)
+        promise = self.ledger.promise(leaf) if leaf is not None else None
+        return replace(shown, event=access.id, promise=promise)
 
     def _consequences(
         self,

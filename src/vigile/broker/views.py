@@ -23,11 +23,15 @@ REVEALABLE: dict[str, str] = {
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Shown:
-    """A response body, with the data fields it shows in clear and masked."""
+    """A response body, with the data fields it shows in clear and masked; once the
+    access is recorded, its event id and the ledger's signed promise to include it
+    (:mod:`vigile.ledger.promise`)."""
 
     body: Any
     fields: tuple[str, ...]
     masked_fields: tuple[str, ...] = ()
+    event: str | None = None
+    promise: str | None = None
 
 
 def customer(record: Customer) -> Shown:

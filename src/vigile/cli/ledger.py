@@ -12,7 +12,9 @@ from vigile.cli.output import Format, console, err, print_json, progress_bar
 from vigile.errors import InputError
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import LedgerError
+from vigile.ledger.integrate import Integrated
 from vigile.ledger.keyfile import load_verifier
+from vigile.ledger.running import IntegratorLoop
 from vigile.ledger.service import Ledger, public_key_path
 from vigile.ledger.sql import StoredCheckpoint
 from vigile.ledger.verify_proofs import verify_consistency_bundle, verify_inclusion_bundle
@@ -132,6 +134,7 @@ def verify(
             {
                 "ok": report.ok,
                 "entries": report.entries,
+                "pending": report.pending,
                 "checkpoints": report.checkpoints,
                 "published": report.published,
                 "root": report.root,
@@ -140,8 +143,9 @@ def verify(
             }
         )
     elif report.problem is None:
+        waiting = f" ({report.pending:,} more awaiting the integrator)" if report.pending else ""
         console.print(
-            f"[green]ok[/]: {report.entries:,} entries match their events; "
+            f"[green]ok[/]: {report.entries:,} entries match their events{waiting}; "
             f"{report.checkpoints} stored and {report.published} published checkpoints verified."
         )
     else:
@@ -193,3 +197,115 @@ def _bundle(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: a proof bundle is a JSON object")
     return data
+
+
+@ledger_app.command()
+def integrate(
+    once: bool = typer.Option(
+        False, "--once", help="Integrate what is stored now, then exit (no lock held)."
+    ),
+    format: Format = FormatOption,
+) -> None:
+    """Extend the tree from the stored leaves and sign checkpoints: the ledger's one
+    integrator (VIGILE_INTEGRATOR=external). Runs until interrupted; a second one
+    started meanwhile stands by, and says so, until the first stops."""
+    with Store.open() as store:
+        ledger = Ledger(store.engine, store.settings)
+        if once:
+            done = ledger.integrate()
+            entries = sum(batch.entries for batch in done)
+            size = done[-1].size if done else ledger.status().integrated
+            if format is Format.JSON:
+                print_json({"integrated": entries, "size": size})
+            else:
+                console.print(f"integrated {entries:,} entries; the tree holds {size:,}")
+            return
+        loop = IntegratorLoop(
+            ledger,
+            on_wait=lambda why: err.print(f"standing by: {why}", highlight=False),
+            on_batch=_announce if format is Format.TEXT else _announce_json,
+            on_error=lambda exc: err.print(f"[red]error:[/] {exc}; retrying", highlight=False),
+        )
+        err.print(
+            f"integrating {store.settings.db if '://' not in store.settings.db else 'the store'}"
+            f" (looking every {loop.poll:.3g} s; Ctrl-C stops)",
+            highlight=False,
+        )
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            loop.stop()
+
+
+def _announce(batch: Integrated) -> None:
+    wait = "" if batch.longest_wait is None else f", longest wait {batch.longest_wait:.3f} s"
+    signed = ", checkpoint signed" if batch.checkpointed else ""
+    err.print(
+        f"integrated {batch.entries:,} entries (tree {batch.size:,}){wait}{signed}",
+        highlight=False,
+    )
+
+
+def _announce_json(batch: Integrated) -> None:
+    print_json(
+        {
+            "first": batch.first,
+            "size": batch.size,
+            "entries": batch.entries,
+            "longest_wait": batch.longest_wait,
+            "checkpointed": batch.checkpointed,
+        }
+    )
+
+
+@ledger_app.command()
+def status(format: Format = FormatOption) -> None:
+    """Where integration stands: leaves stored, entries in the tree, how long the oldest
+    waiting leaf has waited (against VIGILE_INTEGRATION_DELAY), the latest checkpoint."""
+    with Store.open() as store:
+        state = Ledger(store.engine, store.settings).status()
+    if format is Format.JSON:
+        print_json(state.as_dict())
+        return
+    wait = "none waiting" if state.oldest_wait is None else f"oldest {state.oldest_wait:.3f} s"
+    flag = " [red](lagging)[/]" if state.lagging else ""
+    console.print(
+        f"stored {state.stored:,}; integrated {state.integrated:,}; pending "
+        f"{state.pending:,} ({wait}; maximum delay {state.max_delay:g} s){flag}",
+        highlight=False,
+    )
+    if state.checkpoint_size is not None:
+        console.print(
+            f"latest checkpoint: {state.checkpoint_size:,} entries at {state.checkpoint_time}",
+            highlight=False,
+        )
+
+
+@ledger_app.command()
+def publish(
+    folder: Path = typer.Argument(..., help="Folder to publish the tiles in (created)."),
+    format: Format = FormatOption,
+) -> None:
+    """Publish the tree as C2SP tlog-tiles (c2sp.org/tlog-tiles) in FOLDER, for a static
+    web server: tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>], then the signed
+    checkpoint. Incremental: only what the tree added since the checkpoint in FOLDER."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    written = 0
+
+    def counted(_: object) -> None:
+        nonlocal written
+        written += 1
+
+    with Store.open() as store:
+        ledger = Ledger(store.engine, store.settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        since, size = ledger.publish_tiles(folder, on_tile=counted)
+    if format is Format.JSON:
+        print_json({"folder": str(folder), "from": since, "size": size, "files": written})
+    else:
+        console.print(
+            f"published {size:,} entries to {folder} ({written:,} tiles and bundles written; "
+            f"{since:,} were published before)",
+            highlight=False,
+        )

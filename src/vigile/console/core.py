@@ -88,6 +88,7 @@ class Console:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.accounts = ConsoleAccounts(store)
         self.sessions = SessionBook(
+            store,
             idle=timedelta(minutes=settings.console_idle_minutes),
             lifetime=timedelta(hours=settings.console_session_hours),
             clock=self.clock,

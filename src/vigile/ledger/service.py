@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,11 @@ from vigile.ledger.compact import consistency_proof, inclusion_proof, root_at
 from vigile.ledger.encoding import encode_b64
 from vigile.ledger.errors import CheckpointError, LedgerError, SigningKeyError
 from vigile.ledger.hashing import leaf_hash
+from vigile.ledger.integrate import Integrated, Integrator
 from vigile.ledger.keyfile import generate_key_files, load_signer, load_verifier
+from vigile.ledger.leaves import QueuedLeaf, oldest_pending, queued_size
 from vigile.ledger.note import Signer, Verifier
+from vigile.ledger.promise import Promise, sign_promise
 from vigile.ledger.sql import (
     Border,
     LedgerWriter,
@@ -26,11 +32,13 @@ from vigile.ledger.sql import (
     latest_checkpoint,
     ledger_size,
 )
+from vigile.ledger.tiles import Tile, TileReader, parse_tile_path, publish_tiles
+from vigile.model.times import from_micros
 from vigile.settings import Settings
 from vigile.store import tables as t
-from vigile.store.engine import connect, write_transaction
+from vigile.store.engine import connect
 
-__all__ = ["Ledger", "public_key_path"]
+__all__ = ["Ledger", "LedgerStatus", "public_key_path"]
 
 _log = logging.getLogger("vigile.ledger")
 
@@ -40,6 +48,39 @@ def public_key_path(settings: Settings) -> Path:
     return Path(settings.ledger_key + ".pub")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LedgerStatus:
+    """Where integration stands: leaves stored, entries in the tree, the oldest leaf
+    waiting and how long it has waited, against the configured maximum delay."""
+
+    stored: int
+    integrated: int
+    checkpoint_size: int | None
+    checkpoint_time: str | None
+    oldest_wait: float | None
+    max_delay: float
+
+    @property
+    def pending(self) -> int:
+        return self.stored - self.integrated
+
+    @property
+    def lagging(self) -> bool:
+        return self.oldest_wait is not None and self.oldest_wait > self.max_delay
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stored": self.stored,
+            "integrated": self.integrated,
+            "pending": self.pending,
+            "oldest_pending_seconds": self.oldest_wait,
+            "max_delay_seconds": self.max_delay,
+            "lagging": self.lagging,
+            "checkpoint_size": self.checkpoint_size,
+            "checkpoint_time": self.checkpoint_time,
+        }
+
+
 class Ledger:
     """The access ledger stored beside the events of ``engine``'s store."""
 
@@ -47,6 +88,9 @@ class Ledger:
         self.engine = engine
         self.settings = settings
         self._signer: Signer | None = None
+        self.integrator = Integrator(
+            engine, self.writer, batch=settings.integration_batch, wall_clock=time.time
+        )
 
     # -- keys ------------------------------------------------------------------------
 
@@ -78,6 +122,23 @@ class Ledger:
             )
         return signer
 
+    def require_signer(self) -> Signer:
+        """The signing key, which must exist (never created here): a broker process at
+        scale signs promises with the key the integrator signs checkpoints with, and two
+        processes must never each make their own."""
+        if self._signer is None:
+            path = Path(self.settings.ledger_key)
+            if not path.exists():
+                raise SigningKeyError(
+                    "the ledger's signing key is missing: with VIGILE_INTEGRATOR=external "
+                    "every broker process needs the integrator's key (VIGILE_LEDGER_KEY); "
+                    "`vigile ledger checkpoint` creates it on a new store",
+                    path=str(path),
+                )
+            with connect(self.engine) as conn:
+                self._signer = self._load_signer(conn)
+        return self._signer
+
     def verifier(self) -> Verifier:
         return load_verifier(public_key_path(self.settings))
 
@@ -93,15 +154,57 @@ class Ledger:
             border=border,
         )
 
+    # -- integration -----------------------------------------------------------------
+
+    def integrate(self, *, checkpoint: bool = False) -> list[Integrated]:
+        """Extend the tree with every leaf stored so far (see :mod:`~vigile.ledger.integrate`),
+        and publish the checkpoint when one was signed."""
+        done = self.integrator.integrate(checkpoint=checkpoint)
+        if any(batch.checkpointed for batch in done) or checkpoint:
+            self.publish()
+        return done
+
+    def promise(self, leaf: QueuedLeaf) -> str:
+        """The signed promise of inclusion of a stored leaf (:mod:`~vigile.ledger.promise`)."""
+        assert leaf.time_us is not None, "a leaf stored by the write path has its time"
+        promise = Promise(
+            origin=self.settings.ledger_origin,
+            index=leaf.index,
+            leaf_hash=leaf.hash,
+            time=from_micros(leaf.time_us),
+        )
+        if self._signer is None:
+            with connect(self.engine) as conn:
+                self.signer(conn)
+        assert self._signer is not None
+        return sign_promise(promise, self._signer)
+
+    def status(self) -> LedgerStatus:
+        """How far integration has come, read from the store (any process can tell)."""
+        with connect(self.engine) as conn:
+            stored, integrated = queued_size(conn), ledger_size(conn)
+            oldest = oldest_pending(conn, integrated) if stored > integrated else None
+            latest = latest_checkpoint(conn)
+        wait = None
+        if oldest is not None and oldest.time_us is not None:
+            wait = max(0.0, time.time() - oldest.time_us / 1e6)
+        return LedgerStatus(
+            stored=stored,
+            integrated=integrated,
+            checkpoint_size=None if latest is None else latest.size,
+            checkpoint_time=None if latest is None else latest.time.isoformat(),
+            oldest_wait=wait,
+            max_delay=self.settings.integration_delay,
+        )
+
     # -- checkpoints -----------------------------------------------------------------
 
     def checkpoint(self) -> StoredCheckpoint:
-        """A checkpoint of the current tree: the latest if it is current, else a new one."""
-        with write_transaction(self.engine) as conn:
+        """A checkpoint of the current tree, every stored leaf integrated first: the
+        latest if it is current, else a new one."""
+        self.integrator.integrate(checkpoint=True)
+        with connect(self.engine) as conn:
             latest = latest_checkpoint(conn)
-            if latest is None or latest.size != ledger_size(conn):
-                self.writer(conn).checkpoint()
-                latest = latest_checkpoint(conn)
         assert latest is not None
         self.publish(latest)
         return latest
@@ -171,6 +274,40 @@ class Ledger:
         if root != old.root:
             return f"the stored tree does not extend the published checkpoint of {old.size:,}"
         return None
+
+    # -- tlog-tiles ------------------------------------------------------------------
+
+    def publish_tiles(
+        self, folder: Path, *, on_tile: Callable[[Tile], None] | None = None
+    ) -> tuple[int, int]:
+        """Publish the tree as C2SP tlog-tiles under ``folder`` (:mod:`~vigile.ledger.tiles`),
+        incrementally: from the size of the checkpoint already there (which must be this
+        log's, and a prefix of this tree). Returns ``(previous size, size)``."""
+        checkpoint = self.checkpoint()
+        with connect(self.engine) as conn:
+            since = self._published_size(conn, folder / "checkpoint", checkpoint)
+            for tile in publish_tiles(conn, folder, checkpoint.note, checkpoint.size, since):
+                if on_tile is not None:
+                    on_tile(tile)
+        return since, checkpoint.size
+
+    def _published_size(self, conn: Connection, path: Path, checkpoint: StoredCheckpoint) -> int:
+        if not path.exists():
+            return 0
+        problem = self._not_forward(conn, path, checkpoint)
+        if problem is not None:
+            raise LedgerError(f"{path}: not publishing over it: {problem}")
+        published = _published(path, self.signer(conn).verifier, self.settings.ledger_origin)
+        assert isinstance(published, Checkpoint)
+        return published.size
+
+    def tile(self, path: str) -> bytes:
+        """One tile or entry bundle (``tile/...``) of the tree of the latest checkpoint."""
+        wanted = parse_tile_path(path)
+        with connect(self.engine) as conn:
+            latest = latest_checkpoint(conn)
+            size = 0 if latest is None else latest.size
+            return TileReader(conn, size).read(wanted)
 
     # -- proofs ----------------------------------------------------------------------
 

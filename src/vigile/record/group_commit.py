@@ -16,24 +16,35 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
 from vigile.errors import StoreLocked
+from vigile.ledger.leaves import QueuedLeaf
 from vigile.model import Record
-from vigile.record.recorder import Recorder
+from vigile.record.recorder import Recorded, Recorder
 from vigile.record.writer import Prepared, prepare
 
 __all__ = ["GroupCommitter"]
 
-_Item = tuple[list[Prepared], "Future[None]"]
+_Item = tuple[list[Prepared], "Future[Recorded | None]"]
 
 
 class GroupCommitter:
-    """Records events for many threads, one transaction per batch."""
+    """Records events for many threads, one transaction per batch.
 
-    def __init__(self, recorder: Recorder, *, max_batch: int = 512) -> None:
+    ``on_commit`` is called after each durable batch (the broker wakes its integrator).
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        *,
+        max_batch: int = 512,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.recorder = recorder
+        self.on_commit = on_commit
         self.max_batch = max(1, max_batch)
         self.commits = 0
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -41,18 +52,24 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def record(self, records: Sequence[Record]) -> None:
-        """Return once ``records`` are durable; raise what recording raised otherwise."""
+    def record(self, records: Sequence[Record]) -> Mapping[str, QueuedLeaf]:
+        """Return once ``records`` are durable, with the queued leaf of each event stored
+        (by event id; an event already stored has none); raise what recording raised
+        otherwise."""
         if not records:
-            return
+            return {}
         prepared = [prepare(record) for record in records]
-        done: Future[None] = Future()
+        done: Future[Recorded | None] = Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the broker's recorder is closed")
             self._start()
             self._queue.put((prepared, done))
-        done.result()
+        recorded = done.result()
+        if recorded is None:
+            return {}
+        mine = {values[1] for _table, values, _digest in prepared}
+        return {key: leaf for key, leaf in recorded.leaves.items() if key in mine}
 
     def close(self) -> None:
         """Finish what is queued and stop the writer thread."""
@@ -97,7 +114,7 @@ class GroupCommitter:
     def _commit(self, batch: list[_Item]) -> None:
         prepared = [row for rows, _ in batch for row in rows]
         try:
-            self.recorder.record_prepared(prepared)
+            recorded = self.recorder.record_prepared(prepared)
         except Exception as exc:
             if len(batch) == 1 or isinstance(exc, StoreLocked):
                 # One request, or a store nobody can write now: each retry would wait out
@@ -115,5 +132,7 @@ class GroupCommitter:
                 done.set_exception(exc)
             raise
         self.commits += 1
+        if self.on_commit is not None:
+            self.on_commit()
         for _, done in batch:
-            done.set_result(None)
+            done.set_result(recorded if isinstance(recorded, Recorded) else None)

@@ -1,10 +1,11 @@
-"""Events into rows and ledger leaves, in the caller's transaction.
+"""Events into rows and queued ledger leaves, in the caller's transaction.
 
 :func:`prepare` turns a record into its row and, where it is final, its leaf hash: the
 callers do it (ingest's decoding workers, the broker's request threads), outside the one
 serial step. :class:`EventWriter` then upserts the directory records, numbers the new
-events (``seq``), drops those already stored, inserts them and appends their leaves to
-the ledger, all in one transaction.
+events (``seq``), drops those already stored, inserts them and queues their leaves for
+the ledger's integrator (``ledger_leaves``), all in one transaction. No Merkle work
+here: the integrator (:mod:`vigile.ledger.integrate`) extends the tree afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import orjson
 from sqlalchemy import Connection, Table, select
 
 from vigile.ledger.hashing import leaf_hash
-from vigile.ledger.sql import LedgerWriter, event_leaf
+from vigile.ledger.leaves import LeafQueue, QueuedLeaf
+from vigile.ledger.sql import event_leaf
 from vigile.model import Record
 from vigile.store import tables as t
 from vigile.store.rows import COLUMNS, to_values
@@ -48,23 +50,28 @@ class EventWriter:
     """Writes batches of ``(table, values)`` in one connection's transaction.
 
     Directory records are upserted; events new to the store get the next ``seq`` and
-    their leaf in the ledger, in that order, before the transaction commits.
+    their leaf queued for the ledger, in that order, before the transaction commits.
     """
 
     def __init__(
-        self, conn: Connection, ledger: LedgerWriter, *, first_seq: int | None = None
+        self, conn: Connection, leaves: LeafQueue, *, known: bool = False, track: bool = False
     ) -> None:
-        """``first_seq``: the next ``seq``, when the caller knows it (else it is read)."""
+        """``known``: the caller knows nobody stored events since ``leaves`` was last
+        seen complete (its size is the next ``seq``; else the event tables are read).
+        ``track``: keep each stored event's leaf by event id (``queued``), for the
+        promises a few events' caller hands out (not for a whole file's load)."""
         self.conn = conn
-        first_seq = next_seq(conn) if first_seq is None else first_seq
+        first_seq = leaves.size
+        if not known:
+            leaves.check_complete(next_seq(conn))
         self.first_seq = first_seq
         self.seq = first_seq
-        self.ledger = ledger
-        ledger.check_complete(first_seq)
+        self.leaves = leaves
         self.stored: Counter[str] = Counter()
         self.upserted: Counter[str] = Counter()
         self.duplicates = 0
         self.session_ips: dict[str, str] = {}
+        self.queued: dict[str, QueuedLeaf] | None = {} if track else None
         self._upsert = upsert_for(conn.dialect.name)
         self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
@@ -85,14 +92,7 @@ class EventWriter:
             )
             self.upserted[table] += len(rows)
         self._append(events)
-        self.ledger.flush()
-        self.ledger.checkpoint_if_due()
-
-    def finish(self) -> None:
-        """Flush the ledger and sign a checkpoint of what this ingest added."""
-        self.ledger.flush()
-        if self.seq > self.first_seq:
-            self.ledger.checkpoint()
+        self.leaves.flush()
 
     def _append(self, events: list[Prepared]) -> None:
         fresh = self._unseen(events)
@@ -111,9 +111,11 @@ class EventWriter:
             row = (seq, *row[1:])
             rows.setdefault(table, []).append(row)
             if digest is None:
-                self.ledger.append_event(table, row)
+                leaf = self.leaves.append_event(table, row)
             else:  # the leaf does not include ``seq``: a hash computed before numbering holds
-                self.ledger.append_leaf_hash(digest)
+                leaf = self.leaves.append_leaf_hash(digest)
+            if self.queued is not None:
+                self.queued[row[1]] = leaf
             seq += 1
         self.seq = seq
         for table, batch in rows.items():

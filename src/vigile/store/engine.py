@@ -7,9 +7,10 @@ or an unreachable server.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from vigile.errors import ConfigError, StoreError, StoreLocked, StoreNotFound
 __all__ = [
     "connect",
     "describe",
+    "integration_transaction",
+    "integrator_role",
     "open_engine",
     "resolve_url",
     "translate_errors",
@@ -100,6 +103,114 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SEQUENCER_LOCK})")
         yield conn
+
+
+_INTEGRATION_LOCK = 0x76696765  # "vige": the PostgreSQL advisory lock of one integration
+
+
+@contextmanager
+def integration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction of the ledger's integrator: one at a time, so two integrators never
+    extend the tree from the same size (SQLite: the write lock taken at BEGIN; PostgreSQL:
+    a transaction-scoped advisory lock of its own, so writers of events go on meanwhile).
+    Errors come out as :class:`StoreError`."""
+    with (
+        translate_errors(engine.url),
+        engine.connect().execution_options(**{_WRITER: True}) as conn,
+        conn.begin(),
+    ):
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_INTEGRATION_LOCK})")
+        yield conn
+
+
+_INTEGRATOR_ROLE = 0x76696769 + 1  # held for its whole life by the running integrator
+
+
+@contextmanager
+def integrator_role(
+    engine: Engine, *, on_wait: Callable[[str], None], again: Callable[[], bool]
+) -> Iterator[Callable[[], bool] | None]:
+    """Hold the integrator's role for the ``with`` block: one running integrator per
+    store, the others standing by until it stops (PostgreSQL: a session advisory lock
+    on a connection kept open, released by the server when the process dies; SQLite: an
+    exclusive ``flock`` on ``<store>.integrator`` beside the file, released likewise).
+    While another holds it, ``on_wait(why)`` is called once, and ``again()`` between
+    tries: it waits a moment and says whether to try again (False: stop; the block then
+    gets ``None``, no role). Yields a check that the role is still held (False: the
+    connection holding it was lost; stop integrating)."""
+    if engine.dialect.name == "postgresql":
+        with translate_errors(engine.url), engine.connect() as conn:
+            if not _take_role(conn, on_wait, again):
+                yield None
+                return
+
+            def held() -> bool:
+                try:
+                    conn.exec_driver_sql("SELECT 1").scalar()
+                    conn.commit()
+                except (DBAPIError, SQLAlchemyError):
+                    return False
+                return True
+
+            try:
+                yield held
+            finally:
+                with suppress(DBAPIError, SQLAlchemyError):
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_INTEGRATOR_ROLE})")
+                    conn.commit()
+        return
+    database = engine.url.database or ""
+    path = Path(database + ".integrator") if database not in ("", ":memory:") else None
+    if path is None:
+        yield lambda: True
+        return
+    with path.open("a") as handle:
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told:
+                    on_wait(f"another process holds {path}")
+                    told = True
+                if not again():
+                    yield None
+                    return
+        try:
+            yield lambda: True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _take_role(conn: Connection, on_wait: Callable[[str], None], again: Callable[[], bool]) -> bool:
+    told = False
+    while True:
+        taken = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_INTEGRATOR_ROLE})").scalar()
+        conn.commit()
+        if taken:
+            return True
+        if not told:
+            on_wait(_role_holder(conn))
+            conn.commit()
+            told = True
+        if not again():
+            return False
+
+
+def _role_holder(conn: Connection) -> str:
+    """Who holds the integrator's role on PostgreSQL, as far as the server says."""
+    row = conn.exec_driver_sql(
+        "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+        "AND l.objid = %s AND l.granted LIMIT 1",
+        (_INTEGRATOR_ROLE,),
+    ).first()
+    if row is None:
+        return "another integrator holds the lock"
+    where = f" from {row[1]}" if row[1] else ""
+    return f"another integrator holds the lock (server process {row[0]}{where})"
 
 
 @contextmanager

@@ -37,6 +37,7 @@ __all__ = [
     "lake_exports",
     "ledger_checkpoints",
     "ledger_entries",
+    "ledger_leaves",
     "metadata",
     "search_results",
     "signins",
@@ -220,6 +221,18 @@ ledger_entries = Table(
     Column("hashes", LargeBinary, nullable=False),
 )
 
+# The leaf hash of every stored event, written in the transaction that stores it (``idx``
+# its ``seq``, ``time_us`` when it was stored; NULL for leaves integrated before this table
+# existed). The integrator (vigile.ledger.integrate) builds the tree from these rows,
+# apart from the requests: entries in ``ledger_entries`` follow, up to a short delay.
+ledger_leaves = Table(
+    "ledger_leaves",
+    metadata,
+    Column("idx", SEQ, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("time_us", BigInteger),
+)
+
 ledger_checkpoints = Table(
     "ledger_checkpoints",
     metadata,
@@ -232,7 +245,13 @@ ledger_checkpoints = Table(
 Index("ix_ledger_checkpoints_size", ledger_checkpoints.c.size)
 
 EVENT_TABLES = (ticket_events, signins, accesses, audit_events)
-APPEND_ONLY_TABLES = (*EVENT_TABLES, search_results, ledger_entries, ledger_checkpoints)
+APPEND_ONLY_TABLES = (
+    *EVENT_TABLES,
+    search_results,
+    ledger_leaves,
+    ledger_entries,
+    ledger_checkpoints,
+)
 
 # Bearer tokens of customers for the transparency API (vigile.transparency.tokens). Only
 # the token's SHA-256 is stored: a leaked table grants nothing. Revocation sets
@@ -471,6 +490,21 @@ console_accounts = Table(
     Column("totp_last_step", BigInteger),  # the last TOTP step used (no replay)
     Column("created_us", BigInteger, nullable=False),
     Column("disabled_us", BigInteger),
+)
+
+# Live console sessions (vigile.console.sessions), in the store so every broker process
+# knows them: ``id`` is the SHA-256 of the session cookie (the table signs nobody in),
+# ``csrf`` the session's form token, ``token`` the broker token it acts with. Deleted at
+# sign-out, expiry or revocation; ``seen_us`` moves at most every few seconds.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", LargeBinary, primary_key=True),
+    Column("username", String, nullable=False),
+    Column("csrf", String, nullable=False),
+    Column("token", Text),
+    Column("started_us", BigInteger, nullable=False),
+    Column("seen_us", BigInteger, nullable=False),
 )
 
 # Who a vendor's id is in Vigile (vigile.sources): ``(system, external_id)`` (an Okta

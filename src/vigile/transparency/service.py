@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from vigile.ledger.leaves import queued_size
 from vigile.ledger.service import Ledger
-from vigile.ledger.sql import StoredCheckpoint, latest_checkpoint, ledger_size
+from vigile.ledger.sql import StoredCheckpoint, latest_checkpoint
 from vigile.ledger.verify_proofs import ConsistencyBundle
 from vigile.model import Access, Agent
 from vigile.store import Store
@@ -82,12 +83,14 @@ class Transparency:
     def checkpoint(self) -> StoredCheckpoint:
         """The latest checkpoint, signed first if entries came after it.
 
-        Read without the writers' lock when it is current, as it is after every ingest
-        (which signs before it commits): reading proofs never waits for a writer.
+        Read without the integrator's lock when it is current (it covers every stored
+        event, as after every ingest): reading proofs never waits for the integrator.
+        Otherwise what is stored is integrated and signed first.
         """
         with connect(self.store.engine) as conn:
             latest = latest_checkpoint(conn)
-            current = latest is not None and latest.size == ledger_size(conn)
+            # Every stored event's leaf, integrated or waiting for the integrator.
+            current = latest is not None and latest.size == queued_size(conn)
         if latest is not None and current:
             return latest
         return self.ledger.checkpoint()
