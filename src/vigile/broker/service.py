@@ -31,7 +31,6 @@ from vigile.ledger.running import IntegratorLoop
 from vigile.model import (
     Access,
     Action,
-    Agent,
     Contact,
     Customer,
     Record,
