@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.broker.conftest import DIRECTORY
@@ -48,6 +49,22 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Stor
 
 
 schema = schemathesis.pytest.from_fixture("fuzzed_schema")
+
+# POST /v1/mail/check takes a raw RFC 5322 message: any bytes, and some that look like one.
+schemathesis.openapi.media_type(
+    "message/rfc822",
+    st.binary(max_size=2048)
+    | st.builds(
+        lambda sender, subject, body: (
+            f"From: {sender}\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode(
+                "utf-8", "surrogatepass"
+            )
+        ),
+        st.emails().map(str),
+        st.text(max_size=80),
+        st.text(max_size=400),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
