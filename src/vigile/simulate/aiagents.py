@@ -185,7 +185,7 @@ class PromptInjectionScenario(Scenario):
     """
 
     name = "prompt-injection"
-    real_world = "an injected support ticket turning an AI agent with an admin key, 2025"
+    real_world = "an injected support ticket turning an AI agent holding an admin key, 2025"
     ai_agents = 3
 
     def window(self, calendar: Calendar) -> Window:
