@@ -144,6 +144,9 @@ def simulate_command(
     agents: int = typer.Option(200, help="Support agents."),
     customers: int | None = typer.Option(None, help="Customers (default: 10 per agent)."),
     start: str = typer.Option("2021-05-01", help="First simulated day (YYYY-MM-DD)."),
+    ai_agents: int = typer.Option(
+        0, help="AI support agents working through vigile mcp (scenario prompt-injection: 3+)."
+    ),
     out: Path = typer.Option(..., help="Folder for activity.jsonl and truth.json."),
     as_vendors: str | None = typer.Option(
         None,
@@ -162,6 +165,7 @@ def simulate_command(
         agents=agents,
         customers=customers if customers is not None else agents * 10,
         start=_date(start, "--start"),
+        ai_agents=ai_agents,
     )
     with progress_bar(f"Simulating {scenario}", total=1) as update:
         result = simulate(config, out, progress=update)

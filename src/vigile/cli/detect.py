@@ -215,6 +215,9 @@ def eval_command(
     seed: list[int] = typer.Option([1, 2, 3], "--seed", help="Seeds (repeatable)."),
     agents: int = typer.Option(40, "--agents", help="Agents per simulation."),
     days: int = typer.Option(31, "--days", help="Days per simulation."),
+    ai_agents: int = typer.Option(
+        0, "--ai-agents", help="AI agents per simulation (prompt-injection has at least 3)."
+    ),
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Where simulations are written (default: a temporary folder)."
     ),
@@ -235,6 +238,7 @@ def eval_command(
         seeds=tuple(seed),
         agents=agents,
         days=days,
+        ai_agents=ai_agents,
         detection=detection_config(Settings.from_env()),
     )
     with tempfile.TemporaryDirectory(prefix="vigile-eval-") as scratch:

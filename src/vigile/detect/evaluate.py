@@ -53,6 +53,7 @@ class EvalConfig:
     batch_events: int = 2_000
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     vendors: tuple[str, ...] = ()  # also replay the vendors' logs of each simulation
+    ai_agents: int = 0  # AI agents in each simulation (a scenario may need more)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,7 +106,8 @@ class ScenarioResult:
 
 
 def _simulate(folder: Path, scenario: str, seed: int, config: EvalConfig) -> SimulationResult:
-    sim = SimulationConfig(scenario=scenario, seed=seed, agents=config.agents, days=config.days)
+    sim = SimulationConfig(scenario=scenario, seed=seed, agents=config.agents, days=config.days,
+                           ai_agents=config.ai_agents)  # fmt: skip
     return simulate(sim, folder, workers=1)
 
 
@@ -174,7 +176,7 @@ def run_one(
         store.close()
     compromised = frozenset(truth["compromised_agents"])
     return Run(
-        scenario=scenario, seed=seed, agents=config.agents, days=config.days,
+        scenario=scenario, seed=seed, agents=len(agent_ids), days=config.days,
         compromised=compromised, agent_ids=agent_ids, peak=peak, high=frozenset(high),
         minutes_to_high={a: m for a, m in minutes.items() if a in compromised},
     )  # fmt: skip

@@ -11,13 +11,14 @@ from vigile.simulate.clock import Calendar
 from vigile.simulate.scenarios import SCENARIOS
 from vigile.simulate.threat import Window
 
-__all__ = ["MAX_AGENTS", "MAX_DAYS", "SimulationConfig", "SimulationResult"]
+__all__ = ["MAX_AGENTS", "MAX_AI_AGENTS", "MAX_DAYS", "SimulationConfig", "SimulationResult"]
 
 MAX_DAYS = 3660
 MAX_AGENTS = 100_000  # ids pack an actor in 24 bits; far beyond any support floor anyway
 _MAX_CUSTOMERS = 10_000_000
 _MIN_CUSTOMERS = 30
 _MIN_AGENTS = 3  # one per region
+MAX_AI_AGENTS = 1_000
 
 
 def _integer(name: str, value: object, low: int, high: int) -> int:
@@ -32,6 +33,9 @@ def _integer(name: str, value: object, low: int, high: int) -> int:
 class SimulationConfig:
     """A simulation: which scenario, how big, when, and the seed that makes it repeatable.
 
+    ``ai_agents`` adds AI support agents working through ``vigile mcp`` (none by default:
+    the organisation, and every record of a seed, is then exactly as without the option);
+    a scenario needing AI agents has at least as many as it asks for.
     ``customers`` defaults to ten per agent. The default start, 2021-05-01, puts the
     ``nobelium`` scenario's second half of May inside any period of 30 days or more.
     Invalid values raise :class:`~vigile.errors.InputError` at construction.
@@ -43,6 +47,7 @@ class SimulationConfig:
     agents: int = 200
     customers: int | None = None
     start: date = date(2021, 5, 1)
+    ai_agents: int = 0
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -51,6 +56,7 @@ class SimulationConfig:
         _integer("seed", self.seed, 0, 2**63 - 1)
         _integer("days", self.days, 1, MAX_DAYS)
         _integer("agents", self.agents, _MIN_AGENTS, MAX_AGENTS)
+        _integer("ai_agents", self.ai_agents, 0, MAX_AI_AGENTS)
         if self.customers is not None:
             _integer("customers", self.customers, _MIN_CUSTOMERS, _MAX_CUSTOMERS)
         if isinstance(self.start, datetime) or not isinstance(self.start, date):
@@ -61,6 +67,11 @@ class SimulationConfig:
     def customer_count(self) -> int:
         """How many customers to simulate (ten per agent unless set)."""
         return self.customers if self.customers is not None else 10 * self.agents
+
+    @property
+    def ai_agent_count(self) -> int:
+        """How many AI agents to simulate: as asked, or as many as the scenario needs."""
+        return max(self.ai_agents, SCENARIOS[self.scenario].ai_agents)
 
     @property
     def calendar(self) -> Calendar:

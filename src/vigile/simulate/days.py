@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigile.simulate.aiagents import ai_day_plan, ai_work_day
 from vigile.simulate.clock import DAY
 from vigile.simulate.emit import DayLog, Emitter
 from vigile.simulate.ordering import Block
@@ -76,6 +77,11 @@ def generate_day(job: Job, day: int) -> DayOutput:
             trace = work_day(world, plan, emitter)
             if agent.index in victims:
                 traces[agent.index] = trace
+    for ai in world.org.ai_agents:  # none unless asked for
+        plan = ai_day_plan(world, ai, day)
+        emitter = Emitter(log, world.mint, day=day, slot=ai.profile.index, agent=ai.profile.id)
+        emitters.append(emitter)
+        traces[ai.profile.index] = ai_work_day(world, ai, plan, emitter)
     evidence = _attacks_of(job, day, traces, log, emitters)
     block = Block.of(log)
     if len(block) and block.times[0] < world.calendar.midnight(day) - DAY:

@@ -103,7 +103,9 @@ class Place:
 class Emitter:
     """Encodes the events of one actor on one day."""
 
-    __slots__ = ("_ids", "_ip", "_line", "_n", "_session", "_time", "_who", "agent", "signins")
+    __slots__ = (
+        "_ids", "_ip", "_line", "_n", "_session", "_time", "_via", "_who", "agent", "signins",
+    )  # fmt: skip
 
     def __init__(self, log: DayLog, mint: IdMint, *, day: int, slot: int, agent: str) -> None:
         self._time = log.times.append
@@ -115,6 +117,7 @@ class Emitter:
         self._session = ""
         self._ip = ""
         self._who = ""  # '"agent":…,"session":…,"ip":…', rebuilt when session or ip change
+        self._via = ""  # ',"via":{…}' when an AI agent calls through MCP; nothing for people
 
     @property
     def session(self) -> str:
@@ -135,6 +138,21 @@ class Emitter:
     def ip(self, ip: str) -> None:
         self._ip = ip
         self._who = f'"agent":"{self.agent}","session":"{self._session}","ip":"{ip}"'
+
+    def via(self, tool: str | None, conversation: str = "", on_behalf_of: str = "") -> None:
+        """Mark the next accesses as made through ``vigile mcp``'s ``tool`` (None: not).
+
+        As the broker records a tool call: ``extra.via`` holds the channel, the tool, the
+        conversation and the human or queue it acts for (docs/ai-agents.md). The values
+        are simulator-made identifiers, safe in the template without escaping.
+        """
+        if tool is None:
+            self._via = ""
+            return
+        self._via = (
+            f',"via":{{"channel":"mcp","tool":"{tool}","conversation":"{conversation}",'
+            f'"on_behalf_of":"{on_behalf_of}"}}'
+        )
 
     @property
     def ids(self) -> int:
@@ -202,7 +220,7 @@ class Emitter:
             f'{{"kind":"access","time":"{_PREFIX[t // DAY]}{_HMS[t % DAY]}",'
             f'"id":"{self._ids(n)}",{self._who},'
             f'"action":"{action}","customer":"{customer}",{view.json},'
-            f'"ticket":{justification},"reason":"{reason}","outcome":{tail}}}\n'
+            f'"ticket":{justification},"reason":"{reason}","outcome":{tail}{self._via}}}\n'
         )
         self._time(t)
         self._line(line.encode())
@@ -246,7 +264,7 @@ class Emitter:
             f'{{"kind":"access","time":"{_PREFIX[t // DAY]}{_HMS[t % DAY]}",'
             f'"id":"{self._ids(n)}",{self._who},"action":"customer.search",'
             f'"query":"{query}","results":[{listed}],{SEARCH.json},'
-            f'"ticket":{justification},"reason":"{reason}","outcome":"allowed"}}\n'
+            f'"ticket":{justification},"reason":"{reason}","outcome":"allowed"{self._via}}}\n'
         )
         self._time(t)
         self._line(line.encode())

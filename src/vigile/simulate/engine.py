@@ -82,7 +82,8 @@ def _plan(config: SimulationConfig) -> tuple[Job, Directory]:
     calendar = config.calendar
     mint = IdMint.for_seed(config.seed)
     org, directory = build_organisation(seed=config.seed, calendar=calendar, agents=config.agents,
-                                        customers=config.customer_count, mint=mint)  # fmt: skip
+                                        customers=config.customer_count, mint=mint,
+                                        ai_agents=config.ai_agent_count)  # fmt: skip
     world = World(seed=config.seed, calendar=calendar, org=org, mint=mint)
     attacks = SCENARIOS[config.scenario].plan(world, config.attack_window())
     return Job(world=world, attacks=attacks), directory

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 import orjson
@@ -21,7 +21,10 @@ from vigile.simulate.keys import IdMint, Purpose, stream
 from vigile.simulate.names import BROWSERS, PRODUCTS, person_name
 
 __all__ = [
+    "AI_SLOT_GAP",
+    "AI_TEAM",
     "AgentProfile",
+    "AiAgent",
     "Directory",
     "Organisation",
     "Pool",
@@ -53,6 +56,11 @@ _TICKET_SHARES: dict[int, dict[str, float]] = {
     3: {"enterprise": 0.55, "government": 0.45},
 }
 _ANY = {"smb": 1.0, "enterprise": 1.0, "government": 1.0}
+AI_SLOT_GAP = 64  # AI agents' slots start this far past the people's: attackers' go between
+AI_TEAM = "ai-support"  # the team that owns the AI agents
+_AI_MODELS = ("example-model-1", "example-model-2")
+_AI_HOURS = ("07:00", "21:00")  # local hours the AI agents take the queue, every day
+_AI_ORGANISATION = 1  # the AI agents' own organisation stream: people's stay as they were
 _TRAVEL = ("ES", "IT", "FR", "US", "GB", "TH", "PT", "DE", "JP", "AU", "MX", "NL")
 
 
@@ -111,6 +119,19 @@ class AgentProfile:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class AiAgent:
+    """An AI support agent: its profile (as people's), its model and supervising human.
+
+    It calls the support tools through ``vigile mcp`` from its runtime's one address, with
+    no browser and no second factor, every day during the team's hours.
+    """
+
+    profile: AgentProfile
+    model: str
+    supervisor: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Pool:
     """Customers an agent may draw tickets from, weighted by how often they call."""
 
@@ -132,6 +153,7 @@ class Organisation:
     pools: dict[tuple[str, str, int], Pool]  # (region, product, agent tier) -> tickets
     names: tuple[str, ...]  # lower-case customer names, sorted, for prefix search
     name_order: tuple[int, ...]  # customer index of each entry of ``names``
+    ai_agents: tuple[AiAgent, ...] = ()  # indices follow the people's, past every attacker
 
     def search(self, prefix: str, limit: int) -> tuple[str, ...]:
         """Ids of the first ``limit`` customers whose name starts with ``prefix``."""
@@ -269,6 +291,34 @@ def _agent_record(agent: AgentProfile) -> dict[str, object]:
     }
 
 
+def _ai_agent(
+    rng: random.Random, n: int, index: int, staff: tuple[AgentProfile, ...], mint: IdMint
+) -> AiAgent:
+    region = REGIONS[n % len(REGIONS)]
+    site = next(s for s in SITES if s.region == region and s.employer == "vigile-cloud")
+    # The supervisor: a person of the region's billing team, the most senior one first.
+    people = [a for a in staff if a.region == region] or list(staff)
+    billing = [a for a in people if a.product == "billing"] or people
+    top = max(a.tier for a in billing)
+    supervisor = rng.choice([a for a in billing if a.tier == top])
+    address = random_ip(rng, site.country)  # the agent runtime's server
+    profile = AgentProfile(
+        index=index, id=f"ai-{n:04d}", name=f"Support assistant {n + 1}", team=AI_TEAM,
+        region=region, product="billing", employer="vigile-cloud", site=site, tier=1,
+        weekdays=frozenset(range(7)), start=_seconds(_AI_HOURS[0]), end=_seconds(_AI_HOURS[1]),
+        device=mint.device(index, 0), user_agent="vigile-mcp-client/1.0", browser_version=0,
+        mfa="none", office_ips=(address,), home_ips=(address,), lease_days=10_000,
+        office_share=1.0, pace=1.0, trip=None, vacation=None,
+    )  # fmt: skip
+    return AiAgent(profile=profile, model=rng.choice(_AI_MODELS), supervisor=supervisor.id)
+
+
+def _ai_record(ai: AiAgent) -> dict[str, object]:
+    record = _agent_record(ai.profile)
+    record["ai"] = {"model": ai.model, "supervisor": ai.supervisor}
+    return record
+
+
 def _pool(customers: tuple[CustomerProfile, ...], shares: dict[str, float]) -> Pool | None:
     # Each customer tier gets the agent tier's share of the tickets, spread by activity.
     totals = dict.fromkeys(shares, 0.0)
@@ -297,9 +347,19 @@ def _pools(customers: tuple[CustomerProfile, ...]) -> dict[tuple[str, str, int],
 
 
 def build_organisation(
-    *, seed: int, calendar: Calendar, agents: int, customers: int, mint: IdMint
+    *,
+    seed: int,
+    calendar: Calendar,
+    agents: int,
+    customers: int,
+    mint: IdMint,
+    ai_agents: int = 0,
 ) -> tuple[Organisation, Directory]:
-    """The organisation of a simulation and its encoded directory records."""
+    """The organisation of a simulation and its encoded directory records.
+
+    ``ai_agents`` come from a stream of their own, after everything else: without them
+    the organisation is exactly what it was before they existed.
+    """
     rng = stream(seed, Purpose.ORGANISATION)
     offices = {s.city: tuple(random_ip(rng, s.country) for _ in range(3)) for s in SITES}
     staff = tuple(_agent(rng, i, calendar, mint, offices) for i in range(agents))
@@ -313,5 +373,12 @@ def build_organisation(
         name_order=tuple(order),
     )
     option = orjson.OPT_APPEND_NEWLINE
-    data = b"".join(orjson.dumps(_agent_record(a), option=option) for a in staff) + client_data
-    return org, Directory(data=data, count=len(staff) + client_count)
+    data = b"".join(orjson.dumps(_agent_record(a), option=option) for a in staff)
+    if ai_agents:
+        ai_rng = stream(seed, Purpose.ORGANISATION, _AI_ORGANISATION)
+        first = agents + AI_SLOT_GAP
+        bots = tuple(_ai_agent(ai_rng, n, first + n, staff, mint) for n in range(ai_agents))
+        org = replace(org, ai_agents=bots)
+        data += b"".join(orjson.dumps(_ai_record(a), option=option) for a in bots)
+    data += client_data
+    return org, Directory(data=data, count=len(staff) + ai_agents + client_count)

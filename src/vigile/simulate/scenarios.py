@@ -10,6 +10,7 @@ import random
 from datetime import date
 
 from vigile.errors import InputError
+from vigile.simulate.aiagents import PromptInjectionScenario
 from vigile.simulate.attacks import (
     AccountTakeover,
     BribedInsider,
@@ -262,5 +263,7 @@ class Mixed(Scenario):
         return tuple(attacks)
 
 
-for _builtin in (Baseline(), Nobelium(), Insider(), SessionHijack(), Sweep(), Mixed()):
+for _builtin in (
+    Baseline(), Nobelium(), Insider(), SessionHijack(), Sweep(), Mixed(), PromptInjectionScenario(),
+):  # fmt: skip
     register_scenario(_builtin)

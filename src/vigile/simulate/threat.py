@@ -66,6 +66,7 @@ class Scenario(ABC):
 
     name: str
     real_world: str = ""
+    ai_agents: int = 0  # AI agents the scenario needs in the organisation, at least
 
     @property
     def description(self) -> str:

@@ -39,6 +39,8 @@ class Evidence:
         found = cls()
         for t, line in zip(log.times, log.lines, strict=True):
             record = orjson.loads(line)
+            if record["kind"] == "ticket":  # a ticket the attack brought (prompt injection)
+                continue
             found.event_ids.append((t, record["id"]))
             found.addresses.add(record["ip"])
             found.sessions.add(record["session"])
