@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib.resources import files
 
 import dnstwist  # type: ignore[import-untyped]
 import idna
@@ -62,9 +63,19 @@ def _psl() -> PublicSuffixList:
 
 @cache
 def _top_level_domains() -> tuple[str, ...]:
-    """Every single-label suffix of the public suffix list, in ASCII."""
-    suffixes: frozenset[str] = _psl()._publicsuffix
-    return tuple(sorted(s for s in suffixes if "." not in s and s.isascii()))
+    """Every single-label rule of the public suffix list the package ships
+    (``public_suffix_list.dat``, read in the list's own documented format: a rule a line,
+    ``//`` comments, ``!`` exceptions and ``*`` wildcards left out), in ASCII (IDNA)."""
+    text = files("publicsuffixlist").joinpath("public_suffix_list.dat").read_text("utf-8")
+    labels = set()
+    for line in text.splitlines():
+        rule = line.split()[0] if line.strip() else ""
+        if not rule or rule.startswith(("//", "!", "*")) or "." in rule:
+            continue
+        ascii_rule = normalize_domain(rule + ".x")  # IDNA for the label, checked whole
+        if ascii_rule is not None:
+            labels.add(ascii_rule.removesuffix(".x"))
+    return tuple(sorted(labels))
 
 
 def normalize_domain(domain: str) -> str | None:
