@@ -4,12 +4,13 @@ domain; hand-picked lookalikes; the provider's own domains and unrelated ones le
 from __future__ import annotations
 
 import random
+import socket
+import sys
 
-import dnstwist  # type: ignore[import-untyped]
 import pytest
 
 from vigile.phishing import ProviderDomains
-from vigile.phishing.domains import PHISHING_WORDS, normalize_domain, registrable
+from vigile.phishing.domains import PHISHING_WORDS, _dnstwist, normalize_domain, registrable
 
 PROVIDERS = ("vigile.example", "cloudmail.co.uk", "pay-hub.com")
 #: dnstwist's own fuzzer kinds (its Fuzzer.generate), less the original.
@@ -34,7 +35,7 @@ KINDS = (
 
 
 def _permutations(domain: str) -> dict[str, list[str]]:
-    fuzzer = dnstwist.Fuzzer(domain, dictionary=list(PHISHING_WORDS), tld_dictionary=["net"])
+    fuzzer = _dnstwist().Fuzzer(domain, dictionary=list(PHISHING_WORDS), tld_dictionary=["net"])
     fuzzer.generate()
     by_kind: dict[str, list[str]] = {}
     for permutation in fuzzer.domains:
@@ -110,3 +111,13 @@ def test_registrable_domains_come_from_the_public_suffix_list() -> None:
 def test_normalize() -> None:
     assert normalize_domain(" Vig\u0456le.FR. ") == "xn--vigle-p2e.fr"
     assert normalize_domain("no-dot") is None
+
+
+def test_the_permutations_leave_the_socket_timeout_alone() -> None:
+    """dnstwist's import sets a 12 s default socket timeout; the guard puts it back, so a
+    process that checks mail keeps its long-lived connections (Spark's, for one)."""
+    socket.setdefaulttimeout(None)
+    _dnstwist.cache_clear()
+    sys.modules.pop("dnstwist", None)
+    _dnstwist()
+    assert socket.getdefaulttimeout() is None

@@ -21,13 +21,15 @@ per set of provider domains and kept (a domain of 20 letters has about 30,000).
 
 from __future__ import annotations
 
+import socket
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import import_module
 from importlib.resources import files
+from typing import Any
 
-import dnstwist  # type: ignore[import-untyped]
 import idna
 from publicsuffixlist import PublicSuffixList
 
@@ -227,11 +229,24 @@ _PRECEDENCE = {
 
 
 @cache
+def _dnstwist() -> Any:
+    """dnstwist, imported when first needed, without its import's side effect: it sets the
+    process's default socket timeout (12 s), which would cut any long-lived connection
+    made afterwards without a timeout of its own (Spark's, a client's). The timeout the
+    process had is put back."""
+    before = socket.getdefaulttimeout()
+    try:
+        return import_module("dnstwist")
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+@cache
 def _permutations(domains: tuple[str, ...]) -> Mapping[str, tuple[str, str]]:
     """Every dnstwist permutation of ``domains`` -> (the domain it imitates, the kind)."""
     found: dict[str, tuple[str, str]] = {}
     for domain in domains:
-        fuzzer = dnstwist.Fuzzer(
+        fuzzer = _dnstwist().Fuzzer(
             domain, dictionary=list(PHISHING_WORDS), tld_dictionary=list(_top_level_domains())
         )
         fuzzer.generate()
