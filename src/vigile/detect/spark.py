@@ -156,7 +156,7 @@ class SparkSession:
             .config("spark.local.dir", str(self.folder / "local"))
             .config("spark.sql.warehouse.dir", str(self.folder / "warehouse"))
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.shuffle.partitions", "4")
             .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={self.folder}")
         )
         try:
@@ -360,6 +360,9 @@ class SparkFeatureEngine(FeatureEngine):
             if paths:
                 self.session.parquet(f"lake_{kind}", paths, lake_schema(kind))
             self.session.view(name, _lake_select(kind, f"lake_{kind}" if paths else None))
+            # Read and parsed once, kept by the executors (memory, then their disks): every
+            # statement below reads them again.
+            self.session.spark.catalog.cacheTable(name)
         self.session.execute(
             "CREATE TABLE IF NOT EXISTS shifts "
             "(agent VARCHAR, day_us BIGINT, start_us BIGINT, end_us BIGINT)"

@@ -126,7 +126,9 @@ logins AS (
       AS new_devices,
     min(CASE WHEN (c.first_us = v.time_us OR d.first_us = v.time_us)
       AND s.first_us < v.time_us - $history_us THEN v.time_us END) AS novel_signin_us,
-    string_agg(DISTINCT CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END, ',')
+    -- In order, so that every engine names them alike (Spark: LISTAGG ... WITHIN GROUP).
+    string_agg(DISTINCT CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END, ','
+      ORDER BY CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END)
       AS new_country_names,
     sum(CASE
       WHEN v.km > 500 AND v.km / greatest((v.time_us - v.prev_us) / 3600000000.0, 0.01) > 1000
