@@ -59,7 +59,7 @@ def test_detection_on_duckdb_and_on_spark(tmp_path: Path) -> None:
     for name, took in seconds.items():
         print(
             f"{name}: {took:.1f} s ({result.events / took:,.0f} events/s), "
-            f"{took / seconds['duckdb']:.1f}× DuckDB's time"
+            f"{took / seconds['duckdb']:.1f} times DuckDB's"
         )
     print(f"local[1] / local[2]: {seconds['local[1]'] / seconds['local[2]']:.2f}")
     expected = [(a.agent, a.severity, a.reasons) for a in found["duckdb"]]
