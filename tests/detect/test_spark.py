@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,6 +150,11 @@ def test_the_cli_refuses_what_cannot_run(
         result = runner.invoke(app, ["detect", "--engine", "spark", *args])
         assert result.exit_code != 0, expected
         assert expected in str(result.exception) + result.output, (expected, result.output)
+    with monkeypatch.context() as without:
+        without.setitem(sys.modules, "pyspark", None)  # import pyspark raises ImportError
+        no_pyspark = runner.invoke(app, ["detect", "--engine", "spark", "--lake", lake])
+    assert no_pyspark.exit_code != 0
+    assert "pip install 'vigile[spark]'" in str(no_pyspark.exception)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     no_java = runner.invoke(app, ["detect", "--engine", "spark", "--lake", lake])
