@@ -146,6 +146,11 @@ class SparkSession:
         check_spark(master)
         from pyspark.sql import SparkSession as Builder  # noqa: PLC0415 - the optional extra
 
+        # Py4J's sockets to the JVM take the process's default timeout when made, and a
+        # library may have set one (dnstwist sets 12 s on import): a statement running
+        # longer would cut the connection and stop Spark. None while the session lives.
+        self._socket_timeout = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(None)
         self.folder = Path(tempfile.mkdtemp(prefix="vigile-spark-"))
         self._remove = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
         builder = (
@@ -163,6 +168,7 @@ class SparkSession:
             self.spark: Any = builder.getOrCreate()
         except Exception as exc:  # the JVM's failure, whatever its type
             self._remove()
+            socket.setdefaulttimeout(self._socket_timeout)
             raise DetectError(f"cannot start Spark (master {master}): {_first_line(exc)}") from exc
         self.spark.sparkContext.setLogLevel("ERROR")
 
@@ -206,6 +212,7 @@ class SparkSession:
             self.spark.stop()
         finally:
             self._remove()
+            socket.setdefaulttimeout(self._socket_timeout)
 
     def _run(self, spark_sql: str) -> Any:
         try:
