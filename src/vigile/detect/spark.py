@@ -162,7 +162,11 @@ class SparkSession:
             .config("spark.sql.warehouse.dir", str(self.folder / "warehouse"))
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={self.folder}")
+            .config(
+                "spark.driver.extraJavaOptions",
+                f"-Djava.io.tmpdir={self.folder} "
+                f"-Dlog4j2.configurationFile=file:{self._quiet_logs()}",
+            )
         )
         try:
             self.spark: Any = builder.getOrCreate()
@@ -171,6 +175,22 @@ class SparkSession:
             socket.setdefaulttimeout(self._socket_timeout)
             raise DetectError(f"cannot start Spark (master {master}): {_first_line(exc)}") from exc
         self.spark.sparkContext.setLogLevel("ERROR")
+
+    def _quiet_logs(self) -> Path:
+        """A log4j 2 configuration: Spark's errors only, on stderr (its INFO and WARN
+        lines are no user's business on the command line)."""
+        path = self.folder / "log4j2.properties"
+        path.write_text(
+            "rootLogger.level = error\n"
+            "rootLogger.appenderRef.stderr.ref = console\n"
+            "appender.console.type = Console\n"
+            "appender.console.name = console\n"
+            "appender.console.target = SYSTEM_ERR\n"
+            "appender.console.layout.type = PatternLayout\n"
+            "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n",
+            encoding="utf-8",
+        )
+        return path
 
     def execute(self, statement: str, parameters: Mapping[str, int] | None = None) -> None:
         """Run a statement of the feature SQL (DuckDB's text) on Spark."""
