@@ -21,6 +21,7 @@ from vigile.detect.features import EngineLimits
 from vigile.detect.risk import RiskPolicy, Severity
 from vigile.detect.rules import RULE_PACKS, check_rules, load_rules
 from vigile.detect.service import DetectionConfig, detect
+from vigile.detect.spark import DEFAULT_MASTER
 from vigile.detect.stream import StepResult, StreamingDetector
 from vigile.errors import ConfigError, InputError
 from vigile.settings import Settings
@@ -121,11 +122,22 @@ def detect_command(
     lake: str | None = typer.Option(
         None, "--lake", help="Read the events from this lake (folder or URL), not the store."
     ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="Where the feature SQL runs: duckdb, or spark (--lake only)."
+    ),
+    master: str = typer.Option(
+        DEFAULT_MASTER, "--master", help="Spark's master: local[N], spark://, k8s://, yarn."
+    ),
 ) -> None:
     """Detect hijacked or abusive agent accounts in the store; print the alerts."""
     settings = Settings.from_env()
     if lake is not None and (follow or mark):
         raise InputError("--lake: batch detection only (not with --follow or --mark)")
+    if engine not in ("duckdb", "spark"):
+        raise InputError(f"--engine {engine}: expected duckdb or spark")
+    if engine == "spark" and lake is None:
+        raise InputError("--engine spark: reads a lake (--lake DIR)")
+    spark_master = master if engine == "spark" else None
     if follow:
         _follow(settings, format)
         return
@@ -137,7 +149,10 @@ def detect_command(
                 book.set_status(alert_id, status, actor="cli")
             alerts = book.alerts(include_closed=True)
         else:
-            alerts = book.record(detect(store.engine, detection_config(settings), lake=lake))
+            found = detect(
+                store.engine, detection_config(settings), lake=lake, spark_master=spark_master
+            )
+            alerts = book.record(found)
     _print_alerts(alerts, format)
 
 

@@ -27,6 +27,7 @@ from vigile.detect.risk import (
 from vigile.detect.rules import RULE_PACKS, Rule, load_rules
 from vigile.detect.scoring import PeriodScorer, Retired, widen
 from vigile.detect.source import DAY_US, HOUR_US, EventBatch, read_batches, read_directory
+from vigile.detect.spark import SparkFeatureEngine, open_lake_checked
 
 __all__ = [
     "DetectionConfig",
@@ -34,6 +35,8 @@ __all__ = [
     "detect",
     "feature_rows",
     "open_features",
+    "open_spark_features",
+    "score_computed",
     "scored_rows",
 ]
 
@@ -64,6 +67,21 @@ def open_features(
     features = FeatureEngine(
         agents=agents, customers=customers, shifts=shifts, params=config.params,
         rules=config.rules, limits=config.limits,
+    )  # fmt: skip
+    return features, zones
+
+
+def open_spark_features(
+    engine: Engine, config: DetectionConfig, lake: str, master: str
+) -> tuple[SparkFeatureEngine, Mapping[str, str]]:
+    """A Spark feature engine over the lake at ``lake``, with the store's directory: the
+    lake is checked before Spark starts."""
+    checked = open_lake_checked(lake)
+    agents, customers, shifts = read_directory(engine)
+    zones = {agent: zone for agent, (zone, _) in shifts.items()}
+    features = SparkFeatureEngine(
+        lake=checked, master=master, agents=agents, customers=customers, shifts=shifts,
+        params=config.params, rules=config.rules,
     )  # fmt: skip
     return features, zones
 
@@ -129,6 +147,17 @@ def scored_rows(
     """Hour and day rows of the events of ``batches``, scored period after period
     (:func:`~vigile.detect.scoring.score_over_time`'s result). Each period is scored in a
     thread as soon as its days are computed, while DuckDB computes the next batches'."""
+    return score_computed(features, _computed_days(features, batches, whole=whole), config)
+
+
+def score_computed(
+    features: FeatureEngine,
+    computed: Iterable[tuple[pa.Table, int]],
+    config: DetectionConfig,
+) -> ScoredHours:
+    """Scores of the hour and day rows ``computed`` gives (with the time before which every
+    window is computed), period after period: :func:`scored_rows`' work, whichever engine
+    computed the rows."""
     scorer: PeriodScorer | None = None
 
     def settle(job: Future[Retired | None]) -> None:
@@ -138,7 +167,7 @@ def scored_rows(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigile-score") as pool:
         pending: list[Future[Retired | None]] = []
-        for rows, ready in _computed_days(features, batches, whole=whole):
+        for rows, ready in computed:
             if scorer is None:  # the first rows fix the origin: the day of the first event
                 scorer = _scorer(config, features.origin_us)
             pending.append(pool.submit(scorer.add, rows, ready))
@@ -191,11 +220,25 @@ def _computed_days(
 
 
 def detect(
-    engine: Engine, config: DetectionConfig | None = None, *, lake: str | None = None
+    engine: Engine,
+    config: DetectionConfig | None = None,
+    *,
+    lake: str | None = None,
+    spark_master: str | None = None,
 ) -> list[Alert]:
     """Alerts over every event in the store (batch), or in the lake at ``lake`` (the
-    directory of agents and customers is the store's either way)."""
+    directory of agents and customers is the store's either way); on Spark at
+    ``spark_master`` when given (a lake's only)."""
     config = config or DetectionConfig()
+    if spark_master is not None:
+        if lake is None:
+            raise DetectError("the Spark engine reads a lake (--lake DIR)")
+        features, zones = open_spark_features(engine, config, lake, spark_master)
+        try:
+            scored = score_computed(features, features.computed(), config)
+            return alerts_from(scored, features, zones, config.policy)
+        finally:
+            features.close()
     try:
         return _detect(engine, config, config.batch_events, lake)
     except _OutOfOrder:

@@ -126,8 +126,11 @@ logins AS (
       AS new_devices,
     min(CASE WHEN (c.first_us = v.time_us OR d.first_us = v.time_us)
       AND s.first_us < v.time_us - $history_us THEN v.time_us END) AS novel_signin_us,
-    string_agg(DISTINCT CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END, ',')
-      AS new_country_names,
+    -- Sorted, so that every engine names them alike ('' for none); a list rather than an
+    -- ordered string_agg(DISTINCT ...), which Spark cannot plan beside COUNT(DISTINCT).
+    array_to_string(list_sort(list_distinct(list(
+      CASE WHEN c.first_us = v.time_us AND s.first_us < v.time_us - $history_us THEN v.country END
+    ))), ',') AS new_country_names,
     sum(CASE
       WHEN v.km > 500 AND v.km / greatest((v.time_us - v.prev_us) / 3600000000.0, 0.01) > 1000
       THEN 1 ELSE 0 END) AS impossible_travel
