@@ -15,6 +15,8 @@ from dataclasses import dataclass
 __all__ = ["PAYMENT_CHANGE", "URGENCY", "Phrases", "fold"]
 
 _SPACE = re.compile(r"\s+")
+#: What ``\s+`` folds in ASCII text: two spaces, or any other ASCII whitespace.
+_ASCII_RUNS = ("  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -23,7 +25,12 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 def fold(text: str) -> str:
     """Text for comparison: NFKC, accents removed, case-folded, whitespace single."""
     if text.isascii():  # most mail: nothing to normalise
-        return _SPACE.sub(" ", text.lower())
+        lowered = text.lower()
+        # Text the parser already folded has no run to fold: a few substring searches
+        # tell, at a twentieth of the regular expression's cost on a long message.
+        if any(space in lowered for space in _ASCII_RUNS):
+            return _SPACE.sub(" ", lowered)
+        return lowered
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
     return _SPACE.sub(" ", _COMBINING.sub("", decomposed).casefold())
 
