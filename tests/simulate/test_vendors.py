@@ -60,7 +60,7 @@ def test_a_sign_in_is_an_okta_session_start_read_back_as_the_same_sign_in() -> N
         "a-0017", "198.51.100.23", "d-77", "okta:s-9f3"
     )  # fmt: skip
     assert signin.time == datetime(2021, 5, 20, 8, 1, 40, tzinfo=UTC)
-    assert signin.country is None  # what is lost: Okta gives the country's name
+    assert signin.country == "IE"  # Okta gives the country's name, read as ISO 3166
 
 
 def test_a_failed_sign_in_is_a_failure_with_okta_s_reason() -> None:
