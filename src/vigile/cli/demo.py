@@ -34,7 +34,7 @@ from vigile.cli.serve import run_server
 from vigile.console import totp
 from vigile.console.accounts import ConsoleAccounts
 from vigile.demo import DemoRun, ReplayOutcome, Response, write_report
-from vigile.demo.injection import injection_json, run_injection
+from vigile.demo.injection import INJECTION, InjectionRun, injection_json, run_injection
 from vigile.demo.story import (
     EVENT_TABLES,
     check_unused,
@@ -123,28 +123,49 @@ def _injection(out: Path, settings: Settings, format: Format) -> None:
         ledger_key=str(folder / "ledger.key"),
         broker_token_key=str(folder / "broker.key"),
     )
-    title = "The AI agent at work, then the injected ticket"
+    title = "The organisation's history, then the AI agent's injected ticket over MCP"
     with (
         Store.open(settings, create=True) as store,
         progress_bar(title, total=1, counts=True) as update,
     ):
-        run = run_injection(store, settings, progress=update)
+        run = run_injection(store, settings, folder, progress=update)
     if format is Format.JSON:
         print_json(injection_json(run))
         return
+    _print_injection(run)
+
+
+def _print_injection(run: InjectionRun) -> None:
+    console.print(
+        f"[bold]History:[/] {run.history_events:,} simulated events stored (people and AI "
+        f"agents at work); then ticket {run.ticket} reaches AI agent [bold]{run.agent}[/] "
+        f"(team {run.team}) saying:"
+    )
+    console.print(f"  {INJECTION}", highlight=False, markup=False)
     for step in run.steps:
         target = str(step.arguments.get("customer", ""))
-        line = f"{step.tool:17} {target:5} {step.outcome:8} {step.detail}"
+        line = f"  {step.time:%H:%M:%S} {step.tool:17} {target:8} {step.outcome:8} {step.detail}"
         console.print(line, highlight=False, markup=False)
-    after = run.after_containment
-    if after is not None:
-        line = f"after containment ({run.contained_by}): {after.tool} {after.outcome}: "
-        console.print(line + after.detail, highlight=False, markup=False)
-    console.print(f"other customers' contacts revealed: {run.revealed_other_customers}")
-    console.print(f"alerts: {len(run.alerts)}; contained by: {run.contained_by}")
-    console.print("customer c-05's access log:")
-    for line in run.customer_log:
-        console.print(f"  {line}", highlight=False, markup=False)
+    console.print(f"Other customers' contacts revealed: {run.revealed_other_customers}")
+    high, minutes = run.high, run.minutes_to_high
+    if high is None:
+        console.print("[bold]Detection:[/] the agent never reached high.")
+    else:
+        after = "" if minutes is None else f", {minutes:.1f} minutes after the first injected call"
+        console.print(f"[bold]Detection:[/] {high.agent} at {high.severity.value}{after}:")
+        for reason in high.reasons:
+            console.print(f"    - {reason}", highlight=False, markup=False)
+    contained = ", ".join(run.contained) or "nobody"
+    console.print(f"[bold]Containment:[/] sessions of {contained} suspended.")
+    if run.after_containment is not None:
+        step = run.after_containment
+        console.print(
+            f"  next call: {step.tool} {step.outcome}: {step.detail}", highlight=False, markup=False
+        )
+    if run.watched:
+        console.print(f"Customer {run.watched}'s access log:")
+        for line in run.customer_log:
+            console.print(f"  {line}", highlight=False, markup=False)
 
 
 def _run(

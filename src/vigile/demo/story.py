@@ -100,11 +100,18 @@ def check_unused(store: Store) -> None:
 
 
 def run_simulation(
-    out: Path, *, agents: int, days: int, seed: int, progress: Progress
+    out: Path,
+    *,
+    agents: int,
+    days: int,
+    seed: int,
+    progress: Progress,
+    scenario: str = "nobelium",
 ) -> tuple[SimulationResult, dict[str, Any]]:
-    """The organisation and the nobelium attack, written to ``out``; and its truth."""
+    """The organisation and the attack of ``scenario`` (nobelium for the main story;
+    prompt-injection brings its AI agents), written to ``out``; and its truth."""
     config = SimulationConfig(
-        scenario="nobelium", seed=seed, days=days, agents=agents, customers=agents * 10
+        scenario=scenario, seed=seed, days=days, agents=agents, customers=agents * 10
     )
     result = simulate(config, out, progress=progress)
     truth: dict[str, Any] = orjson.loads(result.truth_path.read_bytes())
